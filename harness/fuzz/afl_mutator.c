@@ -1,0 +1,241 @@
+/*
+ * AFL++ custom mutator for op-stream inputs (AFL++ docs/custom_mutators.md).
+ *
+ * Build as a shared library from this file plus harness/src/mutator.c and
+ * harness/src/opstream.c, then run with
+ *   AFL_CUSTOM_MUTATOR_LIBRARY=/path/libshmf_afl_mutator.so afl-fuzz ...
+ * Keep AFL's havoc stages on (no AFL_CUSTOM_MUTATOR_ONLY): byte-level havoc still
+ * finds things record-level mutations do not, and every byte string decodes.
+ *
+ * Provided hooks: init, fuzz (stacked record mutations, crossover with add_buf),
+ * describe (names the mutations, used in AFL's file names), init_trim / trim /
+ * post_trim (removes whole records, so trimming never breaks structure) and deinit.
+ * The mutator owns its output buffers; AFL only reads them until the next call.
+ */
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "mutator.h"
+#include "opstream.h"
+
+typedef struct afl_state afl_state_t; /* Opaque: this mutator never looks inside. */
+
+/* The hooks stay visible when the library is built with -fvisibility=hidden, which
+ * keeps the codec's shmf_ symbols private to the library. */
+#define SHMF_AFL_EXPORT __attribute__((visibility("default")))
+
+#define SHMF_AFL_MAX_STACK 4 /* at most this many mutations per fuzz call */
+
+/* Record-removal trimming state. Windows [lo, hi) of `chunk` records are removed
+ * from the end towards the start; each full pass halves the chunk. */
+struct trim_state {
+    size_t orig_size; /* trim output must not exceed the size given to init_trim */
+    uint32_t lo, hi;
+    uint32_t chunk, min_chunk;
+    int32_t step, steps;
+};
+
+struct shmf_afl {
+    struct shmf_rng rng;
+    struct shmf_prog *prog;  /* the input being mutated, or the trim's best so far */
+    struct shmf_prog *other; /* add_buf, or the trim candidate */
+    struct shmf_prog *mixed; /* crossover result */
+    uint8_t *out;
+    size_t out_cap;
+    struct trim_state trim;
+    char desc[128];
+};
+
+/* === Helpers === */
+
+static uint8_t *reserve(struct shmf_afl *s, size_t n)
+{
+    uint8_t *nb;
+
+    if (n <= s->out_cap)
+        return s->out;
+    nb = realloc(s->out, n);
+    if (!nb)
+        return NULL;
+    s->out = nb;
+    s->out_cap = n;
+    return nb;
+}
+
+/* Encode `p` within max bytes into the output buffer; returns the size, 0 on OOM. */
+static size_t emit(struct shmf_afl *s, struct shmf_prog *p, size_t max)
+{
+    size_t need = shmf_prog_encoded_size(p);
+    size_t cap = need < max ? need : max;
+
+    if (cap == 0 || !reserve(s, cap))
+        return 0;
+    return shmf_prog_encode_fit(p, s->out, cap);
+}
+
+static void describe_add(struct shmf_afl *s, const char *name)
+{
+    size_t len = strlen(s->desc);
+
+    snprintf(s->desc + len, sizeof(s->desc) - len, "%s%s", len ? "-" : "shmf-", name);
+}
+
+/* === Lifecycle === */
+
+SHMF_AFL_EXPORT void *afl_custom_init(afl_state_t *afl, unsigned int seed)
+{
+    struct shmf_afl *s = calloc(1, sizeof(*s));
+
+    (void)afl;
+    if (!s)
+        return NULL;
+    s->prog = shmf_prog_new();
+    s->other = shmf_prog_new();
+    s->mixed = shmf_prog_new();
+    if (!s->prog || !s->other || !s->mixed) {
+        shmf_prog_free(s->prog);
+        shmf_prog_free(s->other);
+        shmf_prog_free(s->mixed);
+        free(s);
+        return NULL;
+    }
+    shmf_rng_seed(&s->rng, seed);
+    return s;
+}
+
+SHMF_AFL_EXPORT void afl_custom_deinit(void *data)
+{
+    struct shmf_afl *s = data;
+
+    shmf_prog_free(s->prog);
+    shmf_prog_free(s->other);
+    shmf_prog_free(s->mixed);
+    free(s->out);
+    free(s);
+}
+
+/* === Mutation === */
+
+SHMF_AFL_EXPORT size_t afl_custom_fuzz(void *data, uint8_t *buf, size_t buf_size, uint8_t **out_buf,
+                       uint8_t *add_buf, size_t add_buf_size, size_t max_size)
+{
+    struct shmf_afl *s = data;
+    struct shmf_prog *p = s->prog;
+    unsigned n = 1 + (unsigned)shmf_rng_below(&s->rng, SHMF_AFL_MAX_STACK);
+    size_t len;
+
+    s->desc[0] = '\0';
+    shmf_prog_decode(p, buf, buf_size);
+    if (add_buf && add_buf_size && shmf_rng_below(&s->rng, 4) == 0) {
+        shmf_prog_decode(s->other, add_buf, add_buf_size);
+        shmf_prog_crossover(s->mixed, p, s->other, &s->rng);
+        p = s->mixed;
+        describe_add(s, shmf_mutation_name(SHMF_MUT_CROSSOVER));
+    }
+    for (unsigned i = 0; i < n; i++)
+        describe_add(s, shmf_mutation_name(shmf_prog_mutate(p, max_size, &s->rng)));
+    len = emit(s, p, max_size);
+    if (len == 0) { /* out of memory, or max_size == 0: hand back the input */
+        *out_buf = buf;
+        return buf_size < max_size ? buf_size : max_size;
+    }
+    *out_buf = s->out;
+    return len;
+}
+
+SHMF_AFL_EXPORT const char *afl_custom_describe(void *data, size_t max_description_len)
+{
+    struct shmf_afl *s = data;
+
+    if (max_description_len == 0)
+        return "";
+    if (max_description_len <= sizeof(s->desc))
+        s->desc[max_description_len - 1] = '\0';
+    return s->desc;
+}
+
+/* === Trimming === */
+
+static uint32_t pow2_floor(uint32_t n)
+{
+    uint32_t p = 1;
+
+    while (p <= n / 2)
+        p *= 2;
+    return p;
+}
+
+/* Count the trim steps a pass schedule needs if nothing is ever removed. */
+static int32_t count_steps(uint32_t nops, uint32_t chunk, uint32_t min_chunk)
+{
+    int32_t steps = 0;
+
+    for (; chunk >= min_chunk && chunk > 0; chunk /= 2)
+        steps += (int32_t)((nops + chunk - 1) / chunk);
+    return steps;
+}
+
+SHMF_AFL_EXPORT int32_t afl_custom_init_trim(void *data, uint8_t *buf, size_t buf_size)
+{
+    struct shmf_afl *s = data;
+    struct trim_state *t = &s->trim;
+    uint32_t n;
+
+    shmf_prog_decode(s->prog, buf, buf_size);
+    n = s->prog->nops;
+    memset(t, 0, sizeof(*t));
+    if (n == 0)
+        return 0;
+    t->orig_size = buf_size;
+    t->chunk = pow2_floor(n / 8 ? n / 8 : 1);
+    /* Stop at about 512 windows per pass so long inputs do not cost 4096 runs. */
+    t->min_chunk = pow2_floor(n / 512 ? n / 512 : 1);
+    t->hi = n;
+    t->lo = n > t->chunk ? n - t->chunk : 0;
+    t->steps = count_steps(n, t->chunk, t->min_chunk);
+    return t->steps;
+}
+
+SHMF_AFL_EXPORT size_t afl_custom_trim(void *data, uint8_t **out_buf)
+{
+    struct shmf_afl *s = data;
+    struct trim_state *t = &s->trim;
+    struct shmf_prog *c = s->other;
+    size_t len;
+
+    c->hdr = s->prog->hdr;
+    c->nops = 0;
+    memcpy(c->ops, s->prog->ops, t->lo * sizeof(c->ops[0]));
+    memcpy(&c->ops[t->lo], &s->prog->ops[t->hi],
+           (s->prog->nops - t->hi) * sizeof(c->ops[0]));
+    c->nops = s->prog->nops - (t->hi - t->lo);
+    /* Clipping to the original size only drops zero padding of a truncated last
+     * record, which decodes the same. */
+    len = emit(s, c, t->orig_size);
+    *out_buf = s->out;
+    return len;
+}
+
+SHMF_AFL_EXPORT int32_t afl_custom_post_trim(void *data, uint8_t success)
+{
+    struct shmf_afl *s = data;
+    struct trim_state *t = &s->trim;
+    struct shmf_prog *p = s->prog;
+
+    if (success) {
+        memmove(&p->ops[t->lo], &p->ops[t->hi], (p->nops - t->hi) * sizeof(p->ops[0]));
+        p->nops -= t->hi - t->lo;
+    }
+    t->hi = t->lo;
+    if (t->hi == 0) {
+        t->chunk /= 2;
+        t->hi = p->nops;
+        if (t->chunk < t->min_chunk || t->chunk == 0 || p->nops == 0)
+            return t->steps; /* done */
+    }
+    t->lo = t->hi > t->chunk ? t->hi - t->chunk : 0;
+    t->step++;
+    return t->step < t->steps ? t->step : t->steps - 1;
+}

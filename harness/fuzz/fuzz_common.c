@@ -1,0 +1,70 @@
+/*
+ * fuzz_common.c -- one target source for every engine (STYLE.md item 21).
+ *
+ * Deterministic, never exits on its own, and each input runs in a fresh world,
+ * so no state leaks between inputs.  A finding is reported on stderr and turned
+ * into abort(), which both engines record as a crash.
+ */
+#include <ndis.h>
+#include <stdio.h>
+#include <stdlib.h>
+
+#include "fuzz_common.h"
+#include "report.h"
+#include "target.h"
+
+/* Linked-in provider, if any (weak: the generic targets have none). */
+NDIS_STATUS ShmfProviderSetOptions(NDIS_HANDLE, NDIS_HANDLE) __attribute__((weak));
+VOID ShmfProviderUnload(NDIS_HANDLE) __attribute__((weak));
+VOID ShmfProviderRingAdvance(void *, void *, ULONG) __attribute__((weak));
+
+static struct shmf_target target;
+static struct shmf_prog *prog;
+static int ready;
+
+int shmf_fuzz_init(void)
+{
+    char err[600];
+    const char *spec = getenv("SHMFUZZ_PROVIDER");
+    if (ready)
+        return ready > 0 ? 0 : -1;
+    ready = -1;
+    if (spec && *spec) {
+        if (shmf_target_open(spec, &target, err, sizeof(err)) != 0) {
+            fprintf(stderr, "shmfuzz: %s\n", err);
+            return -1;
+        }
+    } else if (ShmfProviderSetOptions) {
+        target.provider.name = SHMF_TARGET_NAME;
+        target.provider.set_options = ShmfProviderSetOptions;
+        target.provider.unload = ShmfProviderUnload;
+        target.ring_advance = (void *)ShmfProviderRingAdvance;
+    } else {
+        fprintf(stderr, "shmfuzz: this target has no provider linked in; set "
+                        "SHMFUZZ_PROVIDER=path/to/libprovider.so\n");
+        return -1;
+    }
+    prog = shmf_prog_new();
+    if (!prog)
+        return -1;
+    ready = 1;
+    return 0;
+}
+
+void shmf_fuzz_one(const uint8_t *data, size_t size)
+{
+    struct shmf_exec_result res;
+    struct shmf_exec_opts opts = {SHMF_VERIFY_F_ALL, getenv("FUZZ_VERBOSE") ? stderr : NULL};
+    if (shmf_fuzz_init() != 0)
+        abort(); /* misconfigured: fail loudly on the first input */
+    shmf_prog_decode(prog, data, size);
+    shmf_exec_run(&target, prog, &opts, &res);
+    if (!res.findings)
+        return;
+    char kind[80], sig[256];
+    shmf_finding_kind_name(&res.first, kind, sizeof(kind));
+    shmf_finding_signature(&res.first, prog, sig, sizeof(sig));
+    fprintf(stderr, "==shmfuzz== finding: %s: %s\n==shmfuzz== signature: %s (op %d)\n", kind,
+            res.first.message, sig, res.failing_op);
+    abort();
+}

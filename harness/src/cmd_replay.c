@@ -1,0 +1,203 @@
+/*
+ * cmd_replay.c -- `shmfuzz replay`: run inputs without an engine, print the op
+ * trace with the failing op marked and the finding, optionally write JSON.
+ * Deterministic: the same input gives the same trace and finding.
+ */
+#define _GNU_SOURCE
+#include <dirent.h>
+#include <errno.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "cli.h"
+#include "crash.h"
+#include "report.h"
+#include "target.h"
+
+struct replay {
+    struct shmf_target target;
+    const char *provider;
+    const char *json_out;
+    bool trace, quiet;
+    uint32_t verify_flags;
+    json_t *findings;  /* array of finding objects */
+    unsigned inputs, with_findings;
+    /* the input being replayed, for the crash sink */
+    const char *cur_path;
+    struct shmf_prog *cur_prog;
+    const uint8_t *cur_bytes;
+    size_t cur_len;
+};
+
+static json_t *replay_json(struct replay *r)
+{
+    return json_pack("{s:s, s:s, s:s, s:i, s:i, s:O}", "schema", SHMF_RUN_SCHEMA, "engine",
+                     "replay", "provider", r->provider, "inputs", (json_int_t)r->inputs,
+                     "inputs_with_findings", (json_int_t)r->with_findings, "findings",
+                     r->findings);
+}
+
+static void write_json(struct replay *r)
+{
+    if (!r->json_out)
+        return;
+    json_t *j = replay_json(r);
+    int rc = j ? shmf_json_write_atomic(j, r->json_out) : -ENOMEM;
+    json_decref(j);
+    if (rc)
+        fprintf(stderr, "shmfuzz: cannot write %s: %s\n", r->json_out, strerror(-rc));
+}
+
+static void print_finding(const struct replay *r, const struct shmf_exec_result *res,
+                          FILE *f)
+{
+    char kind[80], sig[256];
+    shmf_finding_kind_name(&res->first, kind, sizeof(kind));
+    shmf_finding_signature(&res->first, r->cur_prog, sig, sizeof(sig));
+    if (!r->quiet)
+        shmf_prog_print(f, r->cur_prog,
+                        res->failing_op < 0 ? SHMF_MARKER_NONE : (size_t)res->failing_op);
+    fprintf(f, "finding: %s: %s\n  function: %s\n  rule: %s\n  op: %d%s\n  signature: %s\n",
+            kind, res->first.message, res->first.function, res->first.rule, res->failing_op,
+            (uint32_t)res->failing_op == r->cur_prog->nops ? " (teardown)" : "", sig);
+}
+
+static void add_finding(struct replay *r, const struct shmf_exec_result *res)
+{
+    struct shmf_report_ctx ctx = {r->provider, "replay", r->cur_path, r->cur_bytes,
+                                  r->cur_len};
+    json_t *j = shmf_report_finding(res, r->cur_prog, &ctx);
+    if (j)
+        json_array_append_new(r->findings, j);
+}
+
+/* The provider crashed: report it as a finding and exit 1. */
+static void crash_sink(const struct shmf_finding *f, void *ud)
+{
+    struct replay *r = ud;
+    struct shmf_exec_result res;
+    memset(&res, 0, sizeof(res));
+    res.findings = 1;
+    res.first = *f;
+    res.failing_op = f->op_index >= 0 ? f->op_index : -1;
+    if (r->cur_prog) {
+        r->with_findings++;
+        print_finding(r, &res, stdout);
+        add_finding(r, &res);
+        write_json(r);
+    }
+    fflush(stdout);
+    _exit(SHMF_EXIT_FINDING);
+}
+
+static int replay_one(struct replay *r, const char *path)
+{
+    char err[512];
+    uint8_t *bytes = NULL;
+    size_t len = 0;
+    int rc = shmf_load_input(path, r->cur_prog, &bytes, &len, err, sizeof(err));
+    if (rc)
+        return shmf_usage_error("%s", err);
+    r->cur_path = path;
+    r->cur_bytes = bytes;
+    r->cur_len = len;
+    r->inputs++;
+    struct shmf_exec_opts opts = {r->verify_flags, r->trace ? stdout : NULL};
+    struct shmf_exec_result res;
+    if (!r->quiet)
+        printf("== %s (%u ops)\n", path, r->cur_prog->nops);
+    shmf_exec_run(&r->target, r->cur_prog, &opts, &res);
+    if (res.findings) {
+        r->with_findings++;
+        print_finding(r, &res, stdout);
+        add_finding(r, &res);
+    } else if (!r->quiet) {
+        printf("clean\n");
+    }
+    free(bytes);
+    r->cur_bytes = NULL;
+    return res.findings ? SHMF_EXIT_FINDING : SHMF_EXIT_CLEAN;
+}
+
+
+/* Replay every regular file of dir, in name order. */
+static int replay_dir(struct replay *r, const char *dir)
+{
+    struct dirent **ents;
+    int n = scandir(dir, &ents, NULL, alphasort);
+    int worst = SHMF_EXIT_CLEAN;
+    if (n < 0)
+        return shmf_usage_error("cannot read directory %s: %s", dir, strerror(errno));
+    for (int i = 0; i < n; i++) {
+        char path[4096];
+        struct stat st;
+        snprintf(path, sizeof(path), "%s/%s", dir, ents[i]->d_name);
+        if (ents[i]->d_name[0] != '.' && stat(path, &st) == 0 && S_ISREG(st.st_mode)) {
+            int rc = replay_one(r, path);
+            worst = rc > worst ? rc : worst;
+        }
+        free(ents[i]);
+    }
+    free(ents);
+    return worst;
+}
+
+static int parse_args(struct replay *r, int argc, char **argv)
+{
+    static const struct option opts[] = {
+        {"provider", required_argument, 0, 'p'}, {"json", required_argument, 0, 'j'},
+        {"trace", no_argument, 0, 't'},          {"quiet", no_argument, 0, 'q'},
+        {"verify-off", no_argument, 0, 'V'},     {0, 0, 0, 0}};
+    int c;
+    optind = 1;
+    while ((c = getopt_long(argc, argv, "p:j:tq", opts, NULL)) != -1) {
+        switch (c) {
+        case 'p': r->provider = optarg; break;
+        case 'j': r->json_out = optarg; break;
+        case 't': r->trace = true; break;
+        case 'q': r->quiet = true; break;
+        case 'V': r->verify_flags = 0; break;
+        default: return shmf_usage_error("replay: bad option (see shmfuzz --help)");
+        }
+    }
+    if (optind >= argc)
+        return shmf_usage_error("replay: no input given (FILE|DIR...)");
+    return 0;
+}
+
+int shmf_cmd_replay(int argc, char **argv)
+{
+    static struct replay r;
+    char err[600];
+    memset(&r, 0, sizeof(r));
+    r.provider = getenv("SHMFUZZ_PROVIDER") ? getenv("SHMFUZZ_PROVIDER") : "reference";
+    r.verify_flags = SHMF_VERIFY_F_ALL;
+    int rc = parse_args(&r, argc, argv);
+    if (rc)
+        return rc;
+    if (shmf_target_open(r.provider, &r.target, err, sizeof(err)) != 0)
+        return shmf_usage_error("%s", err);
+    r.findings = json_array();
+    r.cur_prog = shmf_prog_new();
+    if (!r.findings || !r.cur_prog)
+        return shmf_usage_error("out of memory");
+    shmf_crash_install(crash_sink, &r);
+    int worst = SHMF_EXIT_CLEAN;
+    for (int i = optind; i < argc && worst != SHMF_EXIT_USAGE; i++) {
+        struct stat st;
+        if (stat(argv[i], &st) != 0)
+            rc = shmf_usage_error("cannot read %s: %s", argv[i], strerror(errno));
+        else
+            rc = S_ISDIR(st.st_mode) ? replay_dir(&r, argv[i]) : replay_one(&r, argv[i]);
+        worst = rc > worst ? rc : worst;
+    }
+    if (worst != SHMF_EXIT_USAGE)
+        write_json(&r);
+    json_decref(r.findings);
+    shmf_prog_free(r.cur_prog);
+    return worst;
+}

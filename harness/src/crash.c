@@ -1,0 +1,138 @@
+/*
+ * crash.c -- crash classification (see crash.h).
+ */
+#define _GNU_SOURCE
+#include <dlfcn.h>
+#include <execinfo.h>
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "crash.h"
+#include "exec.h"
+
+#if defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define CRASH_ASAN 1
+#endif
+#endif
+#if defined(__SANITIZE_ADDRESS__)
+#define CRASH_ASAN 1
+#endif
+#ifdef CRASH_ASAN
+#include <sanitizer/asan_interface.h>
+#endif
+
+static shmf_crash_sink crash_sink;
+static void *crash_ud;
+static volatile sig_atomic_t crashing;
+
+static bool in_region(uintptr_t a, const void *base, size_t len)
+{
+    uintptr_t b = (uintptr_t)base;
+    /* The byte just past the region (and a little beyond) is its guard. */
+    return base && a >= b && a < b + len + 64;
+}
+
+static bool skip_frame(const char *name)
+{
+    static const char *const prefixes[] = {"__asan", "__sanitizer", "__ubsan", "asan_",
+                                           "crash_", "shmf_crash", "backtrace", "_ZN6__asan",
+                                           "_ZN11__sanitizer", "__interceptor", "on_signal",
+                                           "on_asan_death", "__restore_rt", NULL};
+    for (int i = 0; prefixes[i]; i++)
+        if (strncmp(name, prefixes[i], strlen(prefixes[i])) == 0)
+            return true;
+    return false;
+}
+
+/* The first non-runtime frame's function name, used as the crash place. */
+static void top_frame(char *out, size_t n)
+{
+    void *frames[32];
+    int count = backtrace(frames, 32);
+    snprintf(out, n, "?");
+    for (int i = 0; i < count; i++) {
+        Dl_info info;
+        if (!dladdr(frames[i], &info) || !info.dli_sname || skip_frame(info.dli_sname))
+            continue;
+        snprintf(out, n, "%s", info.dli_sname);
+        return;
+    }
+}
+
+void shmf_crash_classify(uintptr_t addr, const char *type, struct shmf_finding *f)
+{
+    const struct shmf_exec_regions *r = shmf_exec_regions();
+    memset(f, 0, sizeof(*f));
+    f->object = addr;
+    f->op_index = -1;
+    top_frame(f->function, sizeof(f->function));
+    if (in_region(addr, r->params, r->params_len)) {
+        f->kind = SHMF_KIND_PARAMS_OUT_OF_BOUNDS;
+        snprintf(f->message, sizeof(f->message),
+                 "%s at %#lx: past the %zu-byte parameters block at %p (in %s)", type,
+                 (unsigned long)addr, r->params_len, r->params, f->function);
+    } else if (in_region(addr, r->sg, r->sg_len)) {
+        f->kind = SHMF_KIND_SG_BUFFER_OVERFLOW;
+        snprintf(f->message, sizeof(f->message),
+                 "%s at %#lx: past the %zu-byte SG buffer at %p (in %s)", type,
+                 (unsigned long)addr, r->sg_len, r->sg, f->function);
+    } else {
+        f->kind = strstr(type, "use-after") || strstr(type, "use-after-poison")
+                      ? SHMF_KIND_USE_AFTER_FREE
+                      : SHMF_KIND_CRASH;
+        snprintf(f->detail, sizeof(f->detail), "%s", type);
+        snprintf(f->message, sizeof(f->message), "%s at address %#lx in %s", type,
+                 (unsigned long)addr, f->function);
+    }
+    snprintf(f->rule, sizeof(f->rule), "%s", shmf_kind_source(f->kind));
+}
+
+static void deliver(uintptr_t addr, const char *type)
+{
+    struct shmf_finding f;
+    if (crashing)
+        return;
+    crashing = 1;
+    shmf_crash_classify(addr, type, &f);
+    if (crash_sink)
+        crash_sink(&f, crash_ud);
+}
+
+#ifdef CRASH_ASAN
+static void on_asan_death(void)
+{
+    const char *d = __asan_get_report_description();
+    deliver((uintptr_t)__asan_get_report_address(), d && *d ? d : "asan");
+}
+#endif
+
+static void on_signal(int sig, siginfo_t *si, void *ctx)
+{
+    (void)ctx;
+    const char *type = sig == SIGSEGV ? "SEGV" : sig == SIGBUS ? "BUS"
+                     : sig == SIGFPE ? "FPE" : sig == SIGILL ? "ILL" : "ABRT";
+    deliver((uintptr_t)si->si_addr, type);
+    signal(sig, SIG_DFL);
+    raise(sig);
+}
+
+void shmf_crash_install(shmf_crash_sink sink, void *ud)
+{
+    crash_sink = sink;
+    crash_ud = ud;
+#ifdef CRASH_ASAN
+    __asan_set_death_callback(on_asan_death);
+#else
+    struct sigaction sa;
+    memset(&sa, 0, sizeof(sa));
+    sa.sa_sigaction = on_signal;
+    sa.sa_flags = SA_SIGINFO | SA_RESETHAND;
+    int sigs[] = {SIGSEGV, SIGBUS, SIGFPE, SIGILL, SIGABRT};
+    for (unsigned i = 0; i < sizeof(sigs) / sizeof(sigs[0]); i++)
+        sigaction(sigs[i], &sa, NULL);
+#endif
+    (void)on_signal;
+}

@@ -1,0 +1,52 @@
+/*
+ * exec.h -- the op-stream executor: runs one program against a provider in a
+ * fresh world, as a correct miniport and its NIC would.
+ *
+ * The executor never calls provider handlers directly; it calls ndis.h routines
+ * (NdisAllocateSharedMemory, ...) and the NIC model.  It is a correct caller of
+ * the IRQL rules: a request that needs PASSIVE_LEVEL made while the processor is
+ * raised is deferred to a work item (run by the `work` op or at teardown).
+ */
+#ifndef SHMF_EXEC_H
+#define SHMF_EXEC_H
+
+#include <stdbool.h>
+#include <stdio.h>
+
+#include "opstream.h"
+#include "shmfuzz/runtime.h"
+
+struct shmf_target {
+    struct shmf_provider provider;
+    void *ring_advance; /* ShmfProviderRingAdvance, or NULL: reference ring driver */
+    char path[512];                    /* where it was loaded from ("" if linked in) */
+};
+
+struct shmf_exec_opts {
+    uint32_t verify_flags; /* SHMF_VERIFY_F_* (default all) */
+    FILE *trace;           /* op trace while running, or NULL */
+};
+
+struct shmf_exec_result {
+    unsigned findings;          /* total recorded */
+    struct shmf_finding first;  /* valid when findings > 0 */
+    int32_t failing_op;         /* op index of the first finding; nops = teardown */
+    uint32_t ops_run;
+    uint64_t alloc_attempts, faults_injected;
+};
+
+/* Run `prog` against `t` in a fresh world.  Stops at the first finding. */
+void shmf_exec_run(const struct shmf_target *t, const struct shmf_prog *prog,
+                   const struct shmf_exec_opts *opts, struct shmf_exec_result *res);
+
+/* Regions the crash classifier attributes faults to (the parameters block and SG
+   buffer of the allocate call in progress). */
+struct shmf_exec_regions {
+    const void *params;
+    size_t params_len;
+    const void *sg;
+    size_t sg_len;
+};
+const struct shmf_exec_regions *shmf_exec_regions(void);
+
+#endif /* SHMF_EXEC_H */

@@ -1,0 +1,376 @@
+/*
+ * Record-level mutators over the op-stream codec. Each function is pure: its result
+ * depends only on its arguments and the generator state passed in.
+ */
+#include "mutator.h"
+
+#include <stdbool.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* === Random numbers === */
+
+void shmf_rng_seed(struct shmf_rng *r, uint64_t seed)
+{
+    r->s = seed;
+}
+
+uint64_t shmf_rng_next(struct shmf_rng *r)
+{
+    uint64_t z = (r->s += 0x9E3779B97F4A7C15ull);
+
+    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
+    z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
+    return z ^ (z >> 31);
+}
+
+uint64_t shmf_rng_below(struct shmf_rng *r, uint64_t n)
+{
+    return n ? shmf_rng_next(r) % n : 0;
+}
+
+/* True with probability 1/n. */
+static bool one_in(struct shmf_rng *r, uint64_t n)
+{
+    return shmf_rng_below(r, n) == 0;
+}
+
+/* === Mutation kinds === */
+
+#define MUT_NAME(U, l, w) #l,
+#define MUT_WEIGHT(U, l, w) w,
+static const char *const mutation_names[] = {SHMF_MUTATION_LIST(MUT_NAME)};
+static const unsigned mutation_weights[] = {SHMF_MUTATION_LIST(MUT_WEIGHT)};
+_Static_assert(sizeof(mutation_names) / sizeof(mutation_names[0]) == SHMF_MUT_COUNT,
+               "mutation names");
+
+const char *shmf_mutation_name(enum shmf_mutation m)
+{
+    return (unsigned)m < SHMF_MUT_COUNT ? mutation_names[m] : NULL;
+}
+
+static enum shmf_mutation pick_mutation(struct shmf_rng *r)
+{
+    unsigned total = 0, x;
+
+    for (unsigned m = 0; m < SHMF_MUT_COUNT; m++)
+        total += mutation_weights[m];
+    x = (unsigned)shmf_rng_below(r, total);
+    for (unsigned m = 0; m < SHMF_MUT_COUNT; m++) {
+        if (x < mutation_weights[m])
+            return (enum shmf_mutation)m;
+        x -= mutation_weights[m];
+    }
+    return SHMF_MUT_TWEAK;
+}
+
+/* === Values === */
+
+/* Boundary values for sizes, lengths, offsets and flags; masked to the field width. */
+static const uint32_t interesting[] = {
+    0,      1,      2,      3,          4,          7,          8,          16,
+    32,     63,     64,     0x44,       127,        128,        255,        256,
+    512,    1024,   1500,   1514,       2048,       4095,       4096,       4097,
+    8192,   65535,  65536,  0x7FFFFFFF, 0x80000000, 0xFFFFFFFE, 0xFFFFFFFF,
+};
+
+static uint32_t interesting_value(struct shmf_rng *r, unsigned width)
+{
+    uint32_t v;
+
+    if (one_in(r, 4)) {
+        v = (uint32_t)1 << shmf_rng_below(r, 8 * width);
+        if (one_in(r, 3))
+            v += one_in(r, 2) ? 1 : (uint32_t)-1;
+    } else {
+        v = interesting[shmf_rng_below(r, sizeof(interesting) / sizeof(interesting[0]))];
+    }
+    return v & shmf_field_max(width);
+}
+
+static uint32_t random_value(struct shmf_rng *r, unsigned width)
+{
+    if (!one_in(r, 4))
+        return interesting_value(r, width);
+    return (uint32_t)shmf_rng_next(r) & shmf_field_max(width);
+}
+
+/* Change `v` by a bit flip, +-1, an interesting or a random value; never returns v. */
+static uint32_t tweak_value(struct shmf_rng *r, uint32_t v, unsigned width)
+{
+    uint32_t max = shmf_field_max(width);
+    uint32_t flip = (uint32_t)1 << shmf_rng_below(r, 8 * width);
+    uint32_t nv;
+
+    switch (shmf_rng_below(r, 5)) {
+    case 0: nv = v ^ flip; break;
+    case 1: nv = v + 1; break;
+    case 2: nv = v - 1; break;
+    case 3: nv = interesting_value(r, width); break;
+    default: nv = (uint32_t)shmf_rng_next(r); break;
+    }
+    nv &= max;
+    return nv != v ? nv : (v ^ flip) & max;
+}
+
+/* === Records === */
+
+/* Fill an alloc that passes NDIS's own checks, so mutations start near valid use:
+ * type NDIS_OBJECT_TYPE_DEFAULT, revision 1 or 2 with its size and a page-multiple
+ * length. The node is mostly 0, which is valid whether the executor reads it raw or
+ * as "0 = MM_ANY_NODE_OK". */
+static void plausible_alloc(struct shmf_op *op, struct shmf_rng *r)
+{
+    bool rev2 = one_in(r, 2);
+
+    op->a[SHMF_ARG_ALLOC_TYPE] = 0x80;
+    op->a[SHMF_ARG_ALLOC_REV] = rev2 ? 2 : 1;
+    op->a[SHMF_ARG_ALLOC_SIZE] = rev2 ? 0x44 : 0x40;
+    op->a[SHMF_ARG_ALLOC_FLAGS] = one_in(r, 4) ? 1 : 0;
+    op->a[SHMF_ARG_ALLOC_QUEUE] = one_in(r, 2) ? 0 : (uint32_t)shmf_rng_below(r, 4);
+    op->a[SHMF_ARG_ALLOC_NODE] = one_in(r, 4) ? 0x80000000u : 0;
+    op->a[SHMF_ARG_ALLOC_USAGE] = one_in(r, 2) ? 4 : (uint32_t)shmf_rng_below(r, 11);
+    op->a[SHMF_ARG_ALLOC_LENGTH] =
+        one_in(r, 4) ? interesting_value(r, 4) : 4096 * (1 + (uint32_t)shmf_rng_below(r, 16));
+}
+
+static void random_op(struct shmf_op *op, unsigned code, struct shmf_rng *r)
+{
+    memset(op, 0, sizeof(*op));
+    op->code = (uint8_t)code;
+    if (code == SHMF_OP_ALLOC && !one_in(r, 3)) {
+        plausible_alloc(op, r);
+        return;
+    }
+    for (unsigned i = 0; i < shmf_op_nargs(code); i++)
+        op->a[i] = random_value(r, shmf_op_field(code, i)->width);
+}
+
+/* Bytes the program may still grow by within max_size. */
+static size_t room_left(const struct shmf_prog *p, size_t max_size)
+{
+    size_t used = shmf_prog_encoded_size(p);
+
+    return used < max_size ? max_size - used : 0;
+}
+
+/* Insert `op` before index `at`. pre: p->nops < SHMF_OPS_MAX, at <= p->nops. */
+static void insert_at(struct shmf_prog *p, uint32_t at, const struct shmf_op *op)
+{
+    memmove(&p->ops[at + 1], &p->ops[at], (p->nops - at) * sizeof(p->ops[0]));
+    p->ops[at] = *op;
+    p->nops++;
+}
+
+/* === Mutations; each returns false when it does not apply to `p` === */
+
+/* Insert a random record, favouring the allocate/free/touch core a little. */
+static bool mut_insert(struct shmf_prog *p, size_t room, struct shmf_rng *r)
+{
+    static const uint8_t core_ops[] = {SHMF_OP_ALLOC, SHMF_OP_FREE, SHMF_OP_TOUCH};
+    unsigned code = one_in(r, 4) ? core_ops[shmf_rng_below(r, sizeof(core_ops))]
+                                 : (unsigned)shmf_rng_below(r, SHMF_OP_COUNT);
+    struct shmf_op op;
+
+    if (p->nops >= SHMF_OPS_MAX || room < shmf_op_encoded_size(code))
+        return false;
+    random_op(&op, code, r);
+    insert_at(p, (uint32_t)shmf_rng_below(r, p->nops + 1), &op);
+    return true;
+}
+
+static bool mut_delete(struct shmf_prog *p, struct shmf_rng *r)
+{
+    uint32_t i;
+
+    if (p->nops == 0)
+        return false;
+    i = (uint32_t)shmf_rng_below(r, p->nops);
+    memmove(&p->ops[i], &p->ops[i + 1], (p->nops - i - 1) * sizeof(p->ops[0]));
+    p->nops--;
+    return true;
+}
+
+static bool mut_duplicate(struct shmf_prog *p, size_t room, struct shmf_rng *r)
+{
+    uint32_t i;
+    struct shmf_op op;
+
+    if (p->nops == 0 || p->nops >= SHMF_OPS_MAX)
+        return false;
+    i = (uint32_t)shmf_rng_below(r, p->nops);
+    if (room < shmf_op_encoded_size(p->ops[i].code % SHMF_OP_COUNT))
+        return false;
+    op = p->ops[i];
+    /* Mostly repeat the op right after itself; sometimes copy it elsewhere. */
+    insert_at(p, one_in(r, 2) ? i + 1 : (uint32_t)shmf_rng_below(r, p->nops + 1), &op);
+    return true;
+}
+
+static bool mut_swap(struct shmf_prog *p, struct shmf_rng *r)
+{
+    uint32_t i, j;
+    struct shmf_op t;
+
+    if (p->nops < 2)
+        return false;
+    i = (uint32_t)shmf_rng_below(r, p->nops);
+    j = (uint32_t)shmf_rng_below(r, p->nops - 1);
+    j += j >= i; /* j != i */
+    t = p->ops[i];
+    p->ops[i] = p->ops[j];
+    p->ops[j] = t;
+    return true;
+}
+
+static bool mut_tweak(struct shmf_prog *p, struct shmf_rng *r)
+{
+    struct shmf_op *op;
+    unsigned n, f;
+
+    if (p->nops == 0)
+        return false;
+    op = &p->ops[shmf_rng_below(r, p->nops)];
+    n = shmf_op_nargs(op->code % SHMF_OP_COUNT);
+    if (n == 0)
+        return false;
+    f = (unsigned)shmf_rng_below(r, n);
+    op->a[f] = tweak_value(r, op->a[f], shmf_op_field(op->code % SHMF_OP_COUNT, f)->width);
+    return true;
+}
+
+/* Change the fault plan. The version byte is left alone so inputs stay current. */
+static void mut_header(struct shmf_header *h, struct shmf_rng *r)
+{
+    switch (shmf_rng_below(r, 3)) {
+    case 0:
+        h->fault_flags ^= one_in(r, 4) ? (uint8_t)(1u << shmf_rng_below(r, 8))
+                                        : SHMF_FAULT_F_FIRST_PER_SITE;
+        break;
+    case 1:
+        h->fail_nth = one_in(r, 2) ? (uint16_t)(1 + shmf_rng_below(r, 16))
+                                   : (uint16_t)tweak_value(r, h->fail_nth, 2);
+        break;
+    default:
+        h->fail_every = one_in(r, 2) ? (uint16_t)shmf_rng_below(r, 17)
+                                     : (uint16_t)tweak_value(r, h->fail_every, 2);
+        break;
+    }
+}
+
+static bool apply(struct shmf_prog *p, enum shmf_mutation m, size_t max_size,
+                  struct shmf_rng *r)
+{
+    switch (m) {
+    case SHMF_MUT_INSERT: return mut_insert(p, room_left(p, max_size), r);
+    case SHMF_MUT_DELETE: return mut_delete(p, r);
+    case SHMF_MUT_DUPLICATE: return mut_duplicate(p, room_left(p, max_size), r);
+    case SHMF_MUT_SWAP: return mut_swap(p, r);
+    case SHMF_MUT_TWEAK: return mut_tweak(p, r);
+    default: return false;
+    }
+}
+
+enum shmf_mutation shmf_prog_mutate(struct shmf_prog *p, size_t max_size,
+                                    struct shmf_rng *r)
+{
+    for (int attempt = 0; attempt < 8; attempt++) {
+        enum shmf_mutation m = pick_mutation(r);
+        if (m != SHMF_MUT_HEADER && apply(p, m, max_size, r))
+            return m;
+        if (m == SHMF_MUT_HEADER)
+            break;
+    }
+    mut_header(&p->hdr, r);
+    return SHMF_MUT_HEADER;
+}
+
+/* === Crossover === */
+
+/* Append ops[lo, hi) of `src` to `out`, as many as fit under SHMF_OPS_MAX. */
+static void append_range(struct shmf_prog *out, const struct shmf_prog *src, uint32_t lo,
+                         uint32_t hi)
+{
+    uint32_t n = hi > lo ? hi - lo : 0;
+
+    if (n > SHMF_OPS_MAX - out->nops)
+        n = SHMF_OPS_MAX - out->nops;
+    memcpy(&out->ops[out->nops], &src->ops[lo], n * sizeof(src->ops[0]));
+    out->nops += n;
+}
+
+void shmf_prog_crossover(struct shmf_prog *out, const struct shmf_prog *a,
+                         const struct shmf_prog *b, struct shmf_rng *r)
+{
+    uint32_t cut = (uint32_t)shmf_rng_below(r, a->nops + 1);
+    uint32_t lo = (uint32_t)shmf_rng_below(r, b->nops + 1);
+
+    out->hdr = one_in(r, 4) ? b->hdr : a->hdr;
+    out->nops = 0;
+    append_range(out, a, 0, cut);
+    if (one_in(r, 2)) {
+        append_range(out, b, lo, b->nops); /* a's prefix, then b's suffix */
+    } else {
+        uint32_t hi = lo + (uint32_t)shmf_rng_below(r, b->nops - lo + 1);
+        append_range(out, b, lo, hi); /* b's range inserted into a */
+        append_range(out, a, cut, a->nops);
+    }
+}
+
+/* === Byte-level entry points === */
+
+size_t shmf_prog_encode_fit(struct shmf_prog *p, uint8_t *buf, size_t max)
+{
+    size_t need = shmf_prog_encoded_size(p), len;
+    uint8_t hdr[SHMF_HEADER_SIZE];
+
+    if (p->nops > SHMF_OPS_MAX)
+        p->nops = SHMF_OPS_MAX;
+    while (p->nops > 0 && need > max)
+        need -= shmf_op_encoded_size(p->ops[--p->nops].code % SHMF_OP_COUNT);
+    if (need <= max) {
+        shmf_prog_encode(p, buf, max, &len);
+        return len;
+    }
+    shmf_prog_encode(p, hdr, sizeof(hdr), &len);
+    memcpy(buf, hdr, max);
+    return max;
+}
+
+size_t shmf_mutate(uint8_t *data, size_t size, size_t max_size, unsigned seed)
+{
+    struct shmf_prog *p = shmf_prog_new();
+    struct shmf_rng r;
+    size_t n;
+
+    if (!p)
+        return size < max_size ? size : max_size;
+    shmf_rng_seed(&r, seed);
+    shmf_prog_decode(p, data, size);
+    shmf_prog_mutate(p, max_size, &r);
+    n = shmf_prog_encode_fit(p, data, max_size);
+    shmf_prog_free(p);
+    return n;
+}
+
+size_t shmf_crossover(const uint8_t *d1, size_t s1, const uint8_t *d2, size_t s2,
+                      uint8_t *out, size_t max_out, unsigned seed)
+{
+    struct shmf_prog *ps = malloc(3 * sizeof(*ps));
+    struct shmf_rng r;
+    size_t n;
+
+    if (!ps) {
+        n = s1 < max_out ? s1 : max_out;
+        if (n)
+            memcpy(out, d1, n);
+        return n;
+    }
+    shmf_rng_seed(&r, seed);
+    shmf_prog_decode(&ps[0], d1, s1);
+    shmf_prog_decode(&ps[1], d2, s2);
+    shmf_prog_crossover(&ps[2], &ps[0], &ps[1], &r);
+    n = shmf_prog_encode_fit(&ps[2], out, max_out);
+    free(ps);
+    return n;
+}

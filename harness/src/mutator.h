@@ -1,0 +1,76 @@
+/*
+ * Structure-aware mutators for op-stream inputs (see docs/opstream.md).
+ *
+ * All mutations work on whole records through the codec, so their output always
+ * decodes to a meaningful program: insert a random record, delete, duplicate or swap
+ * records, tweak one field, tweak the fault plan in the header, and splice two
+ * programs. Everything is deterministic given the seed: there is no global state and
+ * no rand(); randomness comes from a local splitmix64 generator.
+ *
+ * Contract: pointer arguments are non-NULL; sizes are in bytes. The byte-level entry
+ * points never fail: when out of memory they return their input unchanged (clipped
+ * to the maximum size).
+ */
+#ifndef SHMF_MUTATOR_H
+#define SHMF_MUTATOR_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "opstream.h"
+
+/** Mutation kinds as X(NAME, name, weight); weight is the relative pick frequency
+ *  in shmf_prog_mutate (0 = never picked there). */
+#define SHMF_MUTATION_LIST(X)                                                          \
+    X(INSERT, insert, 4)                                                               \
+    X(DELETE, delete, 2)                                                               \
+    X(DUPLICATE, duplicate, 1)                                                         \
+    X(SWAP, swap, 1)                                                                   \
+    X(TWEAK, tweak, 5)                                                                 \
+    X(HEADER, header, 1)                                                               \
+    X(CROSSOVER, crossover, 0)
+
+#define SHMF__MUT_ENUM(U, l, w) SHMF_MUT_##U,
+enum shmf_mutation { SHMF_MUTATION_LIST(SHMF__MUT_ENUM) SHMF_MUT_COUNT };
+
+/** Small deterministic PRNG (splitmix64). */
+struct shmf_rng {
+    uint64_t s;
+};
+
+/** Seed a generator; equal seeds give equal sequences. */
+void shmf_rng_seed(struct shmf_rng *r, uint64_t seed);
+/** Next 64 random bits. */
+uint64_t shmf_rng_next(struct shmf_rng *r);
+/** Uniform-ish value in [0, n); returns 0 when n == 0. */
+uint64_t shmf_rng_below(struct shmf_rng *r, uint64_t n);
+
+/** Name of a mutation kind ("insert"), or NULL when out of range. */
+const char *shmf_mutation_name(enum shmf_mutation m);
+
+/** Apply one record-level mutation to `p`. A mutation that grows the program is only
+ *  chosen when the result still encodes within `max_size` bytes.
+ *  @return the kind applied. */
+enum shmf_mutation shmf_prog_mutate(struct shmf_prog *p, size_t max_size,
+                                    struct shmf_rng *r);
+/** Splice `a` and `b` into `out`: a prefix of `a` followed by a suffix of `b`, or a
+ *  range of `b` inserted into `a`. The header comes from either. pre: out differs
+ *  from a and b. */
+void shmf_prog_crossover(struct shmf_prog *out, const struct shmf_prog *a,
+                         const struct shmf_prog *b, struct shmf_rng *r);
+/** Drop trailing ops of `p` until it encodes within `max` bytes, then encode it into
+ *  buf[0..max). When max < SHMF_HEADER_SIZE only the first `max` header bytes fit.
+ *  @return the number of bytes written (<= max). */
+size_t shmf_prog_encode_fit(struct shmf_prog *p, uint8_t *buf, size_t max);
+
+/** libFuzzer-style mutator: mutate data[0..size) in place, deterministically for
+ *  `seed`. pre: data has room for max_size bytes.
+ *  @return the new size, <= max_size. */
+size_t shmf_mutate(uint8_t *data, size_t size, size_t max_size, unsigned seed);
+/** libFuzzer-style crossover of d1 and d2 into out[0..max_out), deterministic for
+ *  `seed`. pre: d1/d2 may be NULL only when their size is 0.
+ *  @return the output size, <= max_out. */
+size_t shmf_crossover(const uint8_t *d1, size_t s1, const uint8_t *d2, size_t s2,
+                      uint8_t *out, size_t max_out, unsigned seed);
+
+#endif /* SHMF_MUTATOR_H */

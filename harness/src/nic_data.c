@@ -1,0 +1,307 @@
+/*
+ * nic_data.c -- the NIC model's data path: the OS posts buffers and takes
+ * indications, the driver's ring routines run under the ring verifier, the NIC
+ * DMAs packets in and out.  Contract in nic.h, private types in nic_internal.h.
+ */
+#include "nic_internal.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "shmfuzz/runtime.h"
+
+#define PKT_SENTINEL 0xA5C3F00Du
+
+/* === Packet pattern: sentinel, sequence number, sentinel, then seq-derived bytes === */
+
+static unsigned char pattern_byte(uint32_t seq, unsigned j)
+{
+    if (j < 4 || (j >= 8 && j < 12))
+        return (unsigned char)(PKT_SENTINEL >> (8 * (j & 3)));
+    if (j < 8)
+        return (unsigned char)(seq >> (8 * (j - 4)));
+    return (unsigned char)(seq * 31u + j);
+}
+
+static void make_packet(unsigned char *p, uint32_t seq, unsigned n)
+{
+    for (unsigned j = 0; j < n; j++)
+        p[j] = pattern_byte(seq, j);
+}
+
+/* pktlen raised to the pattern header and cut to the room (and the NIC's
+   buffer); 0 when there is no room at all. */
+static unsigned packet_length(unsigned pktlen, uint64_t room)
+{
+    unsigned n = pktlen < SHMF_NIC_MIN_PKTLEN ? SHMF_NIC_MIN_PKTLEN : pktlen;
+
+    if (room > SHMF_NIC_MAX_BUFSIZE)
+        room = SHMF_NIC_MAX_BUFSIZE;
+    return n < room ? n : (unsigned)room;
+}
+
+static bool packet_ok(const unsigned char *p, unsigned n)
+{
+    if (n < 12)
+        return false;
+    uint32_t seq = (uint32_t)p[4] | (uint32_t)p[5] << 8 | (uint32_t)p[6] << 16 |
+                   (uint32_t)p[7] << 24;
+    for (unsigned j = 0; j < n; j++)
+        if (p[j] != pattern_byte(seq, j))
+            return false;
+    return true;
+}
+
+/* === Driver calls under the ring verifier, and indications === */
+
+static void indicate(struct shmf_nic *nic, struct nic_queue *q, UINT32 f)
+{
+    const SHMF_NET_FRAGMENT_SHM *e = ShmfNetRingGetFragmentShmAtIndex(q->fring, f);
+    struct nic_buf *buf = &q->bufs[q->ring_buf[f]];
+    uint64_t vl = e->Fragment.ValidLength, off = e->Fragment.Offset;
+
+    buf->state = BUF_INDICATED;
+    nic->stats.indicated++;
+    if (vl + off > buf->length || !packet_ok(buf->va + off, (unsigned)vl))
+        nic->stats.data_errors++;
+}
+
+static bool bad_binding(const struct nic_queue *q, const NET_PACKET *pk, UINT32 f0,
+                        UINT32 drained, const char *fn)
+{
+    UINT32 first = pk->FragmentIndex;
+    bool ok = pk->FragmentCount != 0 && first <= q->fring->ElementIndexMask &&
+              NetRingGetRangeCount(q->fring, f0, first) + pk->FragmentCount <= drained;
+
+    for (UINT32 k = 0; ok && k < pk->FragmentCount; k++)
+        ok = !q->claimed[NetRingAdvanceIndex(q->fring, first, k)];
+    if (!ok)
+        shmf_rt_report(SHMF_KIND_RING_INDEX_OUT_OF_RANGE, (uint64_t)(uintptr_t)pk, fn,
+                       "NetAdapterCx Rx: a returned packet has FragmentCount != 0 and binds "
+                       "fragments returned with it, each once",
+                       "%s returned packet %p of queue %lu bound to fragments %u+%u, "
+                       "outside the %u fragments returned from %u or bound twice",
+                       fn, (const void *)pk, (unsigned long)q->qid, first,
+                       pk->FragmentCount, drained, f0);
+    return !ok;
+}
+
+/* Take the packets the driver returned ([p0, pBegin)) as indications when the
+   queue runs, and give back fragments no packet kept. */
+static int consume(struct shmf_nic *nic, struct nic_queue *q, UINT32 f0, UINT32 p0,
+                   const char *fn)
+{
+    UINT32 drained = NetRingGetRangeCount(q->fring, f0, q->fring->BeginIndex);
+    bool live = q->state == SHMF_NIC_Q_RUNNING;
+    int indicated = 0;
+
+    for (UINT32 p = p0; p != q->pring->BeginIndex; p = NetRingIncrementIndex(q->pring, p)) {
+        const NET_PACKET *pk = NetRingGetPacketAtIndex(q->pring, p);
+        if (pk->Ignore || bad_binding(q, pk, f0, drained, fn))
+            continue;
+        for (UINT32 k = 0; k < pk->FragmentCount; k++) {
+            UINT32 f = NetRingAdvanceIndex(q->fring, pk->FragmentIndex, k);
+            q->claimed[f] = 1;
+            if (live && q->ring_buf[f] != NO_BUF) {
+                indicate(nic, q, f);
+                indicated++;
+            }
+        }
+    }
+    for (UINT32 i = 0; i < drained; i++) {
+        UINT32 f = NetRingAdvanceIndex(q->fring, f0, i);
+        if (q->ring_buf[f] != NO_BUF && q->bufs[q->ring_buf[f]].state == BUF_POSTED) {
+            q->bufs[q->ring_buf[f]].state = BUF_FREE;
+            nic->stats.dropped++;
+        }
+        q->ring_buf[f] = NO_BUF;
+        q->claimed[f] = 0;
+    }
+    return indicated;
+}
+
+/* Snapshot both rings, call the driver routine, verify, then consume. */
+static int run_driver(struct shmf_nic *nic, struct nic_queue *q, shmf_ring_advance_fn fn,
+                      const char *name)
+{
+    if (shmf_ring_snapshot_take(&nic->fsnap, q->fring) < 0 ||
+        shmf_ring_snapshot_take(&nic->psnap, q->pring) < 0)
+        return -ENOMEM;
+    fn(q->fring, q->pring, q->qid);
+    unsigned bad = shmf_ring_verify(&nic->fsnap, q->fring, name);
+    bad |= shmf_ring_verify(&nic->psnap, q->pring, name);
+    if (bad != 0) {
+        shmf_ring_restore(&nic->fsnap, q->fring);
+        shmf_ring_restore(&nic->psnap, q->pring);
+        return -EPROTO;
+    }
+    return consume(nic, q, nic->fsnap.begin, nic->psnap.begin, name);
+}
+
+/* Cancel must return every element; otherwise the OS would wait for ever. */
+void shmf__nic_cancel_ring(struct shmf_nic *nic, struct nic_queue *q)
+{
+    const char *name = nic->cancel ? "ShmfProviderRingCancel" : "ShmfReferenceRingCancel";
+    unsigned kept = 0;
+
+    run_driver(nic, q, nic->cancel ? nic->cancel : ShmfReferenceRingCancel, name);
+    for (unsigned i = 0; i < q->nbufs; i++) {
+        if (q->bufs[i].state == BUF_POSTED) {
+            q->bufs[i].state = BUF_FREE;
+            kept++;
+        }
+    }
+    if (kept != 0)
+        shmf_rt_report(SHMF_KIND_HANG, (uint64_t)(uintptr_t)q->fring, name,
+                       "NetAdapterCx Rx cancel must return every element, or the queue is "
+                       "never deleted",
+                       "%s kept %u fragments of queue %lu; freeing the queue would hang",
+                       name, kept, (unsigned long)q->qid);
+}
+
+/* === Data path === */
+
+/* The queue at slot if its data path is on, else NULL with *rc set. */
+static struct nic_queue *running_queue(struct shmf_nic *nic, unsigned slot, int *rc)
+{
+    struct nic_queue *q = shmf__nic_queue_at(nic, slot);
+
+    *rc = q == NULL ? -ENOENT : -EAGAIN;
+    return q != NULL && q->state == SHMF_NIC_Q_RUNNING ? q : NULL;
+}
+
+static void post_one(struct nic_queue *q, uint32_t b)
+{
+    UINT32 idx = q->fring->EndIndex;
+    SHMF_NET_FRAGMENT_SHM *e = ShmfNetRingGetFragmentShmAtIndex(q->fring, idx);
+    struct nic_buf *buf = &q->bufs[b];
+
+    memset(e, 0, sizeof(*e));
+    e->Fragment.Capacity = buf->length;
+    e->LogicalAddress = buf->la;
+    e->VirtualAddress = buf->va;
+    e->SharedMemoryHandle = buf->smh;
+    e->SharedMemoryOffset = buf->offset;
+    e->SharedMemoryLength = buf->length;
+    e->HardwareStatus = SHMF_HW_IDLE;
+    q->ring_buf[idx] = b;
+    buf->state = BUF_POSTED;
+    q->fring->EndIndex = NetRingIncrementIndex(q->fring, idx);
+}
+
+int shmf_nic_post(struct shmf_nic *nic, unsigned slot, unsigned count)
+{
+    int rc, moved = 0;
+    struct nic_queue *q = running_queue(nic, slot, &rc);
+
+    if (q == NULL)
+        return rc;
+    for (unsigned i = 0; i < q->nbufs && (unsigned)moved < count; i++) {
+        uint32_t b = (q->post_cursor + i) % q->nbufs;
+        if (shmf_ring_post_space(q->fring) == 0)
+            break;
+        if (q->bufs[b].state != BUF_FREE)
+            continue;
+        post_one(q, b);
+        moved++;
+    }
+    q->post_cursor = (q->post_cursor + (unsigned)moved) % (q->nbufs ? q->nbufs : 1);
+    while (shmf_ring_post_space(q->pring) > 0) {
+        memset(NetRingGetPacketAtIndex(q->pring, q->pring->EndIndex), 0, sizeof(NET_PACKET));
+        q->pring->EndIndex = NetRingIncrementIndex(q->pring, q->pring->EndIndex);
+    }
+    nic->stats.posted += (uint64_t)moved;
+    return moved;
+}
+
+int shmf_nic_advance(struct shmf_nic *nic, unsigned slot)
+{
+    int rc;
+    struct nic_queue *q = running_queue(nic, slot, &rc);
+
+    if (q == NULL)
+        return rc;
+    nic->stats.advances++;
+    return run_driver(nic, q, nic->advance ? nic->advance : ShmfReferenceRingAdvance,
+                      nic->advance ? "ShmfProviderRingAdvance" : "ShmfReferenceRingAdvance");
+}
+
+int shmf_nic_rx(struct shmf_nic *nic, unsigned slot, unsigned count, unsigned pktlen)
+{
+    int rc, moved = 0;
+    struct nic_queue *q = running_queue(nic, slot, &rc);
+
+    if (q == NULL)
+        return rc;
+    for (UINT32 i = q->fring->BeginIndex; i != q->fring->NextIndex && (unsigned)moved < count;
+         i = NetRingIncrementIndex(q->fring, i)) {
+        SHMF_NET_FRAGMENT_SHM *e = ShmfNetRingGetFragmentShmAtIndex(q->fring, i);
+        if (e->HardwareStatus != SHMF_HW_POSTED)
+            continue;
+        unsigned n = packet_length(pktlen, e->Fragment.Capacity);
+        if (n == 0)
+            continue;
+        make_packet(nic->pkt, nic->seq, n);
+        if (shmf_rt_dma_write(q->qid, e->LogicalAddress, nic->pkt, n) < 0)
+            return moved > 0 ? moved : -EFAULT;
+        nic->seq++;
+        e->HardwareLength = n;
+        e->HardwareStatus = SHMF_HW_DONE;
+        moved++;
+    }
+    nic->stats.rx_packets += (uint64_t)moved;
+    return moved;
+}
+
+static int xmit_ensure(struct shmf_nic *nic, struct nic_queue *q)
+{
+    if (q->xmit.alloc != NULL)
+        return 0;
+    return shmf__nic_block_alloc(nic, q->qid, NdisSharedMemoryUsageXmit, q->bufsize,
+                                 q->bufsize > PAGE_SIZE, &q->xmit);
+}
+
+int shmf_nic_tx(struct shmf_nic *nic, unsigned slot, unsigned pktlen)
+{
+    int rc;
+    struct nic_queue *q = running_queue(nic, slot, &rc);
+
+    if (q == NULL || (rc = xmit_ensure(nic, q)) < 0)
+        return rc;
+    if (q->xmit.nsg == 0)
+        return -EAGAIN;
+    unsigned n = packet_length(pktlen, q->xmit.sg[0].Length < q->xmit.length
+                                           ? q->xmit.sg[0].Length : q->xmit.length);
+    if (n == 0)
+        return -EAGAIN;
+    make_packet(nic->pkt, nic->seq++, n);
+    memcpy(q->xmit.va, nic->pkt, n);
+    if (shmf_rt_dma_read(q->qid, (uint64_t)q->xmit.sg[0].Address.QuadPart, nic->rd, n) < 0)
+        return -EFAULT;
+    if (memcmp(nic->rd, nic->pkt, n) != 0)
+        nic->stats.data_errors++;
+    nic->stats.tx_packets++;
+    return 1;
+}
+
+int shmf_nic_return(struct shmf_nic *nic, unsigned slot, unsigned count)
+{
+    struct nic_queue *q = shmf__nic_queue_at(nic, slot);
+    unsigned moved = 0;
+
+    if (q == NULL)
+        return -ENOENT;
+    for (unsigned i = 0; i < q->nbufs && moved < count; i++) {
+        unsigned b = (q->return_cursor + i) % q->nbufs;
+        if (q->bufs[b].state == BUF_INDICATED) {
+            q->bufs[b].state = BUF_FREE;
+            moved++;
+        }
+    }
+    if (q->nbufs > 0)
+        q->return_cursor = (q->return_cursor + moved) % q->nbufs;
+    nic->stats.returned += moved;
+    return (int)moved;
+}
+

@@ -1,0 +1,83 @@
+/*
+ * nic_internal.h -- private to the NIC model (nic.c: life cycle and shared
+ * memory; nic_data.c: the data path and the driver's ring routines).  Not
+ * installed, not included by the executor: its API is nic.h.
+ *
+ * Ownership of a receive buffer (struct nic_buf.state):
+ *   FREE --post--> POSTED --advance (bound to a packet)--> INDICATED --return--> FREE
+ *                  POSTED --advance (no packet, or Ignore)--> FREE
+ * The OS keeps its own map from fragment-ring element to buffer (ring_buf), so
+ * a driver that scribbles on fragments cannot make the OS lose a buffer.
+ */
+#ifndef SHMF_NIC_INTERNAL_H
+#define SHMF_NIC_INTERNAL_H
+
+#include "nic.h"
+#include "ring_verify.h"
+
+#define NIC_MAX_BLOCKS 16u
+#define NO_BUF UINT32_MAX
+
+enum nic_buf_state { BUF_FREE, BUF_POSTED, BUF_INDICATED };
+
+/* One shared-memory allocation of a queue. */
+struct nic_block {
+    NDIS_HANDLE alloc;          /* allocation handle, for NdisFreeSharedMemory */
+    NDIS_HANDLE smh;            /* SharedMemoryHandle, named in indications */
+    unsigned char *va;
+    ULONG length;
+    ULONG nsg;
+    SCATTER_GATHER_ELEMENT *sg; /* copy of the returned SG list */
+};
+
+struct nic_buf {
+    unsigned char *va;
+    uint64_t la;
+    NDIS_HANDLE smh;
+    ULONG offset;
+    ULONG length;
+    enum nic_buf_state state;
+};
+
+struct nic_queue {
+    ULONG qid;
+    enum shmf_nic_queue_state state;
+    UINT32 count;            /* ring elements == buffers wanted */
+    unsigned bufsize, stride;
+    struct nic_block blocks[NIC_MAX_BLOCKS];
+    unsigned nblocks;
+    struct nic_block xmit;   /* Invariant: xmit.alloc != NULL iff allocated */
+    struct nic_buf *bufs;    /* count entries, nbufs carved */
+    unsigned nbufs, post_cursor, return_cursor;
+    NET_RING *fring, *pring;
+    uint32_t *ring_buf;      /* buffer index per fragment element, or NO_BUF */
+    uint8_t *claimed;        /* per fragment element, scratch for one advance */
+};
+
+struct shmf_nic {
+    NDIS_HANDLE miniport;
+    shmf_ring_advance_fn advance; /* NULL: ShmfReferenceRingAdvance */
+    shmf_ring_cancel_fn cancel;   /* NULL: ShmfReferenceRingCancel */
+    struct nic_queue *queues[SHMF_NIC_MAX_QUEUES]; /* slot order, queue 0 first */
+    unsigned nqueues;
+    struct shmf_ring_snapshot fsnap, psnap;
+    uint32_t seq;
+    struct shmf_nic_stats stats;
+    unsigned char pkt[SHMF_NIC_MAX_BUFSIZE];
+    unsigned char rd[SHMF_NIC_MAX_BUFSIZE];
+};
+
+/* The queue at slot (modulo the live count), or NULL when none is live. */
+struct nic_queue *shmf__nic_queue_at(const struct shmf_nic *nic, unsigned slot);
+unsigned shmf__nic_clamp(unsigned v, unsigned lo, unsigned hi);
+
+/* One NdisAllocateSharedMemory call for queue qid (nic.c).  pre: out is zeroed.
+   @return 0; -EAGAIN (not at PASSIVE_LEVEL); -ENOMEM. */
+int shmf__nic_block_alloc(struct shmf_nic *nic, ULONG qid, NDIS_SHARED_MEMORY_USAGE usage,
+                          ULONG length, bool contiguous, struct nic_block *out);
+
+/* Run the driver's cancel under the verifier and take back every buffer it kept
+   (nic_data.c); reports a hang if it did not return everything. */
+void shmf__nic_cancel_ring(struct shmf_nic *nic, struct nic_queue *q);
+
+#endif /* SHMF_NIC_INTERNAL_H */

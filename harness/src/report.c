@@ -1,0 +1,126 @@
+/*
+ * report.c -- finding.json and atomic JSON writing (STYLE.md item 10).
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "report.h"
+#include "sha256.h"
+
+#include "build_info.h"
+
+const char *shmf_build_string(void)
+{
+    return SHMF_BUILD_INFO;
+}
+
+const char *shmf_finding_kind_name(const struct shmf_finding *f, char *buf, size_t n)
+{
+    if (f->kind == SHMF_KIND_CRASH && f->detail[0]) {
+        snprintf(buf, n, "crash-%s", f->detail);
+        return buf;
+    }
+    snprintf(buf, n, "%s", shmf_kind_name(f->kind));
+    return buf;
+}
+
+static const char *failing_op_name(const struct shmf_finding *f, const struct shmf_prog *prog)
+{
+    if (!prog || f->op_index < 0 || (uint32_t)f->op_index >= prog->nops)
+        return "teardown";
+    return shmf_op_name(prog->ops[f->op_index].code);
+}
+
+void shmf_finding_signature(const struct shmf_finding *f, const struct shmf_prog *prog,
+                            char *buf, size_t n)
+{
+    char kind[80];
+    shmf_finding_kind_name(f, kind, sizeof(kind));
+    snprintf(buf, n, "%s|%s|%s", kind, f->function[0] ? f->function : "?",
+             failing_op_name(f, prog));
+}
+
+static json_t *trace_json(const struct shmf_prog *prog, int32_t marker)
+{
+    size_t len = 0;
+    shmf_prog_format(NULL, 0, &len, prog, marker < 0 ? SHMF_MARKER_NONE : (size_t)marker);
+    char *buf = malloc(len + 1);
+    if (!buf)
+        return NULL;
+    shmf_prog_format(buf, len + 1, &len, prog, marker < 0 ? SHMF_MARKER_NONE : (size_t)marker);
+    json_t *j = json_string(buf);
+    free(buf);
+    return j;
+}
+
+static json_t *hex_u64(uint64_t v)
+{
+    char b[24];
+    snprintf(b, sizeof(b), "0x%llx", (unsigned long long)v);
+    return json_string(b);
+}
+
+static json_t *reproduce_json(const struct shmf_report_ctx *ctx)
+{
+    char cmd[1400];
+    snprintf(cmd, sizeof(cmd), "shmfuzz replay --provider %s %s",
+             ctx->provider ? ctx->provider : "reference",
+             ctx->input_path ? ctx->input_path : "INPUT");
+    return json_string(cmd);
+}
+
+json_t *shmf_report_finding(const struct shmf_exec_result *res, const struct shmf_prog *prog,
+                            const struct shmf_report_ctx *ctx)
+{
+    const struct shmf_finding *f = &res->first;
+    char kind[80], sig[256], sha[65];
+    shmf_finding_kind_name(f, kind, sizeof(kind));
+    shmf_finding_signature(f, prog, sig, sizeof(sig));
+    shmf_sha256_hex(ctx->input, ctx->input_len, sha);
+    return json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:o, s:i, s:i, s:s, s:o*, s:s, s:s, "
+                     "s:s, s:s?, s:s, s:o, s:i}",
+                     "schema", SHMF_FINDING_SCHEMA, "kind", kind, "signature", sig,
+                     "message", f->message, "function", f->function, "rule", f->rule,
+                     "object", hex_u64(f->object), "op_index", (json_int_t)res->failing_op,
+                     "cpu", (json_int_t)f->cpu, "description", shmf_kind_description(f->kind),
+                     "trace", trace_json(prog, res->failing_op), "input_sha256", sha,
+                     "provider", ctx->provider ? ctx->provider : "", "engine",
+                     ctx->engine ? ctx->engine : "replay", "input", ctx->input_path,
+                     "build", shmf_build_string(), "reproduce", reproduce_json(ctx),
+                     "findings_total", (json_int_t)res->findings);
+}
+
+int shmf_json_write_atomic(json_t *j, const char *path)
+{
+    char tmp[4096];
+    if (snprintf(tmp, sizeof(tmp), "%s.tmp.%ld", path, (long)getpid()) >= (int)sizeof(tmp))
+        return -ENAMETOOLONG;
+    char *text = json_dumps(j, JSON_SORT_KEYS | JSON_INDENT(2));
+    if (!text)
+        return -ENOMEM;
+    int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+    int rc = fd < 0 ? -errno : 0;
+    size_t len = strlen(text), off = 0;
+    while (rc == 0 && off < len) {
+        ssize_t w = write(fd, text + off, len - off);
+        if (w < 0)
+            rc = -errno;
+        else
+            off += (size_t)w;
+    }
+    if (rc == 0 && (write(fd, "\n", 1) != 1 || fsync(fd) != 0))
+        rc = -errno;
+    if (fd >= 0 && close(fd) != 0 && rc == 0)
+        rc = -errno;
+    if (rc == 0 && rename(tmp, path) != 0)
+        rc = -errno;
+    if (rc != 0 && fd >= 0)
+        unlink(tmp);
+    free(text);
+    return rc;
+}

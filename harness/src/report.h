@@ -1,0 +1,41 @@
+/*
+ * report.h -- JSON reports (Jansson), schema-versioned, keys sorted, written
+ * atomically (temporary file + rename).  Schemas: reports/schema/.
+ */
+#ifndef SHMF_REPORT_H
+#define SHMF_REPORT_H
+
+#include <jansson.h>
+
+#include "exec.h"
+
+#define SHMF_FINDING_SCHEMA "shmfuzz-finding/1"
+#define SHMF_RUN_SCHEMA "shmfuzz-run/1"
+
+/* What a finding report says about where the input came from. */
+struct shmf_report_ctx {
+    const char *provider;   /* name or path */
+    const char *engine;     /* "replay", "libfuzzer", "afl", "stress" */
+    const char *input_path; /* may be NULL */
+    const uint8_t *input;   /* encoded input */
+    size_t input_len;
+};
+
+/* JSON name of a finding's kind ("crash-<type>" for crashes). pre: buf >= 64. */
+const char *shmf_finding_kind_name(const struct shmf_finding *f, char *buf, size_t n);
+/* Stable signature: kind, function and failing op name (no addresses). */
+void shmf_finding_signature(const struct shmf_finding *f, const struct shmf_prog *prog,
+                            char *buf, size_t n);
+
+/* finding.json object for the first finding of `res`; NULL on allocation failure. */
+json_t *shmf_report_finding(const struct shmf_exec_result *res, const struct shmf_prog *prog,
+                            const struct shmf_report_ctx *ctx);
+
+/* Write `j` to `path` atomically with sorted keys and 2-space indent.
+   Returns 0 or -errno; never leaves a partial file at `path`. */
+int shmf_json_write_atomic(json_t *j, const char *path);
+
+/* Build string (compiler, sanitizers, commit). */
+const char *shmf_build_string(void);
+
+#endif /* SHMF_REPORT_H */

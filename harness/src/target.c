@@ -1,0 +1,133 @@
+/*
+ * target.c -- loading providers as shared objects (DESIGN.md: the plug-in ABI).
+ */
+#define _GNU_SOURCE
+#include <dirent.h>
+#include <dlfcn.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "target.h"
+
+#ifndef SHMF_PROVIDER_DIR
+#define SHMF_PROVIDER_DIR ""
+#endif
+#ifndef SHMF_INSTALL_PROVIDER_DIR
+#define SHMF_INSTALL_PROVIDER_DIR ""
+#endif
+
+#define SHMF_PROV_PREFIX "libshmfprov_"
+
+const char *shmf_target_builtin_dir(void)
+{
+    return SHMF_PROVIDER_DIR;
+}
+
+static bool is_path(const char *spec)
+{
+    size_t n = strlen(spec);
+    return strchr(spec, '/') || (n > 3 && strcmp(spec + n - 3, ".so") == 0);
+}
+
+static int open_so(const char *path, struct shmf_target *t, char *err, size_t errlen)
+{
+    void *h = dlopen(path, RTLD_NOW | RTLD_LOCAL);
+    if (!h) {
+        snprintf(err, errlen, "cannot load provider %s: %s", path, dlerror());
+        return access(path, F_OK) == 0 ? -EINVAL : -ENOENT;
+    }
+    memset(t, 0, sizeof(*t));
+    *(void **)&t->provider.set_options = dlsym(h, "ShmfProviderSetOptions");
+    *(void **)&t->provider.unload = dlsym(h, "ShmfProviderUnload");
+    t->ring_advance = dlsym(h, "ShmfProviderRingAdvance");
+    if (!t->provider.set_options) {
+        snprintf(err, errlen,
+                 "%s is not a shmfuzz provider: it does not export ShmfProviderSetOptions "
+                 "(see docs/porting.md)", path);
+        dlclose(h);
+        return -EINVAL;
+    }
+    snprintf(t->path, sizeof(t->path), "%s", path);
+    t->provider.name = t->path;
+    return 0;
+}
+
+static int try_dir(const char *dir, const char *name, struct shmf_target *t, char *err,
+                   size_t errlen)
+{
+    char path[1024];
+    if (!dir || !*dir)
+        return -ENOENT;
+    snprintf(path, sizeof(path), "%s/" SHMF_PROV_PREFIX "%s.so", dir, name);
+    if (access(path, R_OK) != 0)
+        return -ENOENT;
+    return open_so(path, t, err, errlen);
+}
+
+static int search_path(const char *name, struct shmf_target *t, char *err, size_t errlen)
+{
+    const char *env = getenv("SHMF_PROVIDER_PATH");
+    if (env) {
+        char *copy = strdup(env), *save = NULL;
+        for (char *d = strtok_r(copy, ":", &save); d; d = strtok_r(NULL, ":", &save)) {
+            int rc = try_dir(d, name, t, err, errlen);
+            if (rc != -ENOENT) {
+                free(copy);
+                return rc;
+            }
+        }
+        free(copy);
+    }
+    int rc = try_dir(SHMF_PROVIDER_DIR, name, t, err, errlen);
+    if (rc == -ENOENT)
+        rc = try_dir(SHMF_INSTALL_PROVIDER_DIR, name, t, err, errlen);
+    return rc;
+}
+
+int shmf_target_open(const char *spec, struct shmf_target *t, char *err, size_t errlen)
+{
+    if (!spec || !*spec) {
+        snprintf(err, errlen, "no provider given (use --provider NAME|PATH.so)");
+        return -ENOENT;
+    }
+    if (is_path(spec))
+        return open_so(spec, t, err, errlen);
+    int rc = search_path(spec, t, err, errlen);
+    if (rc == -ENOENT)
+        snprintf(err, errlen, "unknown provider '%s' (see 'shmfuzz providers')", spec);
+    else if (rc == 0)
+        t->provider.name = spec;
+    return rc;
+}
+
+static void list_dir(FILE *f, const char *dir)
+{
+    DIR *d = dir && *dir ? opendir(dir) : NULL;
+    struct dirent *e;
+    size_t plen = strlen(SHMF_PROV_PREFIX);
+    if (!d)
+        return;
+    while ((e = readdir(d)) != NULL) {
+        size_t n = strlen(e->d_name);
+        if (n > plen + 3 && strncmp(e->d_name, SHMF_PROV_PREFIX, plen) == 0 &&
+            strcmp(e->d_name + n - 3, ".so") == 0)
+            fprintf(f, "%.*s\t%s/%s\n", (int)(n - plen - 3), e->d_name + plen, dir, e->d_name);
+    }
+    closedir(d);
+}
+
+void shmf_target_list(FILE *f)
+{
+    const char *env = getenv("SHMF_PROVIDER_PATH");
+    if (env) {
+        char *copy = strdup(env), *save = NULL;
+        for (char *d = strtok_r(copy, ":", &save); d; d = strtok_r(NULL, ":", &save))
+            list_dir(f, d);
+        free(copy);
+    }
+    list_dir(f, SHMF_PROVIDER_DIR);
+    list_dir(f, SHMF_INSTALL_PROVIDER_DIR);
+}

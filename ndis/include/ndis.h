@@ -1,0 +1,536 @@
+/*
+ * ndis.h -- the user-mode subset of the WDK's ndis.h / wdm.h that an NDIS
+ * shared-memory provider needs, with the WDK's names, field order and values
+ * (x64 layout).  A provider that uses only these names compiles unmodified
+ * against this header and against the real WDK.
+ *
+ * Every function declared here is implemented by the shmfuzz runtime
+ * (ndis/src), which checks each call against its documented contract (IRQL,
+ * ownership, pairing) and reports violations as verifier findings.
+ *
+ * Facts and sources: shared/ndis-facts.md.  Nothing in this file is shmfuzz
+ * specific except the `Shmf*` plug-in ABI at the end.
+ */
+#ifndef SHMF_NDIS_H
+#define SHMF_NDIS_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <string.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* === SAL annotations: empty so annotated WDK sources compile === */
+#define _In_
+#define _In_opt_
+#define _Out_
+#define _Out_opt_
+#define _Inout_
+#define _Inout_opt_
+#define _In_reads_(n)
+#define _In_reads_bytes_(n)
+#define _Out_writes_(n)
+#define _Out_writes_bytes_(n)
+#define _Out_writes_bytes_opt_(n)
+#define _Inout_updates_bytes_(n)
+#define _Must_inspect_result_
+#define _Check_return_
+#define _Success_(e)
+#define _When_(c, a)
+#define _Pre_notnull_
+#define _Post_invalid_
+#define _IRQL_requires_(i)
+#define _IRQL_requires_max_(i)
+#define _IRQL_requires_min_(i)
+#define _IRQL_raises_(i)
+#define _IRQL_saves_
+#define _IRQL_restores_
+#define _IRQL_saves_global_(k, l)
+#define _IRQL_restores_global_(k, l)
+#define _IRQL_always_function_min_(i)
+#define _IRQL_always_function_max_(i)
+#define _Requires_lock_held_(l)
+#define _Requires_lock_not_held_(l)
+#define _Acquires_lock_(l)
+#define _Releases_lock_(l)
+#define _Function_class_(c)
+#define _Use_decl_annotations_
+#define _Enum_is_bitflag_
+#define __drv_allocatesMem(k)
+#define __drv_freesMem(k)
+#define __drv_aliasesMem
+#define __drv_maxIRQL(i)
+#define __drv_requiresIRQL(i)
+#define __drv_setsIRQL(i)
+#define __drv_savesIRQL
+#define __drv_restoresIRQL
+#define __drv_when(c, a)
+#define __drv_strictTypeMatch(m)
+#define NTAPI
+#define FORCEINLINE static inline
+#define IN
+#define OUT
+#define OPTIONAL
+
+/* === Base types (LLP64 widths: ULONG and LONG are 32 bits) === */
+#define VOID void
+typedef void *PVOID;
+typedef unsigned char UCHAR, *PUCHAR;
+typedef char CHAR, *PCHAR, CCHAR;
+typedef unsigned short USHORT, *PUSHORT;
+typedef short CSHORT;
+typedef uint32_t ULONG, *PULONG;
+typedef int32_t LONG, *PLONG;
+typedef uint32_t UINT, *PUINT;
+typedef uint64_t ULONG64, *PULONG64, ULONGLONG;
+typedef int64_t LONGLONG;
+typedef uint16_t UINT16;
+typedef uint32_t UINT32;
+typedef uint64_t UINT64;
+typedef uint8_t UINT8;
+typedef UCHAR BOOLEAN, *PBOOLEAN;
+typedef uintptr_t ULONG_PTR, *PULONG_PTR;
+typedef size_t SIZE_T, *PSIZE_T;
+typedef int32_t NTSTATUS;
+typedef UCHAR KIRQL, *PKIRQL;
+typedef ULONG_PTR KSPIN_LOCK, *PKSPIN_LOCK;
+typedef CCHAR KPROCESSOR_MODE;
+typedef ULONG64 PFN_NUMBER, *PPFN_NUMBER;
+typedef ULONG NODE_REQUIREMENT;
+typedef PVOID NDIS_HANDLE, *PNDIS_HANDLE;
+typedef int NDIS_STATUS, *PNDIS_STATUS;
+
+typedef union _LARGE_INTEGER {
+    struct {
+        ULONG LowPart;
+        LONG HighPart;
+    };
+    struct {
+        ULONG LowPart;
+        LONG HighPart;
+    } u;
+    LONGLONG QuadPart;
+} LARGE_INTEGER, *PLARGE_INTEGER;
+typedef LARGE_INTEGER PHYSICAL_ADDRESS, *PPHYSICAL_ADDRESS;
+
+#ifndef TRUE
+#define TRUE 1
+#endif
+#ifndef FALSE
+#define FALSE 0
+#endif
+#ifndef NULL
+#define NULL ((void *)0)
+#endif
+
+#define FIELD_OFFSET(type, field) ((LONG)offsetof(type, field))
+#define RTL_FIELD_SIZE(type, field) (sizeof(((type *)0)->field))
+#define RTL_SIZEOF_THROUGH_FIELD(type, field)                                          \
+    (FIELD_OFFSET(type, field) + RTL_FIELD_SIZE(type, field))
+#define CONTAINING_RECORD(address, type, field)                                        \
+    ((type *)((PUCHAR)(address) - (ULONG_PTR)(&((type *)0)->field)))
+#define UNREFERENCED_PARAMETER(P) ((void)(P))
+#define MAXULONG 0xffffffffu
+#define MAXULONG64 0xffffffffffffffffull
+
+/* === Status codes === */
+#define STATUS_SUCCESS ((NTSTATUS)0x00000000L)
+#define STATUS_PENDING ((NTSTATUS)0x00000103L)
+#define STATUS_UNSUCCESSFUL ((NTSTATUS)0xC0000001L)
+#define STATUS_INSUFFICIENT_RESOURCES ((NTSTATUS)0xC000009AL)
+#define STATUS_INVALID_PARAMETER ((NTSTATUS)0xC000000DL)
+#define STATUS_NOT_SUPPORTED ((NTSTATUS)0xC00000BBL)
+
+#define NDIS_STATUS_SUCCESS ((NDIS_STATUS)STATUS_SUCCESS)
+#define NDIS_STATUS_PENDING ((NDIS_STATUS)STATUS_PENDING)
+#define NDIS_STATUS_FAILURE ((NDIS_STATUS)STATUS_UNSUCCESSFUL)
+#define NDIS_STATUS_RESOURCES ((NDIS_STATUS)STATUS_INSUFFICIENT_RESOURCES)
+#define NDIS_STATUS_INVALID_PARAMETER ((NDIS_STATUS)STATUS_INVALID_PARAMETER)
+#define NDIS_STATUS_NOT_SUPPORTED ((NDIS_STATUS)STATUS_NOT_SUPPORTED)
+#define NDIS_STATUS_NOT_ACCEPTED ((NDIS_STATUS)0x00010003L)
+#define NDIS_STATUS_REQUEST_ABORTED ((NDIS_STATUS)0xC001000CL)
+#define NDIS_STATUS_INVALID_LENGTH ((NDIS_STATUS)0xC0010014L)
+#define NDIS_STATUS_RECEIVE_QUEUE_STATE ((NDIS_STATUS)0x4002000DL)
+
+/* === IRQL === */
+#define PASSIVE_LEVEL 0
+#define LOW_LEVEL 0
+#define APC_LEVEL 1
+#define DISPATCH_LEVEL 2
+#define CMCI_LEVEL 5
+#define CLOCK_LEVEL 13
+#define IPI_LEVEL 14
+#define POWER_LEVEL 14
+#define PROFILE_LEVEL 15
+#define HIGH_LEVEL 15
+
+/* === Pages === */
+#define PAGE_SIZE 0x1000
+#define PAGE_SHIFT 12L
+#define BYTE_OFFSET(Va) ((ULONG)((LONG_PTR_SHMF)(Va) & (PAGE_SIZE - 1)))
+typedef intptr_t LONG_PTR_SHMF;
+#define PAGE_ALIGN(Va) ((PVOID)((ULONG_PTR)(Va) & ~((ULONG_PTR)PAGE_SIZE - 1)))
+#define BYTES_TO_PAGES(Size)                                                           \
+    (((Size) >> PAGE_SHIFT) + (((Size) & (PAGE_SIZE - 1)) != 0))
+#define ADDRESS_AND_SIZE_TO_SPAN_PAGES(Va, Size)                                       \
+    ((BYTE_OFFSET(Va) + ((SIZE_T)(Size)) + (PAGE_SIZE - 1)) >> PAGE_SHIFT)
+#define ROUND_TO_PAGES(Size)                                                           \
+    (((ULONG_PTR)(Size) + PAGE_SIZE - 1) & ~((ULONG_PTR)PAGE_SIZE - 1))
+
+#define PAGE_NOACCESS 0x01
+#define PAGE_READONLY 0x02
+#define PAGE_READWRITE 0x04
+#define PAGE_EXECUTE_READWRITE 0x40
+#define PAGE_NOCACHE 0x200
+#define PAGE_WRITECOMBINE 0x400
+
+#define NDIS_MEMORY_CONTIGUOUS 0x00000001
+#define NDIS_MEMORY_NONCACHED 0x00000002
+
+typedef enum _MODE { KernelMode, UserMode, MaximumMode } MODE;
+
+typedef enum _MEMORY_CACHING_TYPE {
+    MmNotMapped = -1,
+    MmNonCached = 0,
+    MmCached = 1,
+    MmWriteCombined = 2,
+    MmFrameBufferCached = 2,
+    MmHardwareCoherentCached = 3,
+    MmNonCachedUnordered = 4,
+    MmUSWCCached = 5,
+    MmMaximumCacheType = 6
+} MEMORY_CACHING_TYPE;
+
+typedef enum _MM_PAGE_PRIORITY {
+    LowPagePriority = 0,
+    NormalPagePriority = 16,
+    HighPagePriority = 32
+} MM_PAGE_PRIORITY;
+#define MdlMappingNoWrite 0x80000000u
+#define MdlMappingNoExecute 0x40000000u
+
+typedef enum _EX_POOL_PRIORITY {
+    LowPoolPriority = 0,
+    LowPoolPrioritySpecialPoolOverrun = 8,
+    LowPoolPrioritySpecialPoolUnderrun = 9,
+    NormalPoolPriority = 16,
+    NormalPoolPrioritySpecialPoolOverrun = 24,
+    NormalPoolPrioritySpecialPoolUnderrun = 25,
+    HighPoolPriority = 32,
+    HighPoolPrioritySpecialPoolOverrun = 40,
+    HighPoolPrioritySpecialPoolUnderrun = 41
+} EX_POOL_PRIORITY;
+
+#define MM_ANY_NODE_OK 0x80000000u
+
+#define MM_DONT_ZERO_ALLOCATION 0x00000001
+#define MM_ALLOCATE_FROM_LOCAL_NODE_ONLY 0x00000002
+#define MM_ALLOCATE_FULLY_REQUIRED 0x00000004
+#define MM_ALLOCATE_NO_WAIT 0x00000008
+#define MM_ALLOCATE_PREFER_CONTIGUOUS 0x00000010
+#define MM_ALLOCATE_REQUIRE_CONTIGUOUS_CHUNKS 0x00000020
+#define MM_ALLOCATE_FAST_LARGE_PAGES 0x00000040
+#define MM_ALLOCATE_TRIM_IF_NECESSARY 0x00000080
+#define MM_ALLOCATE_AND_HOT_REMOVE 0x00000100
+#define MM_FREE_MDL_PAGES_ZERO 0x00000001
+
+/* === Lists === */
+typedef struct _LIST_ENTRY {
+    struct _LIST_ENTRY *Flink;
+    struct _LIST_ENTRY *Blink;
+} LIST_ENTRY, *PLIST_ENTRY;
+
+/* Called by the list routines when an integrity check fails (the WDK fast-fails
+   with FAST_FAIL_CORRUPT_LIST_ENTRY, bug check 0x139/3). */
+VOID ShmfRtListCorrupt(PLIST_ENTRY Entry);
+
+FORCEINLINE VOID InitializeListHead(PLIST_ENTRY ListHead)
+{
+    ListHead->Flink = ListHead->Blink = ListHead;
+}
+
+FORCEINLINE BOOLEAN IsListEmpty(const LIST_ENTRY *ListHead)
+{
+    return (BOOLEAN)(ListHead->Flink == ListHead);
+}
+
+FORCEINLINE BOOLEAN RemoveEntryList(PLIST_ENTRY Entry)
+{
+    PLIST_ENTRY Flink = Entry->Flink, Blink = Entry->Blink;
+    if (Flink->Blink != Entry || Blink->Flink != Entry) {
+        ShmfRtListCorrupt(Entry);
+        return FALSE;
+    }
+    Blink->Flink = Flink;
+    Flink->Blink = Blink;
+    return (BOOLEAN)(Flink == Blink);
+}
+
+FORCEINLINE PLIST_ENTRY RemoveHeadList(PLIST_ENTRY ListHead)
+{
+    PLIST_ENTRY Entry = ListHead->Flink, Flink = Entry->Flink;
+    if (Entry->Blink != ListHead || Flink->Blink != Entry) {
+        ShmfRtListCorrupt(ListHead);
+        return ListHead;
+    }
+    ListHead->Flink = Flink;
+    Flink->Blink = ListHead;
+    return Entry;
+}
+
+FORCEINLINE VOID InsertTailList(PLIST_ENTRY ListHead, PLIST_ENTRY Entry)
+{
+    PLIST_ENTRY Blink = ListHead->Blink;
+    if (Blink->Flink != ListHead) {
+        ShmfRtListCorrupt(ListHead);
+        return;
+    }
+    Entry->Flink = ListHead;
+    Entry->Blink = Blink;
+    Blink->Flink = Entry;
+    ListHead->Blink = Entry;
+}
+
+FORCEINLINE VOID InsertHeadList(PLIST_ENTRY ListHead, PLIST_ENTRY Entry)
+{
+    PLIST_ENTRY Flink = ListHead->Flink;
+    if (Flink->Blink != ListHead) {
+        ShmfRtListCorrupt(ListHead);
+        return;
+    }
+    Entry->Flink = Flink;
+    Entry->Blink = ListHead;
+    Flink->Blink = Entry;
+    ListHead->Flink = Entry;
+}
+
+/* === MDL === */
+typedef struct _MDL {
+    struct _MDL *Next;
+    CSHORT Size;
+    CSHORT MdlFlags;
+    struct _EPROCESS *Process;
+    PVOID MappedSystemVa;
+    PVOID StartVa;
+    ULONG ByteCount;
+    ULONG ByteOffset;
+} MDL, *PMDL;
+
+#define MDL_MAPPED_TO_SYSTEM_VA 0x0001
+#define MDL_PAGES_LOCKED 0x0002
+#define MDL_SOURCE_IS_NONPAGED_POOL 0x0004
+#define MDL_ALLOCATED_FIXED_SIZE 0x0008
+#define MDL_PARTIAL 0x0010
+#define MDL_PARTIAL_HAS_BEEN_MAPPED 0x0020
+#define MDL_IO_PAGE_READ 0x0040
+#define MDL_WRITE_OPERATION 0x0080
+#define MDL_LOCKED_PAGE_TABLES 0x0100
+#define MDL_PARENT_MAPPED_SYSTEM_VA MDL_LOCKED_PAGE_TABLES
+#define MDL_FREE_EXTRA_PTES 0x0200
+#define MDL_DESCRIBES_AWE 0x0400
+#define MDL_IO_SPACE 0x0800
+#define MDL_NETWORK_HEADER 0x1000
+#define MDL_MAPPING_CAN_FAIL 0x2000
+#define MDL_PAGE_CONTENTS_INVARIANT 0x4000
+#define MDL_ALLOCATED_MUST_SUCCEED MDL_PAGE_CONTENTS_INVARIANT
+#define MDL_INTERNAL 0x8000
+
+#define MmGetMdlPfnArray(Mdl) ((PPFN_NUMBER)((PMDL)(Mdl) + 1))
+#define MmGetMdlByteCount(Mdl) ((Mdl)->ByteCount)
+#define MmGetMdlByteOffset(Mdl) ((Mdl)->ByteOffset)
+#define MmGetMdlBaseVa(Mdl) ((Mdl)->StartVa)
+#define MmGetMdlVirtualAddress(Mdl) ((PVOID)((PCHAR)((Mdl)->StartVa) + (Mdl)->ByteOffset))
+
+/* === Scatter-gather === */
+typedef struct _SCATTER_GATHER_ELEMENT {
+    PHYSICAL_ADDRESS Address;
+    ULONG Length;
+    ULONG_PTR Reserved;
+} SCATTER_GATHER_ELEMENT, *PSCATTER_GATHER_ELEMENT;
+
+typedef struct _SCATTER_GATHER_LIST {
+    ULONG NumberOfElements;
+    ULONG_PTR Reserved;
+    SCATTER_GATHER_ELEMENT Elements[];
+} SCATTER_GATHER_LIST, *PSCATTER_GATHER_LIST;
+
+/* === NDIS objects === */
+typedef struct _NDIS_OBJECT_HEADER {
+    UCHAR Type;
+    UCHAR Revision;
+    USHORT Size;
+} NDIS_OBJECT_HEADER, *PNDIS_OBJECT_HEADER;
+
+#define NDIS_OBJECT_TYPE_DEFAULT 0x80
+#define NDIS_OBJECT_TYPE_SHARED_MEMORY_PROVIDER_CHARACTERISTICS 0xB0
+
+typedef ULONG NDIS_RECEIVE_QUEUE_ID, *PNDIS_RECEIVE_QUEUE_ID;
+#define NDIS_DEFAULT_RECEIVE_QUEUE_ID 0
+typedef ULONG NDIS_NIC_SWITCH_VPORT_ID, *PNDIS_NIC_SWITCH_VPORT_ID;
+#define NDIS_DEFAULT_VPORT_ID 0
+
+typedef enum _NDIS_SHARED_MEMORY_USAGE {
+    NdisSharedMemoryUsageUndefined,
+    NdisSharedMemoryUsageXmit,
+    NdisSharedMemoryUsageXmitHeader,
+    NdisSharedMemoryUsageXmitData,
+    NdisSharedMemoryUsageReceive,
+    NdisSharedMemoryUsageReceiveLookahead,
+    NdisSharedMemoryUsageReceivePostLookahead,
+    NdisSharedMemoryUsageReceiveHeader,
+    NdisSharedMemoryUsageReceiveData,
+    NdisSharedMemoryUsageOther,
+    NdisSharedMemoryUsageMax
+} NDIS_SHARED_MEMORY_USAGE, *PNDIS_SHARED_MEMORY_USAGE;
+
+#define NDIS_SHARED_MEM_PARAMETERS_CONTIGUOUS 0x00000001
+#define NDIS_SHARED_MEM_PARAMETERS_CONTIGOUS NDIS_SHARED_MEM_PARAMETERS_CONTIGUOUS
+
+typedef struct _NDIS_SHARED_MEMORY_PARAMETERS {
+    NDIS_OBJECT_HEADER Header;
+    ULONG Flags;
+    NDIS_RECEIVE_QUEUE_ID QueueId;
+    NDIS_HANDLE SharedMemoryHandle;
+    NODE_REQUIREMENT PreferredNode;
+    NDIS_SHARED_MEMORY_USAGE Usage;
+    ULONG Length;
+    PVOID VirtualAddress;
+    ULONG SGListBufferLength;
+    PSCATTER_GATHER_LIST SGListBuffer;
+    NDIS_NIC_SWITCH_VPORT_ID VPortId;
+} NDIS_SHARED_MEMORY_PARAMETERS, *PNDIS_SHARED_MEMORY_PARAMETERS;
+
+#define NDIS_SHARED_MEMORY_PARAMETERS_REVISION_1 1
+#define NDIS_SHARED_MEMORY_PARAMETERS_REVISION_2 2
+#define NDIS_SIZEOF_SHARED_MEMORY_PARAMETERS_REVISION_1                                 \
+    RTL_SIZEOF_THROUGH_FIELD(NDIS_SHARED_MEMORY_PARAMETERS, SGListBuffer)
+#define NDIS_SIZEOF_SHARED_MEMORY_PARAMETERS_REVISION_2                                 \
+    RTL_SIZEOF_THROUGH_FIELD(NDIS_SHARED_MEMORY_PARAMETERS, VPortId)
+
+#define NDIS_SHARED_MEM_HANDLE_HAL_ALLOCATED ((NDIS_HANDLE)(NULL))
+
+typedef NDIS_STATUS (*ALLOCATE_SHARED_MEMORY_HANDLER)(
+    NDIS_HANDLE ProviderContext, PNDIS_SHARED_MEMORY_PARAMETERS SharedMemoryParameters,
+    PNDIS_HANDLE pSharedMemoryProviderContext);
+typedef VOID (*FREE_SHARED_MEMORY_HANDLER)(NDIS_HANDLE ProviderContext,
+                                           NDIS_HANDLE SharedMemoryProviderContext);
+
+typedef struct _NDIS_SHARED_MEMORY_PROVIDER_CHARACTERISTICS {
+    NDIS_OBJECT_HEADER Header;
+    ULONG Flags;
+    NDIS_HANDLE ProviderContext;
+    ALLOCATE_SHARED_MEMORY_HANDLER AllocateSharedMemoryHandler;
+    FREE_SHARED_MEMORY_HANDLER FreeSharedMemoryHandler;
+} NDIS_SHARED_MEMORY_PROVIDER_CHARACTERISTICS, *PNDIS_SHARED_MEMORY_PROVIDER_CHARACTERISTICS;
+
+#define NDIS_SHARED_MEMORY_PROVIDER_CHARACTERISTICS_REVISION_1 1
+#define NDIS_SIZEOF_SHARED_MEMORY_PROVIDER_CHARACTERISTICS_REVISION_1                   \
+    RTL_SIZEOF_THROUGH_FIELD(NDIS_SHARED_MEMORY_PROVIDER_CHARACTERISTICS,               \
+                             FreeSharedMemoryHandler)
+#define NDIS_SHARED_MEMORY_PROVIDER_CHAR_SUPPORTS_PF_VPORTS 0x00000001
+
+/* NdisSetOptionalHandlers takes any of several characteristics structures, told
+   apart by Header.Type; this one is the only kind shmfuzz implements. */
+typedef struct _NDIS_DRIVER_OPTIONAL_HANDLERS {
+    NDIS_OBJECT_HEADER Header;
+} NDIS_DRIVER_OPTIONAL_HANDLERS, *PNDIS_DRIVER_OPTIONAL_HANDLERS;
+
+/* === Spin locks === */
+typedef struct _NDIS_SPIN_LOCK {
+    KSPIN_LOCK SpinLock;
+    KIRQL OldIrql;
+} NDIS_SPIN_LOCK, *PNDIS_SPIN_LOCK;
+
+/* === Layout pinned to the WDK's x64 values (ndis-facts.md sections 2, 4, 6, 9.11) === */
+_Static_assert(sizeof(NDIS_OBJECT_HEADER) == 4, "NDIS_OBJECT_HEADER");
+_Static_assert(sizeof(NDIS_SHARED_MEMORY_PARAMETERS) == 0x48, "params size");
+_Static_assert(offsetof(NDIS_SHARED_MEMORY_PARAMETERS, Flags) == 0x4, "Flags");
+_Static_assert(offsetof(NDIS_SHARED_MEMORY_PARAMETERS, QueueId) == 0x8, "QueueId");
+_Static_assert(offsetof(NDIS_SHARED_MEMORY_PARAMETERS, SharedMemoryHandle) == 0x10, "SMH");
+_Static_assert(offsetof(NDIS_SHARED_MEMORY_PARAMETERS, PreferredNode) == 0x18, "Node");
+_Static_assert(offsetof(NDIS_SHARED_MEMORY_PARAMETERS, Usage) == 0x1C, "Usage");
+_Static_assert(offsetof(NDIS_SHARED_MEMORY_PARAMETERS, Length) == 0x20, "Length");
+_Static_assert(offsetof(NDIS_SHARED_MEMORY_PARAMETERS, VirtualAddress) == 0x28, "VA");
+_Static_assert(offsetof(NDIS_SHARED_MEMORY_PARAMETERS, SGListBufferLength) == 0x30, "SGLen");
+_Static_assert(offsetof(NDIS_SHARED_MEMORY_PARAMETERS, SGListBuffer) == 0x38, "SGBuf");
+_Static_assert(offsetof(NDIS_SHARED_MEMORY_PARAMETERS, VPortId) == 0x40, "VPortId");
+_Static_assert(NDIS_SIZEOF_SHARED_MEMORY_PARAMETERS_REVISION_1 == 0x40, "rev1 size");
+_Static_assert(NDIS_SIZEOF_SHARED_MEMORY_PARAMETERS_REVISION_2 == 0x44, "rev2 size");
+_Static_assert(NDIS_SIZEOF_SHARED_MEMORY_PROVIDER_CHARACTERISTICS_REVISION_1 == 0x20, "chars");
+_Static_assert(sizeof(SCATTER_GATHER_ELEMENT) == 24, "SG element");
+_Static_assert(sizeof(SCATTER_GATHER_LIST) == 16, "SG list header");
+_Static_assert(sizeof(MDL) == 48, "MDL");
+_Static_assert(offsetof(MDL, ByteOffset) == 44, "MDL.ByteOffset");
+_Static_assert(sizeof(PHYSICAL_ADDRESS) == 8, "PHYSICAL_ADDRESS");
+
+/* === Functions (implemented and verified by the shmfuzz runtime) === */
+
+/* Registration and shared memory. */
+NDIS_STATUS NdisSetOptionalHandlers(NDIS_HANDLE NdisHandle,
+                                    PNDIS_DRIVER_OPTIONAL_HANDLERS OptionalHandlers);
+NDIS_STATUS NdisAllocateSharedMemory(NDIS_HANDLE NdisHandle,
+                                     PNDIS_SHARED_MEMORY_PARAMETERS SharedMemoryParameters,
+                                     PNDIS_HANDLE pAllocationHandle);
+VOID NdisFreeSharedMemory(NDIS_HANDLE NdisHandle, NDIS_HANDLE AllocationHandle);
+ULONG NdisGetSharedDataAlignment(VOID);
+
+/* IRQL, processors and nodes. */
+KIRQL KeGetCurrentIrql(VOID);
+KIRQL KfRaiseIrql(KIRQL NewIrql);
+#define KeRaiseIrql(NewIrql, OldIrql) (*(OldIrql) = KfRaiseIrql(NewIrql))
+VOID KeLowerIrql(KIRQL NewIrql);
+KIRQL KeRaiseIrqlToDpcLevel(VOID);
+ULONG KeGetCurrentProcessorNumber(VOID);
+USHORT KeQueryHighestNodeNumber(VOID);
+USHORT KeGetCurrentNodeNumber(VOID);
+
+/* Spin locks and interlocked operations. */
+VOID NdisAllocateSpinLock(PNDIS_SPIN_LOCK SpinLock);
+VOID NdisFreeSpinLock(PNDIS_SPIN_LOCK SpinLock);
+VOID NdisAcquireSpinLock(PNDIS_SPIN_LOCK SpinLock);
+VOID NdisReleaseSpinLock(PNDIS_SPIN_LOCK SpinLock);
+VOID NdisDprAcquireSpinLock(PNDIS_SPIN_LOCK SpinLock);
+VOID NdisDprReleaseSpinLock(PNDIS_SPIN_LOCK SpinLock);
+LONG NdisInterlockedIncrement(PLONG Addend);
+LONG NdisInterlockedDecrement(PLONG Addend);
+
+/* Pool. */
+PVOID NdisAllocateMemoryWithTagPriority(NDIS_HANDLE NdisHandle, UINT Length, ULONG Tag,
+                                        EX_POOL_PRIORITY Priority);
+VOID NdisFreeMemoryWithTagPriority(NDIS_HANDLE NdisHandle, PVOID VirtualAddress, ULONG Tag);
+VOID NdisFreeMemory(PVOID VirtualAddress, UINT Length, UINT MemoryFlags);
+VOID ExFreePool(PVOID P);
+VOID ExFreePoolWithTag(PVOID P, ULONG Tag);
+VOID RtlZeroMemory(PVOID Destination, SIZE_T Length);
+VOID RtlCopyMemory(PVOID Destination, const VOID *Source, SIZE_T Length);
+#define NdisZeroMemory(Destination, Length) RtlZeroMemory((Destination), (Length))
+#define NdisMoveMemory(Destination, Source, Length) RtlCopyMemory((Destination), (Source), (Length))
+
+/* DMA-able pages. */
+PVOID MmAllocateContiguousNodeMemory(SIZE_T NumberOfBytes,
+                                     PHYSICAL_ADDRESS LowestAcceptableAddress,
+                                     PHYSICAL_ADDRESS HighestAcceptableAddress,
+                                     PHYSICAL_ADDRESS BoundaryAddressMultiple, ULONG Protect,
+                                     NODE_REQUIREMENT PreferredNode);
+VOID MmFreeContiguousMemory(PVOID BaseAddress);
+PMDL MmAllocatePagesForMdlEx(PHYSICAL_ADDRESS LowAddress, PHYSICAL_ADDRESS HighAddress,
+                             PHYSICAL_ADDRESS SkipBytes, SIZE_T TotalBytes,
+                             MEMORY_CACHING_TYPE CacheType, ULONG Flags);
+VOID MmFreePagesFromMdl(PMDL MemoryDescriptorList);
+PVOID MmMapLockedPagesSpecifyCache(PMDL MemoryDescriptorList, KPROCESSOR_MODE AccessMode,
+                                   MEMORY_CACHING_TYPE CacheType, PVOID RequestedAddress,
+                                   ULONG BugCheckOnFailure, ULONG Priority);
+VOID MmUnmapLockedPages(PVOID BaseAddress, PMDL MemoryDescriptorList);
+PVOID MmGetSystemAddressForMdlSafe(PMDL Mdl, ULONG Priority);
+PHYSICAL_ADDRESS MmGetPhysicalAddress(PVOID BaseAddress);
+
+/* === shmfuzz provider plug-in ABI (DESIGN.md) === */
+NDIS_STATUS ShmfProviderSetOptions(NDIS_HANDLE NdisDriverHandle, NDIS_HANDLE DriverContext);
+VOID ShmfProviderUnload(NDIS_HANDLE NdisDriverHandle);
+
+#ifdef __cplusplus
+}
+#endif
+#endif /* SHMF_NDIS_H */

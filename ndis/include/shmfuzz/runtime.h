@@ -1,0 +1,167 @@
+/*
+ * shmfuzz/runtime.h -- the runtime as the harness (miniport + NIC model) sees it.
+ *
+ * Providers never include this header: they see only <ndis.h>.  The harness
+ * resets a world per input, loads a provider, calls ndis.h routines as a correct
+ * miniport would, moves data by DMA through logical addresses, and reads the
+ * findings the verifier recorded.
+ *
+ * Conventions: int functions return 0 or a negative errno; functions that cannot
+ * fail return void.  The runtime is thread-safe: each thread is one simulated
+ * processor (shmf_rt_cpu_attach), shared tables are locked internally.
+ */
+#ifndef SHMF_RUNTIME_H
+#define SHMF_RUNTIME_H
+
+#include <ndis.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "shmfuzz/findings.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* === Findings === */
+
+#define SHMF_MAX_FINDINGS 8
+
+struct shmf_finding {
+    enum shmf_kind kind;
+    uint64_t object;     /* address, handle, tag or lock the finding is about */
+    int32_t op_index;    /* op being executed (-1: load/teardown) */
+    uint32_t cpu;        /* simulated processor that raised it */
+    char function[64];   /* routine or handler involved */
+    char rule[128];      /* rule enforced */
+    char message[320];   /* one line naming the object */
+    char detail[48];     /* crash type for SHMF_KIND_CRASH ("heap-buffer-overflow") */
+};
+
+/* Called (under the runtime's lock) for each finding as it is recorded. */
+typedef void (*shmf_finding_fn)(const struct shmf_finding *f, void *ud);
+void shmf_rt_set_finding_handler(shmf_finding_fn fn, void *ud);
+
+unsigned shmf_rt_finding_count(void);
+/* i-th recorded finding (first SHMF_MAX_FINDINGS kept), or NULL. */
+const struct shmf_finding *shmf_rt_finding(unsigned i);
+/* Op index stamped on findings recorded from now on. */
+void shmf_rt_set_op_index(int32_t op_index);
+/* Record a finding raised outside the runtime (ring verifier, NIC model, crash
+   classifier), with the same fields as the runtime's own. */
+void shmf_rt_report(enum shmf_kind kind, uint64_t object, const char *function,
+                    const char *rule, const char *fmt, ...)
+    __attribute__((format(printf, 5, 6)));
+/* Forget the findings recorded so far (the harness does this per input). */
+void shmf_rt_clear_findings(void);
+
+/* === Verifier options === */
+
+#define SHMF_VERIFY_F_IRQL 0x0001u   /* IRQL and spin-lock rules */
+#define SHMF_VERIFY_F_POOL 0x0002u   /* redzones, quarantine, poison, leaks */
+#define SHMF_VERIFY_F_SHM 0x0004u    /* registration, allocate results, SG lists */
+#define SHMF_VERIFY_F_DMA 0x0008u    /* DMA checks */
+#define SHMF_VERIFY_F_ALL 0x000Fu
+#define SHMF_VERIFY_F_MASK 0x000Fu
+
+/* === Fault injection (deterministic, carried in the input) === */
+
+struct shmf_fault_plan {
+    uint32_t fail_nth;       /* fail the Nth allocation attempt (1-based); 0: off */
+    uint32_t fail_every;     /* then also every K-th after it; 0: only once */
+    bool first_per_site;     /* fail the first attempt from each call site */
+};
+
+/* === World === */
+
+/* Start a fresh world: IRQL PASSIVE on every processor, no provider, no blocks,
+   no findings, verifier flags and fault plan as given.  Cheap: called per input. */
+void shmf_rt_reset(uint32_t verify_flags, const struct shmf_fault_plan *plan);
+void shmf_rt_set_fault_plan(const struct shmf_fault_plan *plan);
+/* Counters for reports: allocation attempts seen and faults injected. */
+uint64_t shmf_rt_alloc_attempts(void);
+uint64_t shmf_rt_faults_injected(void);
+
+/* Make the calling thread simulated processor `index` (default: 0). */
+void shmf_rt_cpu_attach(uint32_t index);
+
+/* === Providers === */
+
+typedef NDIS_STATUS (*shmf_set_options_fn)(NDIS_HANDLE NdisDriverHandle,
+                                           NDIS_HANDLE DriverContext);
+typedef VOID (*shmf_unload_fn)(NDIS_HANDLE NdisDriverHandle);
+
+struct shmf_provider {
+    const char *name;
+    shmf_set_options_fn set_options; /* required */
+    shmf_unload_fn unload;           /* optional */
+};
+
+/* The NDIS handle given to the provider and used by the miniport. */
+NDIS_HANDLE shmf_rt_driver_handle(void);
+
+/* Load: call ShmfProviderSetOptions at PASSIVE_LEVEL and check the registration.
+   Returns 0, or -EINVAL (findings recorded) when the provider is unusable. */
+int shmf_rt_provider_load(const struct shmf_provider *p);
+/* Unload: call ShmfProviderUnload at PASSIVE_LEVEL (every block must be freed
+   first), then check leaks of pool and pages. */
+void shmf_rt_provider_unload(void);
+bool shmf_rt_provider_loaded(void);
+
+/* === Shared-memory blocks (as the verifier tracks them) === */
+
+struct shmf_block_info {
+    NDIS_HANDLE allocation_handle;
+    NDIS_HANDLE shared_memory_handle;
+    PVOID virtual_address;
+    ULONG length;
+    ULONG queue_id;
+    NDIS_SHARED_MEMORY_USAGE usage;
+    ULONG flags;
+    ULONG sg_count;                 /* elements copied below */
+    const SCATTER_GATHER_ELEMENT *sg; /* runtime's copy of the SG list */
+};
+
+unsigned shmf_rt_block_count(void);
+/* Info of the i-th live block (in allocation order); false if out of range. */
+bool shmf_rt_block_get(unsigned i, struct shmf_block_info *out);
+/* Info of the live block with this allocation handle. */
+bool shmf_rt_block_find(NDIS_HANDLE allocation_handle, struct shmf_block_info *out);
+
+/* === Guarded buffers (parameters block and SG buffer) ===
+   n bytes with nothing accessible after them (ASan poison, or an inaccessible
+   page without ASan), so an overrun is caught at the faulting access; contents
+   after the end are also checked by shmf_rt_guard_intact. */
+void *shmf_rt_guarded_alloc(size_t n);
+bool shmf_rt_guard_intact(const void *p);
+void shmf_rt_guarded_free(void *p);
+
+/* === DMA (the NIC model) === */
+
+/* Queue life cycle as the miniport reports it: a queue id becomes usable in
+   NdisAllocateSharedMemory once allocated (queue 0 always is); freeing a queue
+   that still has live shared memory is queue-freed-with-memory. */
+#define SHMF_MAX_QUEUES 64
+void shmf_rt_queue_allocated(ULONG queue_id);
+void shmf_rt_queue_freed(ULONG queue_id);
+
+/* Queue whose DMA is stopped: any DMA into its blocks is dma-after-stop. */
+void shmf_rt_queue_dma_stop(ULONG queue_id, bool stopped);
+
+/* DMA n bytes to/from logical address la on behalf of queue_id.  Checks the
+   target lies in one live block of that queue (dma-out-of-block), that the pages
+   are allocated (dma-to-freed-memory) and that the queue's DMA is not stopped
+   (dma-after-stop).  Returns 0, or -EFAULT when the transfer was refused. */
+int shmf_rt_dma_write(ULONG queue_id, uint64_t la, const void *src, size_t n);
+int shmf_rt_dma_read(ULONG queue_id, uint64_t la, void *dst, size_t n);
+
+/* === Processor state for the harness === */
+KIRQL shmf_rt_irql(void);
+/* Set this processor's IRQL as the OS would (e.g. DPC dispatch). */
+void shmf_rt_irql_set(KIRQL irql);
+uint32_t shmf_rt_locks_held(void);
+
+#ifdef __cplusplus
+}
+#endif
+#endif /* SHMF_RUNTIME_H */

@@ -1,0 +1,161 @@
+/*
+ * rt_cpu.c -- simulated processors: per-thread IRQL, KeRaiseIrql/KeLowerIrql
+ * with their rules, processor and NUMA queries, interlocked operations.
+ *
+ * Each thread is one simulated processor.  The raise stack records the IRQL
+ * each KeRaiseIrql returned, so KeLowerIrql can insist on restoring exactly that
+ * value in LIFO order (IrqlKeRaiseLower2; ndis-facts 9.20 item 9).
+ */
+#include <stdatomic.h>
+
+#include "rt_internal.h"
+
+#define SHMF_NODE_COUNT 2
+
+static _Thread_local struct shmf_cpu this_cpu;
+
+struct shmf_cpu *shmf__cpu(void)
+{
+    return &this_cpu;
+}
+
+void shmf_rt_cpu_attach(uint32_t index)
+{
+    this_cpu.index = index;
+}
+
+void shmf__irql_set(KIRQL irql)
+{
+    this_cpu.irql = irql;
+}
+
+KIRQL shmf_rt_irql(void)
+{
+    return this_cpu.irql;
+}
+
+void shmf_rt_irql_set(KIRQL irql)
+{
+    this_cpu.irql = irql;
+    this_cpu.raise_depth = 0;
+}
+
+uint32_t shmf_rt_locks_held(void)
+{
+    return this_cpu.locks_held;
+}
+
+bool shmf__irql_check_max(KIRQL max, const char *function, const char *rule)
+{
+    if (this_cpu.irql <= max)
+        return true;
+    shmf__report(SHMF_KIND_IRQL_TOO_HIGH, this_cpu.irql, function, rule,
+                 "%s called at IRQL %u; it requires IRQL <= %u", function,
+                 (unsigned)this_cpu.irql, (unsigned)max);
+    return false;
+}
+
+bool shmf__irql_check_eq(KIRQL level, const char *function, const char *rule)
+{
+    if (this_cpu.irql == level)
+        return true;
+    shmf__report(this_cpu.irql > level ? SHMF_KIND_IRQL_TOO_HIGH : SHMF_KIND_IRQL_NOT_RESTORED,
+                 this_cpu.irql, function, rule, "%s called at IRQL %u; it requires IRQL == %u",
+                 function, (unsigned)this_cpu.irql, (unsigned)level);
+    return false;
+}
+
+/* === IRQL routines === */
+
+KIRQL KeGetCurrentIrql(VOID)
+{
+    return this_cpu.irql;
+}
+
+KIRQL KfRaiseIrql(KIRQL NewIrql)
+{
+    KIRQL old = this_cpu.irql;
+    if (NewIrql < old || NewIrql > HIGH_LEVEL) {
+        shmf__report(SHMF_KIND_IRQL_NOT_RESTORED, NewIrql, "KeRaiseIrql",
+                     "KeRaiseIrql page; DV 0xC4/0x30",
+                     "KeRaiseIrql to IRQL %u from higher IRQL %u", (unsigned)NewIrql,
+                     (unsigned)old);
+        return old;
+    }
+    if (this_cpu.raise_depth < sizeof(this_cpu.raise_stack))
+        this_cpu.raise_stack[this_cpu.raise_depth] = old;
+    this_cpu.raise_depth++;
+    this_cpu.irql = NewIrql;
+    return old;
+}
+
+KIRQL KeRaiseIrqlToDpcLevel(VOID)
+{
+    shmf__irql_check_max(DISPATCH_LEVEL, "KeRaiseIrqlToDpcLevel", "IrqlKeDispatchLte");
+    if (this_cpu.irql > DISPATCH_LEVEL)
+        return this_cpu.irql;
+    return KfRaiseIrql(DISPATCH_LEVEL);
+}
+
+VOID KeLowerIrql(KIRQL NewIrql)
+{
+    KIRQL cur = this_cpu.irql;
+    if (NewIrql > cur) {
+        shmf__report(SHMF_KIND_IRQL_NOT_RESTORED, NewIrql, "KeLowerIrql",
+                     "KeLowerIrql page; DV 0xC4/0x31",
+                     "KeLowerIrql to IRQL %u above the current IRQL %u", (unsigned)NewIrql,
+                     (unsigned)cur);
+        return;
+    }
+    if (this_cpu.raise_depth == 0) {
+        shmf__report(SHMF_KIND_IRQL_NOT_RESTORED, NewIrql, "KeLowerIrql", "IrqlKeRaiseLower",
+                     "KeLowerIrql to IRQL %u without a matching KeRaiseIrql", (unsigned)NewIrql);
+        this_cpu.irql = NewIrql;
+        return;
+    }
+    this_cpu.raise_depth--;
+    KIRQL expect = this_cpu.raise_depth < sizeof(this_cpu.raise_stack)
+                       ? this_cpu.raise_stack[this_cpu.raise_depth]
+                       : NewIrql;
+    if (NewIrql != expect)
+        shmf__report(SHMF_KIND_IRQL_NOT_RESTORED, NewIrql, "KeLowerIrql", "IrqlKeRaiseLower2",
+                     "KeLowerIrql to IRQL %u; the matching KeRaiseIrql saved IRQL %u",
+                     (unsigned)NewIrql, (unsigned)expect);
+    this_cpu.irql = NewIrql;
+}
+
+/* === Processors and nodes === */
+
+ULONG KeGetCurrentProcessorNumber(VOID)
+{
+    return this_cpu.index;
+}
+
+USHORT KeQueryHighestNodeNumber(VOID)
+{
+    return SHMF_NODE_COUNT - 1;
+}
+
+USHORT KeGetCurrentNodeNumber(VOID)
+{
+    return (USHORT)(this_cpu.index % SHMF_NODE_COUNT);
+}
+
+/* === Interlocked operations and alignment === */
+
+LONG NdisInterlockedIncrement(PLONG Addend)
+{
+    return __atomic_add_fetch(Addend, 1, __ATOMIC_SEQ_CST);
+}
+
+LONG NdisInterlockedDecrement(PLONG Addend)
+{
+    return __atomic_sub_fetch(Addend, 1, __ATOMIC_SEQ_CST);
+}
+
+ULONG NdisGetSharedDataAlignment(VOID)
+{
+    shmf__irql_check_max(DISPATCH_LEVEL, "NdisGetSharedDataAlignment",
+                         "Irql_Miscellaneous_Function");
+    return 64;
+}

@@ -1,0 +1,145 @@
+/*
+ * rt_internal.h -- private interface between the pieces of the shmfuzz runtime
+ * (ndis/src).  Not installed.  Naming: shmf__ for non-static internals.
+ *
+ * Global rules:
+ * - Every ndis.h routine first checks its IRQL contract with shmf__irql_check_max()
+ *   (or an exact-level check), then its own rules, and reports each violation with
+ *   shmf__report(), naming the object (address, tag, handle, lock).  After a report
+ *   the routine still does the least harmful thing (e.g. ignores a bad free) so the
+ *   run reaches the harness, which stops at the first finding.
+ * - Tables shared between simulated processors (pool, pages, blocks) are guarded by
+ *   shmf__world_lock()/shmf__world_unlock() (a recursive mutex).
+ * - Fault injection asks shmf__fault_should_fail() once per allocation attempt.
+ */
+#ifndef SHMF_RT_INTERNAL_H
+#define SHMF_RT_INTERNAL_H
+
+#include <ndis.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "shmfuzz/findings.h"
+#include "shmfuzz/runtime.h"
+
+#if defined(__SANITIZE_ADDRESS__)
+#define SHMF_HAVE_ASAN 1
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define SHMF_HAVE_ASAN 1
+#endif
+#endif
+#ifndef SHMF_HAVE_ASAN
+#define SHMF_HAVE_ASAN 0
+#endif
+
+#if SHMF_HAVE_ASAN
+#include <sanitizer/asan_interface.h>
+#define SHMF_POISON(p, n) ASAN_POISON_MEMORY_REGION((p), (n))
+#define SHMF_UNPOISON(p, n) ASAN_UNPOISON_MEMORY_REGION((p), (n))
+#else
+#define SHMF_POISON(p, n) ((void)(p), (void)(n))
+#define SHMF_UNPOISON(p, n) ((void)(p), (void)(n))
+#endif
+
+#define SHMF_CALLER() ((uintptr_t)__builtin_return_address(0))
+
+/* === Findings (rt_findings.c) === */
+
+/* Record a finding of `kind` about `object`, raised in `function` under `rule`
+   (NULL: the catalogue's source).  printf-style message naming the object. */
+void shmf__report(enum shmf_kind kind, uint64_t object, const char *function,
+                  const char *rule, const char *fmt, ...)
+    __attribute__((format(printf, 5, 6)));
+
+/* === Processors and IRQL (rt_cpu.c) === */
+
+/* The calling thread's simulated processor. */
+struct shmf_cpu {
+    KIRQL irql;
+    uint32_t index;
+    uint32_t locks_held; /* spin locks held by this processor */
+    uint32_t raise_depth; /* KeRaiseIrql calls not yet lowered */
+    KIRQL raise_stack[16];
+};
+struct shmf_cpu *shmf__cpu(void);
+
+/* Report irql-too-high unless the current IRQL is <= max.  Returns false when the
+   call violates the rule. pre: function and rule non-NULL. */
+bool shmf__irql_check_max(KIRQL max, const char *function, const char *rule);
+/* Same, requiring IRQL == level. */
+bool shmf__irql_check_eq(KIRQL level, const char *function, const char *rule);
+/* Set the IRQL without checks (runtime and harness transitions). */
+void shmf__irql_set(KIRQL irql);
+
+/* === World lock (rt_world.c) === */
+void shmf__world_lock(void);
+void shmf__world_unlock(void);
+bool shmf__teardown_in_progress(void);
+
+/* === Fault injection (rt_fault.c) === */
+
+/* Should the allocation attempt made by `function` from call site `site` fail?
+   Deterministic: decided by the fault plan and the allocation counter only. */
+bool shmf__fault_should_fail(const char *function, uintptr_t site);
+void shmf__fault_reset(void);
+
+/* === Pool (rt_pool.c) === */
+void shmf__pool_reset(void);
+/* Report leak-pool for every pool block still allocated (tag and call site). */
+void shmf__pool_check_leaks(void);
+/* Check every live block's redzones; report pool-overrun. */
+void shmf__pool_check_all(void);
+uint64_t shmf__pool_live_count(void);
+/* True if [p, p+n) lies inside one live pool block's user area. */
+bool shmf__pool_contains(const void *p, size_t n);
+
+/* === Pages, MDLs and simulated physical memory (rt_pages.c) === */
+
+/* Page states, KFENCE-style. */
+enum shmf_page_state { SHMF_PAGE_UNUSED, SHMF_PAGE_ALLOCATED, SHMF_PAGE_FREED };
+
+void shmf__pages_reset(void);
+/* Report leak-pages for every page run, MDL or contiguous block still allocated. */
+void shmf__pages_check_leaks(void);
+uint64_t shmf__pages_live_count(void);
+
+/* Translate a host virtual address inside an allocated page mapping to its
+   logical (physical) address.  Returns false if va is not in a mapping. */
+bool shmf__va_to_logical(const void *va, uint64_t *logical);
+/* State of the page holding logical address la (SHMF_PAGE_UNUSED if none). */
+enum shmf_page_state shmf__page_state(uint64_t la);
+/* Host pointer for logical address la if its page is allocated, else NULL. */
+void *shmf__logical_to_host(uint64_t la);
+
+/* === Added by the pool/pages owner: coordination between rt_pool.c and
+   rt_pages.c, and page walks for the SG-list verifier. === */
+
+/* Allocate an n-byte pool block holding an MDL built by MmAllocatePagesForMdlEx.
+   ctx is rt_pages.c's record for it.  ExFreePool accepts the block, but only after
+   MmFreePagesFromMdl.  No fault injection (the caller already asked).  NULL if the
+   host is out of memory. */
+void *shmf__pool_alloc_mdl(size_t n, void *ctx, uintptr_t site);
+/* Record of the MDL block based at p, or NULL if p is not the base of a live MDL
+   block; *freed (optional) tells whether p is an MDL block already freed. */
+void *shmf__pool_mdl_ctx(const void *p, bool *freed);
+/* Release an MDL block without checks (construction failed). */
+void shmf__pool_free_mdl(void *p);
+/* rt_pages.c: true once the pages of MDL record ctx were freed. */
+bool shmf__pages_mdl_pages_freed(const void *ctx);
+/* rt_pages.c: the MDL block of record ctx was freed with ExFreePool; forget it. */
+void shmf__pages_mdl_released(void *ctx);
+
+/* Called once per page touched by [va, va+len): la is the logical address of the
+   first byte of the chunk in that page, n its length (<= PAGE_SIZE). */
+typedef void (*shmf_page_chunk_fn)(uint64_t la, size_t n, void *ud);
+/* Walk [va, va+len) page by page inside live page mappings (contiguous memory or
+   a mapped MDL).  Returns false, calling fn never, if len is 0 or some byte of the
+   range is not in a live mapping. */
+bool shmf__va_range_for_each_page(const void *va, size_t len, shmf_page_chunk_fn fn,
+                                  void *ud);
+/* True if every page of [la, la+n) is allocated (n == 0 checks la's page). */
+bool shmf__logical_range_allocated(uint64_t la, size_t n);
+/* === End of pool/pages additions. === */
+
+#endif /* SHMF_RT_INTERNAL_H */

@@ -1,0 +1,934 @@
+/*
+ * rt_pages.c -- simulated physical memory and the Mm routines that hand out
+ * DMA-able pages: MmAllocateContiguousNodeMemory, MmAllocatePagesForMdlEx, the
+ * MDL mapping routines and MmGetPhysicalAddress.
+ *
+ * Host memory is one arena mapped once (64 MiB), split in two zones of host
+ * pages.  The contiguous zone gives page k the PFN BASE + k, so consecutive host
+ * pages have consecutive PFNs.  The scattered zone gives page k the PFN
+ * BASE + HALF + (k * SCATTER_MUL mod HALF): consecutive host pages are far apart
+ * physically, as the pages of a real non-contiguous MDL are.  Either way one
+ * allocation is a run of consecutive host pages, so it is virtually contiguous.
+ *
+ * Each zone has a sorted, coalesced list of free extents, carved first-fit.  A
+ * freed run is poisoned, made inaccessible (ASan poison, or PROT_NONE without
+ * ASan) and kept in a FIFO quarantine before it can be reused, so a stale VA or
+ * a DMA to a stale logical address meets FREED pages for a while.  Everything is
+ * a pure function of the call sequence since the last reset: the same calls give
+ * the same logical addresses and VAs.  All state is guarded by the world lock.
+ */
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+
+#include "rt_internal.h"
+
+#define ARENA_PAGES 16384u           /* 64 MiB of host memory */
+#define ZONE_PAGES (ARENA_PAGES / 2) /* a power of two */
+#define PFN_BASE 0x100000ull         /* logical addresses start at 4 GiB */
+#define SCATTER_MUL 6577u            /* odd and not +-1 mod ZONE_PAGES */
+#define QUAR_RUNS 64u
+#define QUAR_PAGES 2048u
+#define POISON_FREE 0x6bu
+#define FILL_UNINIT 0xa5u /* "uninitialized" memory, as DV fills it */
+#define MDL_MAX_BYTES (0x100000000ull - PAGE_SIZE)
+#define MM_ALLOCATE_MASK 0x1ffu
+
+enum zone { ZONE_CONTIG, ZONE_SCATTER, ZONE_COUNT };
+
+/* A run of host pages [first, first+n) of one zone. */
+struct extent {
+    uint32_t first, n;
+};
+
+/* Free extents sorted by first and coalesced.  hw: pages [0, hw) were handed
+   out since the last reset. */
+struct zone_state {
+    struct extent *free;
+    uint32_t nfree, cap, hw;
+    bool protected_any; /* some page was mprotect(PROT_NONE)ed since reset */
+};
+
+enum palloc_kind { PALLOC_CONTIG, PALLOC_MDL };
+
+/* One allocation: a contiguous block, or an MDL's pages.  An MDL record lives
+   until ExFreePool frees the MDL (state FREED after MmFreePagesFromMdl). */
+struct palloc {
+    struct palloc *prev, *next;
+    enum palloc_kind kind;
+    enum shmf_page_state state;
+    enum zone zone;
+    uint32_t first, npages;
+    size_t bytes;
+    uintptr_t site;
+    uint64_t seq;
+    PMDL mdl;
+    uint8_t *mapped_va; /* system mapping of an MDL, or NULL */
+};
+
+/* Per host page.  owner is set while ALLOCATED; contig_base marks the first page
+   of a contiguous block until the page is reused (double-free detection). */
+struct page_meta {
+    uint8_t state;
+    bool contig_base;
+    struct palloc *owner;
+};
+
+struct quar_entry {
+    enum zone zone;
+    struct extent e;
+};
+
+/* Access under the world lock. */
+static struct {
+    uint8_t *arena;
+    uint32_t scatter_inv; /* SCATTER_MUL^-1 mod ZONE_PAGES */
+    struct page_meta meta[ARENA_PAGES];
+    struct zone_state zone[ZONE_COUNT];
+    struct quar_entry quar[QUAR_RUNS];
+    uint32_t quar_head, quar_count, quar_pages;
+    struct palloc *head, *tail;
+    uint64_t seq, live;
+} pg;
+
+/* === Address arithmetic === */
+
+static uint32_t scatter_perm(uint32_t k)
+{
+    return (k * SCATTER_MUL) & (ZONE_PAGES - 1);
+}
+
+static uint64_t pfn_of(enum zone z, uint32_t k)
+{
+    if (z == ZONE_CONTIG)
+        return PFN_BASE + k;
+    return PFN_BASE + ZONE_PAGES + scatter_perm(k);
+}
+
+/* Zone and host page of a PFN; false outside the simulated memory. */
+static bool pfn_locate(uint64_t pfn, enum zone *z, uint32_t *k)
+{
+    if (pfn < PFN_BASE || pfn >= PFN_BASE + 2ull * ZONE_PAGES)
+        return false;
+    pfn -= PFN_BASE;
+    *z = pfn < ZONE_PAGES ? ZONE_CONTIG : ZONE_SCATTER;
+    *k = *z == ZONE_CONTIG
+             ? (uint32_t)pfn
+             : (uint32_t)((pfn - ZONE_PAGES) * pg.scatter_inv) & (ZONE_PAGES - 1);
+    return true;
+}
+
+static struct page_meta *meta_of(enum zone z, uint32_t k)
+{
+    return &pg.meta[(uint32_t)z * ZONE_PAGES + k];
+}
+
+static uint8_t *host_of(enum zone z, uint32_t k)
+{
+    return pg.arena + ((size_t)z * ZONE_PAGES + k) * PAGE_SIZE;
+}
+
+/* Zone and host page of a host address; false outside the arena. */
+static bool va_locate(const void *va, enum zone *z, uint32_t *k)
+{
+    uintptr_t off = (uintptr_t)va - (uintptr_t)pg.arena;
+    if (!pg.arena || (uintptr_t)va < (uintptr_t)pg.arena ||
+        off >= (size_t)ARENA_PAGES * PAGE_SIZE)
+        return false;
+    *z = (enum zone)(off / PAGE_SIZE / ZONE_PAGES);
+    *k = (uint32_t)(off / PAGE_SIZE % ZONE_PAGES);
+    return true;
+}
+
+/* === Arena and free extents === */
+
+static void zone_init(struct zone_state *zs)
+{
+    zs->free[0] = (struct extent){0, ZONE_PAGES};
+    zs->nfree = 1;
+    zs->hw = 0;
+    zs->protected_any = false;
+}
+
+/* Map the arena and set up the zones once; false if the host refuses. */
+static bool arena_ready(void)
+{
+    if (pg.arena)
+        return true;
+    void *a = mmap(NULL, (size_t)ARENA_PAGES * PAGE_SIZE, PROT_READ | PROT_WRITE,
+                   MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+    if (a == MAP_FAILED)
+        return false;
+    uint32_t inv = SCATTER_MUL; /* Newton: each step doubles the correct bits */
+    for (int i = 0; i < 5; i++)
+        inv *= 2u - SCATTER_MUL * inv;
+    pg.scatter_inv = inv & (ZONE_PAGES - 1);
+    for (int z = 0; z < ZONE_COUNT; z++) {
+        pg.zone[z].cap = 64;
+        pg.zone[z].free = malloc(pg.zone[z].cap * sizeof(struct extent));
+        if (!pg.zone[z].free)
+            return false; /* arena stays mapped; allocations fail from now on */
+        zone_init(&pg.zone[z]);
+    }
+    pg.arena = a;
+    return true;
+}
+
+static bool extents_reserve(struct zone_state *zs, uint32_t extra)
+{
+    if (zs->nfree + extra <= zs->cap)
+        return true;
+    uint32_t cap = zs->cap * 2 + extra;
+    struct extent *f = realloc(zs->free, cap * sizeof(*f));
+    if (!f)
+        return false;
+    zs->free = f;
+    zs->cap = cap;
+    return true;
+}
+
+/* Insert e into the sorted free list, merging with its neighbours. */
+static void extent_insert(struct zone_state *zs, struct extent e)
+{
+    uint32_t i = 0;
+    while (i < zs->nfree && zs->free[i].first < e.first)
+        i++;
+    if (i > 0 && zs->free[i - 1].first + zs->free[i - 1].n == e.first) {
+        zs->free[i - 1].n += e.n;
+        if (i < zs->nfree && e.first + e.n == zs->free[i].first) {
+            zs->free[i - 1].n += zs->free[i].n;
+            memmove(&zs->free[i], &zs->free[i + 1], (zs->nfree - i - 1) * sizeof(e));
+            zs->nfree--;
+        }
+    } else if (i < zs->nfree && e.first + e.n == zs->free[i].first) {
+        zs->free[i].first = e.first;
+        zs->free[i].n += e.n;
+    } else if (extents_reserve(zs, 1)) {
+        memmove(&zs->free[i + 1], &zs->free[i], (zs->nfree - i) * sizeof(e));
+        zs->free[i] = e;
+        zs->nfree++;
+    } /* else: the pages are lost until reset (host out of memory). */
+}
+
+/* Placement constraints of a request, in logical addresses. */
+struct run_req {
+    uint32_t n;        /* pages */
+    uint64_t align;    /* bytes, power of two >= PAGE_SIZE */
+    uint64_t boundary; /* bytes, power of two, or 0 */
+    uint64_t bytes;    /* bytes that must not cross a boundary multiple */
+    uint64_t lo, hi;   /* acceptable logical range, inclusive */
+};
+
+static uint64_t round_up(uint64_t x, uint64_t a)
+{
+    return (x + a - 1) & ~(a - 1);
+}
+
+/* Lowest start in extent e of a contiguous-zone run meeting r, or UINT32_MAX. */
+static uint32_t extent_fit(const struct extent *e, const struct run_req *r)
+{
+    uint64_t la = (PFN_BASE + e->first) << PAGE_SHIFT;
+    uint64_t end = (PFN_BASE + e->first + e->n) << PAGE_SHIFT;
+    if (r->lo >= end)
+        return UINT32_MAX;
+    if (la < r->lo)
+        la = round_up(r->lo, PAGE_SIZE);
+    la = round_up(la, r->align);
+    if (r->boundary && la / r->boundary != (la + r->bytes - 1) / r->boundary)
+        la = round_up(round_up(la, r->boundary), r->align);
+    uint64_t run_end = la + ((uint64_t)r->n << PAGE_SHIFT);
+    if (run_end > end || run_end - 1 > r->hi || run_end < la)
+        return UINT32_MAX;
+    return (uint32_t)((la >> PAGE_SHIFT) - PFN_BASE);
+}
+
+/* Take [start, start+n) out of free extent i. */
+static void extent_take(struct zone_state *zs, uint32_t i, uint32_t start, uint32_t n)
+{
+    struct extent e = zs->free[i];
+    struct extent tail = {start + n, e.first + e.n - (start + n)};
+    memmove(&zs->free[i], &zs->free[i + 1], (zs->nfree - i - 1) * sizeof(e));
+    zs->nfree--;
+    if (start > e.first)
+        extent_insert(zs, (struct extent){e.first, start - e.first});
+    if (tail.n)
+        extent_insert(zs, tail);
+}
+
+/* First-fit a run in zone z; returns its first page or UINT32_MAX. */
+static uint32_t run_alloc(enum zone z, const struct run_req *r)
+{
+    struct zone_state *zs = &pg.zone[z];
+    for (uint32_t i = 0; i < zs->nfree; i++) {
+        uint32_t start = z == ZONE_CONTIG        ? extent_fit(&zs->free[i], r)
+                         : zs->free[i].n >= r->n ? zs->free[i].first
+                                                 : UINT32_MAX;
+        if (start != UINT32_MAX) {
+            extent_take(zs, i, start, r->n);
+            if (start + r->n > zs->hw)
+                zs->hw = start + r->n;
+            return start;
+        }
+    }
+    return UINT32_MAX;
+}
+
+/* === Page state transitions === */
+
+static void run_make_accessible(enum zone z, uint32_t first, uint32_t n)
+{
+    size_t bytes = (size_t)n * PAGE_SIZE;
+    SHMF_UNPOISON(host_of(z, first), bytes);
+    if (!SHMF_HAVE_ASAN && pg.zone[z].protected_any)
+        mprotect(host_of(z, first), bytes, PROT_READ | PROT_WRITE);
+}
+
+static void run_mark_allocated(struct palloc *a)
+{
+    run_make_accessible(a->zone, a->first, a->npages);
+    for (uint32_t i = 0; i < a->npages; i++) {
+        struct page_meta *m = meta_of(a->zone, a->first + i);
+        m->state = SHMF_PAGE_ALLOCATED;
+        m->contig_base = i == 0 && a->kind == PALLOC_CONTIG;
+        m->owner = a;
+    }
+}
+
+/* Under ASan, report use-after-free if a quarantined run's poison changed (a
+   write that bypassed ASan, e.g. from uninstrumented code).  Without ASan the run
+   is PROT_NONE and cannot change. */
+static void quarantine_check(const struct quar_entry *q)
+{
+#if SHMF_HAVE_ASAN
+    uint8_t *h = host_of(q->zone, q->e.first);
+    size_t bytes = (size_t)q->e.n * PAGE_SIZE, i = 0;
+    SHMF_UNPOISON(h, bytes);
+    while (i < bytes && h[i] == POISON_FREE)
+        i++;
+    SHMF_POISON(h, bytes);
+    if (i < bytes)
+        shmf__report(
+            SHMF_KIND_USE_AFTER_FREE, (uint64_t)(uintptr_t)(h + i),
+            "MmFreeContiguousMemory", NULL,
+            "freed page at %p (logical 0x%llx) was written after its free",
+            (void *)(h + i),
+            (unsigned long long)(pfn_of(q->zone, q->e.first + (uint32_t)(i / PAGE_SIZE))
+                                 << PAGE_SHIFT));
+#else
+    (void)q;
+#endif
+}
+
+/* Release the oldest quarantined run to its zone's free list.  Its pages stay
+   FREED and inaccessible until reused. */
+static void quarantine_release_one(void)
+{
+    struct quar_entry q = pg.quar[pg.quar_head];
+    pg.quar_head = (pg.quar_head + 1) % QUAR_RUNS;
+    pg.quar_count--;
+    pg.quar_pages -= q.e.n;
+    quarantine_check(&q);
+    extent_insert(&pg.zone[q.zone], q.e);
+}
+
+static void quarantine_push(enum zone z, struct extent e)
+{
+    while (pg.quar_count > 0 &&
+           (pg.quar_count == QUAR_RUNS || pg.quar_pages + e.n > QUAR_PAGES))
+        quarantine_release_one();
+    pg.quar[(pg.quar_head + pg.quar_count) % QUAR_RUNS] = (struct quar_entry){z, e};
+    pg.quar_count++;
+    pg.quar_pages += e.n;
+}
+
+/* Poison a's pages, make them inaccessible, and quarantine them. */
+static void run_free(struct palloc *a)
+{
+    uint8_t *h = host_of(a->zone, a->first);
+    size_t bytes = (size_t)a->npages * PAGE_SIZE;
+    for (uint32_t i = 0; i < a->npages; i++) {
+        struct page_meta *m = meta_of(a->zone, a->first + i);
+        m->state = SHMF_PAGE_FREED;
+        m->owner = NULL;
+    }
+    memset(h, POISON_FREE, bytes);
+    SHMF_POISON(h, bytes);
+    if (!SHMF_HAVE_ASAN) {
+        mprotect(h, bytes, PROT_NONE);
+        pg.zone[a->zone].protected_any = true;
+    }
+    a->state = SHMF_PAGE_FREED;
+    a->mapped_va = NULL;
+    pg.live--;
+    quarantine_push(a->zone, (struct extent){a->first, a->npages});
+}
+
+/* === Allocation records === */
+
+static struct palloc *palloc_new(enum palloc_kind kind, enum zone z, uint32_t first,
+                                 uint32_t npages, size_t bytes, uintptr_t site)
+{
+    struct palloc *a = calloc(1, sizeof(*a));
+    if (!a)
+        return NULL;
+    *a = (struct palloc){.kind = kind,
+                         .state = SHMF_PAGE_ALLOCATED,
+                         .zone = z,
+                         .first = first,
+                         .npages = npages,
+                         .bytes = bytes,
+                         .site = site,
+                         .seq = ++pg.seq,
+                         .prev = pg.tail};
+    if (pg.tail)
+        pg.tail->next = a;
+    else
+        pg.head = a;
+    pg.tail = a;
+    pg.live++;
+    run_mark_allocated(a);
+    return a;
+}
+
+static void palloc_unlink(struct palloc *a)
+{
+    if (a->prev)
+        a->prev->next = a->next;
+    else
+        pg.head = a->next;
+    if (a->next)
+        a->next->prev = a->prev;
+    else
+        pg.tail = a->prev;
+    free(a);
+}
+
+/* Allocate a run in zone z and its record; NULL when no run fits. */
+static struct palloc *palloc_alloc(enum palloc_kind kind, enum zone z,
+                                   const struct run_req *r, uintptr_t site)
+{
+    if (!arena_ready() || r->n == 0 || r->n > ZONE_PAGES)
+        return NULL;
+    uint32_t first = run_alloc(z, r);
+    if (first == UINT32_MAX)
+        return NULL;
+    struct palloc *a = palloc_new(kind, z, first, r->n, (size_t)r->bytes, site);
+    if (!a)
+        extent_insert(&pg.zone[z], (struct extent){first, r->n});
+    return a;
+}
+
+static uint8_t *palloc_va(const struct palloc *a)
+{
+    return host_of(a->zone, a->first);
+}
+
+static uint64_t palloc_la(const struct palloc *a)
+{
+    return pfn_of(a->zone, a->first) << PAGE_SHIFT;
+}
+
+static bool is_pow2(uint64_t x)
+{
+    return x != 0 && (x & (x - 1)) == 0;
+}
+
+/* === Contiguous memory === */
+
+/* Protect: exactly one of PAGE_READWRITE / PAGE_EXECUTE_READWRITE, plus at most
+   one of PAGE_NOCACHE / PAGE_WRITECOMBINE. */
+static bool protect_valid(ULONG protect)
+{
+    ULONG access = protect & ~(ULONG)(PAGE_NOCACHE | PAGE_WRITECOMBINE);
+    if ((protect & PAGE_NOCACHE) && (protect & PAGE_WRITECOMBINE))
+        return false;
+    return access == PAGE_READWRITE || access == PAGE_EXECUTE_READWRITE;
+}
+
+/* Report the first rule the parameters break; true if none. */
+static bool contig_args_valid(ULONG protect, uint64_t boundary, const char *fn)
+{
+    if (!protect_valid(protect)) {
+        shmf__report(SHMF_KIND_ROUTINE_MISUSE, protect, fn,
+                     "MmAllocateContiguousNodeMemory page: Protect",
+                     "Protect 0x%x needs exactly one of PAGE_READWRITE or "
+                     "PAGE_EXECUTE_READWRITE and at most one cache flag",
+                     (unsigned)protect);
+        return false;
+    }
+    if (boundary != 0 && !is_pow2(boundary)) {
+        shmf__report(SHMF_KIND_ROUTINE_MISUSE, boundary, fn,
+                     "MmAllocateContiguousNodeMemory page: BoundaryAddressMultiple",
+                     "BoundaryAddressMultiple 0x%llx is not 0 or a power of two",
+                     (unsigned long long)boundary);
+        return false;
+    }
+    return true;
+}
+
+static bool node_ok(NODE_REQUIREMENT node)
+{
+    return node == MM_ANY_NODE_OK || node <= KeQueryHighestNodeNumber();
+}
+
+PVOID MmAllocateContiguousNodeMemory(SIZE_T NumberOfBytes,
+                                     PHYSICAL_ADDRESS LowestAcceptableAddress,
+                                     PHYSICAL_ADDRESS HighestAcceptableAddress,
+                                     PHYSICAL_ADDRESS BoundaryAddressMultiple,
+                                     ULONG Protect, NODE_REQUIREMENT PreferredNode)
+{
+    static const char fn[] = "MmAllocateContiguousNodeMemory";
+    uintptr_t site = SHMF_CALLER();
+    uint64_t boundary = (uint64_t)BoundaryAddressMultiple.QuadPart;
+    shmf__irql_check_max(DISPATCH_LEVEL, fn, "MmAllocateContiguousNodeMemory page");
+    if (!contig_args_valid(Protect, boundary, fn))
+        return NULL;
+    if (NumberOfBytes == 0 || NumberOfBytes > (SIZE_T)ZONE_PAGES * PAGE_SIZE ||
+        (boundary != 0 && NumberOfBytes > boundary) || !node_ok(PreferredNode))
+        return NULL;
+    if (shmf__fault_should_fail(fn, site))
+        return NULL;
+    struct run_req r = {.n = (uint32_t)BYTES_TO_PAGES(NumberOfBytes),
+                        .align = PAGE_SIZE,
+                        .boundary = boundary,
+                        .bytes = NumberOfBytes,
+                        .lo = (uint64_t)LowestAcceptableAddress.QuadPart,
+                        .hi = (uint64_t)HighestAcceptableAddress.QuadPart};
+    uint8_t *va = NULL;
+    shmf__world_lock();
+    struct palloc *a = palloc_alloc(PALLOC_CONTIG, ZONE_CONTIG, &r, site);
+    if (a) {
+        va = palloc_va(a);
+        memset(va, FILL_UNINIT, (size_t)a->npages * PAGE_SIZE);
+    }
+    shmf__world_unlock();
+    return va;
+}
+
+VOID MmFreeContiguousMemory(PVOID BaseAddress)
+{
+    static const char fn[] = "MmFreeContiguousMemory";
+    enum zone z;
+    uint32_t k;
+    shmf__irql_check_max(DISPATCH_LEVEL, fn, "IrqlMmDispatch");
+    shmf__world_lock();
+    struct page_meta *m = va_locate(BaseAddress, &z, &k) ? meta_of(z, k) : NULL;
+    bool at_base = m && BYTE_OFFSET(BaseAddress) == 0;
+    if (at_base && m->state == SHMF_PAGE_ALLOCATED && m->contig_base) {
+        struct palloc *a = m->owner;
+        run_free(a);
+        palloc_unlink(a);
+    } else if (at_base && m->state == SHMF_PAGE_FREED && m->contig_base) {
+        shmf__report(SHMF_KIND_POOL_DOUBLE_FREE, (uint64_t)(uintptr_t)BaseAddress, fn,
+                     NULL, "double free of contiguous memory at %p (logical 0x%llx)",
+                     BaseAddress, (unsigned long long)(pfn_of(z, k) << PAGE_SHIFT));
+    } else {
+        shmf__report(SHMF_KIND_POOL_FREE_UNKNOWN, (uint64_t)(uintptr_t)BaseAddress, fn,
+                     "BAD_POOL_CALLER 0xC2/0x60",
+                     "MmFreeContiguousMemory(%p): not the base of contiguous memory from "
+                     "MmAllocateContiguousNodeMemory",
+                     BaseAddress);
+    }
+    shmf__world_unlock();
+}
+
+/* === MDLs === */
+
+/* Why Flags / SkipBytes break MmAllocatePagesForMdlEx's rules, or NULL. */
+static const char *mdl_flags_problem(uint64_t skip, uint64_t total, ULONG flags)
+{
+    bool chunks = flags & MM_ALLOCATE_REQUIRE_CONTIGUOUS_CHUNKS;
+    if (flags & ~(ULONG)MM_ALLOCATE_MASK)
+        return "unknown MM_ALLOCATE_* flag bits";
+    if (skip & (PAGE_SIZE - 1))
+        return "SkipBytes is not a multiple of PAGE_SIZE";
+    if (chunks && skip != 0 && (!is_pow2(skip) || total % skip != 0))
+        return "with REQUIRE_CONTIGUOUS_CHUNKS, SkipBytes must be a power of two "
+               "dividing TotalBytes";
+    if ((flags & MM_ALLOCATE_FAST_LARGE_PAGES) && !chunks)
+        return "MM_ALLOCATE_FAST_LARGE_PAGES needs MM_ALLOCATE_REQUIRE_CONTIGUOUS_CHUNKS";
+    if ((flags & MM_ALLOCATE_AND_HOT_REMOVE) && (flags & MM_ALLOCATE_FULLY_REQUIRED))
+        return "MM_ALLOCATE_AND_HOT_REMOVE with MM_ALLOCATE_FULLY_REQUIRED";
+    return NULL;
+}
+
+static bool mdl_args_valid(uint64_t skip, uint64_t total, MEMORY_CACHING_TYPE cache,
+                           ULONG flags, const char *fn)
+{
+    const char *why = mdl_flags_problem(skip, total, flags);
+    if (!why && (cache < MmNonCached || cache >= MmMaximumCacheType))
+        why = "CacheType is not a MEMORY_CACHING_TYPE";
+    if (why)
+        shmf__report(
+            SHMF_KIND_ROUTINE_MISUSE, flags, fn,
+            "MmAllocatePagesForMdlEx page: Flags and SkipBytes",
+            "MmAllocatePagesForMdlEx(Flags 0x%x, SkipBytes 0x%llx, CacheType %d): %s",
+            (unsigned)flags, (unsigned long long)skip, (int)cache, why);
+    if (!why && (flags & MM_ALLOCATE_AND_HOT_REMOVE))
+        shmf__irql_check_max(PASSIVE_LEVEL, fn,
+                             "MM_ALLOCATE_AND_HOT_REMOVE: PASSIVE_LEVEL");
+    return why == NULL;
+}
+
+/* Scattered pages come from anywhere in their zone: [lo, hi] must cover it. */
+static bool scatter_range_ok(uint64_t lo, uint64_t hi)
+{
+    uint64_t first = (PFN_BASE + ZONE_PAGES) << PAGE_SHIFT;
+    uint64_t last = ((PFN_BASE + 2ull * ZONE_PAGES) << PAGE_SHIFT) - 1;
+    return lo <= first && hi >= last;
+}
+
+/* Fill in the MDL header and PFN array for the pages of a. */
+static void mdl_describe(PMDL mdl, const struct palloc *a)
+{
+    *mdl = (MDL){.Size = (CSHORT)(sizeof(MDL) + a->npages * sizeof(PFN_NUMBER)),
+                 .MdlFlags = MDL_PAGES_LOCKED,
+                 .ByteCount = (ULONG)a->bytes};
+    for (uint32_t i = 0; i < a->npages; i++)
+        MmGetMdlPfnArray(mdl)[i] = pfn_of(a->zone, a->first + i);
+}
+
+static PMDL mdl_alloc(const struct run_req *r, bool contiguous, bool zero, uintptr_t site)
+{
+    struct palloc *a =
+        palloc_alloc(PALLOC_MDL, contiguous ? ZONE_CONTIG : ZONE_SCATTER, r, site);
+    if (!a)
+        return NULL;
+    PMDL mdl =
+        shmf__pool_alloc_mdl(sizeof(MDL) + a->npages * sizeof(PFN_NUMBER), a, site);
+    if (!mdl) {
+        run_free(a);
+        palloc_unlink(a);
+        return NULL;
+    }
+    memset(palloc_va(a), zero ? 0 : FILL_UNINIT, (size_t)a->npages * PAGE_SIZE);
+    mdl_describe(mdl, a);
+    a->mdl = mdl;
+    return mdl;
+}
+
+PMDL MmAllocatePagesForMdlEx(PHYSICAL_ADDRESS LowAddress, PHYSICAL_ADDRESS HighAddress,
+                             PHYSICAL_ADDRESS SkipBytes, SIZE_T TotalBytes,
+                             MEMORY_CACHING_TYPE CacheType, ULONG Flags)
+{
+    static const char fn[] = "MmAllocatePagesForMdlEx";
+    uintptr_t site = SHMF_CALLER();
+    uint64_t skip = (uint64_t)SkipBytes.QuadPart;
+    bool chunks = Flags & MM_ALLOCATE_REQUIRE_CONTIGUOUS_CHUNKS;
+    shmf__irql_check_max(APC_LEVEL, fn, "IrqlMmApcLte (stricter than the DDI page)");
+    if (!mdl_args_valid(skip, TotalBytes, CacheType, Flags, fn))
+        return NULL;
+    if (TotalBytes == 0 || TotalBytes > MDL_MAX_BYTES)
+        return NULL;
+    if (!chunks &&
+        !scatter_range_ok((uint64_t)LowAddress.QuadPart, (uint64_t)HighAddress.QuadPart))
+        return NULL;
+    if (shmf__fault_should_fail(fn, site))
+        return NULL;
+    struct run_req r = {.n = (uint32_t)BYTES_TO_PAGES((uint64_t)TotalBytes),
+                        .align = chunks && skip ? skip : PAGE_SIZE,
+                        .bytes = TotalBytes,
+                        .lo = (uint64_t)LowAddress.QuadPart,
+                        .hi = (uint64_t)HighAddress.QuadPart};
+    shmf__world_lock();
+    PMDL mdl = mdl_alloc(&r, chunks, !(Flags & MM_DONT_ZERO_ALLOCATION), site);
+    shmf__world_unlock();
+    return mdl;
+}
+
+/* Record of a live MDL whose pages are allocated; else report misuse, NULL. */
+static struct palloc *mdl_record(PMDL mdl, const char *fn)
+{
+    struct palloc *a = mdl ? shmf__pool_mdl_ctx(mdl, NULL) : NULL;
+    if (a && a->state == SHMF_PAGE_ALLOCATED)
+        return a;
+    shmf__report(SHMF_KIND_ROUTINE_MISUSE, (uint64_t)(uintptr_t)mdl, fn,
+                 "MDL must describe locked pages (MmAllocatePagesForMdlEx)", "%s(%p): %s",
+                 fn, (void *)mdl,
+                 a ? "the MDL's pages were already freed"
+                   : "not a live MDL from MmAllocatePagesForMdlEx");
+    return NULL;
+}
+
+static void mdl_unmap(struct palloc *a)
+{
+    a->mapped_va = NULL;
+    a->mdl->MappedSystemVa = NULL;
+    a->mdl->MdlFlags &= (CSHORT)~MDL_MAPPED_TO_SYSTEM_VA;
+}
+
+VOID MmFreePagesFromMdl(PMDL MemoryDescriptorList)
+{
+    static const char fn[] = "MmFreePagesFromMdl";
+    bool mdl_freed = false;
+    shmf__irql_check_max(APC_LEVEL, fn, "IrqlMmApcLte");
+    shmf__world_lock();
+    struct palloc *a = MemoryDescriptorList
+                           ? shmf__pool_mdl_ctx(MemoryDescriptorList, &mdl_freed)
+                           : NULL;
+    if (a && a->state == SHMF_PAGE_ALLOCATED) {
+        mdl_unmap(a);
+        run_free(a);
+    } else if (mdl_freed || a) {
+        shmf__report(SHMF_KIND_POOL_DOUBLE_FREE,
+                     (uint64_t)(uintptr_t)MemoryDescriptorList, fn, NULL,
+                     "pages of MDL %p freed twice%s", (void *)MemoryDescriptorList,
+                     mdl_freed ? " (the MDL itself was already freed too)" : "");
+    } else {
+        shmf__report(SHMF_KIND_POOL_FREE_UNKNOWN,
+                     (uint64_t)(uintptr_t)MemoryDescriptorList, fn,
+                     "MmFreePagesFromMdl page: only MDLs from MmAllocatePagesForMdl(Ex)",
+                     "MmFreePagesFromMdl(%p): not an MDL from MmAllocatePagesForMdlEx",
+                     (void *)MemoryDescriptorList);
+    }
+    shmf__world_unlock();
+}
+
+/* Map the MDL's pages into "system space" (they are already consecutive host
+   pages).  second_is_misuse: a second mapping is a finding (not for ...Safe). */
+static PVOID mdl_map(PMDL mdl, const char *fn, uintptr_t site, bool second_is_misuse)
+{
+    PVOID va = NULL;
+    shmf__world_lock();
+    struct palloc *a = mdl_record(mdl, fn);
+    if (a && a->mapped_va) {
+        if (second_is_misuse)
+            shmf__report(SHMF_KIND_ROUTINE_MISUSE, (uint64_t)(uintptr_t)mdl, fn,
+                         "MmMapLockedPagesSpecifyCache page: one system mapping per MDL",
+                         "second system-space mapping of MDL %p (already mapped at %p)",
+                         (void *)mdl, (void *)a->mapped_va);
+        va = a->mapped_va;
+    } else if (a && !shmf__fault_should_fail(fn, site)) {
+        a->mapped_va = palloc_va(a);
+        mdl->MappedSystemVa = a->mapped_va;
+        mdl->MdlFlags |= MDL_MAPPED_TO_SYSTEM_VA;
+        va = a->mapped_va;
+    }
+    shmf__world_unlock();
+    return va;
+}
+
+/* User-mode mappings are not simulated (providers map to system space only):
+   they fail, as a kernel-mode mapping may. */
+PVOID MmMapLockedPagesSpecifyCache(PMDL MemoryDescriptorList, KPROCESSOR_MODE AccessMode,
+                                   MEMORY_CACHING_TYPE CacheType, PVOID RequestedAddress,
+                                   ULONG BugCheckOnFailure, ULONG Priority)
+{
+    static const char fn[] = "MmMapLockedPagesSpecifyCache";
+    uintptr_t site = SHMF_CALLER();
+    (void)CacheType;
+    (void)RequestedAddress;
+    (void)Priority;
+    if (AccessMode == KernelMode)
+        shmf__irql_check_max(DISPATCH_LEVEL, fn, "DV 0xC4/0x76");
+    else
+        shmf__irql_check_max(APC_LEVEL, fn, "DV 0xC4/0x77");
+    if (BugCheckOnFailure)
+        shmf__report(SHMF_KIND_ROUTINE_MISUSE, (uint64_t)(uintptr_t)MemoryDescriptorList,
+                     fn, "DV 0xC4/0x82",
+                     "MmMapLockedPagesSpecifyCache(%p) with BugCheckOnFailure TRUE",
+                     (void *)MemoryDescriptorList);
+    if (AccessMode != KernelMode)
+        return NULL;
+    return mdl_map(MemoryDescriptorList, fn, site, true);
+}
+
+PVOID MmGetSystemAddressForMdlSafe(PMDL Mdl, ULONG Priority)
+{
+    static const char fn[] = "MmGetSystemAddressForMdlSafe";
+    uintptr_t site = SHMF_CALLER();
+    (void)Priority;
+    shmf__irql_check_max(DISPATCH_LEVEL, fn, "MmGetSystemAddressForMdlSafe page");
+    return mdl_map(Mdl, fn, site, false);
+}
+
+VOID MmUnmapLockedPages(PVOID BaseAddress, PMDL MemoryDescriptorList)
+{
+    static const char fn[] = "MmUnmapLockedPages";
+    shmf__irql_check_max(DISPATCH_LEVEL, fn, "DV 0xC4/0x79");
+    shmf__world_lock();
+    struct palloc *a =
+        MemoryDescriptorList ? shmf__pool_mdl_ctx(MemoryDescriptorList, NULL) : NULL;
+    if (!a || !a->mapped_va)
+        shmf__report(SHMF_KIND_ROUTINE_MISUSE, (uint64_t)(uintptr_t)MemoryDescriptorList,
+                     fn, "DV 0xC4/0xB6",
+                     "MmUnmapLockedPages(%p, MDL %p): the MDL is not "
+                     "mapped to a system address",
+                     BaseAddress, (void *)MemoryDescriptorList);
+    else if ((uint8_t *)BaseAddress != a->mapped_va)
+        shmf__report(SHMF_KIND_ROUTINE_MISUSE, (uint64_t)(uintptr_t)BaseAddress, fn,
+                     "MmUnmapLockedPages page: BaseAddress is the mapping's address",
+                     "MmUnmapLockedPages(%p) but MDL %p is mapped at %p", BaseAddress,
+                     (void *)MemoryDescriptorList, (void *)a->mapped_va);
+    else
+        mdl_unmap(a);
+    shmf__world_unlock();
+}
+
+PHYSICAL_ADDRESS MmGetPhysicalAddress(PVOID BaseAddress)
+{
+    PHYSICAL_ADDRESS pa = {.QuadPart = 0};
+    uint64_t la;
+    if (shmf__va_to_logical(BaseAddress, &la))
+        pa.QuadPart = (LONGLONG)la;
+    return pa;
+}
+
+/* === Runtime interface (rt_internal.h) === */
+
+bool shmf__pages_mdl_pages_freed(const void *ctx)
+{
+    return ((const struct palloc *)ctx)->state == SHMF_PAGE_FREED;
+}
+
+void shmf__pages_mdl_released(void *ctx)
+{
+    shmf__world_lock();
+    palloc_unlink(ctx);
+    shmf__world_unlock();
+}
+
+/* Logical address of va if it lies in a live mapping (caller holds the lock). */
+static bool va_to_logical_locked(const void *va, uint64_t *la)
+{
+    enum zone z;
+    uint32_t k;
+    if (!va_locate(va, &z, &k))
+        return false;
+    const struct page_meta *m = meta_of(z, k);
+    if (m->state != SHMF_PAGE_ALLOCATED ||
+        (m->owner->kind == PALLOC_MDL && !m->owner->mapped_va))
+        return false;
+    *la = (pfn_of(z, k) << PAGE_SHIFT) | BYTE_OFFSET(va);
+    return true;
+}
+
+bool shmf__va_to_logical(const void *va, uint64_t *logical)
+{
+    shmf__world_lock();
+    bool ok = va_to_logical_locked(va, logical);
+    shmf__world_unlock();
+    return ok;
+}
+
+static bool range_mapped(const uint8_t *p, size_t len)
+{
+    uint64_t la;
+    for (size_t done = 0; done < len;) {
+        if (!va_to_logical_locked(p + done, &la))
+            return false;
+        done += PAGE_SIZE - BYTE_OFFSET(p + done);
+    }
+    return true;
+}
+
+bool shmf__va_range_for_each_page(const void *va, size_t len, shmf_page_chunk_fn fn,
+                                  void *ud)
+{
+    const uint8_t *p = va;
+    uint64_t la;
+    shmf__world_lock();
+    bool ok = len != 0 && (uintptr_t)p + len > (uintptr_t)p && range_mapped(p, len);
+    for (size_t done = 0; ok && done < len;) {
+        size_t n = PAGE_SIZE - BYTE_OFFSET(p + done);
+        n = n < len - done ? n : len - done;
+        va_to_logical_locked(p + done, &la);
+        fn(la, n, ud);
+        done += n;
+    }
+    shmf__world_unlock();
+    return ok;
+}
+
+static enum shmf_page_state page_state_locked(uint64_t la)
+{
+    enum zone z;
+    uint32_t k;
+    if (!pg.arena || !pfn_locate(la >> PAGE_SHIFT, &z, &k))
+        return SHMF_PAGE_UNUSED;
+    return (enum shmf_page_state)meta_of(z, k)->state;
+}
+
+enum shmf_page_state shmf__page_state(uint64_t la)
+{
+    shmf__world_lock();
+    enum shmf_page_state s = page_state_locked(la);
+    shmf__world_unlock();
+    return s;
+}
+
+bool shmf__logical_range_allocated(uint64_t la, size_t n)
+{
+    uint64_t last = la + (n ? n - 1 : 0);
+    bool ok = last >= la;
+    shmf__world_lock();
+    for (uint64_t pfn = la >> PAGE_SHIFT; ok && pfn <= last >> PAGE_SHIFT; pfn++)
+        ok = page_state_locked(pfn << PAGE_SHIFT) == SHMF_PAGE_ALLOCATED;
+    shmf__world_unlock();
+    return ok;
+}
+
+void *shmf__logical_to_host(uint64_t la)
+{
+    enum zone z;
+    uint32_t k;
+    void *h = NULL;
+    shmf__world_lock();
+    if (page_state_locked(la) == SHMF_PAGE_ALLOCATED &&
+        pfn_locate(la >> PAGE_SHIFT, &z, &k))
+        h = host_of(z, k) + (la & (PAGE_SIZE - 1));
+    shmf__world_unlock();
+    return h;
+}
+
+void shmf__pages_check_leaks(void)
+{
+    shmf__world_lock();
+    for (struct palloc *a = pg.head; a; a = a->next) {
+        if (a->state != SHMF_PAGE_ALLOCATED)
+            continue;
+        shmf__report(SHMF_KIND_LEAK_PAGES,
+                     (uint64_t)(uintptr_t)(a->mdl ? (void *)a->mdl : palloc_va(a)),
+                     "ShmfProviderUnload", NULL,
+                     "%s %p (%zu bytes, %u pages at logical 0x%llx, allocation #%llu) "
+                     "allocated at 0x%lx is still allocated at unload",
+                     a->kind == PALLOC_MDL ? "MDL" : "contiguous memory",
+                     a->mdl ? (void *)a->mdl : (void *)palloc_va(a), a->bytes, a->npages,
+                     (unsigned long long)palloc_la(a), (unsigned long long)a->seq,
+                     (unsigned long)a->site);
+    }
+    shmf__world_unlock();
+}
+
+uint64_t shmf__pages_live_count(void)
+{
+    shmf__world_lock();
+    uint64_t n = pg.live;
+    shmf__world_unlock();
+    return n;
+}
+
+/* Make every page handed out since the last reset accessible and UNUSED. */
+static void zone_reset(enum zone z)
+{
+    struct zone_state *zs = &pg.zone[z];
+    size_t bytes = (size_t)zs->hw * PAGE_SIZE;
+    if (zs->protected_any)
+        mprotect(host_of(z, 0), bytes, PROT_READ | PROT_WRITE);
+    SHMF_UNPOISON(host_of(z, 0), bytes);
+    memset(meta_of(z, 0), 0, zs->hw * sizeof(struct page_meta));
+    zone_init(zs);
+}
+
+void shmf__pages_reset(void)
+{
+    shmf__world_lock();
+    while (pg.head)
+        palloc_unlink(pg.head);
+    for (int z = 0; pg.arena && z < ZONE_COUNT; z++)
+        zone_reset((enum zone)z);
+    pg.quar_head = pg.quar_count = pg.quar_pages = 0;
+    pg.seq = 0;
+    pg.live = 0;
+    shmf__world_unlock();
+}

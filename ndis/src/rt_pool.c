@@ -1,0 +1,589 @@
+/*
+ * rt_pool.c -- nonpaged pool as Driver Verifier's special pool and Linux KFENCE
+ * would have it: NdisAllocateMemoryWithTagPriority, the free routines, and
+ * RtlZeroMemory / RtlCopyMemory.
+ *
+ * Each block is a host chunk [left gap | user area | right redzone] plus a
+ * separate header (struct pool_block) that records tag, size, call site,
+ * allocation sequence number and state (UNUSED -> ALLOCATED -> FREED).  The bytes
+ * next to the user area hold an address-derived canary (KFENCE_CANARY_PATTERN),
+ * checked at free and by shmf__pool_check_all.  A freed block is poisoned and
+ * kept in a FIFO quarantine; when it leaves, a changed poison byte is a
+ * use-after-free.  Under ASan the gaps, redzones and freed blocks are also
+ * ASan-poisoned, so a faulting access is reported at once.
+ *
+ * Headers are found by a hash table keyed by user address.  Everything here is
+ * guarded by the world lock.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "rt_internal.h"
+
+#define POOL_ALIGN 16u   /* Ex pool alignment on 64-bit */
+#define POOL_REDZONE 32u /* canary bytes checked on each side */
+#define POOL_HASH_BITS 12
+#define POOL_HASH_SIZE (1u << POOL_HASH_BITS)
+#define POOL_QUARANTINE_BLOCKS 64u
+#define POOL_QUARANTINE_BYTES (1u << 20)
+#define POOL_POISON_FREE 0x6bu   /* freed user area, as Linux POISON_FREE */
+#define POOL_FILL_ALLOC 0xcdu    /* uninitialized pool, as DV fills it */
+#define POOL_MDL_TAG 0x206c644du /* 'Mdl ' */
+
+enum pool_state { POOL_UNUSED, POOL_ALLOCATED, POOL_FREED };
+
+/* Header of one block.  Invariant: a block is in the hash table iff it is in the
+   live list (ALLOCATED) or in the quarantine (FREED). */
+struct pool_block {
+    struct pool_block *hnext;       /* hash chain */
+    struct pool_block *prev, *next; /* live list or quarantine FIFO */
+    uint8_t *chunk;                 /* host allocation (left gap start) */
+    uint8_t *user;                  /* address returned to the provider */
+    size_t size;                    /* user bytes */
+    size_t left;                    /* bytes of the left gap (>= POOL_REDZONE) */
+    size_t right;                   /* bytes from user+size to the chunk end */
+    ULONG tag;
+    uintptr_t site; /* provider's return address */
+    uint64_t seq;   /* allocation sequence number since reset */
+    void *mdl_ctx;  /* rt_pages.c record while an MDL's pages live */
+    bool is_mdl;
+    enum pool_state state;
+};
+
+struct pool_list {
+    struct pool_block *head, *tail;
+    uint64_t count;
+    size_t bytes;
+};
+
+/* Access under the world lock. */
+static struct {
+    struct pool_block *buckets[POOL_HASH_SIZE];
+    struct pool_list live;       /* allocation order */
+    struct pool_list quarantine; /* oldest at head */
+    uint64_t seq;
+} pool;
+
+/* === Canaries and tags === */
+
+static uint8_t canary_byte(const uint8_t *addr)
+{
+    return (uint8_t)(0xaa ^ ((uintptr_t)addr & 0xff));
+}
+
+static void canary_fill(uint8_t *from, uint8_t *to)
+{
+    for (uint8_t *a = from; a < to; a++)
+        *a = canary_byte(a);
+}
+
+/* First byte of [from, to) whose canary changed, or NULL. */
+static const uint8_t *canary_first_bad(const uint8_t *from, const uint8_t *to)
+{
+    for (const uint8_t *a = from; a < to; a++)
+        if (*a != canary_byte(a))
+            return a;
+    return NULL;
+}
+
+/* Four tag characters in memory order, as pool tools print them. */
+static void tag_text(ULONG tag, char out[5])
+{
+    for (int i = 0; i < 4; i++) {
+        char c = (char)((tag >> (8 * i)) & 0xff);
+        out[i] = (c >= 0x20 && c <= 0x7e) ? c : '.';
+    }
+    out[4] = '\0';
+}
+
+/* === Lists and hash table === */
+
+static void list_push(struct pool_list *l, struct pool_block *b)
+{
+    b->next = NULL;
+    b->prev = l->tail;
+    if (l->tail)
+        l->tail->next = b;
+    else
+        l->head = b;
+    l->tail = b;
+    l->count++;
+    l->bytes += b->size;
+}
+
+static void list_remove(struct pool_list *l, struct pool_block *b)
+{
+    if (b->prev)
+        b->prev->next = b->next;
+    else
+        l->head = b->next;
+    if (b->next)
+        b->next->prev = b->prev;
+    else
+        l->tail = b->prev;
+    l->count--;
+    l->bytes -= b->size;
+}
+
+static struct pool_block **bucket_of(const void *p)
+{
+    uint64_t h = ((uint64_t)(uintptr_t)p >> 4) * 0x9e3779b97f4a7c15ull;
+    return &pool.buckets[h >> (64 - POOL_HASH_BITS)];
+}
+
+static struct pool_block *hash_find(const void *p)
+{
+    for (struct pool_block *b = *bucket_of(p); b; b = b->hnext)
+        if (b->user == p)
+            return b;
+    return NULL;
+}
+
+static void hash_insert(struct pool_block *b)
+{
+    struct pool_block **head = bucket_of(b->user);
+    b->hnext = *head;
+    *head = b;
+}
+
+static void hash_remove(struct pool_block *b)
+{
+    struct pool_block **pp = bucket_of(b->user);
+    while (*pp != b)
+        pp = &(*pp)->hnext;
+    *pp = b->hnext;
+}
+
+/* === Blocks === */
+
+static size_t chunk_bytes(const struct pool_block *b)
+{
+    return b->left + b->size + b->right;
+}
+
+/* Make a block of `size` bytes: canaries around the user area, the user area
+   filled with the uninitialized-pool pattern, gaps ASan-poisoned. */
+static struct pool_block *block_create(size_t size, ULONG tag, uintptr_t site)
+{
+    size_t align = size >= PAGE_SIZE ? PAGE_SIZE : POOL_ALIGN;
+    size_t rounded = (size + POOL_ALIGN - 1) & ~(size_t)(POOL_ALIGN - 1);
+    struct pool_block *b = calloc(1, sizeof(*b));
+    if (!b)
+        return NULL;
+    b->left = align > POOL_REDZONE ? align : POOL_REDZONE;
+    b->size = size;
+    b->right = rounded - size + POOL_REDZONE;
+    if (posix_memalign((void **)&b->chunk, align, chunk_bytes(b)) != 0) {
+        free(b);
+        return NULL;
+    }
+    b->user = b->chunk + b->left;
+    b->tag = tag;
+    b->site = site;
+    b->state = POOL_ALLOCATED;
+    canary_fill(b->user - POOL_REDZONE, b->user);
+    canary_fill(b->user + size, b->user + size + b->right);
+    memset(b->user, POOL_FILL_ALLOC, size);
+    SHMF_POISON(b->chunk, b->left);
+    SHMF_POISON(b->user + size, b->right);
+    return b;
+}
+
+static void block_destroy(struct pool_block *b)
+{
+    SHMF_UNPOISON(b->chunk, chunk_bytes(b));
+    free(b->chunk);
+    free(b);
+}
+
+/* First overwritten redzone byte of b, or NULL. */
+static const uint8_t *block_redzone_bad(const struct pool_block *b)
+{
+    const uint8_t *bad;
+    SHMF_UNPOISON(b->user - POOL_REDZONE, POOL_REDZONE);
+    SHMF_UNPOISON(b->user + b->size, b->right);
+    bad = canary_first_bad(b->user - POOL_REDZONE, b->user);
+    if (!bad)
+        bad = canary_first_bad(b->user + b->size, b->user + b->size + b->right);
+    SHMF_POISON(b->user - POOL_REDZONE, POOL_REDZONE);
+    SHMF_POISON(b->user + b->size, b->right);
+    return bad;
+}
+
+/* First byte of a freed block whose poison changed, or NULL. */
+static const uint8_t *block_poison_bad(const struct pool_block *b)
+{
+    const uint8_t *bad = NULL;
+    SHMF_UNPOISON(b->user, b->size);
+    for (const uint8_t *a = b->user; a < b->user + b->size && !bad; a++)
+        if (*a != POOL_POISON_FREE)
+            bad = a;
+    SHMF_POISON(b->user, b->size);
+    return bad;
+}
+
+static void report_overrun(const struct pool_block *b, const uint8_t *bad, const char *fn)
+{
+    char tag[5];
+    tag_text(b->tag, tag);
+    shmf__report(SHMF_KIND_POOL_OVERRUN, (uint64_t)(uintptr_t)b->user, fn, NULL,
+                 "pool block %p (tag '%s', %zu bytes, allocated at 0x%lx): redzone byte "
+                 "at offset %td overwritten",
+                 (void *)b->user, tag, b->size, (unsigned long)b->site, bad - b->user);
+}
+
+static void report_use_after_free(const struct pool_block *b, const uint8_t *bad)
+{
+    char tag[5];
+    tag_text(b->tag, tag);
+    shmf__report(SHMF_KIND_USE_AFTER_FREE, (uint64_t)(uintptr_t)b->user, "ExFreePool",
+                 "Special Pool 0xCC; KFENCE use-after-free",
+                 "freed pool block %p (tag '%s', %zu bytes, allocated at 0x%lx) was "
+                 "written at offset %td after its free",
+                 (void *)b->user, tag, b->size, (unsigned long)b->site, bad - b->user);
+}
+
+/* Check the redzones of b and report pool-overrun; true if intact. */
+static bool block_check(const struct pool_block *b, const char *fn)
+{
+    const uint8_t *bad = block_redzone_bad(b);
+    if (bad)
+        report_overrun(b, bad, fn);
+    return bad == NULL;
+}
+
+/* === Quarantine === */
+
+/* Release the oldest quarantined block, reporting use-after-free if its poison
+   or redzones changed while it sat there. */
+static void quarantine_evict_one(void)
+{
+    struct pool_block *b = pool.quarantine.head;
+    const uint8_t *bad = block_poison_bad(b);
+    list_remove(&pool.quarantine, b);
+    hash_remove(b);
+    b->state = POOL_UNUSED;
+    if (bad)
+        report_use_after_free(b, bad);
+    block_destroy(b);
+}
+
+static void quarantine_push(struct pool_block *b)
+{
+    list_push(&pool.quarantine, b);
+    while (pool.quarantine.count > POOL_QUARANTINE_BLOCKS ||
+           (pool.quarantine.bytes > POOL_QUARANTINE_BYTES && pool.quarantine.count > 1))
+        quarantine_evict_one();
+}
+
+/* === Allocation and free === */
+
+static void *pool_alloc(size_t size, ULONG tag, uintptr_t site, void *mdl_ctx)
+{
+    struct pool_block *b = block_create(size, tag, site);
+    if (!b)
+        return NULL;
+    b->mdl_ctx = mdl_ctx;
+    b->is_mdl = mdl_ctx != NULL;
+    shmf__world_lock();
+    b->seq = ++pool.seq;
+    list_push(&pool.live, b);
+    hash_insert(b);
+    shmf__world_unlock();
+    return b->user;
+}
+
+/* Free routes: which checks a free routine applies. */
+#define FREE_CHECK_TAG 0x1u /* a non-zero Tag must equal the allocation tag */
+#define FREE_NDIS 0x2u      /* NdisFree*: the block must come from NDIS, not an MDL */
+
+static void report_free_unknown(const void *p, const char *fn, const char *why)
+{
+    shmf__report(SHMF_KIND_POOL_FREE_UNKNOWN, (uint64_t)(uintptr_t)p, fn,
+                 "DV 0xC4/0x10; BAD_POOL_CALLER 0xC2/0x41-0x48", "%s frees %p, %s", fn, p,
+                 why);
+}
+
+static void report_double_free(const struct pool_block *b, const char *fn)
+{
+    char tag[5];
+    tag_text(b->tag, tag);
+    shmf__report(SHMF_KIND_POOL_DOUBLE_FREE, (uint64_t)(uintptr_t)b->user, fn, NULL,
+                 "double free of pool block %p (tag '%s', %zu bytes, allocated at 0x%lx)",
+                 (void *)b->user, tag, b->size, (unsigned long)b->site);
+}
+
+static void report_wrong_tag(const struct pool_block *b, ULONG tag, const char *fn)
+{
+    char want[5], got[5];
+    tag_text(b->tag, want);
+    tag_text(tag, got);
+    shmf__report(SHMF_KIND_POOL_FREE_UNKNOWN, (uint64_t)(uintptr_t)b->user, fn,
+                 "BAD_POOL_CALLER 0xC2/0x0A",
+                 "pool block %p (%zu bytes) allocated with tag '%s' freed with wrong tag "
+                 "'%s'",
+                 (void *)b->user, b->size, want, got);
+}
+
+/* True if b may be freed by this route; otherwise report why and return false
+   (the free is then ignored, the least harmful choice). */
+static bool free_allowed(const struct pool_block *b, ULONG tag, unsigned how,
+                         const char *fn)
+{
+    if (b->state == POOL_FREED) {
+        report_double_free(b, fn);
+        return false;
+    }
+    if ((how & FREE_NDIS) && b->is_mdl) {
+        report_free_unknown(b->user, fn, "an MDL, which only ExFreePool may free");
+        return false;
+    }
+    if ((how & FREE_CHECK_TAG) && tag != 0 && !b->is_mdl && tag != b->tag) {
+        report_wrong_tag(b, tag, fn);
+        return false;
+    }
+    if (b->mdl_ctx && !shmf__pages_mdl_pages_freed(b->mdl_ctx)) {
+        shmf__report(SHMF_KIND_ROUTINE_MISUSE, (uint64_t)(uintptr_t)b->user, fn,
+                     "MmFreePagesFromMdl page: free the pages, then ExFreePool the MDL",
+                     "MDL %p freed before its pages (call MmFreePagesFromMdl first)",
+                     (void *)b->user);
+        return false;
+    }
+    return true;
+}
+
+/* Move b from the live list to the quarantine, poisoned. */
+static void block_retire(struct pool_block *b, const char *fn)
+{
+    block_check(b, fn);
+    if (b->mdl_ctx)
+        shmf__pages_mdl_released(b->mdl_ctx);
+    b->mdl_ctx = NULL;
+    list_remove(&pool.live, b);
+    b->state = POOL_FREED;
+    memset(b->user, POOL_POISON_FREE, b->size);
+    SHMF_POISON(b->user, b->size);
+    quarantine_push(b);
+}
+
+/* Live or quarantined block whose chunk holds p (error path only: a walk). */
+static const struct pool_block *block_containing(const void *p)
+{
+    const struct pool_list *lists[2] = {&pool.live, &pool.quarantine};
+    uintptr_t a = (uintptr_t)p;
+    for (int i = 0; i < 2; i++)
+        for (const struct pool_block *b = lists[i]->head; b; b = b->next)
+            if (a >= (uintptr_t)b->chunk && a - (uintptr_t)b->chunk < chunk_bytes(b))
+                return b;
+    return NULL;
+}
+
+static void report_not_a_block(const void *p, const char *fn)
+{
+    char why[160];
+    const struct pool_block *in = p ? block_containing(p) : NULL;
+    if (!p)
+        snprintf(why, sizeof(why), "a NULL pointer");
+    else if (in)
+        snprintf(why, sizeof(why),
+                 "an address inside pool block %p (%zu bytes), not its base",
+                 (void *)in->user, in->size);
+    else
+        snprintf(why, sizeof(why), "an address no pool allocator returned");
+    report_free_unknown(p, fn, why);
+}
+
+static void pool_free(void *p, ULONG tag, unsigned how, const char *fn)
+{
+    struct pool_block *b;
+    shmf__world_lock();
+    b = p ? hash_find(p) : NULL;
+    if (!b)
+        report_not_a_block(p, fn);
+    else if (free_allowed(b, tag, how, fn))
+        block_retire(b, fn);
+    shmf__world_unlock();
+}
+
+/* === ndis.h routines === */
+
+PVOID NdisAllocateMemoryWithTagPriority(NDIS_HANDLE NdisHandle, UINT Length, ULONG Tag,
+                                        EX_POOL_PRIORITY Priority)
+{
+    static const char fn[] = "NdisAllocateMemoryWithTagPriority";
+    uintptr_t site = SHMF_CALLER();
+    (void)NdisHandle;
+    (void)Priority;
+    shmf__irql_check_max(DISPATCH_LEVEL, fn, "IrqlExAllocatePool");
+    if (Length == 0) {
+        shmf__report(SHMF_KIND_ROUTINE_MISUSE, (uint64_t)Tag, fn,
+                     "DV 0xC4/0x00; BAD_POOL_CALLER 0xC2/0x00",
+                     "zero-byte pool allocation (tag 0x%08x) from 0x%lx", (unsigned)Tag,
+                     (unsigned long)site);
+        return NULL;
+    }
+    if (shmf__fault_should_fail(fn, site))
+        return NULL;
+    return pool_alloc(Length, Tag, site, NULL);
+}
+
+VOID NdisFreeMemoryWithTagPriority(NDIS_HANDLE NdisHandle, PVOID VirtualAddress,
+                                   ULONG Tag)
+{
+    static const char fn[] = "NdisFreeMemoryWithTagPriority";
+    (void)NdisHandle;
+    shmf__irql_check_max(DISPATCH_LEVEL, fn, "NdisFreeMemoryWithTagPriority page");
+    pool_free(VirtualAddress, Tag, FREE_CHECK_TAG | FREE_NDIS, fn);
+}
+
+VOID NdisFreeMemory(PVOID VirtualAddress, UINT Length, UINT MemoryFlags)
+{
+    static const char fn[] = "NdisFreeMemory";
+    (void)Length;
+    shmf__irql_check_max(MemoryFlags == 0 ? DISPATCH_LEVEL : PASSIVE_LEVEL, fn,
+                         "Irql_Miscellaneous_Function");
+    if (MemoryFlags != 0)
+        shmf__report(SHMF_KIND_ROUTINE_MISUSE, (uint64_t)(uintptr_t)VirtualAddress, fn,
+                     "NdisFreeMemory page: MemoryFlags must be 0 for "
+                     "NdisAllocateMemoryWithTagPriority memory",
+                     "NdisFreeMemory(%p) with MemoryFlags 0x%x; pool memory needs 0",
+                     VirtualAddress, MemoryFlags);
+    pool_free(VirtualAddress, 0, FREE_NDIS, fn);
+}
+
+VOID ExFreePool(PVOID P)
+{
+    shmf__irql_check_max(DISPATCH_LEVEL, "ExFreePool", "IrqlExFree1");
+    pool_free(P, 0, 0, "ExFreePool");
+}
+
+VOID ExFreePoolWithTag(PVOID P, ULONG Tag)
+{
+    shmf__irql_check_max(DISPATCH_LEVEL, "ExFreePoolWithTag", "IrqlExFree2");
+    pool_free(P, Tag, FREE_CHECK_TAG, "ExFreePoolWithTag");
+}
+
+VOID RtlZeroMemory(PVOID Destination, SIZE_T Length)
+{
+    memset(Destination, 0, Length);
+}
+
+VOID RtlCopyMemory(PVOID Destination, const VOID *Source, SIZE_T Length)
+{
+    uintptr_t d = (uintptr_t)Destination, s = (uintptr_t)Source;
+    if (Length != 0 && d < s + Length && s < d + Length) {
+        shmf__report(SHMF_KIND_ROUTINE_MISUSE, (uint64_t)d, "RtlCopyMemory",
+                     "DV 0xC4/0xF0; RtlCopyMemory page: ranges must not overlap",
+                     "RtlCopyMemory(%p, %p, %zu) with overlapping ranges (use "
+                     "RtlMoveMemory)",
+                     Destination, Source, (size_t)Length);
+        memmove(Destination, Source, Length);
+        return;
+    }
+    memcpy(Destination, Source, Length);
+}
+
+/* === Runtime interface (rt_internal.h) === */
+
+void *shmf__pool_alloc_mdl(size_t n, void *ctx, uintptr_t site)
+{
+    return pool_alloc(n, POOL_MDL_TAG, site, ctx);
+}
+
+void *shmf__pool_mdl_ctx(const void *p, bool *freed)
+{
+    void *ctx = NULL;
+    bool was_freed = false;
+    shmf__world_lock();
+    struct pool_block *b = hash_find(p);
+    if (b && b->is_mdl) {
+        was_freed = b->state == POOL_FREED;
+        ctx = was_freed ? NULL : b->mdl_ctx;
+    }
+    shmf__world_unlock();
+    if (freed)
+        *freed = was_freed;
+    return ctx;
+}
+
+void shmf__pool_free_mdl(void *p)
+{
+    shmf__world_lock();
+    struct pool_block *b = hash_find(p);
+    if (b && b->state == POOL_ALLOCATED) {
+        list_remove(&pool.live, b);
+        hash_remove(b);
+        block_destroy(b);
+    }
+    shmf__world_unlock();
+}
+
+static void list_destroy_all(struct pool_list *l)
+{
+    struct pool_block *b = l->head, *next;
+    for (; b; b = next) {
+        next = b->next;
+        block_destroy(b);
+    }
+    memset(l, 0, sizeof(*l));
+}
+
+void shmf__pool_reset(void)
+{
+    shmf__world_lock();
+    list_destroy_all(&pool.live);
+    list_destroy_all(&pool.quarantine);
+    memset(pool.buckets, 0, sizeof(pool.buckets));
+    pool.seq = 0;
+    shmf__world_unlock();
+}
+
+void shmf__pool_check_leaks(void)
+{
+    char tag[5];
+    shmf__world_lock();
+    for (struct pool_block *b = pool.live.head; b; b = b->next) {
+        tag_text(b->tag, tag);
+        shmf__report(SHMF_KIND_LEAK_POOL, (uint64_t)(uintptr_t)b->user,
+                     "ShmfProviderUnload", NULL,
+                     "%s %p (tag '%s', %zu bytes, allocation #%llu) allocated at 0x%lx "
+                     "is still allocated at unload",
+                     b->is_mdl ? "MDL" : "pool block", (void *)b->user, tag, b->size,
+                     (unsigned long long)b->seq, (unsigned long)b->site);
+    }
+    shmf__world_unlock();
+}
+
+void shmf__pool_check_all(void)
+{
+    const uint8_t *bad;
+    shmf__world_lock();
+    for (struct pool_block *b = pool.live.head; b; b = b->next)
+        block_check(b, "shmf_pool_check");
+    for (struct pool_block *b = pool.quarantine.head; b; b = b->next)
+        if ((bad = block_poison_bad(b)) != NULL)
+            report_use_after_free(b, bad);
+    shmf__world_unlock();
+}
+
+uint64_t shmf__pool_live_count(void)
+{
+    shmf__world_lock();
+    uint64_t n = pool.live.count;
+    shmf__world_unlock();
+    return n;
+}
+
+bool shmf__pool_contains(const void *p, size_t n)
+{
+    uintptr_t a = (uintptr_t)p;
+    bool found = false;
+    shmf__world_lock();
+    for (struct pool_block *b = pool.live.head; b && !found; b = b->next) {
+        uintptr_t u = (uintptr_t)b->user;
+        found = a >= u && a - u <= b->size && n <= b->size - (a - u);
+    }
+    shmf__world_unlock();
+    return found;
+}

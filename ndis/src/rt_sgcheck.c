@@ -1,0 +1,200 @@
+/*
+ * rt_sgcheck.c -- checks on what an allocate handler returned: status, outputs,
+ * and the SG list against the pages that really back the block.
+ *
+ * Order matters: each check assumes the ones before it passed, and the first
+ * violation is the one reported (the harness stops at the first finding).
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "rt_shm.h"
+
+#define SHMF_SG_FILL 0xA5
+#define FN "AllocateSharedMemoryHandler"
+
+static bool status_documented(NDIS_STATUS st)
+{
+    return st == NDIS_STATUS_SUCCESS || st == NDIS_STATUS_RESOURCES ||
+           st == NDIS_STATUS_INVALID_PARAMETER || st == NDIS_STATUS_FAILURE;
+}
+
+static bool sg_buffer_untouched(const struct shmf_alloc_check *c)
+{
+    const unsigned char *p = (const unsigned char *)c->before.SGListBuffer;
+    for (ULONG i = 0; p && i < c->before.SGListBufferLength; i++)
+        if (p[i] != SHMF_SG_FILL)
+            return false;
+    return true;
+}
+
+static bool check_failure(const struct shmf_alloc_check *c)
+{
+    const char *what = NULL;
+    if (c->after.VirtualAddress != c->before.VirtualAddress)
+        what = "VirtualAddress";
+    else if (c->after.SharedMemoryHandle != c->before.SharedMemoryHandle)
+        what = "SharedMemoryHandle";
+    else if (c->context)
+        what = "*pSharedMemoryProviderContext";
+    else if (!sg_buffer_untouched(c))
+        what = "the SG buffer";
+    if (what)
+        shmf__report(SHMF_KIND_ALLOC_WROTE_ON_FAILURE, (uint64_t)(uint32_t)c->status, FN, NULL,
+                     "allocate handler returned status %#x but wrote %s",
+                     (unsigned)c->status, what);
+    return what == NULL;
+}
+
+static bool check_outputs(const struct shmf_alloc_check *c)
+{
+    const char *what = NULL;
+    if (!c->after.VirtualAddress)
+        what = "VirtualAddress";
+    else if (!c->after.SharedMemoryHandle)
+        what = "SharedMemoryHandle";
+    else if (!c->context)
+        what = "a provider context";
+    else if (!c->before.SGListBuffer)
+        what = "an SG list (SGListBuffer is NULL)";
+    if (what)
+        shmf__report(SHMF_KIND_ALLOC_OUTPUT_MISSING, (uint64_t)(uintptr_t)c->after.VirtualAddress,
+                     FN, NULL, "allocate handler returned success without %s (length %u)", what,
+                     c->after.Length);
+    if (!what && c->context_live) {
+        shmf__report(SHMF_KIND_ALLOC_CONTEXT_DUPLICATE, (uint64_t)(uintptr_t)c->context, FN,
+                     NULL, "provider context %p equals the context of a live block",
+                     c->context);
+        return false;
+    }
+    return what == NULL;
+}
+
+/* The list header and its elements fit in SGListBufferLength. */
+static bool check_sg_fits(struct shmf_alloc_check *c)
+{
+    ULONG len = c->before.SGListBufferLength;
+    ULONG count = len >= sizeof(SCATTER_GATHER_LIST) ? c->before.SGListBuffer->NumberOfElements : 0;
+    uint64_t need = sizeof(SCATTER_GATHER_LIST) + (uint64_t)count * sizeof(SCATTER_GATHER_ELEMENT);
+    if (len < sizeof(SCATTER_GATHER_LIST) || need > len) {
+        shmf__report(SHMF_KIND_SG_BUFFER_OVERFLOW, (uint64_t)(uintptr_t)c->before.SGListBuffer,
+                     FN, NULL, "SG list of %u element(s) needs %llu bytes; SGListBufferLength is %u",
+                     count, (unsigned long long)need, len);
+        return false;
+    }
+    if (count == 0) {
+        shmf__report(SHMF_KIND_ALLOC_OUTPUT_MISSING, (uint64_t)(uintptr_t)c->before.SGListBuffer,
+                     FN, NULL, "allocate handler returned success with an empty SG list");
+        return false;
+    }
+    c->sg_count = count;
+    c->sg = c->before.SGListBuffer->Elements;
+    return true;
+}
+
+static bool check_sg_sum(const struct shmf_alloc_check *c)
+{
+    uint64_t sum = 0;
+    for (ULONG i = 0; i < c->sg_count; i++)
+        sum += c->sg[i].Length;
+    if (sum == c->after.Length)
+        return true;
+    shmf__report(SHMF_KIND_SG_LENGTH_MISMATCH, (uint64_t)(uintptr_t)c->after.VirtualAddress, FN,
+                 NULL, "SG lengths of block %p add up to %llu; Length is %u",
+                 c->after.VirtualAddress, (unsigned long long)sum, c->after.Length);
+    return false;
+}
+
+/* Every byte of element e is allocated memory backing [va, va+length). */
+static bool element_in_block(const SCATTER_GATHER_ELEMENT *e, uintptr_t va, ULONG length)
+{
+    uint64_t la = (uint64_t)e->Address.QuadPart, end = la + e->Length;
+    while (la < end) {
+        uint64_t chunk_end = (la | (PAGE_SIZE - 1)) + 1;
+        if (chunk_end > end)
+            chunk_end = end;
+        uintptr_t h = (uintptr_t)shmf__logical_to_host(la);
+        if (!h || h < va || h + (chunk_end - la) > va + length)
+            return false;
+        la = chunk_end;
+    }
+    return true;
+}
+
+static bool check_sg_in_block(const struct shmf_alloc_check *c)
+{
+    uintptr_t va = (uintptr_t)c->after.VirtualAddress;
+    for (ULONG i = 0; i < c->sg_count; i++) {
+        if (element_in_block(&c->sg[i], va, c->after.Length))
+            continue;
+        shmf__report(SHMF_KIND_SG_ELEMENT_OUT_OF_BLOCK, (uint64_t)c->sg[i].Address.QuadPart, FN,
+                     NULL, "SG element %u [%#llx, +%u) is not memory of block %p (length %u)", i,
+                     (unsigned long long)c->sg[i].Address.QuadPart, c->sg[i].Length,
+                     c->after.VirtualAddress, c->after.Length);
+        return false;
+    }
+    return true;
+}
+
+static int cmp_elem(const void *a, const void *b)
+{
+    int64_t x = ((const SCATTER_GATHER_ELEMENT *)a)->Address.QuadPart;
+    int64_t y = ((const SCATTER_GATHER_ELEMENT *)b)->Address.QuadPart;
+    return (x > y) - (x < y);
+}
+
+static bool check_sg_overlap(const struct shmf_alloc_check *c)
+{
+    SCATTER_GATHER_ELEMENT *s = malloc(c->sg_count * sizeof(*s));
+    bool ok = true;
+    if (!s)
+        return true;
+    memcpy(s, c->sg, c->sg_count * sizeof(*s));
+    qsort(s, c->sg_count, sizeof(*s), cmp_elem);
+    for (ULONG i = 1; i < c->sg_count && ok; i++) {
+        uint64_t prev_end = (uint64_t)s[i - 1].Address.QuadPart + s[i - 1].Length;
+        if ((uint64_t)s[i].Address.QuadPart >= prev_end)
+            continue;
+        shmf__report(SHMF_KIND_SG_OVERLAP, (uint64_t)s[i].Address.QuadPart, FN, NULL,
+                     "SG elements of block %p overlap at logical %#llx",
+                     c->after.VirtualAddress, (unsigned long long)s[i].Address.QuadPart);
+        ok = false;
+    }
+    free(s);
+    return ok;
+}
+
+static bool check_contiguous(const struct shmf_alloc_check *c)
+{
+    if (!(c->before.Flags & NDIS_SHARED_MEM_PARAMETERS_CONTIGUOUS))
+        return true;
+    for (ULONG i = 1; i < c->sg_count; i++) {
+        uint64_t prev_end = (uint64_t)c->sg[i - 1].Address.QuadPart + c->sg[i - 1].Length;
+        if ((uint64_t)c->sg[i].Address.QuadPart == prev_end)
+            continue;
+        shmf__report(SHMF_KIND_CONTIGUOUS_VIOLATED, (uint64_t)c->sg[i].Address.QuadPart, FN,
+                     NULL, "CONTIGUOUS block %p (length %u) breaks between SG elements %u and %u",
+                     c->after.VirtualAddress, c->after.Length, i - 1, i);
+        return false;
+    }
+    return true;
+}
+
+bool shmf__check_alloc(struct shmf_alloc_check *c)
+{
+    bool verify = (shmf__verify_flags() & SHMF_VERIFY_F_SHM) != 0;
+    if (!status_documented(c->status)) {
+        shmf__report(SHMF_KIND_ALLOC_STATUS_INVALID, (uint64_t)(uint32_t)c->status, FN, NULL,
+                     "allocate handler returned undocumented status %#x", (unsigned)c->status);
+        return false;
+    }
+    if (c->status != NDIS_STATUS_SUCCESS)
+        return !verify || check_failure(c);
+    if (!check_outputs(c) || !check_sg_fits(c))
+        return false;
+    if (!verify)
+        return true;
+    return check_sg_sum(c) && check_sg_in_block(c) && check_sg_overlap(c) &&
+           check_contiguous(c) &&
+           shmf__shm_overlap_check(c->after.VirtualAddress, c->after.Length, c->sg, c->sg_count);
+}

@@ -1,0 +1,357 @@
+/*
+ * rt_shm.c -- provider registration, NdisAllocateSharedMemory /
+ * NdisFreeSharedMemory, and the verifier checks on what a provider returns.
+ *
+ * The runtime validates only what NDIS validates (object header, queue id) and
+ * passes the rest of the parameters to the provider unchanged.  After the
+ * allocate handler returns it checks the status, the outputs, and the SG list
+ * against the pages that really back the block (ndis-facts 1, 3, 4, 6).
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "rt_shm.h"
+
+#define SHMF_HANDLE_BASE 0x5348000000ull /* allocation handles: opaque, never mapped */
+#define SHMF_SG_FILL 0xA5                /* SG buffer fill, checked on failure */
+
+struct block {
+    bool live;
+    NDIS_HANDLE handle;   /* allocation handle returned to the miniport */
+    NDIS_HANDLE context;  /* provider's SharedMemoryProviderContext */
+    NDIS_HANDLE smh;      /* SharedMemoryHandle */
+    PVOID va;
+    ULONG length, queue, flags;
+    NDIS_SHARED_MEMORY_USAGE usage;
+    ULONG sg_count;
+    SCATTER_GATHER_ELEMENT *sg;
+};
+
+static NDIS_SHARED_MEMORY_PROVIDER_CHARACTERISTICS chars;
+static bool registered;
+static struct block *blocks;
+static unsigned nblocks, cap_blocks;
+static uint64_t next_handle;
+
+/* === Registration === */
+
+bool shmf__shm_registered(void)
+{
+    return registered;
+}
+
+static bool header_ok(const NDIS_OBJECT_HEADER *h)
+{
+    return h->Type == NDIS_OBJECT_TYPE_SHARED_MEMORY_PROVIDER_CHARACTERISTICS &&
+           h->Revision >= NDIS_SHARED_MEMORY_PROVIDER_CHARACTERISTICS_REVISION_1 &&
+           h->Size >= NDIS_SIZEOF_SHARED_MEMORY_PROVIDER_CHARACTERISTICS_REVISION_1;
+}
+
+NDIS_STATUS NdisSetOptionalHandlers(NDIS_HANDLE NdisHandle,
+                                    PNDIS_DRIVER_OPTIONAL_HANDLERS OptionalHandlers)
+{
+    (void)NdisHandle;
+    if (!shmf__irql_check_eq(PASSIVE_LEVEL, "NdisSetOptionalHandlers",
+                             "Irql_Miscellaneous_Function"))
+        return NDIS_STATUS_FAILURE;
+    const NDIS_OBJECT_HEADER *h = &OptionalHandlers->Header;
+    if (!header_ok(h)) {
+        shmf__report(SHMF_KIND_REGISTER_INVALID_HEADER, (uint64_t)(uintptr_t)OptionalHandlers,
+                     "NdisSetOptionalHandlers", NULL,
+                     "characteristics header Type %#x Revision %u Size %#x; expected Type "
+                     "0xb0 Revision 1 Size >= 0x20",
+                     h->Type, h->Revision, h->Size);
+        return NDIS_STATUS_INVALID_PARAMETER;
+    }
+    const NDIS_SHARED_MEMORY_PROVIDER_CHARACTERISTICS *c = (const void *)OptionalHandlers;
+    if (!c->AllocateSharedMemoryHandler || !c->FreeSharedMemoryHandler) {
+        shmf__report(SHMF_KIND_REGISTER_MISSING_HANDLER, (uint64_t)(uintptr_t)c,
+                     "NdisSetOptionalHandlers", NULL,
+                     "characteristics without %s handler",
+                     c->AllocateSharedMemoryHandler ? "a free" : "an allocate");
+        return NDIS_STATUS_INVALID_PARAMETER;
+    }
+    chars = *c; /* copied: the caller's structure usually lives on its stack */
+    registered = true;
+    return NDIS_STATUS_SUCCESS;
+}
+
+/* === Block table === */
+
+void shmf__shm_reset(void)
+{
+    for (unsigned i = 0; i < nblocks; i++)
+        free(blocks[i].sg);
+    nblocks = 0;
+    registered = false;
+    memset(&chars, 0, sizeof(chars));
+    next_handle = SHMF_HANDLE_BASE;
+}
+
+static struct block *block_new(void)
+{
+    if (nblocks == cap_blocks) {
+        unsigned cap = cap_blocks ? cap_blocks * 2 : 64;
+        struct block *b = realloc(blocks, cap * sizeof(*b));
+        if (!b)
+            return NULL;
+        blocks = b;
+        cap_blocks = cap;
+    }
+    struct block *b = &blocks[nblocks++];
+    memset(b, 0, sizeof(*b));
+    return b;
+}
+
+static struct block *block_by_handle(NDIS_HANDLE h)
+{
+    for (unsigned i = 0; i < nblocks; i++)
+        if (blocks[i].live && blocks[i].handle == h)
+            return &blocks[i];
+    return NULL;
+}
+
+static void block_info(const struct block *b, struct shmf_block_info *out)
+{
+    out->allocation_handle = b->handle;
+    out->shared_memory_handle = b->smh;
+    out->virtual_address = b->va;
+    out->length = b->length;
+    out->queue_id = b->queue;
+    out->usage = b->usage;
+    out->flags = b->flags;
+    out->sg_count = b->sg_count;
+    out->sg = b->sg;
+}
+
+unsigned shmf_rt_block_count(void)
+{
+    unsigned n = 0;
+    shmf__world_lock();
+    for (unsigned i = 0; i < nblocks; i++)
+        n += blocks[i].live;
+    shmf__world_unlock();
+    return n;
+}
+
+bool shmf_rt_block_get(unsigned idx, struct shmf_block_info *out)
+{
+    bool found = false;
+    shmf__world_lock();
+    for (unsigned i = 0; i < nblocks && !found; i++) {
+        if (!blocks[i].live)
+            continue;
+        if (idx-- == 0) {
+            block_info(&blocks[i], out);
+            found = true;
+        }
+    }
+    shmf__world_unlock();
+    return found;
+}
+
+bool shmf_rt_block_find(NDIS_HANDLE h, struct shmf_block_info *out)
+{
+    shmf__world_lock();
+    struct block *b = block_by_handle(h);
+    if (b)
+        block_info(b, out);
+    shmf__world_unlock();
+    return b != NULL;
+}
+
+bool shmf__shm_queue_has_blocks(ULONG queue)
+{
+    for (unsigned i = 0; i < nblocks; i++)
+        if (blocks[i].live && blocks[i].queue == queue)
+            return true;
+    return false;
+}
+
+/* Does live block b's SG list cover [la, la+n)? */
+static bool block_covers(const struct block *b, uint64_t la, size_t n)
+{
+    for (ULONG i = 0; i < b->sg_count; i++) {
+        uint64_t s = (uint64_t)b->sg[i].Address.QuadPart, e = s + b->sg[i].Length;
+        if (la >= s && la + n <= e)
+            return true;
+    }
+    return false;
+}
+
+bool shmf__shm_find_dma_target(ULONG queue, uint64_t la, size_t n, long *other_queue)
+{
+    *other_queue = -1;
+    for (unsigned i = 0; i < nblocks; i++) {
+        const struct block *b = &blocks[i];
+        if (!b->live || !block_covers(b, la, 1))
+            continue;
+        if (b->queue == queue && block_covers(b, la, n))
+            return true;
+        if (b->queue != queue)
+            *other_queue = (long)b->queue;
+    }
+    return false;
+}
+
+/* leak-shared-memory: the free handler returned but pages that backed the
+   block are still allocated when the provider has unloaded. */
+void shmf__shm_check_leaks(void)
+{
+    for (unsigned i = 0; i < nblocks; i++) {
+        const struct block *b = &blocks[i];
+        if (b->live || b->sg_count == 0)
+            continue;
+        uint64_t la = (uint64_t)b->sg[0].Address.QuadPart;
+        if (shmf__page_state(la) != SHMF_PAGE_ALLOCATED)
+            continue;
+        shmf__report(SHMF_KIND_LEAK_SHARED_MEMORY, (uint64_t)(uintptr_t)b->handle,
+                     "FreeSharedMemoryHandler", NULL,
+                     "block %p (length %u, queue %u) was freed but its memory at logical "
+                     "%#llx is still allocated after unload",
+                     b->va, b->length, b->queue, (unsigned long long)la);
+        return;
+    }
+}
+
+
+/* block-overlap: [va, va+len) or the SG ranges intersect a live block. */
+bool shmf__shm_overlap_check(PVOID va, ULONG len, const SCATTER_GATHER_ELEMENT *sg, ULONG n)
+{
+    uintptr_t s = (uintptr_t)va, e = s + len;
+    for (unsigned i = 0; i < nblocks; i++) {
+        const struct block *b = &blocks[i];
+        if (!b->live)
+            continue;
+        uintptr_t bs = (uintptr_t)b->va, be = bs + b->length;
+        bool va_hit = len && b->length && s < be && bs < e;
+        bool la_hit = false;
+        for (ULONG k = 0; k < n && !la_hit; k++)
+            la_hit = block_covers(b, (uint64_t)sg[k].Address.QuadPart, 1) ||
+                     (sg[k].Length &&
+                      block_covers(b, (uint64_t)sg[k].Address.QuadPart + sg[k].Length - 1, 1));
+        if (va_hit || la_hit) {
+            shmf__report(SHMF_KIND_BLOCK_OVERLAP, (uint64_t)s, "AllocateSharedMemoryHandler",
+                         NULL,
+                         "new block %p (length %u) overlaps live block %p (length %u, queue %u) "
+                         "in %s memory",
+                         va, len, b->va, b->length, b->queue, va_hit ? "virtual" : "physical");
+            return false;
+        }
+    }
+    return true;
+}
+
+static bool context_is_live(NDIS_HANDLE ctx)
+{
+    for (unsigned i = 0; i < nblocks; i++)
+        if (blocks[i].live && blocks[i].context == ctx)
+            return true;
+    return false;
+}
+
+/* === NdisAllocateSharedMemory === */
+
+static bool params_valid(const NDIS_SHARED_MEMORY_PARAMETERS *p)
+{
+    const NDIS_OBJECT_HEADER *h = &p->Header;
+    if (h->Type != NDIS_OBJECT_TYPE_DEFAULT || h->Revision < 1 ||
+        h->Size < NDIS_SIZEOF_SHARED_MEMORY_PARAMETERS_REVISION_1)
+        return false;
+    if (h->Revision >= NDIS_SHARED_MEMORY_PARAMETERS_REVISION_2 &&
+        h->Size < NDIS_SIZEOF_SHARED_MEMORY_PARAMETERS_REVISION_2)
+        return false;
+    return p->QueueId < SHMF_MAX_QUEUES && shmf__queue_is_allocated(p->QueueId);
+}
+
+/* Copy the caller's block, reading no byte past Header.Size. */
+static void snapshot(const NDIS_SHARED_MEMORY_PARAMETERS *p, USHORT size,
+                     NDIS_SHARED_MEMORY_PARAMETERS *out)
+{
+    memset(out, 0, sizeof(*out));
+    memcpy(out, p, size < sizeof(*out) ? size : sizeof(*out));
+}
+
+static NDIS_STATUS call_allocate(PNDIS_SHARED_MEMORY_PARAMETERS p, NDIS_HANDLE *ctx)
+{
+    struct shmf_handler_frame fr;
+    shmf__handler_enter(&fr);
+    NDIS_STATUS st = chars.AllocateSharedMemoryHandler(chars.ProviderContext, p, ctx);
+    shmf__handler_exit(&fr, "AllocateSharedMemoryHandler");
+    return st;
+}
+
+static NDIS_HANDLE record_block(const struct shmf_alloc_check *c, NDIS_HANDLE ctx)
+{
+    shmf__world_lock();
+    struct block *b = block_new();
+    SCATTER_GATHER_ELEMENT *sg = malloc((c->sg_count ? c->sg_count : 1) * sizeof(*sg));
+    if (!b || !sg) {
+        free(sg);
+        shmf__world_unlock();
+        return NULL;
+    }
+    memcpy(sg, c->sg, c->sg_count * sizeof(*sg));
+    *b = (struct block){true, (NDIS_HANDLE)(uintptr_t)next_handle++, ctx,
+                        c->after.SharedMemoryHandle, c->after.VirtualAddress,
+                        c->after.Length, c->after.QueueId, c->after.Flags,
+                        c->after.Usage, c->sg_count, sg};
+    shmf__world_unlock();
+    return b->handle;
+}
+
+NDIS_STATUS NdisAllocateSharedMemory(NDIS_HANDLE NdisHandle,
+                                     PNDIS_SHARED_MEMORY_PARAMETERS SharedMemoryParameters,
+                                     PNDIS_HANDLE pAllocationHandle)
+{
+    (void)NdisHandle;
+    struct shmf_alloc_check c;
+    NDIS_HANDLE ctx = NULL;
+    *pAllocationHandle = NULL;
+    if (!shmf__irql_check_eq(PASSIVE_LEVEL, "NdisAllocateSharedMemory",
+                             "NdisAllocateSharedMemory page: PASSIVE_LEVEL"))
+        return NDIS_STATUS_FAILURE;
+    if (!registered)
+        return NDIS_STATUS_RESOURCES;
+    if (!params_valid(SharedMemoryParameters))
+        return NDIS_STATUS_INVALID_PARAMETER;
+    memset(&c, 0, sizeof(c));
+    c.size = SharedMemoryParameters->Header.Size;
+    snapshot(SharedMemoryParameters, c.size, &c.before);
+    if (c.before.SGListBuffer && c.before.SGListBufferLength)
+        memset(c.before.SGListBuffer, SHMF_SG_FILL, c.before.SGListBufferLength);
+    c.status = call_allocate(SharedMemoryParameters, &ctx);
+    snapshot(SharedMemoryParameters, c.size, &c.after);
+    c.context = ctx;
+    c.context_live = ctx && context_is_live(ctx);
+    if (!shmf__check_alloc(&c) || c.status != NDIS_STATUS_SUCCESS)
+        return c.status == NDIS_STATUS_SUCCESS ? NDIS_STATUS_FAILURE : c.status;
+    *pAllocationHandle = record_block(&c, ctx);
+    return *pAllocationHandle ? NDIS_STATUS_SUCCESS : NDIS_STATUS_RESOURCES;
+}
+
+/* === NdisFreeSharedMemory === */
+
+VOID NdisFreeSharedMemory(NDIS_HANDLE NdisHandle, NDIS_HANDLE AllocationHandle)
+{
+    (void)NdisHandle;
+    struct shmf_handler_frame fr;
+    if (!shmf__irql_check_eq(PASSIVE_LEVEL, "NdisFreeSharedMemory",
+                             "NdisFreeSharedMemory page: PASSIVE_LEVEL"))
+        return;
+    shmf__world_lock();
+    struct block *b = block_by_handle(AllocationHandle);
+    NDIS_HANDLE ctx = b ? b->context : NULL;
+    if (b)
+        b->live = false;
+    shmf__world_unlock();
+    if (!b) {
+        shmf__report(SHMF_KIND_POOL_FREE_UNKNOWN, (uint64_t)(uintptr_t)AllocationHandle,
+                     "NdisFreeSharedMemory", NULL,
+                     "NdisFreeSharedMemory of unknown allocation handle %p", AllocationHandle);
+        return;
+    }
+    shmf__handler_enter(&fr);
+    chars.FreeSharedMemoryHandler(chars.ProviderContext, ctx);
+    shmf__handler_exit(&fr, "FreeSharedMemoryHandler");
+}

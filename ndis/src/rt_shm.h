@@ -1,0 +1,57 @@
+/*
+ * rt_shm.h -- private interface of the shared-memory, world and DMA pieces of
+ * the runtime (rt_world.c, rt_shm.c, rt_dma.c).  Not installed.
+ */
+#ifndef SHMF_RT_SHM_H
+#define SHMF_RT_SHM_H
+
+#include "rt_internal.h"
+
+/* State saved around a call into provider code. */
+struct shmf_handler_frame {
+    KIRQL irql;
+    uint32_t locks_held;
+    uint32_t raise_depth;
+};
+
+/* Before calling a provider handler. */
+void shmf__handler_enter(struct shmf_handler_frame *fr);
+/* After it returned: report irql-not-restored / spinlock-held-on-return naming
+   `handler`, then put the processor back where it was so the run can go on. */
+void shmf__handler_exit(const struct shmf_handler_frame *fr, const char *handler);
+
+uint32_t shmf__verify_flags(void);
+
+/* Registration and blocks (rt_shm.c). */
+void shmf__shm_reset(void);
+bool shmf__shm_registered(void);
+/* Report leak-shared-memory for pages of freed blocks the provider still holds. */
+void shmf__shm_check_leaks(void);
+/* Live block of `queue` whose SG list covers [la, la+n); else NULL info.
+   *other_queue receives the queue of a live block covering la that belongs to
+   another queue, or -1. */
+bool shmf__shm_find_dma_target(ULONG queue, uint64_t la, size_t n, long *other_queue);
+bool shmf__shm_queue_has_blocks(ULONG queue);
+
+/* What NdisAllocateSharedMemory saw, for the result checks (rt_sgcheck.c). */
+struct shmf_alloc_check {
+    NDIS_STATUS status;
+    USHORT size;                           /* Header.Size */
+    NDIS_SHARED_MEMORY_PARAMETERS before;  /* the caller's block before the call */
+    NDIS_SHARED_MEMORY_PARAMETERS after;   /* ... and after (bytes past size zero) */
+    NDIS_HANDLE context;                   /* provider context returned */
+    bool context_live;                     /* equal to a live block's context */
+    ULONG sg_count;                        /* elements validated (<= what fits) */
+    const SCATTER_GATHER_ELEMENT *sg;      /* points into the caller's SG buffer */
+};
+
+/* Check the allocate handler's results; report findings.  On success fills
+   c->sg / c->sg_count.  Returns false if the block must not be recorded. */
+bool shmf__check_alloc(struct shmf_alloc_check *c);
+bool shmf__shm_overlap_check(PVOID va, ULONG len, const SCATTER_GATHER_ELEMENT *sg, ULONG n);
+
+/* Queues (rt_dma.c). */
+void shmf__dma_reset(void);
+bool shmf__queue_is_allocated(ULONG queue);
+
+#endif /* SHMF_RT_SHM_H */

@@ -1,0 +1,227 @@
+/*
+ * rt_world.c -- one world per input: reset, the world lock, provider load and
+ * unload, handler frames, guarded buffers for the parameters block and SG buffer.
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+
+#include "rt_shm.h"
+
+static pthread_mutex_t world_mutex = PTHREAD_RECURSIVE_MUTEX_INITIALIZER_NP;
+static uint32_t verify_flags = SHMF_VERIFY_F_ALL;
+static bool tearing_down;
+static struct shmf_provider provider;
+static bool provider_loaded;
+static char driver_object[64]; /* what NdisDriverHandle points at */
+
+void shmf__world_lock(void)
+{
+    pthread_mutex_lock(&world_mutex);
+}
+
+void shmf__world_unlock(void)
+{
+    pthread_mutex_unlock(&world_mutex);
+}
+
+bool shmf__teardown_in_progress(void)
+{
+    return tearing_down;
+}
+
+uint32_t shmf__verify_flags(void)
+{
+    return verify_flags;
+}
+
+NDIS_HANDLE shmf_rt_driver_handle(void)
+{
+    return driver_object;
+}
+
+void shmf_rt_reset(uint32_t flags, const struct shmf_fault_plan *plan)
+{
+    shmf__world_lock();
+    verify_flags = flags & SHMF_VERIFY_F_MASK;
+    tearing_down = false;
+    provider_loaded = false;
+    memset(&provider, 0, sizeof(provider));
+    shmf_rt_clear_findings();
+    shmf_rt_set_op_index(-1);
+    shmf__fault_reset();
+    shmf_rt_set_fault_plan(plan);
+    shmf__shm_reset();
+    shmf__dma_reset();
+    shmf__pool_reset();
+    shmf__pages_reset();
+    shmf_rt_irql_set(PASSIVE_LEVEL);
+    shmf__cpu()->locks_held = 0;
+    shmf__world_unlock();
+}
+
+/* === Handler frames === */
+
+void shmf__handler_enter(struct shmf_handler_frame *fr)
+{
+    struct shmf_cpu *c = shmf__cpu();
+    fr->irql = c->irql;
+    fr->locks_held = c->locks_held;
+    fr->raise_depth = c->raise_depth;
+}
+
+void shmf__handler_exit(const struct shmf_handler_frame *fr, const char *handler)
+{
+    struct shmf_cpu *c = shmf__cpu();
+    if (c->locks_held != fr->locks_held)
+        shmf__report(SHMF_KIND_SPINLOCK_HELD_ON_RETURN, c->locks_held - fr->locks_held,
+                     handler, "DDI rule SpinLock 0x00040009; NDIS SDV SpinLockBalanced",
+                     "%s returned holding %u spin lock(s)", handler,
+                     c->locks_held - fr->locks_held);
+    else if (c->irql != fr->irql)
+        shmf__report(SHMF_KIND_IRQL_NOT_RESTORED, c->irql, handler,
+                     "handler must return at the IRQL it was called at",
+                     "%s was called at IRQL %u and returned at IRQL %u", handler,
+                     (unsigned)fr->irql, (unsigned)c->irql);
+    c->irql = fr->irql;
+    c->locks_held = fr->locks_held;
+    c->raise_depth = fr->raise_depth;
+}
+
+/* === Providers === */
+
+bool shmf_rt_provider_loaded(void)
+{
+    return provider_loaded;
+}
+
+int shmf_rt_provider_load(const struct shmf_provider *p)
+{
+    struct shmf_handler_frame fr;
+    if (!p || !p->set_options)
+        return -EINVAL;
+    provider = *p;
+    shmf__handler_enter(&fr);
+    NDIS_STATUS st = p->set_options(driver_object, NULL);
+    shmf__handler_exit(&fr, "ShmfProviderSetOptions");
+    if (st != NDIS_STATUS_SUCCESS)
+        return -ENODEV; /* a legitimate failure, e.g. under fault injection */
+    if (!shmf__shm_registered()) {
+        shmf__report(SHMF_KIND_REGISTER_MISSING_HANDLER, 0, "ShmfProviderSetOptions",
+                     "NdisSetOptionalHandlers page",
+                     "ShmfProviderSetOptions returned success without registering "
+                     "shared-memory provider characteristics");
+        return -EINVAL;
+    }
+    provider_loaded = true;
+    return 0;
+}
+
+void shmf_rt_provider_unload(void)
+{
+    struct shmf_handler_frame fr;
+    tearing_down = true;
+    if (provider_loaded && provider.unload) {
+        shmf__handler_enter(&fr);
+        provider.unload(driver_object);
+        shmf__handler_exit(&fr, "ShmfProviderUnload");
+    }
+    provider_loaded = false;
+    if (verify_flags & SHMF_VERIFY_F_SHM)
+        shmf__shm_check_leaks();
+    if (verify_flags & SHMF_VERIFY_F_POOL) {
+        shmf__pool_check_all();
+        shmf__pool_check_leaks();
+        shmf__pages_check_leaks();
+    }
+    shmf__shm_reset();
+    tearing_down = false;
+}
+
+VOID ShmfRtListCorrupt(PLIST_ENTRY Entry)
+{
+    shmf__report(SHMF_KIND_LIST_CORRUPT, (uint64_t)(uintptr_t)Entry, "RemoveEntryList",
+                 "wdm.h list integrity checks; bug check 0x139/3",
+                 "LIST_ENTRY %p is corrupt (Flink/Blink do not point back)", (void *)Entry);
+}
+
+/* === Guarded buffers ===
+ * With ASan, an exact-size heap block: the byte after it is in ASan's redzone.
+ * Without, the block ends at a page boundary followed by an inaccessible page;
+ * the alignment slack between n and the 8-byte rounded size holds a canary. */
+
+#define SHMF_GUARD_CANARY 0xC5
+
+#if SHMF_HAVE_ASAN
+void *shmf_rt_guarded_alloc(size_t n)
+{
+    return malloc(n ? n : 1);
+}
+
+bool shmf_rt_guard_intact(const void *p)
+{
+    return p != NULL;
+}
+
+void shmf_rt_guarded_free(void *p)
+{
+    free(p);
+}
+#else
+#define SHMF_GUARDED_MAX 32
+
+struct guarded {
+    char *user;
+    char *map;
+    size_t n, rounded, map_len;
+};
+static struct guarded guarded_live[SHMF_GUARDED_MAX];
+
+static struct guarded *guarded_slot(const void *p)
+{
+    for (int i = 0; i < SHMF_GUARDED_MAX; i++)
+        if (guarded_live[i].user == p)
+            return &guarded_live[i];
+    return NULL;
+}
+
+void *shmf_rt_guarded_alloc(size_t n)
+{
+    struct guarded *g = guarded_slot(NULL);
+    if (!g)
+        return NULL;
+    size_t rounded = (n + 7) & ~(size_t)7;
+    size_t data_len = (rounded + PAGE_SIZE - 1) & ~(size_t)(PAGE_SIZE - 1);
+    size_t map_len = data_len + PAGE_SIZE;
+    char *m = mmap(NULL, map_len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    if (m == MAP_FAILED)
+        return NULL;
+    mprotect(m + data_len, PAGE_SIZE, PROT_NONE);
+    *g = (struct guarded){m + data_len - rounded, m, n, rounded, map_len};
+    memset(g->user + n, SHMF_GUARD_CANARY, rounded - n);
+    return g->user;
+}
+
+bool shmf_rt_guard_intact(const void *p)
+{
+    struct guarded *g = guarded_slot(p);
+    if (!g)
+        return false;
+    for (size_t i = g->n; i < g->rounded; i++)
+        if ((unsigned char)g->user[i] != SHMF_GUARD_CANARY)
+            return false;
+    return true;
+}
+
+void shmf_rt_guarded_free(void *p)
+{
+    struct guarded *g = p ? guarded_slot(p) : NULL;
+    if (!g)
+        return;
+    munmap(g->map, g->map_len);
+    memset(g, 0, sizeof(*g));
+}
+#endif

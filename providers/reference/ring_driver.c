@@ -1,0 +1,89 @@
+/*
+ * ring_driver.c -- the reference driver side of an Rx queue's rings, as a
+ * NetAdapterCx client writes it (compare the Realtek and netvmini samples'
+ * RxIndicateReceives / RxPostBuffers / RxCancel).  Sees only ndis.h and
+ * net/ring.h.  Contract in ring_driver.h.
+ */
+#include <ndis.h>
+#include <net/ring.h>
+
+#include "ring_driver.h"
+
+/* === Drain: return completed fragments and bind packets === */
+
+/* Bind the packet at PacketIndex to the one fragment at FragmentIndex. */
+static VOID BindPacket(NET_RING *PacketRing, UINT32 PacketIndex, UINT32 FragmentIndex)
+{
+    NET_PACKET *packet = NetRingGetPacketAtIndex(PacketRing, PacketIndex);
+
+    packet->FragmentIndex = FragmentIndex;
+    packet->FragmentCount = 1;
+    packet->Ignore = 0;
+}
+
+/* Walk [Begin, Next) of the fragment ring while hardware has completed the
+   fragment and the packet ring still has an owned packet to bind. */
+static VOID RxIndicateReceives(NET_RING *FragmentRing, NET_RING *PacketRing)
+{
+    UINT32 fragmentIndex = FragmentRing->BeginIndex;
+    UINT32 const fragmentEnd = FragmentRing->NextIndex;
+    UINT32 packetIndex = PacketRing->BeginIndex;
+    UINT32 const packetEnd = PacketRing->EndIndex;
+
+    while (fragmentIndex != fragmentEnd && packetIndex != packetEnd) {
+        SHMF_NET_FRAGMENT_SHM *rxd = ShmfNetRingGetFragmentShmAtIndex(FragmentRing, fragmentIndex);
+
+        if (rxd->HardwareStatus != SHMF_HW_DONE)
+            break;
+        rxd->Fragment.ValidLength = rxd->HardwareLength;
+        rxd->Fragment.Offset = 0;
+        rxd->HardwareStatus = SHMF_HW_IDLE;
+        BindPacket(PacketRing, packetIndex, fragmentIndex);
+        packetIndex = NetRingIncrementIndex(PacketRing, packetIndex);
+        fragmentIndex = NetRingIncrementIndex(FragmentRing, fragmentIndex);
+    }
+    FragmentRing->BeginIndex = fragmentIndex;
+    PacketRing->BeginIndex = packetIndex;
+}
+
+/* === Post: hand new fragments to hardware === */
+
+static VOID RxPostBuffers(NET_RING *FragmentRing)
+{
+    UINT32 index = FragmentRing->NextIndex;
+    UINT32 const end = FragmentRing->EndIndex;
+
+    while (index != end) {
+        SHMF_NET_FRAGMENT_SHM *rxd = ShmfNetRingGetFragmentShmAtIndex(FragmentRing, index);
+
+        rxd->HardwareLength = 0;
+        rxd->HardwareStatus = SHMF_HW_POSTED;
+        index = NetRingIncrementIndex(FragmentRing, index);
+    }
+    FragmentRing->NextIndex = index;
+}
+
+_Use_decl_annotations_
+VOID ShmfReferenceRingAdvance(NET_RING *FragmentRing, NET_RING *PacketRing, ULONG QueueId)
+{
+    UNREFERENCED_PARAMETER(QueueId);
+    RxIndicateReceives(FragmentRing, PacketRing);
+    RxPostBuffers(FragmentRing);
+}
+
+/* === Cancel: return everything ===
+   The packet ring's NextIndex is left alone: this driver never uses it. */
+
+_Use_decl_annotations_
+VOID ShmfReferenceRingCancel(NET_RING *FragmentRing, NET_RING *PacketRing, ULONG QueueId)
+{
+    UNREFERENCED_PARAMETER(QueueId);
+    while (PacketRing->BeginIndex != PacketRing->EndIndex) {
+        NET_PACKET *packet = NetRingGetPacketAtIndex(PacketRing, PacketRing->BeginIndex);
+
+        packet->Ignore = 1;
+        PacketRing->BeginIndex = NetRingIncrementIndex(PacketRing, PacketRing->BeginIndex);
+    }
+    FragmentRing->BeginIndex = FragmentRing->EndIndex;
+    FragmentRing->NextIndex = FragmentRing->EndIndex;
+}
