@@ -25,7 +25,7 @@
 /* Per-test scratch: programs and buffers too large for the stack. */
 struct fixture {
     struct shmf_prog *p, *q, *r;
-    uint8_t *bin, *bin2, *canon;
+    uint8_t *bin, *bin2, *bin3, *bin4, *canon;
     char *text;
     size_t text_size;
 };
@@ -40,10 +40,13 @@ static int setup(void **state)
     f->r = shmf_prog_new();
     f->bin = malloc(BUF_MAX);
     f->bin2 = malloc(BUF_MAX);
+    f->bin3 = malloc(BUF_MAX);
+    f->bin4 = malloc(BUF_MAX);
     f->canon = malloc(BUF_MAX);
     f->text_size = 1 << 20;
     f->text = malloc(f->text_size);
-    assert_true(f->p && f->q && f->r && f->bin && f->bin2 && f->canon && f->text);
+    assert_true(f->p && f->q && f->r && f->bin && f->bin2 && f->bin3 && f->bin4 &&
+                f->canon && f->text);
     *state = f;
     return 0;
 }
@@ -57,6 +60,8 @@ static int teardown(void **state)
     shmf_prog_free(f->r);
     free(f->bin);
     free(f->bin2);
+    free(f->bin3);
+    free(f->bin4);
     free(f->canon);
     free(f->text);
     free(f);
@@ -136,10 +141,12 @@ static void test_tables(void **state)
     assert_int_equal(SHMF_ARG_ALLOC_SGLEN, 10);
     assert_int_equal(SHMF_ARG_TOUCH_LEN, 3);
     assert_int_equal(SHMF_ARG_FAULT_N, 1);
-    assert_string_equal(shmf_op_field(SHMF_OP_ALLOC, SHMF_ARG_ALLOC_LENGTH)->name, "length");
+    assert_string_equal(shmf_op_field(SHMF_OP_ALLOC, SHMF_ARG_ALLOC_LENGTH)->name,
+                        "length");
     assert_int_equal(shmf_op_field(SHMF_OP_ALLOC, SHMF_ARG_ALLOC_SIZE)->width, 2);
     assert_null(shmf_op_field(SHMF_OP_LOWER, 0));
-    assert_int_equal(shmf_op_field_from_name(SHMF_OP_RX, "pktlen", 6), SHMF_ARG_RX_PKTLEN);
+    assert_int_equal(shmf_op_field_from_name(SHMF_OP_RX, "pktlen", 6),
+                     SHMF_ARG_RX_PKTLEN);
     assert_int_equal(shmf_op_field_from_name(SHMF_OP_RX, "slot", 4), -EINVAL);
 }
 
@@ -354,8 +361,8 @@ static void test_parse_errors(void **state)
     char err[128];
 
     for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
-        int rc = shmf_prog_parse(f->p, cases[i].text, strlen(cases[i].text), err,
-                                 sizeof(err));
+        int rc =
+            shmf_prog_parse(f->p, cases[i].text, strlen(cases[i].text), err, sizeof(err));
         assert_int_equal(rc, -EINVAL);
         if (!strstr(err, cases[i].line) || !strstr(err, cases[i].token))
             fail_msg("case %zu: message '%s' lacks %s / %s", i, err, cases[i].line,
@@ -441,7 +448,7 @@ static void test_mutate_changes(void **state)
 static bool op_in(const struct shmf_op *op, const struct shmf_prog *p)
 {
     for (uint32_t i = 0; i < p->nops; i++)
-        if (memcmp(&p->ops[i], op, sizeof(*op)) == 0)
+        if (p->ops[i].code == op->code && memcmp(p->ops[i].a, op->a, sizeof(op->a)) == 0)
             return true;
     return false;
 }
@@ -450,9 +457,8 @@ static void test_crossover_property(void **state)
 {
     struct fixture *f = *state;
     uint64_t s = 0x5EED0004;
-    uint8_t *d2 = malloc(BUF_MAX), *out2 = malloc(BUF_MAX);
+    uint8_t *d2 = f->bin3, *out2 = f->bin4;
 
-    assert_true(d2 && out2);
     for (int run = 0; run < PROPERTY_RUNS / 4; run++) {
         size_t n1 = random_input(&s, f->bin, 3000), n2 = random_input(&s, d2, 3000);
         size_t max = 1 + (size_t)(test_rand(&s) % 4000);
@@ -470,8 +476,6 @@ static void test_crossover_property(void **state)
         for (uint32_t i = 0; i < f->r->nops; i++)
             assert_true(op_in(&f->r->ops[i], f->p) || op_in(&f->r->ops[i], f->q));
     }
-    free(d2);
-    free(out2);
 }
 
 #ifdef SHMF_TEST_AFL

@@ -516,7 +516,7 @@ static void test_page_use_after_free_at_release(void **state)
     uint8_t *va = contig_rw(PAGE_SIZE);
     MmFreeContiguousMemory(va);
     SHMF_UNPOISON(va, PAGE_SIZE);
-    va[100] = 0;
+    va[10] = 0; /* inside the per-page canary */
     SHMF_POISON(va, PAGE_SIZE);
     for (int i = 0; i < 100 && shmf_rt_finding_count() == 0; i++)
         MmFreeContiguousMemory(contig_rw(PAGE_SIZE));

@@ -220,6 +220,12 @@ static VOID BadNextOutsideMask(NET_RING *Fr, NET_RING *Pr, ULONG Q)
     Fr->NextIndex = Fr->ElementIndexMask + 1;
 }
 
+static VOID BadNextPastEnd(NET_RING *Fr, NET_RING *Pr, ULONG Q)
+{
+    (void)Pr, (void)Q;
+    Fr->NextIndex = NetRingIncrementIndex(Fr, Fr->EndIndex);
+}
+
 static VOID BadWritesOsElement(NET_RING *Fr, NET_RING *Pr, ULONG Q)
 {
     (void)Pr, (void)Q;
@@ -276,6 +282,11 @@ static void test_index_next_mask(void **s)
     run_bad(s, BadNextOutsideMask, SHMF_RING_V_INDEX, SHMF_KIND_RING_INDEX_OUT_OF_RANGE);
 }
 
+static void test_index_next_past_end(void **s)
+{
+    run_bad(s, BadNextPastEnd, SHMF_RING_V_INDEX, SHMF_KIND_RING_INDEX_OUT_OF_RANGE);
+}
+
 static void test_ownership_fragment(void **s)
 {
     run_bad(s, BadWritesOsElement, SHMF_RING_V_OWNERSHIP, SHMF_KIND_RING_OWNERSHIP_VIOLATED);
@@ -301,6 +312,7 @@ int main(void)
         T(test_index_backwards),
         T(test_index_past_end),
         T(test_index_next_mask),
+        T(test_index_next_past_end),
         T(test_ownership_fragment),
         T(test_ownership_packet),
     };

@@ -118,8 +118,9 @@ SHMF_AFL_EXPORT void afl_custom_deinit(void *data)
 
 /* === Mutation === */
 
-SHMF_AFL_EXPORT size_t afl_custom_fuzz(void *data, uint8_t *buf, size_t buf_size, uint8_t **out_buf,
-                       uint8_t *add_buf, size_t add_buf_size, size_t max_size)
+SHMF_AFL_EXPORT size_t afl_custom_fuzz(void *data, uint8_t *buf, size_t buf_size,
+                                       uint8_t **out_buf, uint8_t *add_buf,
+                                       size_t add_buf_size, size_t max_size)
 {
     struct shmf_afl *s = data;
     struct shmf_prog *p = s->prog;

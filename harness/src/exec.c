@@ -61,10 +61,10 @@ static void free_own_blocks(struct exec_state *s)
 /* Halt as a correct miniport: every queue and block freed, then unload. */
 static void halt(struct exec_state *s)
 {
-    if (s->loaded && !stop())
-        shmf_nic_halt(s->nic);
     if (!stop())
         free_own_blocks(s);
+    if (s->loaded && !stop())
+        shmf_nic_halt(s->nic);
     if (!stop())
         shmf_rt_provider_unload();
     s->loaded = false;
@@ -101,7 +101,7 @@ static void fill_params(struct exec_state *s, const struct shmf_op *op,
                                             : NDIS_SIZEOF_SHARED_MEMORY_PARAMETERS_REVISION_2);
     p->Flags = a[SHMF_ARG_ALLOC_FLAGS];
     p->QueueId = pick_queue(s, a[SHMF_ARG_ALLOC_QUEUE]);
-    p->PreferredNode = a[SHMF_ARG_ALLOC_NODE] ? a[SHMF_ARG_ALLOC_NODE] - 1 : MM_ANY_NODE_OK;
+    p->PreferredNode = a[SHMF_ARG_ALLOC_NODE];
     p->Usage = (NDIS_SHARED_MEMORY_USAGE)a[SHMF_ARG_ALLOC_USAGE];
     p->Length = a[SHMF_ARG_ALLOC_LENGTH];
     p->VPortId = a[SHMF_ARG_ALLOC_VPORT];
@@ -267,6 +267,26 @@ static void do_fault(const struct shmf_op *op)
     shmf_rt_set_fault_plan(&plan);
 }
 
+/* Free a queue: the miniport's own blocks of that queue go first, since all of
+   a queue's shared memory is freed before the free completes. */
+static void do_qfree(struct exec_state *s, const struct shmf_op *op)
+{
+    struct shmf_nic_queue_info qi;
+    struct shmf_block_info b;
+    if (shmf_nic_queue_info(s->nic, op->a[SHMF_ARG_QFREE_QUEUE], &qi) != 0 ||
+        qi.qid == NDIS_DEFAULT_RECEIVE_QUEUE_ID)
+        return;
+    for (unsigned i = s->nblocks; i-- > 0 && !stop();) {
+        if (!shmf_rt_block_find(s->blocks[i], &b) || b.queue_id != qi.qid)
+            continue;
+        NDIS_HANDLE h = s->blocks[i];
+        s->blocks[i] = s->blocks[--s->nblocks];
+        NdisFreeSharedMemory(shmf_rt_driver_handle(), h);
+    }
+    if (!stop())
+        shmf_nic_queue_free(s->nic, op->a[SHMF_ARG_QFREE_QUEUE]);
+}
+
 static void do_reload(struct exec_state *s)
 {
     halt(s);
@@ -296,7 +316,7 @@ static void exec_op(struct exec_state *s, const struct shmf_op *op)
         if (s->loaded)
             shmf_nic_queue_alloc(s->nic, a[SHMF_ARG_QALLOC_ORDER], a[SHMF_ARG_QALLOC_BUFSIZE], NULL);
         break;
-    case SHMF_OP_QFREE: if (s->loaded) shmf_nic_queue_free(s->nic, a[SHMF_ARG_QFREE_QUEUE]); break;
+    case SHMF_OP_QFREE: if (s->loaded) do_qfree(s, op); break;
     case SHMF_OP_POST: if (s->loaded) shmf_nic_post(s->nic, a[SHMF_ARG_POST_QUEUE], a[SHMF_ARG_POST_COUNT]); break;
     case SHMF_OP_DRAIN: if (s->loaded) shmf_nic_queue_pause(s->nic, a[SHMF_ARG_DRAIN_QUEUE], a[SHMF_ARG_DRAIN_COUNT] & 1); break;
     case SHMF_OP_RET: if (s->loaded) shmf_nic_return(s->nic, a[SHMF_ARG_RET_QUEUE], a[SHMF_ARG_RET_COUNT]); break;

@@ -68,10 +68,10 @@ static enum shmf_mutation pick_mutation(struct shmf_rng *r)
 
 /* Boundary values for sizes, lengths, offsets and flags; masked to the field width. */
 static const uint32_t interesting[] = {
-    0,      1,      2,      3,          4,          7,          8,          16,
-    32,     63,     64,     0x44,       127,        128,        255,        256,
-    512,    1024,   1500,   1514,       2048,       4095,       4096,       4097,
-    8192,   65535,  65536,  0x7FFFFFFF, 0x80000000, 0xFFFFFFFE, 0xFFFFFFFF,
+    0,    1,     2,     3,          4,          7,          8,          16,
+    32,   63,    64,    0x44,       127,        128,        255,        256,
+    512,  1024,  1500,  1514,       2048,       4095,       4096,       4097,
+    8192, 65535, 65536, 0x7FFFFFFF, 0x80000000, 0xFFFFFFFE, 0xFFFFFFFF,
 };
 
 static uint32_t interesting_value(struct shmf_rng *r, unsigned width)
@@ -130,8 +130,9 @@ static void plausible_alloc(struct shmf_op *op, struct shmf_rng *r)
     op->a[SHMF_ARG_ALLOC_QUEUE] = one_in(r, 2) ? 0 : (uint32_t)shmf_rng_below(r, 4);
     op->a[SHMF_ARG_ALLOC_NODE] = one_in(r, 4) ? 0x80000000u : 0;
     op->a[SHMF_ARG_ALLOC_USAGE] = one_in(r, 2) ? 4 : (uint32_t)shmf_rng_below(r, 11);
-    op->a[SHMF_ARG_ALLOC_LENGTH] =
-        one_in(r, 4) ? interesting_value(r, 4) : 4096 * (1 + (uint32_t)shmf_rng_below(r, 16));
+    op->a[SHMF_ARG_ALLOC_LENGTH] = one_in(r, 4)
+                                       ? interesting_value(r, 4)
+                                       : 4096 * (1 + (uint32_t)shmf_rng_below(r, 16));
 }
 
 static void random_op(struct shmf_op *op, unsigned code, struct shmf_rng *r)
@@ -235,7 +236,8 @@ static bool mut_tweak(struct shmf_prog *p, struct shmf_rng *r)
     if (n == 0)
         return false;
     f = (unsigned)shmf_rng_below(r, n);
-    op->a[f] = tweak_value(r, op->a[f], shmf_op_field(op->code % SHMF_OP_COUNT, f)->width);
+    op->a[f] =
+        tweak_value(r, op->a[f], shmf_op_field(op->code % SHMF_OP_COUNT, f)->width);
     return true;
 }
 
@@ -245,7 +247,7 @@ static void mut_header(struct shmf_header *h, struct shmf_rng *r)
     switch (shmf_rng_below(r, 3)) {
     case 0:
         h->fault_flags ^= one_in(r, 4) ? (uint8_t)(1u << shmf_rng_below(r, 8))
-                                        : SHMF_FAULT_F_FIRST_PER_SITE;
+                                       : SHMF_FAULT_F_FIRST_PER_SITE;
         break;
     case 1:
         h->fail_nth = one_in(r, 2) ? (uint16_t)(1 + shmf_rng_below(r, 16))

@@ -21,13 +21,13 @@
 
 /** Mutation kinds as X(NAME, name, weight); weight is the relative pick frequency
  *  in shmf_prog_mutate (0 = never picked there). */
-#define SHMF_MUTATION_LIST(X)                                                          \
-    X(INSERT, insert, 4)                                                               \
-    X(DELETE, delete, 2)                                                               \
-    X(DUPLICATE, duplicate, 1)                                                         \
-    X(SWAP, swap, 1)                                                                   \
-    X(TWEAK, tweak, 5)                                                                 \
-    X(HEADER, header, 1)                                                               \
+#define SHMF_MUTATION_LIST(X)                                                            \
+    X(INSERT, insert, 4)                                                                 \
+    X(DELETE, delete, 2)                                                                 \
+    X(DUPLICATE, duplicate, 1)                                                           \
+    X(SWAP, swap, 1)                                                                     \
+    X(TWEAK, tweak, 5)                                                                   \
+    X(HEADER, header, 1)                                                                 \
     X(CROSSOVER, crossover, 0)
 
 #define SHMF__MUT_ENUM(U, l, w) SHMF_MUT_##U,

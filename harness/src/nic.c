@@ -116,8 +116,10 @@ static void add_buf(struct nic_queue *q, const struct nic_block *b, uint64_t off
     buf->state = BUF_FREE;
 }
 
-/* Carve buffers, q->stride apart, from block b.  A buffer never straddles two SG
-   elements: a buffer that would is moved to the start of the next element. */
+/* Carve buffers, q->stride apart, from block b.  A buffer never straddles two
+   SG elements (the runtime checks each DMA against one element, as a NIC with
+   one descriptor per buffer needs): a buffer that would is moved to the start
+   of the next element. */
 static void carve_block(struct nic_queue *q, const struct nic_block *b, ULONG align)
 {
     uint64_t off = 0, el_start = 0;

@@ -32,8 +32,33 @@ static const uint8_t op_first[] = {SHMF_OP_LIST(OP_FIRST, NO_FIELD) FIELD_TOTAL}
 #define FIELD_DESC(O, U, l, w, fmt) {#l, w, FMT_##fmt},
 static const struct shmf_field_desc field_table[] = {SHMF_OP_LIST(NO_OP, FIELD_DESC)};
 
-#define FIELD_CHECK(O, U, l, w, fmt)                                                   \
-    _Static_assert(SHMF_ARG_##O##_##U < SHMF_OP_MAX_ARGS, "too many fields: " #O);     \
+/* One byte-only struct per op mirrors its record, so sizeof gives the record size
+ * at compile time. Each OP entry closes the previous struct and opens its own. */
+#define REC_OPEN(U, l)                                                                   \
+    }                                                                                    \
+    ;                                                                                    \
+    struct rec_##U {                                                                     \
+        uint8_t code;
+#define REC_FIELD(O, U, l, w, fmt) uint8_t f_##U[w];
+struct rec_start_ {
+    uint8_t unused;
+    SHMF_OP_LIST(REC_OPEN, REC_FIELD)
+};
+
+#define REC_MAX 32 /* no record is longer; checked below */
+#define OP_SIZE(U, l) sizeof(struct rec_##U),
+static const uint8_t op_size[] = {SHMF_OP_LIST(OP_SIZE, NO_FIELD)};
+
+#define FIELD_WIDTH(O, U, l, w, fmt) [SHMF_OP_##O][SHMF_ARG_##O##_##U] = w,
+/* op_width[c][i] is the width of field i of op c; 0 past the op's last field. */
+static const uint8_t op_width[SHMF_OP_COUNT][SHMF_OP_MAX_ARGS] = {
+    SHMF_OP_LIST(NO_OP, FIELD_WIDTH)};
+
+#define REC_CHECK(U, l) _Static_assert(sizeof(struct rec_##U) <= REC_MAX, "record " #l);
+SHMF_OP_LIST(REC_CHECK, NO_FIELD)
+
+#define FIELD_CHECK(O, U, l, w, fmt)                                                     \
+    _Static_assert(SHMF_ARG_##O##_##U < SHMF_OP_MAX_ARGS, "too many fields: " #O);       \
     _Static_assert((w) == 1 || (w) == 2 || (w) == 4, "bad width: " #O "." #l);
 SHMF_OP_LIST(NO_OP, FIELD_CHECK)
 
@@ -42,6 +67,7 @@ _Static_assert(sizeof(op_names) / sizeof(op_names[0]) == SHMF_OP_COUNT, "op name
 _Static_assert(sizeof(op_first) == SHMF_OP_COUNT + 1, "op field ranges");
 _Static_assert(sizeof(field_table) / sizeof(field_table[0]) == FIELD_TOTAL, "fields");
 _Static_assert(FIELD_TOTAL < 256, "field indices must fit in uint8_t");
+_Static_assert(SHMF_HEADER_SIZE <= REC_MAX, "the header is read through a record window");
 
 /* === Op and field metadata === */
 
@@ -85,13 +111,7 @@ int shmf_op_field_from_name(unsigned code, const char *name, size_t len)
 
 size_t shmf_op_encoded_size(unsigned code)
 {
-    size_t n = 1;
-
-    if (code >= SHMF_OP_COUNT)
-        return 0;
-    for (unsigned i = 0; i < shmf_op_nargs(code); i++)
-        n += shmf_op_field(code, i)->width;
-    return n;
+    return code < SHMF_OP_COUNT ? op_size[code] : 0;
 }
 
 uint32_t shmf_field_max(unsigned width)
@@ -143,43 +163,62 @@ bool shmf_prog_equal(const struct shmf_prog *a, const struct shmf_prog *b)
 
 /* === Binary form === */
 
-/* A little-endian reader that yields zero bytes past the end of its input. */
-struct reader {
-    const uint8_t *data;
-    size_t size;
-    size_t pos;
-};
-
-static uint32_t read_le(struct reader *r, unsigned width)
+static uint32_t load_le(const uint8_t *d, unsigned width)
 {
-    uint32_t v = 0;
-
-    for (unsigned i = 0; i < width; i++, r->pos++)
-        if (r->pos < r->size)
-            v |= (uint32_t)r->data[r->pos] << (8 * i);
-    return v;
+    switch (width) {
+    case 1: return d[0];
+    case 2: return (uint32_t)d[0] | (uint32_t)d[1] << 8;
+    default:
+        return (uint32_t)d[0] | (uint32_t)d[1] << 8 | (uint32_t)d[2] << 16 |
+               (uint32_t)d[3] << 24;
+    }
 }
 
-static void decode_op(struct reader *r, struct shmf_op *op)
+/* Point at `n` readable bytes of data[pos..): the input itself, or `tmp` holding
+ * what is left followed by zeros. pre: n <= REC_MAX. */
+static const uint8_t *window(const uint8_t *data, size_t size, size_t pos, size_t n,
+                             uint8_t tmp[REC_MAX])
 {
+    size_t left = pos < size ? size - pos : 0;
+
+    if (left >= n)
+        return data + pos;
+    memset(tmp, 0, REC_MAX);
+    if (left)
+        memcpy(tmp, data + pos, left);
+    return tmp;
+}
+
+static void decode_op(const uint8_t *rec, struct shmf_op *op)
+{
+    unsigned code = rec[0] % SHMF_OP_COUNT;
+    const uint8_t *d = rec + 1;
+
     memset(op, 0, sizeof(*op));
-    op->code = (uint8_t)(read_le(r, 1) % SHMF_OP_COUNT);
-    for (unsigned i = 0; i < shmf_op_nargs(op->code); i++)
-        op->a[i] = read_le(r, shmf_op_field(op->code, i)->width);
+    op->code = (uint8_t)code;
+    for (unsigned i = 0; i < SHMF_OP_MAX_ARGS && op_width[code][i]; i++) {
+        op->a[i] = load_le(d, op_width[code][i]);
+        d += op_width[code][i];
+    }
 }
 
 void shmf_prog_decode(struct shmf_prog *p, const uint8_t *data, size_t size)
 {
-    struct reader r = {data, size, 0};
+    uint8_t tmp[REC_MAX];
+    const uint8_t *h = window(data, size, 0, SHMF_HEADER_SIZE, tmp);
+    size_t pos = SHMF_HEADER_SIZE;
 
-    p->hdr.version = (uint8_t)read_le(&r, 1);
-    p->hdr.fault_flags = (uint8_t)read_le(&r, 1);
-    p->hdr.fail_nth = (uint16_t)read_le(&r, 2);
-    p->hdr.fail_every = (uint16_t)read_le(&r, 2);
-    p->hdr.reserved = (uint16_t)read_le(&r, 2);
+    p->hdr.version = h[0];
+    p->hdr.fault_flags = h[1];
+    p->hdr.fail_nth = (uint16_t)load_le(h + 2, 2);
+    p->hdr.fail_every = (uint16_t)load_le(h + 4, 2);
+    p->hdr.reserved = (uint16_t)load_le(h + 6, 2);
     p->nops = 0;
-    while (r.pos < r.size && p->nops < SHMF_OPS_MAX)
-        decode_op(&r, &p->ops[p->nops++]);
+    while (pos < size && p->nops < SHMF_OPS_MAX) {
+        size_t n = op_size[data[pos] % SHMF_OP_COUNT];
+        decode_op(window(data, size, pos, n, tmp), &p->ops[p->nops++]);
+        pos += n;
+    }
 }
 
 static unsigned op_code(const struct shmf_op *op)
@@ -208,12 +247,13 @@ static uint8_t *encode_op(uint8_t *out, const struct shmf_op *op)
     unsigned code = op_code(op);
 
     *out++ = (uint8_t)code;
-    for (unsigned i = 0; i < shmf_op_nargs(code); i++)
-        out = write_le(out, op->a[i], shmf_op_field(code, i)->width);
+    for (unsigned i = 0; i < SHMF_OP_MAX_ARGS && op_width[code][i]; i++)
+        out = write_le(out, op->a[i], op_width[code][i]);
     return out;
 }
 
-int shmf_prog_encode(const struct shmf_prog *p, uint8_t *buf, size_t size, size_t *len_out)
+int shmf_prog_encode(const struct shmf_prog *p, uint8_t *buf, size_t size,
+                     size_t *len_out)
 {
     size_t need = shmf_prog_encoded_size(p);
     uint8_t *out = buf;
@@ -255,7 +295,8 @@ static void sink_printf(struct sink *s, const char *fmt, ...)
         n = vfprintf(s->f, fmt, ap);
     } else {
         bool room = s->len < s->size;
-        n = vsnprintf(room ? s->buf + s->len : NULL, room ? s->size - s->len : 0, fmt, ap);
+        n = vsnprintf(room ? s->buf + s->len : NULL, room ? s->size - s->len : 0, fmt,
+                      ap);
     }
     va_end(ap);
     if (n < 0)
@@ -372,11 +413,8 @@ static int hex_digit(char c)
 {
     if (c >= '0' && c <= '9')
         return c - '0';
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F')
-        return c - 'A' + 10;
-    return -1;
+    c = (char)(c | 0x20); /* only 'A'..'F' map into 'a'..'f' */
+    return c >= 'a' && c <= 'f' ? c - 'a' + 10 : -1;
 }
 
 /* Parse decimal or 0x-hex into *v; false on an empty, malformed or > 32-bit value. */

@@ -19,10 +19,10 @@
 #include <stdint.h>
 #include <stdio.h>
 
-#define SHMF_OPSTREAM_VERSION 1 /**< Current format version (header byte 0). */
-#define SHMF_HEADER_SIZE 8      /**< Encoded header size in bytes. */
-#define SHMF_OPS_MAX 4096       /**< Records beyond this count are ignored. */
-#define SHMF_OP_MAX_ARGS 11     /**< Largest argument count of any op (alloc). */
+#define SHMF_OPSTREAM_VERSION 1   /**< Current format version (header byte 0). */
+#define SHMF_HEADER_SIZE 8        /**< Encoded header size in bytes. */
+#define SHMF_OPS_MAX 4096         /**< Records beyond this count are ignored. */
+#define SHMF_OP_MAX_ARGS 11       /**< Largest argument count of any op (alloc). */
 #define SHMF_MARKER_NONE SIZE_MAX /**< "No marked op" for the printers. */
 
 /** Fault flag bit 0: fail the first allocation at each call site. */
@@ -35,58 +35,58 @@
  * names, argument-index enums, widths) is generated from this list. Appending an op
  * or a field changes the binary format and must bump SHMF_OPSTREAM_VERSION.
  */
-#define SHMF_OP_LIST(OP, F)                                                       \
-    OP(RELOAD, reload)                                                            \
-    OP(ALLOC, alloc)                                                              \
-    F(ALLOC, TYPE, type, 1, X)                                                    \
-    F(ALLOC, REV, rev, 1, D)                                                      \
-    F(ALLOC, SIZE, size, 2, X)                                                    \
-    F(ALLOC, FLAGS, flags, 4, X)                                                  \
-    F(ALLOC, QUEUE, queue, 1, D)                                                  \
-    F(ALLOC, NODE, node, 4, X)                                                    \
-    F(ALLOC, USAGE, usage, 1, D)                                                  \
-    F(ALLOC, LENGTH, length, 4, D)                                                \
-    F(ALLOC, VPORT, vport, 4, D)                                                  \
-    F(ALLOC, SGMODE, sgmode, 1, D)                                                \
-    F(ALLOC, SGLEN, sglen, 4, D)                                                  \
-    OP(FREE, free)                                                                \
-    F(FREE, SLOT, slot, 1, D)                                                     \
-    OP(TOUCH, touch)                                                              \
-    F(TOUCH, SLOT, slot, 1, D)                                                    \
-    F(TOUCH, WRITE, write, 1, D)                                                  \
-    F(TOUCH, OFFSET, offset, 4, D)                                                \
-    F(TOUCH, LEN, len, 1, D)                                                      \
-    OP(RAISE, raise)                                                              \
-    F(RAISE, LEVEL, level, 1, D)                                                  \
-    OP(LOWER, lower)                                                              \
-    OP(DPC, dpc)                                                                  \
-    F(DPC, QUEUE, queue, 1, D)                                                    \
-    OP(WORK, work)                                                                \
-    OP(QALLOC, qalloc)                                                            \
-    F(QALLOC, ORDER, order, 1, D)                                                 \
-    F(QALLOC, BUFSIZE, bufsize, 2, D)                                             \
-    OP(QFREE, qfree)                                                              \
-    F(QFREE, QUEUE, queue, 1, D)                                                  \
-    OP(POST, post)                                                                \
-    F(POST, QUEUE, queue, 1, D)                                                   \
-    F(POST, COUNT, count, 1, D)                                                   \
-    OP(DRAIN, drain)                                                              \
-    F(DRAIN, QUEUE, queue, 1, D)                                                  \
-    F(DRAIN, COUNT, count, 1, D)                                                  \
-    OP(RET, ret)                                                                  \
-    F(RET, QUEUE, queue, 1, D)                                                    \
-    F(RET, COUNT, count, 1, D)                                                    \
-    OP(RX, rx)                                                                    \
-    F(RX, QUEUE, queue, 1, D)                                                     \
-    F(RX, COUNT, count, 1, D)                                                     \
-    F(RX, PKTLEN, pktlen, 2, D)                                                   \
-    OP(TX, tx)                                                                    \
-    F(TX, QUEUE, queue, 1, D)                                                     \
-    F(TX, PKTLEN, pktlen, 2, D)                                                   \
-    OP(FAULT, fault)                                                              \
-    F(FAULT, MODE, mode, 1, D)                                                    \
-    F(FAULT, N, n, 2, D)                                                          \
-    OP(CPU, cpu)                                                                  \
+#define SHMF_OP_LIST(OP, F)                                                              \
+    OP(RELOAD, reload)                                                                   \
+    OP(ALLOC, alloc)                                                                     \
+    F(ALLOC, TYPE, type, 1, X)                                                           \
+    F(ALLOC, REV, rev, 1, D)                                                             \
+    F(ALLOC, SIZE, size, 2, X)                                                           \
+    F(ALLOC, FLAGS, flags, 4, X)                                                         \
+    F(ALLOC, QUEUE, queue, 1, D)                                                         \
+    F(ALLOC, NODE, node, 4, X)                                                           \
+    F(ALLOC, USAGE, usage, 1, D)                                                         \
+    F(ALLOC, LENGTH, length, 4, D)                                                       \
+    F(ALLOC, VPORT, vport, 4, D)                                                         \
+    F(ALLOC, SGMODE, sgmode, 1, D)                                                       \
+    F(ALLOC, SGLEN, sglen, 4, D)                                                         \
+    OP(FREE, free)                                                                       \
+    F(FREE, SLOT, slot, 1, D)                                                            \
+    OP(TOUCH, touch)                                                                     \
+    F(TOUCH, SLOT, slot, 1, D)                                                           \
+    F(TOUCH, WRITE, write, 1, D)                                                         \
+    F(TOUCH, OFFSET, offset, 4, D)                                                       \
+    F(TOUCH, LEN, len, 1, D)                                                             \
+    OP(RAISE, raise)                                                                     \
+    F(RAISE, LEVEL, level, 1, D)                                                         \
+    OP(LOWER, lower)                                                                     \
+    OP(DPC, dpc)                                                                         \
+    F(DPC, QUEUE, queue, 1, D)                                                           \
+    OP(WORK, work)                                                                       \
+    OP(QALLOC, qalloc)                                                                   \
+    F(QALLOC, ORDER, order, 1, D)                                                        \
+    F(QALLOC, BUFSIZE, bufsize, 2, D)                                                    \
+    OP(QFREE, qfree)                                                                     \
+    F(QFREE, QUEUE, queue, 1, D)                                                         \
+    OP(POST, post)                                                                       \
+    F(POST, QUEUE, queue, 1, D)                                                          \
+    F(POST, COUNT, count, 1, D)                                                          \
+    OP(DRAIN, drain)                                                                     \
+    F(DRAIN, QUEUE, queue, 1, D)                                                         \
+    F(DRAIN, COUNT, count, 1, D)                                                         \
+    OP(RET, ret)                                                                         \
+    F(RET, QUEUE, queue, 1, D)                                                           \
+    F(RET, COUNT, count, 1, D)                                                           \
+    OP(RX, rx)                                                                           \
+    F(RX, QUEUE, queue, 1, D)                                                            \
+    F(RX, COUNT, count, 1, D)                                                            \
+    F(RX, PKTLEN, pktlen, 2, D)                                                          \
+    OP(TX, tx)                                                                           \
+    F(TX, QUEUE, queue, 1, D)                                                            \
+    F(TX, PKTLEN, pktlen, 2, D)                                                          \
+    OP(FAULT, fault)                                                                     \
+    F(FAULT, MODE, mode, 1, D)                                                           \
+    F(FAULT, N, n, 2, D)                                                                 \
+    OP(CPU, cpu)                                                                         \
     F(CPU, INDEX, index, 1, D)
 
 #define SHMF__OP_ENUM(U, l) SHMF_OP_##U,
@@ -179,7 +179,8 @@ size_t shmf_prog_encoded_size(const struct shmf_prog *p);
 /** Encode `p` into buf[0..size); *len_out gets the encoded length (also on -ENOSPC).
  *  Values are masked to their field widths and opcodes reduced mod SHMF_OP_COUNT.
  *  @return 0, or -ENOSPC when size < shmf_prog_encoded_size(p) (nothing written). */
-int shmf_prog_encode(const struct shmf_prog *p, uint8_t *buf, size_t size, size_t *len_out);
+int shmf_prog_encode(const struct shmf_prog *p, uint8_t *buf, size_t size,
+                     size_t *len_out);
 
 /* === Text form === */
 

@@ -12,16 +12,35 @@
 
 #define SHMF_NODE_COUNT 2
 
-static _Thread_local struct shmf_cpu this_cpu;
+/* Simulated processors; each thread (or coroutine) points at one. */
+static struct shmf_cpu cpus[SHMF_MAX_CPUS];
+static _Thread_local struct shmf_cpu *cur;
+shmf_yield_fn shmf__yield_hook;
+
+#define this_cpu (*shmf__cpu())
 
 struct shmf_cpu *shmf__cpu(void)
 {
-    return &this_cpu;
+    if (!cur)
+        cur = &cpus[0];
+    return cur;
 }
 
 void shmf_rt_cpu_attach(uint32_t index)
 {
-    this_cpu.index = index;
+    cur = &cpus[index % SHMF_MAX_CPUS];
+    cur->index = index % SHMF_MAX_CPUS;
+}
+
+void shmf__cpus_reset(void)
+{
+    for (uint32_t i = 0; i < SHMF_MAX_CPUS; i++)
+        cpus[i] = (struct shmf_cpu){.irql = PASSIVE_LEVEL, .index = i};
+}
+
+void shmf_rt_set_yield_hook(shmf_yield_fn fn)
+{
+    shmf__yield_hook = fn;
 }
 
 void shmf__irql_set(KIRQL irql)
@@ -74,6 +93,7 @@ KIRQL KeGetCurrentIrql(VOID)
 
 KIRQL KfRaiseIrql(KIRQL NewIrql)
 {
+    shmf__yield("KeRaiseIrql");
     KIRQL old = this_cpu.irql;
     if (NewIrql < old || NewIrql > HIGH_LEVEL) {
         shmf__report(SHMF_KIND_IRQL_NOT_RESTORED, NewIrql, "KeRaiseIrql",
@@ -99,12 +119,13 @@ KIRQL KeRaiseIrqlToDpcLevel(VOID)
 
 VOID KeLowerIrql(KIRQL NewIrql)
 {
-    KIRQL cur = this_cpu.irql;
-    if (NewIrql > cur) {
+    shmf__yield("KeLowerIrql");
+    KIRQL now = this_cpu.irql;
+    if (NewIrql > now) {
         shmf__report(SHMF_KIND_IRQL_NOT_RESTORED, NewIrql, "KeLowerIrql",
                      "KeLowerIrql page; DV 0xC4/0x31",
                      "KeLowerIrql to IRQL %u above the current IRQL %u", (unsigned)NewIrql,
-                     (unsigned)cur);
+                     (unsigned)now);
         return;
     }
     if (this_cpu.raise_depth == 0) {

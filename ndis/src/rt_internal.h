@@ -69,6 +69,15 @@ struct shmf_cpu *shmf__cpu(void);
 bool shmf__irql_check_max(KIRQL max, const char *function, const char *rule);
 /* Same, requiring IRQL == level. */
 bool shmf__irql_check_eq(KIRQL level, const char *function, const char *rule);
+/* Scheduling point for deterministic interleaving (see shmf_rt_set_yield_hook). */
+extern shmf_yield_fn shmf__yield_hook;
+static inline void shmf__yield(const char *point)
+{
+    if (shmf__yield_hook)
+        shmf__yield_hook(point);
+}
+/* Reset every simulated processor to PASSIVE_LEVEL with nothing held. */
+void shmf__cpus_reset(void);
 /* Set the IRQL without checks (runtime and harness transitions). */
 void shmf__irql_set(KIRQL irql);
 

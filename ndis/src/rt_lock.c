@@ -33,7 +33,10 @@ static void take(PNDIS_SPIN_LOCK l, bool dpr)
         if (__atomic_compare_exchange_n(&l->SpinLock, &expect, want, false,
                                         __ATOMIC_ACQUIRE, __ATOMIC_RELAXED))
             break;
-        sched_yield();
+        if (shmf__yield_hook)
+            shmf__yield_hook("spin");
+        else
+            sched_yield();
     }
     shmf__cpu()->locks_held++;
 }
@@ -93,6 +96,7 @@ VOID NdisFreeSpinLock(PNDIS_SPIN_LOCK SpinLock)
 
 VOID NdisAcquireSpinLock(PNDIS_SPIN_LOCK SpinLock)
 {
+    shmf__yield("NdisAcquireSpinLock");
     if (!shmf__irql_check_max(DISPATCH_LEVEL, "NdisAcquireSpinLock",
                               "IrqlKeDispatchLte; DV 0xC4/0x42"))
         return;
@@ -106,6 +110,7 @@ VOID NdisAcquireSpinLock(PNDIS_SPIN_LOCK SpinLock)
 
 VOID NdisReleaseSpinLock(PNDIS_SPIN_LOCK SpinLock)
 {
+    shmf__yield("NdisReleaseSpinLock");
     if (!check_release(SpinLock, "NdisReleaseSpinLock", false))
         return;
     shmf__irql_check_eq(DISPATCH_LEVEL, "NdisReleaseSpinLock", "IrqlKeReleaseSpinLock");
@@ -116,6 +121,7 @@ VOID NdisReleaseSpinLock(PNDIS_SPIN_LOCK SpinLock)
 
 VOID NdisDprAcquireSpinLock(PNDIS_SPIN_LOCK SpinLock)
 {
+    shmf__yield("NdisDprAcquireSpinLock");
     if (shmf__cpu()->irql != DISPATCH_LEVEL) {
         shmf__report(SHMF_KIND_SPINLOCK_DPR_BELOW_DISPATCH, (uint64_t)(uintptr_t)SpinLock,
                      "NdisDprAcquireSpinLock", "NdisDprAcquireSpinLock page; DV 0xC4/0x40",
@@ -130,6 +136,7 @@ VOID NdisDprAcquireSpinLock(PNDIS_SPIN_LOCK SpinLock)
 
 VOID NdisDprReleaseSpinLock(PNDIS_SPIN_LOCK SpinLock)
 {
+    shmf__yield("NdisDprReleaseSpinLock");
     if (shmf__cpu()->irql != DISPATCH_LEVEL) {
         shmf__report(SHMF_KIND_SPINLOCK_DPR_BELOW_DISPATCH, (uint64_t)(uintptr_t)SpinLock,
                      "NdisDprReleaseSpinLock", "NdisDprReleaseSpinLock page; DV 0xC4/0x41",

@@ -10,7 +10,7 @@
  * physically, as the pages of a real non-contiguous MDL are.  Either way one
  * allocation is a run of consecutive host pages, so it is virtually contiguous.
  *
- * Each zone has a sorted, coalesced list of free extents, carved first-fit.  A
+ * Each zone has a sorted, coalesced list of free extents, carved next-fit.  A
  * freed run is poisoned, made inaccessible (ASan poison, or PROT_NONE without
  * ASan) and kept in a FIFO quarantine before it can be reused, so a stale VA or
  * a DMA to a stale logical address meets FREED pages for a while.  Everything is
@@ -30,6 +30,7 @@
 #define QUAR_RUNS 64u
 #define QUAR_PAGES 2048u
 #define POISON_FREE 0x6bu
+#define POISON_BYTES 32 /* canary bytes at the start of each freed page */
 #define FILL_UNINIT 0xa5u /* "uninitialized" memory, as DV fills it */
 #define MDL_MAX_BYTES (0x100000000ull - PAGE_SIZE)
 #define MM_ALLOCATE_MASK 0x1ffu
@@ -46,6 +47,7 @@ struct extent {
 struct zone_state {
     struct extent *free;
     uint32_t nfree, cap, hw;
+    uint32_t cursor;    /* next-fit: where the last run ended */
     bool protected_any; /* some page was mprotect(PROT_NONE)ed since reset */
 };
 
@@ -71,6 +73,7 @@ struct palloc {
 struct page_meta {
     uint8_t state;
     bool contig_base;
+    bool prot_none; /* mprotect(PROT_NONE) since freed (builds without ASan) */
     struct palloc *owner;
 };
 
@@ -147,6 +150,7 @@ static void zone_init(struct zone_state *zs)
     zs->free[0] = (struct extent){0, ZONE_PAGES};
     zs->nfree = 1;
     zs->hw = 0;
+    zs->cursor = 0;
     zs->protected_any = false;
 }
 
@@ -255,18 +259,37 @@ static void extent_take(struct zone_state *zs, uint32_t i, uint32_t start, uint3
         extent_insert(zs, tail);
 }
 
-/* First-fit a run in zone z; returns its first page or UINT32_MAX. */
+/* Start of a run meeting r in the part of extent e at or above page `from`, or
+   UINT32_MAX. */
+static uint32_t extent_fit_from(enum zone z, const struct extent *e, uint32_t from,
+                                const struct run_req *r)
+{
+    if (e->first + e->n <= from)
+        return UINT32_MAX;
+    struct extent part = *e;
+    if (from > e->first)
+        part = (struct extent){from, e->first + e->n - from};
+    if (z == ZONE_CONTIG)
+        return extent_fit(&part, r);
+    return part.n >= r->n ? part.first : UINT32_MAX;
+}
+
+/* Next-fit a run in zone z: search from where the last run ended, then wrap.
+   Freed pages are thus reused as late as possible (KFENCE-like), and fresh pages
+   need no mprotect.  Returns the run's first page or UINT32_MAX. */
 static uint32_t run_alloc(enum zone z, const struct run_req *r)
 {
     struct zone_state *zs = &pg.zone[z];
-    for (uint32_t i = 0; i < zs->nfree; i++) {
-        uint32_t start = z == ZONE_CONTIG        ? extent_fit(&zs->free[i], r)
-                         : zs->free[i].n >= r->n ? zs->free[i].first
-                                                 : UINT32_MAX;
-        if (start != UINT32_MAX) {
+    for (int pass = 0; pass < 2; pass++) {
+        uint32_t from = pass == 0 ? zs->cursor : 0;
+        for (uint32_t i = 0; i < zs->nfree; i++) {
+            uint32_t start = extent_fit_from(z, &zs->free[i], from, r);
+            if (start == UINT32_MAX)
+                continue;
             extent_take(zs, i, start, r->n);
-            if (start + r->n > zs->hw)
-                zs->hw = start + r->n;
+            zs->cursor = start + r->n;
+            if (zs->cursor > zs->hw)
+                zs->hw = zs->cursor;
             return start;
         }
     }
@@ -275,11 +298,18 @@ static uint32_t run_alloc(enum zone z, const struct run_req *r)
 
 /* === Page state transitions === */
 
+/* Undo a free's poisoning.  Without ASan, one mprotect only if some page of the
+   run is still PROT_NONE (fresh pages never are). */
 static void run_make_accessible(enum zone z, uint32_t first, uint32_t n)
 {
     size_t bytes = (size_t)n * PAGE_SIZE;
+    bool any = false;
     SHMF_UNPOISON(host_of(z, first), bytes);
-    if (!SHMF_HAVE_ASAN && pg.zone[z].protected_any)
+    for (uint32_t i = 0; i < n; i++) {
+        any |= meta_of(z, first + i)->prot_none;
+        meta_of(z, first + i)->prot_none = false;
+    }
+    if (any)
         mprotect(host_of(z, first), bytes, PROT_READ | PROT_WRITE);
 }
 
@@ -303,8 +333,10 @@ static void quarantine_check(const struct quar_entry *q)
     uint8_t *h = host_of(q->zone, q->e.first);
     size_t bytes = (size_t)q->e.n * PAGE_SIZE, i = 0;
     SHMF_UNPOISON(h, bytes);
-    while (i < bytes && h[i] == POISON_FREE)
-        i++;
+    for (; i < bytes && h[i] == POISON_FREE; i += (i % PAGE_SIZE) == POISON_BYTES - 1
+                                                  ? PAGE_SIZE - POISON_BYTES + 1
+                                                  : 1)
+        ;
     SHMF_POISON(h, bytes);
     if (i < bytes)
         shmf__report(
@@ -350,8 +382,12 @@ static void run_free(struct palloc *a)
         struct page_meta *m = meta_of(a->zone, a->first + i);
         m->state = SHMF_PAGE_FREED;
         m->owner = NULL;
+        m->prot_none = !SHMF_HAVE_ASAN;
     }
-    memset(h, POISON_FREE, bytes);
+    /* A canary at the start of each page, not the whole run: freeing stays
+       O(pages) whatever the block size. */
+    for (size_t off = 0; off < bytes; off += PAGE_SIZE)
+        memset(h + off, POISON_FREE, POISON_BYTES);
     SHMF_POISON(h, bytes);
     if (!SHMF_HAVE_ASAN) {
         mprotect(h, bytes, PROT_NONE);

@@ -307,6 +307,7 @@ NDIS_STATUS NdisAllocateSharedMemory(NDIS_HANDLE NdisHandle,
     (void)NdisHandle;
     struct shmf_alloc_check c;
     NDIS_HANDLE ctx = NULL;
+    shmf__yield("NdisAllocateSharedMemory");
     *pAllocationHandle = NULL;
     if (!shmf__irql_check_eq(PASSIVE_LEVEL, "NdisAllocateSharedMemory",
                              "NdisAllocateSharedMemory page: PASSIVE_LEVEL"))
@@ -336,6 +337,7 @@ VOID NdisFreeSharedMemory(NDIS_HANDLE NdisHandle, NDIS_HANDLE AllocationHandle)
 {
     (void)NdisHandle;
     struct shmf_handler_frame fr;
+    shmf__yield("NdisFreeSharedMemory");
     if (!shmf__irql_check_eq(PASSIVE_LEVEL, "NdisFreeSharedMemory",
                              "NdisFreeSharedMemory page: PASSIVE_LEVEL"))
         return;

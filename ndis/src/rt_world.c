@@ -58,8 +58,7 @@ void shmf_rt_reset(uint32_t flags, const struct shmf_fault_plan *plan)
     shmf__dma_reset();
     shmf__pool_reset();
     shmf__pages_reset();
-    shmf_rt_irql_set(PASSIVE_LEVEL);
-    shmf__cpu()->locks_held = 0;
+    shmf__cpus_reset();
     shmf__world_unlock();
 }
 

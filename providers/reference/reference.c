@@ -80,8 +80,10 @@ static NDIS_STATUS RefTakePages(PREF_BLOCK Block, ULONG Flags, NODE_REQUIREMENT 
     if (Flags & NDIS_SHARED_MEM_PARAMETERS_CONTIGUOUS) {
         Block->VirtualAddress = MmAllocateContiguousNodeMemory(
             bytes, RefAddr(0), RefAddr((LONGLONG)MAXULONG64), RefAddr(0), PAGE_READWRITE, Node);
+        if (Block->VirtualAddress == NULL)
+            return NDIS_STATUS_RESOURCES;
         Block->Contiguous = TRUE;
-        return Block->VirtualAddress ? NDIS_STATUS_SUCCESS : NDIS_STATUS_RESOURCES;
+        return NDIS_STATUS_SUCCESS;
     }
     Block->Mdl = MmAllocatePagesForMdlEx(RefAddr(0), RefAddr((LONGLONG)MAXULONG64), RefAddr(0),
                                          bytes, MmCached, MM_ALLOCATE_FULLY_REQUIRED);

@@ -155,6 +155,16 @@ void shmf_rt_queue_dma_stop(ULONG queue_id, bool stopped);
 int shmf_rt_dma_write(ULONG queue_id, uint64_t la, const void *src, size_t n);
 int shmf_rt_dma_read(ULONG queue_id, uint64_t la, void *dst, size_t n);
 
+/* === Deterministic interleaving ===
+   When set, the hook is called at every scheduling point: spin-lock acquire and
+   release, IRQL changes, and entry to runtime routines; and instead of spinning
+   on a lock held by another simulated processor.  The stress runner's
+   deterministic mode switches coroutines there.  NULL: no hook. */
+typedef void (*shmf_yield_fn)(const char *point);
+void shmf_rt_set_yield_hook(shmf_yield_fn fn);
+/* Make the calling thread simulated processor `index` without resetting it. */
+#define SHMF_MAX_CPUS 16
+
 /* === Processor state for the harness === */
 KIRQL shmf_rt_irql(void);
 /* Set this processor's IRQL as the OS would (e.g. DPC dispatch). */
