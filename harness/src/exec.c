@@ -13,7 +13,7 @@
 #define EXEC_MAX_BLOCKS 256
 #define EXEC_MAX_RAISES 8
 #define EXEC_MAX_WORK 64
-#define EXEC_MAX_SGLEN (256u * 1024)
+#define EXEC_MAX_SGLEN (64u * 1024)
 #define EXEC_TOUCH_SLACK 64
 
 struct exec_state {

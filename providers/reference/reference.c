@@ -13,7 +13,7 @@
 
 #define REF_TAG_BLOCK 'kbfR'  /* 'Rfbk' reversed, as the WDK writes tags */
 #define REF_TAG_CTX 'xcfR'
-#define REF_MAX_LENGTH (64u * 1024 * 1024)
+#define REF_MAX_LENGTH (4u * 1024 * 1024) /* largest block this provider serves */
 #define REF_BLOCK_MAGIC 0x52464230u
 
 typedef enum { REF_UNUSED, REF_ALLOCATED, REF_FREED } REF_STATE;
