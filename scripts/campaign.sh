@@ -88,15 +88,15 @@ abspath() {
 # === Building ===
 
 build_all() {
-  local fuzz_lf=fuzz_generic fuzz_afl=afl_generic dev_targets=(shmfuzz shmf_seed_corpus)
+  local fuzz_lf=fuzz_generic fuzz_afl=afl_generic
+  shmf_log "building dev (replay) ..."
+  shmf_build dev shmfuzz shmf_seed_corpus || shmf_die "build of preset dev failed (see build/dev.log)"
   if [ "$provider_kind" = name ]; then
     fuzz_lf="fuzz_$provider"
     fuzz_afl="afl_$provider"
-    dev_targets+=("shmfprov_$provider")
+    shmf_build dev "shmfprov_$provider" 2>/dev/null ||
+      shmf_die "unknown provider '$provider' ('build/dev/harness/shmfuzz providers' lists them)"
   fi
-  shmf_log "building dev (replay) ..."
-  shmf_build dev "${dev_targets[@]}" || shmf_build dev shmfuzz "${dev_targets[@]:2}" ||
-    shmf_die "build of preset dev failed (see build/dev.log); unknown provider '$provider'?"
   case "$mode" in
     coverage)
       shmf_log "building coverage ..."
@@ -178,7 +178,6 @@ main() {
   label="$(shmf_provider_label "$provider")"
   corpus="$(abspath "${corpus:-$out/corpus/$label}")"
   [ -z "$sync_dir" ] || sync_dir="$(abspath "$sync_dir")"
-  [ "$provider_kind" = name ] || [ "$provider_kind" = so ] || true
   if [ "$provider_kind" = so ]; then provider="$(abspath "$provider")"; fi
   mkdir -p "$out" "$corpus" || shmf_die "cannot create $out"
   SHMF_QUIET=1 "$SHMF_ROOT/scripts/setup-deps.sh" >/dev/null || shmf_die "dependencies missing (run scripts/setup-deps.sh)"

@@ -12,6 +12,7 @@
 #include "fuzz_common.h"
 #include "report.h"
 #include "target.h"
+#include "target_check.h"
 
 /* Linked-in provider, if any (weak: the generic targets have none). */
 NDIS_STATUS ShmfProviderSetOptions(NDIS_HANDLE, NDIS_HANDLE) __attribute__((weak));
@@ -34,6 +35,9 @@ int shmf_fuzz_init(void)
             fprintf(stderr, "shmfuzz: %s\n", err);
             return -1;
         }
+        if (shmf_engine_is_libfuzzer() &&
+            shmf_target_check_instrumented(target.path, err, sizeof(err)) != 0)
+            fprintf(stderr, "shmfuzz: warning: %s\n", err);
     } else if (ShmfProviderSetOptions) {
         target.provider.name = SHMF_TARGET_NAME;
         target.provider.set_options = ShmfProviderSetOptions;

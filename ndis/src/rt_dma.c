@@ -60,13 +60,11 @@ static bool dma_allowed(ULONG q, uint64_t la, size_t n, const char *dir)
         return false;
     }
     for (uint64_t p = la & ~(uint64_t)(PAGE_SIZE - 1); p < la + n; p += PAGE_SIZE) {
-        if (shmf__page_state(p) == SHMF_PAGE_ALLOCATED)
-            continue;
+        if (shmf__page_state(p) != SHMF_PAGE_FREED)
+            continue; /* unallocated pages are out of every block: checked below */
         shmf__report(SHMF_KIND_DMA_TO_FREED_MEMORY, la, "NIC", NULL,
-                     "DMA %s of %zu bytes at logical %#llx for queue %u hits %s page %#llx", dir,
-                     n, (unsigned long long)la, q,
-                     shmf__page_state(p) == SHMF_PAGE_FREED ? "a freed" : "an unallocated",
-                     (unsigned long long)p);
+                     "DMA %s of %zu bytes at logical %#llx for queue %u hits freed page %#llx",
+                     dir, n, (unsigned long long)la, q, (unsigned long long)p);
         return false;
     }
     if (shmf__shm_find_dma_target(q, la, n, &other))
