@@ -187,21 +187,54 @@ static struct guarded *guarded_slot(const void *p)
     return NULL;
 }
 
-void *shmf_rt_guarded_alloc(size_t n)
+/* Mappings released by shmf_rt_guarded_free, kept for reuse: an mmap, an
+   mprotect and the page faults per allocation would dominate an input's cost. */
+static struct {
+    char *map;
+    size_t map_len;
+} guarded_cache[SHMF_GUARDED_MAX];
+
+static char *guarded_map(size_t map_len)
 {
-    struct guarded *g = guarded_slot(NULL);
-    if (!g)
-        return NULL;
-    size_t rounded = (n + 7) & ~(size_t)7;
-    size_t data_len = (rounded + PAGE_SIZE - 1) & ~(size_t)(PAGE_SIZE - 1);
-    size_t map_len = data_len + PAGE_SIZE;
+    for (int i = 0; i < SHMF_GUARDED_MAX; i++) {
+        if (guarded_cache[i].map && guarded_cache[i].map_len == map_len) {
+            char *m = guarded_cache[i].map;
+            guarded_cache[i].map = NULL;
+            return m;
+        }
+    }
     char *m = mmap(NULL, map_len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
     if (m == MAP_FAILED)
         return NULL;
-    mprotect(m + data_len, PAGE_SIZE, PROT_NONE);
-    *g = (struct guarded){m + data_len - rounded, m, n, rounded, map_len};
-    memset(g->user + n, SHMF_GUARD_CANARY, rounded - n);
-    return g->user;
+    mprotect(m + map_len - PAGE_SIZE, PAGE_SIZE, PROT_NONE);
+    return m;
+}
+
+static void guarded_unmap(char *map, size_t map_len)
+{
+    for (int i = 0; i < SHMF_GUARDED_MAX; i++) {
+        if (!guarded_cache[i].map) {
+            guarded_cache[i].map = map;
+            guarded_cache[i].map_len = map_len;
+            return;
+        }
+    }
+    munmap(map, map_len);
+}
+
+void *shmf_rt_guarded_alloc(size_t n)
+{
+    shmf__world_lock();
+    struct guarded *g = guarded_slot(NULL);
+    size_t rounded = (n + 7) & ~(size_t)7;
+    size_t data_len = (rounded + PAGE_SIZE - 1) & ~(size_t)(PAGE_SIZE - 1);
+    char *m = g ? guarded_map(data_len + PAGE_SIZE) : NULL;
+    if (m) {
+        *g = (struct guarded){m + data_len - rounded, m, n, rounded, data_len + PAGE_SIZE};
+        memset(g->user + n, SHMF_GUARD_CANARY, rounded - n);
+    }
+    shmf__world_unlock();
+    return m ? g->user : NULL;
 }
 
 bool shmf_rt_guard_intact(const void *p)
@@ -217,10 +250,12 @@ bool shmf_rt_guard_intact(const void *p)
 
 void shmf_rt_guarded_free(void *p)
 {
+    shmf__world_lock();
     struct guarded *g = p ? guarded_slot(p) : NULL;
-    if (!g)
-        return;
-    munmap(g->map, g->map_len);
-    memset(g, 0, sizeof(*g));
+    if (g) {
+        guarded_unmap(g->map, g->map_len);
+        memset(g, 0, sizeof(*g));
+    }
+    shmf__world_unlock();
 }
 #endif
