@@ -14,7 +14,8 @@
 #   libexec/shmfuzz/afl_generic|fuzz_generic  engine binaries for SHMFUZZ_PROVIDER=
 #   bin/shmfuzz                             the CLI
 #   share/shmfuzz/fuzz/                     engine entry sources for shmfuzz_add_provider
-#   share/shmfuzz/{scripts,schema,corpus}/  scripts, JSON Schemas, seeds, dictionary
+#   share/shmfuzz/{scripts,schema,corpus}/  scripts, JSON Schemas, seeds (.ops text and
+#                                           seeds-bin/ encoded), dictionary
 include(CMakePackageConfigHelpers)
 
 set(SHMF_INSTALL_CMAKEDIR "${CMAKE_INSTALL_LIBDIR}/cmake/shmfuzz")
@@ -53,6 +54,11 @@ set_target_properties(shmf_harness PROPERTIES
     INTERFACE_INCLUDE_DIRECTORIES "${_shmf_harness_inc_wrapped}")
 
 # === Libraries and programs (exported as shmfuzz::<name>) ===
+# The same names in the build tree as in the package (shmfuzz::runtime exists).
+add_library(shmfuzz::harness ALIAS shmf_harness)
+add_library(shmfuzz::fuzz_common ALIAS shmf_fuzz_common)
+add_library(shmfuzz::afl_mutator ALIAS shmf_afl_mutator)
+add_executable(shmfuzz::shmfuzz ALIAS shmfuzz)
 set_target_properties(shmf_runtime PROPERTIES EXPORT_NAME runtime)
 set_target_properties(shmf_harness PROPERTIES EXPORT_NAME harness)
 set_target_properties(shmf_fuzz_common PROPERTIES EXPORT_NAME fuzz_common)
@@ -90,6 +96,10 @@ install(DIRECTORY scripts/ DESTINATION "${SHMF_INSTALL_DATADIR}/scripts"
 install(DIRECTORY reports/schema/ DESTINATION "${SHMF_INSTALL_DATADIR}/schema")
 install(FILES corpus/shmfuzz.dict DESTINATION "${SHMF_INSTALL_DATADIR}/corpus")
 install(DIRECTORY corpus/seeds corpus/regressions DESTINATION "${SHMF_INSTALL_DATADIR}/corpus")
+# The seeds in binary form, as the engines read them (encoded by corpus/CMakeLists.txt).
+if(TARGET shmf_seed_corpus AND SHMF_SEED_DIR)
+  install(DIRECTORY "${SHMF_SEED_DIR}/" DESTINATION "${SHMF_INSTALL_DATADIR}/corpus/seeds-bin")
+endif()
 install(FILES docs/porting.md docs/byo-provider.md docs/rings.md docs/opstream.md
         DESTINATION "${CMAKE_INSTALL_DOCDIR}" OPTIONAL)
 

@@ -20,16 +20,17 @@ time_arg=""
 corpus=""
 out=""
 sync_dir=""
-mode=batch
+mode="batch"
 reliability=3
 do_build=1
+afl_mutator=""
 
 usage() {
   sed -n '4,10p' "$0" | sed 's/^# \{0,1\}//'
 }
 
 need_value() {
-  [ "$#" -ge 2 ] && [ -n "$2" ] || shmf_die "option $1 needs a value (see --help)"
+  if [ "$#" -lt 2 ] || [ -z "$2" ]; then shmf_die "option $1 needs a value (see --help)"; fi
 }
 
 parse_args() {
@@ -108,29 +109,47 @@ build_all() {
       fi
       if [ "$engine" != libfuzzer ] && [ "$mode" != prune ]; then
         shmf_log "building afl ..."
-        shmf_build afl "$fuzz_afl" shmf_afl_mutator || shmf_die "build of preset afl failed (see build/afl.log)"
+        shmf_build afl "$fuzz_afl" || shmf_die "build of preset afl failed (see build/afl.log)"
+        build_afl_mutator
       fi ;;
   esac
 }
 
-# Compile the provider sources into one .so per engine under $1.
+# The AFL++ custom mutator runs inside afl-fuzz, so it must not carry AFL++
+# instrumentation (the afl preset's build of it references __afl_area_ptr and
+# fails to load): build it with plain clang next to the afl tree.
+build_afl_mutator() {
+  local dir="$SHMF_ROOT/build/afl/campaign" src="$SHMF_ROOT/harness"
+  mkdir -p "$dir"
+  clang -O2 -g -fPIC -shared -fvisibility=hidden -I "$src/src" -o "$dir/libshmf_afl_mutator.so" \
+    "$src/fuzz/afl_mutator.c" "$src/src/mutator.c" "$src/src/opstream.c" 2>"$dir/mutator.log" ||
+    shmf_die "cannot build the AFL++ custom mutator (see $dir/mutator.log)"
+  afl_mutator="$dir/libshmf_afl_mutator.so"
+}
+
+# Compile the provider sources into one .so per use under $1, in parallel:
+# libfuzzer.so (coverage + ASan/UBSan), afl.so (afl-clang-fast), replay.so
+# (ASan/UBSan) and coverage.so (source-based coverage; optional).
 compile_provider() {
-  local dir="$1" srcs=() inc="$SHMF_ROOT/ndis/include" common
+  local dir="$1" srcs=() common pids=() what=() i
   mapfile -t srcs < <(shmf_provider_sources "$provider")
-  common=(-fPIC -shared -g -O1 -Wno-multichar -I "$inc")
+  common=(-fPIC -shared -g -O1 -Wno-multichar -I "$SHMF_ROOT/ndis/include")
   mkdir -p "$dir"
   clang "${common[@]}" -fsanitize=fuzzer-no-link,address,undefined -o "$dir/libfuzzer.so" \
-    "${srcs[@]}" 2>"$dir/libfuzzer.log" ||
-    shmf_die "cannot compile the provider for libFuzzer (see $dir/libfuzzer.log)"
+    "${srcs[@]}" 2>"$dir/libfuzzer.log" & pids+=($!); what+=(libfuzzer)
   clang "${common[@]}" -fsanitize=address,undefined -fno-omit-frame-pointer -o "$dir/replay.so" \
-    "${srcs[@]}" 2>"$dir/replay.log" ||
-    shmf_die "cannot compile the provider for replay (see $dir/replay.log)"
+    "${srcs[@]}" 2>"$dir/replay.log" & pids+=($!); what+=(replay)
   if [ "$engine" != libfuzzer ]; then
-    AFL_QUIET=1 afl-clang-fast "${common[@]}" -o "$dir/afl.so" "${srcs[@]}" >"$dir/afl.log" 2>&1 ||
-      shmf_die "cannot compile the provider for AFL++ (see $dir/afl.log)"
+    AFL_QUIET=1 afl-clang-fast "${common[@]}" -o "$dir/afl.so" "${srcs[@]}" >"$dir/afl.log" 2>&1 &
+    pids+=($!); what+=(afl)
   fi
   clang "${common[@]}" -fprofile-instr-generate -fcoverage-mapping -o "$dir/coverage.so" \
-    "${srcs[@]}" 2>"$dir/coverage.log" || rm -f "$dir/coverage.so"
+    "${srcs[@]}" 2>"$dir/coverage.log" & pids+=($!); what+=(coverage)
+  for i in "${!pids[@]}"; do
+    if ! wait "${pids[$i]}" && [ "${what[$i]}" != coverage ]; then
+      shmf_die "cannot compile the provider for ${what[$i]} (see $dir/${what[$i]}.log)"
+    fi
+  done
 }
 
 # === Configuration handed to the orchestrator ===
@@ -163,6 +182,7 @@ write_config() {
   "out": $(json_str "$out"),
   "corpus": $(json_str "$corpus"),
   "sync_dir": $(json_str "$sync_dir"),
+  "afl_mutator": $(json_str "$afl_mutator"),
   "tty": $(shmf_is_tty && echo true || echo false)
 }
 EOF

@@ -66,7 +66,9 @@ shmf_build() {
   local targets=()
   local t
   for t in "$@"; do targets+=(--target "$t"); done
-  if ! cmake --build "$dir" -j"$(nproc)" "${targets[@]}" >>"$log" 2>&1; then
+  # One retry: a tree shared with another build may be mid-link the first time.
+  if ! cmake --build "$dir" -j"$(nproc)" "${targets[@]}" >>"$log" 2>&1 &&
+     ! cmake --build "$dir" -j"$(nproc)" "${targets[@]}" >>"$log" 2>&1; then
     tail -n 20 "$log" >&2
     return 1
   fi

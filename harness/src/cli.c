@@ -26,6 +26,8 @@ static const struct subcommand subcommands[] = {
     {"repro-c", shmf_cmd_repro_c, "[-o OUT.c] FILE  emit a standalone C reproducer"},
     {"stress", shmf_cmd_stress,
      "--provider P [--threads T] [--seconds S|--ops N] [--seed X] [--json OUT]"},
+    {"report", shmf_cmd_report,
+     "--out DIR RUN_DIR...  campaign.json, campaign.sarif and campaign.html from run dirs"},
     {"kinds", shmf_cmd_kinds, "[--json]         list the finding kinds"},
     {"providers", shmf_cmd_providers, "              list the providers found"},
 };

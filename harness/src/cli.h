@@ -31,5 +31,6 @@ int shmf_cmd_providers(int argc, char **argv);
 int shmf_cmd_repro_c(int argc, char **argv);
 int shmf_cmd_minimize(int argc, char **argv);
 int shmf_cmd_stress(int argc, char **argv);
+int shmf_cmd_report(int argc, char **argv);
 
 #endif

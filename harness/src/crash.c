@@ -105,7 +105,8 @@ static void deliver(uintptr_t addr, const char *type)
 static void on_asan_death(void)
 {
     const char *d = __asan_get_report_description();
-    deliver((uintptr_t)__asan_get_report_address(), d && *d ? d : "asan");
+    /* No ASan report in progress: UBSan (halt_on_error) or another sanitizer died. */
+    deliver((uintptr_t)__asan_get_report_address(), d && *d ? d : "undefined-behavior");
 }
 #endif
 

@@ -101,6 +101,7 @@ struct shmf_stress_opts {
     uint32_t verify_flags;  /* SHMF_VERIFY_F_* */
     bool progress;          /* a status line on stderr once a second */
     const char *out_dir;    /* stress-finding.json, stress-repro.ops; NULL: "." */
+    const char *json_out;   /* run.json path (also written on a crash); may be NULL */
     volatile sig_atomic_t *interrupted; /* set by SIGINT; may be NULL */
 };
 

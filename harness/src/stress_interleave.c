@@ -105,6 +105,7 @@ static void switch_to(ucontext_t *from, ucontext_t *to, struct coro *target, boo
     void *fake = NULL;
     (void)leaving_forever;
 #endif
+    (void)target;
 #ifdef IL_TSAN
     __tsan_switch_to_fiber(target ? target->fiber : eng->main_fiber, 0);
 #endif
@@ -127,6 +128,7 @@ static void go(struct coro *to)
     if (to == me)
         return;
     eng->st->switches++;
+    eng->cur = to;
     switch_to(me ? &me->uc : &eng->main_uc, to ? &to->uc : &eng->main_uc, to, false);
     resumed(me);
 }

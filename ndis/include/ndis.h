@@ -129,8 +129,9 @@ typedef LARGE_INTEGER PHYSICAL_ADDRESS, *PPHYSICAL_ADDRESS;
 #define RTL_FIELD_SIZE(type, field) (sizeof(((type *)0)->field))
 #define RTL_SIZEOF_THROUGH_FIELD(type, field)                                          \
     (FIELD_OFFSET(type, field) + RTL_FIELD_SIZE(type, field))
+/* offsetof rather than the WDK's &((type *)0)->field, which UBSan flags. */
 #define CONTAINING_RECORD(address, type, field)                                        \
-    ((type *)((PUCHAR)(address) - (ULONG_PTR)(&((type *)0)->field)))
+    ((type *)((PUCHAR)(address) - offsetof(type, field)))
 #define UNREFERENCED_PARAMETER(P) ((void)(P))
 #define MAXULONG 0xffffffffu
 #define MAXULONG64 0xffffffffffffffffull
@@ -341,7 +342,7 @@ typedef struct _MDL {
 #define MmGetMdlByteCount(Mdl) ((Mdl)->ByteCount)
 #define MmGetMdlByteOffset(Mdl) ((Mdl)->ByteOffset)
 #define MmGetMdlBaseVa(Mdl) ((Mdl)->StartVa)
-#define MmGetMdlVirtualAddress(Mdl) ((PVOID)((PCHAR)((Mdl)->StartVa) + (Mdl)->ByteOffset))
+#define MmGetMdlVirtualAddress(Mdl) ((PVOID)((ULONG_PTR)((Mdl)->StartVa) + (Mdl)->ByteOffset))
 
 /* === Scatter-gather === */
 typedef struct _SCATTER_GATHER_ELEMENT {

@@ -324,10 +324,15 @@ NDIS_STATUS NdisAllocateSharedMemory(NDIS_HANDLE NdisHandle,
     c.status = call_allocate(SharedMemoryParameters, &ctx);
     snapshot(SharedMemoryParameters, c.size, &c.after);
     c.context = ctx;
+    /* Check and record in one critical section: the block table is shared by
+       every processor (another one's record_block may move it). */
+    shmf__world_lock();
     c.context_live = ctx && context_is_live(ctx);
-    if (!shmf__check_alloc(&c) || c.status != NDIS_STATUS_SUCCESS)
+    bool ok = shmf__check_alloc(&c) && c.status == NDIS_STATUS_SUCCESS;
+    *pAllocationHandle = ok ? record_block(&c, ctx) : NULL;
+    shmf__world_unlock();
+    if (!ok)
         return c.status == NDIS_STATUS_SUCCESS ? NDIS_STATUS_FAILURE : c.status;
-    *pAllocationHandle = record_block(&c, ctx);
     return *pAllocationHandle ? NDIS_STATUS_SUCCESS : NDIS_STATUS_RESOURCES;
 }
 

@@ -8,7 +8,8 @@
  * Reached: `alloc length=4096` then `free`.
  * Expect:  pool-double-free (ExFreePool of the MDL a second time).
  *
- * Otherwise identical to providers/reference/reference.c.
+ * Otherwise identical to providers/reference/reference.c as of commit
+ * 61903fe.
  */
 #include <ndis.h>
 

@@ -12,7 +12,8 @@
  * Reached: `alloc length=0xFFFFFFF0` (any usage).
  * Expect:  sg-length-mismatch.
  *
- * Otherwise identical to providers/reference/reference.c.
+ * Otherwise identical to providers/reference/reference.c as of commit
+ * 61903fe.
  */
 #include <ndis.h>
 

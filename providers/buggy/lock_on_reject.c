@@ -10,7 +10,8 @@
  *          limit but over the 2 MiB budget.
  * Expect:  spinlock-held-on-return.
  *
- * Otherwise identical to providers/reference/reference.c.
+ * Otherwise identical to providers/reference/reference.c as of commit
+ * 61903fe.
  */
 #include <ndis.h>
 

@@ -1,18 +1,22 @@
 /*
  * buggy/map_fail_leak.c -- planted bug: an error path reached only under fault
- * injection leaks the block's pages.
+ * injection leaks the block's pages and MDL.
  *
- * Bug:     when MmGetSystemAddressForMdlSafe fails, RefTakePages frees the MDL
- *          with ExFreePool but never calls MmFreePagesFromMdl, as if freeing
- *          the MDL released the pages it describes (the IoFreeMdl mistake).
- *          The pages stay allocated for ever.
+ * Bug:     RefReleasePages decides whether there are pages to release by
+ *          looking at Block->VirtualAddress instead of Block->Mdl, and the
+ *          mapping-failure path of RefTakePages leaves the clean-up to it
+ *          ("RefFreeBlock releases what we took").  When
+ *          MmGetSystemAddressForMdlSafe fails, VirtualAddress is NULL, so
+ *          neither the pages nor the MDL are ever freed.
  * Reached: `fault mode=1 n=2` then `alloc length=8192`: the allocate handler's
  *          third allocation attempt (tracking block, pages, mapping) is the
  *          mapping, which fails; the handler returns RESOURCES cleanly, and the
  *          leak shows when the provider unloads.
- * Expect:  leak-pages.
+ * Expect:  leak-pool (the MDL: the runtime's leak check looks at pool
+ *          before pages, so the leaked pages are not the kind reported).
  *
- * Otherwise identical to providers/reference/reference.c.
+ * Otherwise identical to providers/reference/reference.c as of commit
+ * 61903fe.
  */
 #include <ndis.h>
 
@@ -96,11 +100,8 @@ static NDIS_STATUS RefTakePages(PREF_BLOCK Block, ULONG Flags, NODE_REQUIREMENT 
         return NDIS_STATUS_RESOURCES;
     Block->VirtualAddress =
         MmGetSystemAddressForMdlSafe(Block->Mdl, NormalPagePriority | MdlMappingNoExecute);
-    if (Block->VirtualAddress == NULL) {
-        ExFreePool(Block->Mdl);
-        Block->Mdl = NULL;
-        return NDIS_STATUS_RESOURCES;
-    }
+    if (Block->VirtualAddress == NULL)
+        return NDIS_STATUS_RESOURCES; /* RefFreeBlock releases what we took */
     return NDIS_STATUS_SUCCESS;
 }
 
@@ -108,7 +109,7 @@ static VOID RefReleasePages(PREF_BLOCK Block)
 {
     if (Block->Contiguous) {
         MmFreeContiguousMemory(Block->VirtualAddress);
-    } else if (Block->Mdl) {
+    } else if (Block->VirtualAddress) {
         MmUnmapLockedPages(Block->VirtualAddress, Block->Mdl);
         MmFreePagesFromMdl(Block->Mdl);
         ExFreePool(Block->Mdl);

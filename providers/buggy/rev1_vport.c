@@ -11,7 +11,8 @@
  * Expect:  params-out-of-bounds (under ASan the read hits the redzone right
  *          after the parameters block and is classified by address).
  *
- * Otherwise identical to providers/reference/reference.c.
+ * Otherwise identical to providers/reference/reference.c as of commit
+ * 61903fe.
  */
 #include <ndis.h>
 

@@ -10,7 +10,8 @@
  * Reached: `alloc length=6000`: two pages, the SG list describes 4096 bytes.
  * Expect:  sg-length-mismatch.
  *
- * Otherwise identical to providers/reference/reference.c.
+ * Otherwise identical to providers/reference/reference.c as of commit
+ * 61903fe.
  */
 #include <ndis.h>
 

@@ -11,7 +11,8 @@
  *          SG buffer is classified by address as sg-buffer-overflow; without
  *          ASan the guard canary / guard page catches it).
  *
- * Otherwise identical to providers/reference/reference.c.
+ * Otherwise identical to providers/reference/reference.c as of commit
+ * 61903fe.
  */
 #include <ndis.h>
 

@@ -15,6 +15,8 @@
 #define REF_TAG_CTX 'xcfR'
 #define REF_MAX_LENGTH (4u * 1024 * 1024) /* largest block this provider serves */
 #define REF_BLOCK_MAGIC 0x52464230u
+#define REF_MAX_QUEUES 64                      /* queue ids NDIS hands out here */
+#define REF_QUEUE_QUOTA (8u * 1024 * 1024)     /* bytes of shared memory per queue */
 
 typedef enum { REF_UNUSED, REF_ALLOCATED, REF_FREED } REF_STATE;
 
@@ -25,6 +27,7 @@ typedef struct _REF_BLOCK {
     PMDL Mdl;                     /* pages, when not contiguous */
     PVOID VirtualAddress;
     ULONG Length;
+    ULONG QueueId;
     BOOLEAN Contiguous;
 } REF_BLOCK, *PREF_BLOCK;
 
@@ -33,6 +36,7 @@ typedef struct _REF_PROVIDER {
     NDIS_SPIN_LOCK Lock;
     LIST_ENTRY Blocks;
     LONG LiveBlocks;
+    ULONG QueueBytes[REF_MAX_QUEUES]; /* under Lock: bytes charged to each queue */
 } REF_PROVIDER, *PREF_PROVIDER;
 
 static PREF_PROVIDER g_Provider;
@@ -165,6 +169,28 @@ static NDIS_STATUS RefBuildSgList(PREF_BLOCK Block, PSCATTER_GATHER_LIST Sg, ULO
     return NDIS_STATUS_SUCCESS;
 }
 
+/* === Per-queue quota === */
+
+/* Charge Length bytes to the queue; FALSE when its quota would be exceeded. */
+static BOOLEAN RefCharge(PREF_PROVIDER Prov, ULONG QueueId, ULONG Length)
+{
+    BOOLEAN ok;
+    ULONG q = QueueId % REF_MAX_QUEUES;
+    NdisAcquireSpinLock(&Prov->Lock);
+    ok = Prov->QueueBytes[q] <= REF_QUEUE_QUOTA - Length;
+    if (ok)
+        Prov->QueueBytes[q] += Length;
+    NdisReleaseSpinLock(&Prov->Lock);
+    return ok;
+}
+
+static VOID RefUncharge(PREF_PROVIDER Prov, ULONG QueueId, ULONG Length)
+{
+    NdisAcquireSpinLock(&Prov->Lock);
+    Prov->QueueBytes[QueueId % REF_MAX_QUEUES] -= Length;
+    NdisReleaseSpinLock(&Prov->Lock);
+}
+
 /* === Handlers === */
 
 static VOID RefFreeBlock(PREF_BLOCK Block)
@@ -182,12 +208,17 @@ static NDIS_STATUS RefAllocate(NDIS_HANDLE ProviderContext, PNDIS_SHARED_MEMORY_
     NDIS_STATUS status = RefValidate(P);
     if (status != NDIS_STATUS_SUCCESS)
         return status;
+    if (!RefCharge(prov, P->QueueId, P->Length))
+        return NDIS_STATUS_RESOURCES;
     PREF_BLOCK block = NdisAllocateMemoryWithTagPriority(prov->NdisHandle, sizeof(REF_BLOCK),
                                                          REF_TAG_BLOCK, NormalPoolPriority);
-    if (block == NULL)
+    if (block == NULL) {
+        RefUncharge(prov, P->QueueId, P->Length);
         return NDIS_STATUS_RESOURCES;
+    }
     NdisZeroMemory(block, sizeof(*block));
     block->Length = P->Length;
+    block->QueueId = P->QueueId;
     status = RefTakePages(block, P->Flags, P->PreferredNode);
     if (status == NDIS_STATUS_SUCCESS) {
         /* Build into the caller's buffer only once the pages are ours. */
@@ -195,6 +226,7 @@ static NDIS_STATUS RefAllocate(NDIS_HANDLE ProviderContext, PNDIS_SHARED_MEMORY_
     }
     if (status != NDIS_STATUS_SUCCESS) {
         RefFreeBlock(block);
+        RefUncharge(prov, P->QueueId, P->Length);
         return status;
     }
     block->Magic = RefMagic(block);
@@ -218,6 +250,7 @@ static VOID RefFree(NDIS_HANDLE ProviderContext, NDIS_HANDLE SharedMemoryProvide
     NdisAcquireSpinLock(&prov->Lock);
     RemoveEntryList(&block->Link);
     prov->LiveBlocks--;
+    prov->QueueBytes[block->QueueId % REF_MAX_QUEUES] -= block->Length;
     NdisReleaseSpinLock(&prov->Lock);
     RefFreeBlock(block);
 }

@@ -1,0 +1,78 @@
+#!/usr/bin/env bash
+# bench/stress: stress-runner throughput (ops/s) with 1 vs 2 threads and with the
+# verifier off vs on, all measured in the same run on the release build.
+# Usage: scripts/bench.sh stress [--quick]
+# Env:   BENCH_BUILD_DIR (default build/release), BENCH_SECONDS, BENCH_ROUNDS.
+# Writes reports/out/bench-stress.json: each figure with its unit, the baseline
+# measured in this run, their ratio, the machine and the commit.
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+secs=${BENCH_SECONDS:-5}; rounds=${BENCH_ROUNDS:-3}
+if [ "${1:-}" = "--quick" ]; then secs=${BENCH_SECONDS:-1.5}; rounds=${BENCH_ROUNDS:-1}; fi
+build=${BENCH_BUILD_DIR:-build/release}
+cmake --preset release -B "$build" >/dev/null
+cmake --build "$build" -j"$(nproc)" --target shmfuzz shmfprov_reference >/dev/null
+mkdir -p reports/out
+out=reports/out/bench-stress.json
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT
+
+# run NAME THREADS MODE VERIFY(on|off): one run.json per round in $work/NAME.R.json
+run() {
+  local name=$1 threads=$2 mode=$3 verify=$4 extra=()
+  [ "$verify" = off ] && extra+=(--verify-off)
+  for r in $(seq 1 "$rounds"); do
+    "$build/harness/shmfuzz" stress --quiet --provider reference --threads "$threads" \
+      --mode "$mode" --seconds "$secs" --seed "$r" --out "$work" \
+      --json "$work/$name.$r.json" "${extra[@]}"
+  done
+}
+# Interleave the configurations round by round would be fairer on a noisy machine;
+# keep the order fixed and report every round instead.
+run t1_on 1 threads on
+run t2_on 2 threads on
+run t1_off 1 threads off
+run t2_off 2 threads off
+run il2_on 2 interleave on
+
+python3 - "$work" "$rounds" "$secs" "$out.raw" <<'PY'
+import json, statistics, sys
+work, rounds, secs, dst = sys.argv[1], int(sys.argv[2]), float(sys.argv[3]), sys.argv[4]
+def runs(name):
+    return [json.load(open(f"{work}/{name}.{r}.json")) for r in range(1, rounds + 1)]
+def med(name):
+    return statistics.median(r["ops_per_s"] for r in runs(name))
+def fig(value, baseline, baseline_desc, desc):
+    return {"value": round(value, 1), "unit": "ops/s", "baseline": round(baseline, 1),
+            "baseline_is": baseline_desc, "ratio": round(value / baseline, 3) if baseline else None,
+            "description": desc}
+cfg = {n: med(n) for n in ("t1_on", "t2_on", "t1_off", "t2_off", "il2_on")}
+contention = {n: [r["contention"] for r in runs(n)] for n in ("t2_on", "t2_off")}
+findings = sum(len(r["findings"]) for n in cfg for r in runs(n))
+per_thread = {n: [[t["ops_per_s"] for t in r["per_thread"]] for r in runs(n)] for n in cfg}
+data = {
+    "schema": "shmfuzz-bench/1", "bench": "stress", "provider": "reference",
+    "seconds_per_run": secs, "rounds": rounds, "statistic": "median over rounds",
+    "figures": {
+        "threads2_verify_on": fig(cfg["t2_on"], cfg["t1_on"], "1 thread, verifier on",
+                                  "2 threads vs 1, verifier on (target: ratio >= 1.6)"),
+        "threads2_verify_off": fig(cfg["t2_off"], cfg["t1_off"], "1 thread, verifier off",
+                                   "2 threads vs 1, verifier off"),
+        "verify_on_1thread": fig(cfg["t1_on"], cfg["t1_off"], "1 thread, verifier off",
+                                 "verifier cost, 1 thread (ratio < 1 is the slowdown)"),
+        "verify_on_2threads": fig(cfg["t2_on"], cfg["t2_off"], "2 threads, verifier off",
+                                  "verifier cost, 2 threads"),
+        "interleave_2cpus": fig(cfg["il2_on"], cfg["t1_on"], "1 thread, verifier on",
+                                "deterministic interleave mode, 2 coroutines on one thread"),
+    },
+    "per_thread_ops_per_s": per_thread,
+    "contention": contention,
+    "findings": findings,
+}
+json.dump(data, open(dst, "w"), indent=2, sort_keys=True)
+PY
+python3 bench/machine.py "$out.raw" "$out"
+rm -f "$out.raw"
+python3 -c "import json,sys; d=json.load(open('$out'));
+[print(f'  {k}: {v[\"value\"]} {v[\"unit\"]} vs {v[\"baseline\"]} ({v[\"baseline_is\"]}): x{v[\"ratio\"]}') for k,v in sorted(d['figures'].items())]"
+echo "bench: wrote $out"

@@ -1,0 +1,280 @@
+/*
+ * buggy/irql_not_restored.c -- planted bug: an error path returns without
+ * lowering an IRQL it raised.
+ *
+ * Bug:     RefBuildSgList raises to DISPATCH_LEVEL so the count and the fill
+ *          of the SG list run without being preempted, and lowers it at the
+ *          end; the "does not fit" early return skips KeLowerIrql.  The
+ *          allocate handler returns at DISPATCH_LEVEL.
+ * Reached: `alloc flags=0x1 length=16384 sgmode=1 sglen=16`: a contiguous
+ *          block needs one element and the buffer has room for none.  (For a
+ *          non-contiguous block the failure path then frees its pages with
+ *          MmFreePagesFromMdl at DISPATCH_LEVEL, so irql-too-high comes first.)
+ * Expect:  irql-not-restored.
+ *
+ * Otherwise identical to providers/reference/reference.c as of commit
+ * 61903fe.
+ */
+#include <ndis.h>
+
+#define REF_TAG_BLOCK 'kbfR'  /* 'Rfbk' reversed, as the WDK writes tags */
+#define REF_TAG_CTX 'xcfR'
+#define REF_MAX_LENGTH (4u * 1024 * 1024) /* largest block this provider serves */
+#define REF_BLOCK_MAGIC 0x52464230u
+
+typedef enum { REF_UNUSED, REF_ALLOCATED, REF_FREED } REF_STATE;
+
+typedef struct _REF_BLOCK {
+    LIST_ENTRY Link;              /* on REF_PROVIDER.Blocks, under Lock */
+    ULONG Magic;                  /* REF_BLOCK_MAGIC ^ low bits of the address */
+    REF_STATE State;
+    PMDL Mdl;                     /* pages, when not contiguous */
+    PVOID VirtualAddress;
+    ULONG Length;
+    BOOLEAN Contiguous;
+} REF_BLOCK, *PREF_BLOCK;
+
+typedef struct _REF_PROVIDER {
+    NDIS_HANDLE NdisHandle;
+    NDIS_SPIN_LOCK Lock;
+    LIST_ENTRY Blocks;
+    LONG LiveBlocks;
+} REF_PROVIDER, *PREF_PROVIDER;
+
+static PREF_PROVIDER g_Provider;
+
+static ULONG RefMagic(PREF_BLOCK Block)
+{
+    return REF_BLOCK_MAGIC ^ (ULONG)((ULONG_PTR)Block & 0xffffffffu);
+}
+
+/* === Parameter validation === */
+
+static NDIS_STATUS RefValidate(PNDIS_SHARED_MEMORY_PARAMETERS P)
+{
+    if (P->Flags & ~(ULONG)NDIS_SHARED_MEM_PARAMETERS_CONTIGUOUS)
+        return NDIS_STATUS_INVALID_PARAMETER;
+    if ((ULONG)P->Usage >= (ULONG)NdisSharedMemoryUsageMax)
+        return NDIS_STATUS_INVALID_PARAMETER;
+    if (P->Length == 0 || P->Length > REF_MAX_LENGTH)
+        return NDIS_STATUS_INVALID_PARAMETER;
+    if (P->PreferredNode != MM_ANY_NODE_OK && P->PreferredNode > KeQueryHighestNodeNumber())
+        return NDIS_STATUS_INVALID_PARAMETER;
+    /* VPortId exists only from revision 2 on; a VMQ (non SR-IOV) provider
+       accepts only the default VPort. */
+    if (P->Header.Revision >= NDIS_SHARED_MEMORY_PARAMETERS_REVISION_2 &&
+        P->Header.Size >= NDIS_SIZEOF_SHARED_MEMORY_PARAMETERS_REVISION_2 &&
+        P->VPortId != NDIS_DEFAULT_VPORT_ID)
+        return NDIS_STATUS_INVALID_PARAMETER;
+    if (P->SGListBuffer == NULL || P->SGListBufferLength < sizeof(SCATTER_GATHER_LIST))
+        return NDIS_STATUS_INVALID_PARAMETER;
+    return NDIS_STATUS_SUCCESS;
+}
+
+/* === Backing pages === */
+
+static PHYSICAL_ADDRESS RefAddr(LONGLONG Value)
+{
+    PHYSICAL_ADDRESS a;
+    a.QuadPart = Value;
+    return a;
+}
+
+static NDIS_STATUS RefTakePages(PREF_BLOCK Block, ULONG Flags, NODE_REQUIREMENT Node)
+{
+    SIZE_T bytes = ROUND_TO_PAGES((SIZE_T)Block->Length);
+    if (Flags & NDIS_SHARED_MEM_PARAMETERS_CONTIGUOUS) {
+        Block->VirtualAddress = MmAllocateContiguousNodeMemory(
+            bytes, RefAddr(0), RefAddr((LONGLONG)MAXULONG64), RefAddr(0), PAGE_READWRITE, Node);
+        if (Block->VirtualAddress == NULL)
+            return NDIS_STATUS_RESOURCES;
+        Block->Contiguous = TRUE;
+        return NDIS_STATUS_SUCCESS;
+    }
+    Block->Mdl = MmAllocatePagesForMdlEx(RefAddr(0), RefAddr((LONGLONG)MAXULONG64), RefAddr(0),
+                                         bytes, MmCached, MM_ALLOCATE_FULLY_REQUIRED);
+    if (Block->Mdl == NULL)
+        return NDIS_STATUS_RESOURCES;
+    Block->VirtualAddress =
+        MmGetSystemAddressForMdlSafe(Block->Mdl, NormalPagePriority | MdlMappingNoExecute);
+    if (Block->VirtualAddress == NULL) {
+        MmFreePagesFromMdl(Block->Mdl);
+        ExFreePool(Block->Mdl);
+        Block->Mdl = NULL;
+        return NDIS_STATUS_RESOURCES;
+    }
+    return NDIS_STATUS_SUCCESS;
+}
+
+static VOID RefReleasePages(PREF_BLOCK Block)
+{
+    if (Block->Contiguous) {
+        MmFreeContiguousMemory(Block->VirtualAddress);
+    } else if (Block->Mdl) {
+        MmUnmapLockedPages(Block->VirtualAddress, Block->Mdl);
+        MmFreePagesFromMdl(Block->Mdl);
+        ExFreePool(Block->Mdl);
+    }
+    Block->Mdl = NULL;
+    Block->VirtualAddress = NULL;
+}
+
+/* === SG list === */
+
+/* Physical address of byte Offset of the block. */
+static LONGLONG RefPhys(PREF_BLOCK Block, ULONG Offset)
+{
+    if (Block->Contiguous)
+        return MmGetPhysicalAddress((PUCHAR)Block->VirtualAddress + Offset).QuadPart;
+    PPFN_NUMBER pfns = MmGetMdlPfnArray(Block->Mdl);
+    return (LONGLONG)((pfns[Offset >> PAGE_SHIFT] << PAGE_SHIFT) | (Offset & (PAGE_SIZE - 1)));
+}
+
+/* Walk the block's pages, merging physically adjacent ones into elements.
+   Writes the elements only when Sg is not NULL; returns the element count. */
+static ULONG RefSgWalk(PREF_BLOCK Block, PSCATTER_GATHER_LIST Sg)
+{
+    ULONG count = 0;
+    LONGLONG runEnd = -1;
+    for (ULONG off = 0; off < Block->Length; off = (off & ~(ULONG)(PAGE_SIZE - 1)) + PAGE_SIZE) {
+        LONGLONG pa = RefPhys(Block, off);
+        ULONG chunk = PAGE_SIZE - (off & (PAGE_SIZE - 1));
+        if (chunk > Block->Length - off)
+            chunk = Block->Length - off;
+        if (pa != runEnd) {
+            count++;
+            if (Sg) {
+                Sg->Elements[count - 1].Address.QuadPart = pa;
+                Sg->Elements[count - 1].Length = 0;
+                Sg->Elements[count - 1].Reserved = 0;
+            }
+        }
+        if (Sg)
+            Sg->Elements[count - 1].Length += chunk;
+        runEnd = pa + chunk;
+    }
+    return count;
+}
+
+/* Build the SG list in the caller's buffer; counts first, so nothing is
+   written unless the whole list fits in SgLength bytes. */
+static NDIS_STATUS RefBuildSgList(PREF_BLOCK Block, PSCATTER_GATHER_LIST Sg, ULONG SgLength)
+{
+    ULONG capacity = (ULONG)((SgLength - sizeof(SCATTER_GATHER_LIST)) /
+                             sizeof(SCATTER_GATHER_ELEMENT));
+    KIRQL oldIrql;
+    KeRaiseIrql(DISPATCH_LEVEL, &oldIrql); /* count and fill on one processor */
+    ULONG count = RefSgWalk(Block, NULL);
+    if (count > capacity)
+        return NDIS_STATUS_INVALID_PARAMETER;
+    RefSgWalk(Block, Sg);
+    Sg->NumberOfElements = count;
+    Sg->Reserved = 0;
+    KeLowerIrql(oldIrql);
+    return NDIS_STATUS_SUCCESS;
+}
+
+/* === Handlers === */
+
+static VOID RefFreeBlock(PREF_BLOCK Block)
+{
+    RefReleasePages(Block);
+    Block->State = REF_FREED;
+    Block->Magic = 0;
+    NdisFreeMemoryWithTagPriority(g_Provider->NdisHandle, Block, REF_TAG_BLOCK);
+}
+
+static NDIS_STATUS RefAllocate(NDIS_HANDLE ProviderContext, PNDIS_SHARED_MEMORY_PARAMETERS P,
+                               PNDIS_HANDLE pSharedMemoryProviderContext)
+{
+    PREF_PROVIDER prov = (PREF_PROVIDER)ProviderContext;
+    NDIS_STATUS status = RefValidate(P);
+    if (status != NDIS_STATUS_SUCCESS)
+        return status;
+    PREF_BLOCK block = NdisAllocateMemoryWithTagPriority(prov->NdisHandle, sizeof(REF_BLOCK),
+                                                         REF_TAG_BLOCK, NormalPoolPriority);
+    if (block == NULL)
+        return NDIS_STATUS_RESOURCES;
+    NdisZeroMemory(block, sizeof(*block));
+    block->Length = P->Length;
+    status = RefTakePages(block, P->Flags, P->PreferredNode);
+    if (status == NDIS_STATUS_SUCCESS) {
+        /* Build into the caller's buffer only once the pages are ours. */
+        status = RefBuildSgList(block, P->SGListBuffer, P->SGListBufferLength);
+    }
+    if (status != NDIS_STATUS_SUCCESS) {
+        RefFreeBlock(block);
+        return status;
+    }
+    block->Magic = RefMagic(block);
+    block->State = REF_ALLOCATED;
+    NdisAcquireSpinLock(&prov->Lock);
+    InsertTailList(&prov->Blocks, &block->Link);
+    prov->LiveBlocks++;
+    NdisReleaseSpinLock(&prov->Lock);
+    P->VirtualAddress = block->VirtualAddress;
+    P->SharedMemoryHandle = block;
+    *pSharedMemoryProviderContext = block;
+    return NDIS_STATUS_SUCCESS;
+}
+
+static VOID RefFree(NDIS_HANDLE ProviderContext, NDIS_HANDLE SharedMemoryProviderContext)
+{
+    PREF_PROVIDER prov = (PREF_PROVIDER)ProviderContext;
+    PREF_BLOCK block = (PREF_BLOCK)SharedMemoryProviderContext;
+    if (block == NULL || block->Magic != RefMagic(block) || block->State != REF_ALLOCATED)
+        return; /* not ours: never touch it */
+    NdisAcquireSpinLock(&prov->Lock);
+    RemoveEntryList(&block->Link);
+    prov->LiveBlocks--;
+    NdisReleaseSpinLock(&prov->Lock);
+    RefFreeBlock(block);
+}
+
+/* === Plug-in ABI === */
+
+NDIS_STATUS ShmfProviderSetOptions(NDIS_HANDLE NdisDriverHandle, NDIS_HANDLE DriverContext)
+{
+    NDIS_SHARED_MEMORY_PROVIDER_CHARACTERISTICS chars;
+    UNREFERENCED_PARAMETER(DriverContext);
+    PREF_PROVIDER prov = NdisAllocateMemoryWithTagPriority(NdisDriverHandle, sizeof(*prov),
+                                                           REF_TAG_CTX, NormalPoolPriority);
+    if (prov == NULL)
+        return NDIS_STATUS_RESOURCES;
+    NdisZeroMemory(prov, sizeof(*prov));
+    prov->NdisHandle = NdisDriverHandle;
+    NdisAllocateSpinLock(&prov->Lock);
+    InitializeListHead(&prov->Blocks);
+
+    NdisZeroMemory(&chars, sizeof(chars));
+    chars.Header.Type = NDIS_OBJECT_TYPE_SHARED_MEMORY_PROVIDER_CHARACTERISTICS;
+    chars.Header.Revision = NDIS_SHARED_MEMORY_PROVIDER_CHARACTERISTICS_REVISION_1;
+    chars.Header.Size = NDIS_SIZEOF_SHARED_MEMORY_PROVIDER_CHARACTERISTICS_REVISION_1;
+    chars.ProviderContext = prov;
+    chars.AllocateSharedMemoryHandler = RefAllocate;
+    chars.FreeSharedMemoryHandler = RefFree;
+    NDIS_STATUS status =
+        NdisSetOptionalHandlers(NdisDriverHandle, (PNDIS_DRIVER_OPTIONAL_HANDLERS)&chars);
+    if (status != NDIS_STATUS_SUCCESS) {
+        NdisFreeSpinLock(&prov->Lock);
+        NdisFreeMemoryWithTagPriority(NdisDriverHandle, prov, REF_TAG_CTX);
+        return status;
+    }
+    g_Provider = prov;
+    return NDIS_STATUS_SUCCESS;
+}
+
+VOID ShmfProviderUnload(NDIS_HANDLE NdisDriverHandle)
+{
+    PREF_PROVIDER prov = g_Provider;
+    if (prov == NULL)
+        return;
+    /* The harness frees every block first; anything left is released here. */
+    while (!IsListEmpty(&prov->Blocks)) {
+        PREF_BLOCK block = CONTAINING_RECORD(RemoveHeadList(&prov->Blocks), REF_BLOCK, Link);
+        RefFreeBlock(block);
+    }
+    NdisFreeSpinLock(&prov->Lock);
+    NdisFreeMemoryWithTagPriority(NdisDriverHandle, prov, REF_TAG_CTX);
+    g_Provider = NULL;
+}

@@ -1,0 +1,364 @@
+/*
+ * buggy/slab_refcount.c -- planted bug: a queue's receive slab is freed while
+ * the queue's ring still posts buffers in it (reference count bug).
+ *
+ * Bug:     receive memory of a queue is carved from one contiguous slab per
+ *          queue (REF_SLAB_BYTES), and the slab is freed when its last block
+ *          is.  The slab is created with Refs = 1 for the block that created
+ *          it, but RefCarveReceive forgets to take a reference when it carves
+ *          a later block from an existing slab.  Freeing that later block
+ *          drops the creator's reference and releases the whole slab.
+ * Reached: `qalloc` (queue 1's receive memory creates its slab), `alloc
+ *          queue=1 usage=4` (carved from it, no reference), `free` (slab
+ *          released); then `post`, `dpc` and `rx` on queue 1 DMA into it.
+ * Expect:  dma-to-freed-memory.
+ *
+ * Otherwise identical to providers/reference/reference.c as of commit
+ * 61903fe.
+ */
+#include <ndis.h>
+
+#define REF_TAG_BLOCK 'kbfR'  /* 'Rfbk' reversed, as the WDK writes tags */
+#define REF_TAG_CTX 'xcfR'
+#define REF_MAX_LENGTH (4u * 1024 * 1024) /* largest block this provider serves */
+#define REF_BLOCK_MAGIC 0x52464230u
+#define REF_TAG_SLAB 'bsfR'
+#define REF_SLAB_BYTES (256u * 1024) /* one contiguous slab per receive queue */
+
+typedef enum { REF_UNUSED, REF_ALLOCATED, REF_FREED } REF_STATE;
+
+/* Receive memory of one queue, carved into blocks front to back. */
+typedef struct _REF_SLAB {
+    LIST_ENTRY Link;              /* first: on REF_PROVIDER.Slabs, under Lock */
+    ULONG QueueId;
+    PUCHAR Base;                  /* MmAllocateContiguousNodeMemory */
+    ULONG Used;                   /* bytes carved so far, a page multiple */
+    LONG Refs;                    /* live blocks carved from the slab */
+} REF_SLAB, *PREF_SLAB;
+
+typedef struct _REF_BLOCK {
+    LIST_ENTRY Link;              /* on REF_PROVIDER.Blocks, under Lock */
+    ULONG Magic;                  /* REF_BLOCK_MAGIC ^ low bits of the address */
+    REF_STATE State;
+    PMDL Mdl;                     /* pages, when not contiguous */
+    PVOID VirtualAddress;
+    ULONG Length;
+    PREF_SLAB Slab;               /* when carved from a receive slab */
+    BOOLEAN Contiguous;
+} REF_BLOCK, *PREF_BLOCK;
+
+typedef struct _REF_PROVIDER {
+    NDIS_HANDLE NdisHandle;
+    NDIS_SPIN_LOCK Lock;
+    LIST_ENTRY Blocks;
+    LONG LiveBlocks;
+    LIST_ENTRY Slabs;             /* REF_SLAB, under Lock */
+} REF_PROVIDER, *PREF_PROVIDER;
+
+static PREF_PROVIDER g_Provider;
+
+static ULONG RefMagic(PREF_BLOCK Block)
+{
+    return REF_BLOCK_MAGIC ^ (ULONG)((ULONG_PTR)Block & 0xffffffffu);
+}
+
+/* === Parameter validation === */
+
+static NDIS_STATUS RefValidate(PNDIS_SHARED_MEMORY_PARAMETERS P)
+{
+    if (P->Flags & ~(ULONG)NDIS_SHARED_MEM_PARAMETERS_CONTIGUOUS)
+        return NDIS_STATUS_INVALID_PARAMETER;
+    if ((ULONG)P->Usage >= (ULONG)NdisSharedMemoryUsageMax)
+        return NDIS_STATUS_INVALID_PARAMETER;
+    if (P->Length == 0 || P->Length > REF_MAX_LENGTH)
+        return NDIS_STATUS_INVALID_PARAMETER;
+    if (P->PreferredNode != MM_ANY_NODE_OK && P->PreferredNode > KeQueryHighestNodeNumber())
+        return NDIS_STATUS_INVALID_PARAMETER;
+    /* VPortId exists only from revision 2 on; a VMQ (non SR-IOV) provider
+       accepts only the default VPort. */
+    if (P->Header.Revision >= NDIS_SHARED_MEMORY_PARAMETERS_REVISION_2 &&
+        P->Header.Size >= NDIS_SIZEOF_SHARED_MEMORY_PARAMETERS_REVISION_2 &&
+        P->VPortId != NDIS_DEFAULT_VPORT_ID)
+        return NDIS_STATUS_INVALID_PARAMETER;
+    if (P->SGListBuffer == NULL || P->SGListBufferLength < sizeof(SCATTER_GATHER_LIST))
+        return NDIS_STATUS_INVALID_PARAMETER;
+    return NDIS_STATUS_SUCCESS;
+}
+
+/* === Backing pages === */
+
+static PHYSICAL_ADDRESS RefAddr(LONGLONG Value)
+{
+    PHYSICAL_ADDRESS a;
+    a.QuadPart = Value;
+    return a;
+}
+
+static NDIS_STATUS RefTakePages(PREF_BLOCK Block, ULONG Flags, NODE_REQUIREMENT Node)
+{
+    SIZE_T bytes = ROUND_TO_PAGES((SIZE_T)Block->Length);
+    if (Flags & NDIS_SHARED_MEM_PARAMETERS_CONTIGUOUS) {
+        Block->VirtualAddress = MmAllocateContiguousNodeMemory(
+            bytes, RefAddr(0), RefAddr((LONGLONG)MAXULONG64), RefAddr(0), PAGE_READWRITE, Node);
+        if (Block->VirtualAddress == NULL)
+            return NDIS_STATUS_RESOURCES;
+        Block->Contiguous = TRUE;
+        return NDIS_STATUS_SUCCESS;
+    }
+    Block->Mdl = MmAllocatePagesForMdlEx(RefAddr(0), RefAddr((LONGLONG)MAXULONG64), RefAddr(0),
+                                         bytes, MmCached, MM_ALLOCATE_FULLY_REQUIRED);
+    if (Block->Mdl == NULL)
+        return NDIS_STATUS_RESOURCES;
+    Block->VirtualAddress =
+        MmGetSystemAddressForMdlSafe(Block->Mdl, NormalPagePriority | MdlMappingNoExecute);
+    if (Block->VirtualAddress == NULL) {
+        MmFreePagesFromMdl(Block->Mdl);
+        ExFreePool(Block->Mdl);
+        Block->Mdl = NULL;
+        return NDIS_STATUS_RESOURCES;
+    }
+    return NDIS_STATUS_SUCCESS;
+}
+
+/* === Receive slabs === */
+
+/* A slab of QueueId with Bytes left; call under the lock. */
+static PREF_SLAB RefFindSlab(PREF_PROVIDER Prov, ULONG QueueId, ULONG Bytes)
+{
+    for (PLIST_ENTRY e = Prov->Slabs.Flink; e != &Prov->Slabs; e = e->Flink) {
+        PREF_SLAB slab = (PREF_SLAB)e; /* Link is the first field */
+        if (slab->QueueId == QueueId && REF_SLAB_BYTES - slab->Used >= Bytes)
+            return slab;
+    }
+    return NULL;
+}
+
+static NDIS_STATUS RefCarveReceive(PREF_PROVIDER Prov, PREF_BLOCK Block, ULONG QueueId,
+                                   NODE_REQUIREMENT Node)
+{
+    ULONG bytes = (ULONG)ROUND_TO_PAGES((SIZE_T)Block->Length);
+    NdisAcquireSpinLock(&Prov->Lock);
+    PREF_SLAB slab = RefFindSlab(Prov, QueueId, bytes);
+    if (slab != NULL) {
+        Block->VirtualAddress = slab->Base + slab->Used;
+        slab->Used += bytes;
+    }
+    NdisReleaseSpinLock(&Prov->Lock);
+    if (slab == NULL) {
+        slab = NdisAllocateMemoryWithTagPriority(Prov->NdisHandle, sizeof(*slab), REF_TAG_SLAB,
+                                                 NormalPoolPriority);
+        if (slab == NULL)
+            return NDIS_STATUS_RESOURCES;
+        NdisZeroMemory(slab, sizeof(*slab));
+        slab->Base = MmAllocateContiguousNodeMemory(REF_SLAB_BYTES, RefAddr(0),
+                                                    RefAddr((LONGLONG)MAXULONG64), RefAddr(0),
+                                                    PAGE_READWRITE, Node);
+        if (slab->Base == NULL) {
+            NdisFreeMemoryWithTagPriority(Prov->NdisHandle, slab, REF_TAG_SLAB);
+            return NDIS_STATUS_RESOURCES;
+        }
+        slab->QueueId = QueueId;
+        slab->Used = bytes;
+        slab->Refs = 1; /* the block that created it */
+        NdisAcquireSpinLock(&Prov->Lock);
+        InsertTailList(&Prov->Slabs, &slab->Link);
+        NdisReleaseSpinLock(&Prov->Lock);
+        Block->VirtualAddress = slab->Base;
+    }
+    Block->Slab = slab;
+    Block->Contiguous = TRUE;
+    return NDIS_STATUS_SUCCESS;
+}
+
+static VOID RefSlabRelease(PREF_SLAB Slab)
+{
+    PREF_PROVIDER prov = g_Provider;
+    BOOLEAN last;
+    NdisAcquireSpinLock(&prov->Lock);
+    last = --Slab->Refs == 0;
+    if (last)
+        RemoveEntryList(&Slab->Link);
+    NdisReleaseSpinLock(&prov->Lock);
+    if (last) {
+        MmFreeContiguousMemory(Slab->Base);
+        NdisFreeMemoryWithTagPriority(prov->NdisHandle, Slab, REF_TAG_SLAB);
+    }
+}
+
+static VOID RefReleasePages(PREF_BLOCK Block)
+{
+    if (Block->Slab) {
+        RefSlabRelease(Block->Slab);
+        Block->Slab = NULL;
+    } else if (Block->Contiguous) {
+        MmFreeContiguousMemory(Block->VirtualAddress);
+    } else if (Block->Mdl) {
+        MmUnmapLockedPages(Block->VirtualAddress, Block->Mdl);
+        MmFreePagesFromMdl(Block->Mdl);
+        ExFreePool(Block->Mdl);
+    }
+    Block->Mdl = NULL;
+    Block->VirtualAddress = NULL;
+}
+
+/* === SG list === */
+
+/* Physical address of byte Offset of the block. */
+static LONGLONG RefPhys(PREF_BLOCK Block, ULONG Offset)
+{
+    if (Block->Contiguous)
+        return MmGetPhysicalAddress((PUCHAR)Block->VirtualAddress + Offset).QuadPart;
+    PPFN_NUMBER pfns = MmGetMdlPfnArray(Block->Mdl);
+    return (LONGLONG)((pfns[Offset >> PAGE_SHIFT] << PAGE_SHIFT) | (Offset & (PAGE_SIZE - 1)));
+}
+
+/* Walk the block's pages, merging physically adjacent ones into elements.
+   Writes the elements only when Sg is not NULL; returns the element count. */
+static ULONG RefSgWalk(PREF_BLOCK Block, PSCATTER_GATHER_LIST Sg)
+{
+    ULONG count = 0;
+    LONGLONG runEnd = -1;
+    for (ULONG off = 0; off < Block->Length; off = (off & ~(ULONG)(PAGE_SIZE - 1)) + PAGE_SIZE) {
+        LONGLONG pa = RefPhys(Block, off);
+        ULONG chunk = PAGE_SIZE - (off & (PAGE_SIZE - 1));
+        if (chunk > Block->Length - off)
+            chunk = Block->Length - off;
+        if (pa != runEnd) {
+            count++;
+            if (Sg) {
+                Sg->Elements[count - 1].Address.QuadPart = pa;
+                Sg->Elements[count - 1].Length = 0;
+                Sg->Elements[count - 1].Reserved = 0;
+            }
+        }
+        if (Sg)
+            Sg->Elements[count - 1].Length += chunk;
+        runEnd = pa + chunk;
+    }
+    return count;
+}
+
+/* Build the SG list in the caller's buffer; counts first, so nothing is
+   written unless the whole list fits in SgLength bytes. */
+static NDIS_STATUS RefBuildSgList(PREF_BLOCK Block, PSCATTER_GATHER_LIST Sg, ULONG SgLength)
+{
+    ULONG capacity = (ULONG)((SgLength - sizeof(SCATTER_GATHER_LIST)) /
+                             sizeof(SCATTER_GATHER_ELEMENT));
+    ULONG count = RefSgWalk(Block, NULL);
+    if (count > capacity)
+        return NDIS_STATUS_INVALID_PARAMETER;
+    RefSgWalk(Block, Sg);
+    Sg->NumberOfElements = count;
+    Sg->Reserved = 0;
+    return NDIS_STATUS_SUCCESS;
+}
+
+/* === Handlers === */
+
+static VOID RefFreeBlock(PREF_BLOCK Block)
+{
+    RefReleasePages(Block);
+    Block->State = REF_FREED;
+    Block->Magic = 0;
+    NdisFreeMemoryWithTagPriority(g_Provider->NdisHandle, Block, REF_TAG_BLOCK);
+}
+
+static NDIS_STATUS RefAllocate(NDIS_HANDLE ProviderContext, PNDIS_SHARED_MEMORY_PARAMETERS P,
+                               PNDIS_HANDLE pSharedMemoryProviderContext)
+{
+    PREF_PROVIDER prov = (PREF_PROVIDER)ProviderContext;
+    NDIS_STATUS status = RefValidate(P);
+    if (status != NDIS_STATUS_SUCCESS)
+        return status;
+    PREF_BLOCK block = NdisAllocateMemoryWithTagPriority(prov->NdisHandle, sizeof(REF_BLOCK),
+                                                         REF_TAG_BLOCK, NormalPoolPriority);
+    if (block == NULL)
+        return NDIS_STATUS_RESOURCES;
+    NdisZeroMemory(block, sizeof(*block));
+    block->Length = P->Length;
+    if (P->Usage == NdisSharedMemoryUsageReceive &&
+        ROUND_TO_PAGES((SIZE_T)P->Length) <= REF_SLAB_BYTES)
+        status = RefCarveReceive(prov, block, P->QueueId, P->PreferredNode);
+    else
+        status = RefTakePages(block, P->Flags, P->PreferredNode);
+    if (status == NDIS_STATUS_SUCCESS) {
+        /* Build into the caller's buffer only once the pages are ours. */
+        status = RefBuildSgList(block, P->SGListBuffer, P->SGListBufferLength);
+    }
+    if (status != NDIS_STATUS_SUCCESS) {
+        RefFreeBlock(block);
+        return status;
+    }
+    block->Magic = RefMagic(block);
+    block->State = REF_ALLOCATED;
+    NdisAcquireSpinLock(&prov->Lock);
+    InsertTailList(&prov->Blocks, &block->Link);
+    prov->LiveBlocks++;
+    NdisReleaseSpinLock(&prov->Lock);
+    P->VirtualAddress = block->VirtualAddress;
+    P->SharedMemoryHandle = block;
+    *pSharedMemoryProviderContext = block;
+    return NDIS_STATUS_SUCCESS;
+}
+
+static VOID RefFree(NDIS_HANDLE ProviderContext, NDIS_HANDLE SharedMemoryProviderContext)
+{
+    PREF_PROVIDER prov = (PREF_PROVIDER)ProviderContext;
+    PREF_BLOCK block = (PREF_BLOCK)SharedMemoryProviderContext;
+    if (block == NULL || block->Magic != RefMagic(block) || block->State != REF_ALLOCATED)
+        return; /* not ours: never touch it */
+    NdisAcquireSpinLock(&prov->Lock);
+    RemoveEntryList(&block->Link);
+    prov->LiveBlocks--;
+    NdisReleaseSpinLock(&prov->Lock);
+    RefFreeBlock(block);
+}
+
+/* === Plug-in ABI === */
+
+NDIS_STATUS ShmfProviderSetOptions(NDIS_HANDLE NdisDriverHandle, NDIS_HANDLE DriverContext)
+{
+    NDIS_SHARED_MEMORY_PROVIDER_CHARACTERISTICS chars;
+    UNREFERENCED_PARAMETER(DriverContext);
+    PREF_PROVIDER prov = NdisAllocateMemoryWithTagPriority(NdisDriverHandle, sizeof(*prov),
+                                                           REF_TAG_CTX, NormalPoolPriority);
+    if (prov == NULL)
+        return NDIS_STATUS_RESOURCES;
+    NdisZeroMemory(prov, sizeof(*prov));
+    prov->NdisHandle = NdisDriverHandle;
+    NdisAllocateSpinLock(&prov->Lock);
+    InitializeListHead(&prov->Blocks);
+    InitializeListHead(&prov->Slabs);
+
+    NdisZeroMemory(&chars, sizeof(chars));
+    chars.Header.Type = NDIS_OBJECT_TYPE_SHARED_MEMORY_PROVIDER_CHARACTERISTICS;
+    chars.Header.Revision = NDIS_SHARED_MEMORY_PROVIDER_CHARACTERISTICS_REVISION_1;
+    chars.Header.Size = NDIS_SIZEOF_SHARED_MEMORY_PROVIDER_CHARACTERISTICS_REVISION_1;
+    chars.ProviderContext = prov;
+    chars.AllocateSharedMemoryHandler = RefAllocate;
+    chars.FreeSharedMemoryHandler = RefFree;
+    NDIS_STATUS status =
+        NdisSetOptionalHandlers(NdisDriverHandle, (PNDIS_DRIVER_OPTIONAL_HANDLERS)&chars);
+    if (status != NDIS_STATUS_SUCCESS) {
+        NdisFreeSpinLock(&prov->Lock);
+        NdisFreeMemoryWithTagPriority(NdisDriverHandle, prov, REF_TAG_CTX);
+        return status;
+    }
+    g_Provider = prov;
+    return NDIS_STATUS_SUCCESS;
+}
+
+VOID ShmfProviderUnload(NDIS_HANDLE NdisDriverHandle)
+{
+    PREF_PROVIDER prov = g_Provider;
+    if (prov == NULL)
+        return;
+    /* The harness frees every block first; anything left is released here. */
+    while (!IsListEmpty(&prov->Blocks)) {
+        PREF_BLOCK block = CONTAINING_RECORD(RemoveHeadList(&prov->Blocks), REF_BLOCK, Link);
+        RefFreeBlock(block);
+    }
+    NdisFreeSpinLock(&prov->Lock);
+    NdisFreeMemoryWithTagPriority(NdisDriverHandle, prov, REF_TAG_CTX);
+    g_Provider = NULL;
+}

@@ -1,0 +1,359 @@
+#!/usr/bin/env python3
+"""The campaign orchestrator behind scripts/campaign.sh (which builds everything and
+hands over a JSON config): runs the engines, shows progress, triages findings,
+merges the corpus, writes runs/ and findings/, and calls `shmfuzz report`.
+
+Exit: 0 ran and nothing new; 1 new findings; 2 could not run (one-line reason).
+"""
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+
+sys.dont_write_bytecode = True  # keep scripts/campaign/ free of __pycache__
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import corpus as corpus_mod  # noqa: E402
+from engines import Afl, LibFuzzer  # noqa: E402
+from triage import Triage, iso, sig_hash  # noqa: E402
+
+PROGRESS_EVERY_S = 5
+STOP_GRACE_S = 20      # -V / -max_total_time overshoot we tolerate before SIGINT
+TRIAGE_PER_TICK = 16   # artifacts replayed per progress tick while fuzzing
+
+
+def die(msg):
+    print("campaign: " + msg, file=sys.stderr)
+    sys.exit(2)
+
+
+def log(msg):
+    print("campaign: " + msg, file=sys.stderr, flush=True)
+
+
+class Stop:
+    """SIGINT/SIGTERM: stop the engines, keep everything, report 'interrupted'.
+    A second signal also skips minimization."""
+
+    def __init__(self):
+        self.count = 0
+        signal.signal(signal.SIGINT, self.handle)
+        signal.signal(signal.SIGTERM, self.handle)
+
+    def handle(self, signum, frame):
+        self.count += 1
+
+    def __bool__(self):
+        return self.count > 0
+
+
+# === Configuration ===
+
+def resolve(cfg):
+    root, b = cfg["root"], os.path.join(cfg["root"], "build")
+    kind, prov, so_dir = cfg["provider_kind"], cfg["provider"], cfg["so_dir"]
+    named = kind == "name"
+    cfg["shmfuzz"] = os.path.join(b, "dev", "harness", "shmfuzz")
+    cfg["lf_bin"] = os.path.join(b, "libfuzzer", *(("fuzz", "fuzz_" + prov) if named
+                                                   else ("harness", "fuzz_generic")))
+    cfg["afl_bin"] = os.path.join(b, "afl", *(("fuzz", "afl_" + prov) if named
+                                              else ("harness", "afl_generic")))
+    cfg["cov_bin"] = os.path.join(b, "coverage", *(("fuzz", "afl_" + prov) if named
+                                                   else ("harness", "afl_generic")))
+    cfg["afl_mutator"] = cfg.get("afl_mutator") or \
+        os.path.join(b, "afl", "campaign", "libshmf_afl_mutator.so")
+    cfg["dict"] = os.path.join(root, "corpus", "shmfuzz.dict")
+    cfg["seeds"] = os.path.join(b, "dev", "corpus", "seeds")
+    pick = {"name": lambda e: None, "so": lambda e: prov,
+            "c": lambda e: os.path.join(so_dir, e + ".so")}
+    pick["dir"] = pick["c"]
+    cfg["replay_provider"] = prov if kind in ("name", "so") else pick[kind]("replay")
+    cfg["env"] = {e: pick[kind](e) for e in ("libfuzzer", "afl", "coverage")}
+    label = cfg["provider_label"]
+    stamp = time.strftime("%Y%m%dT%H%M%SZ", time.gmtime())
+    cfg["run_dir"] = os.path.join(cfg["out"], "campaigns", "%s-%s-%s" % (label, cfg["mode"], stamp))
+    cfg["known_file"] = os.path.join(cfg["out"], "known-signatures-%s.txt" % label)
+    return cfg
+
+
+def engine_env(cfg, engine):
+    env = dict(os.environ)
+    env.pop("SHMFUZZ_PROVIDER", None)
+    if cfg["env"].get(engine):
+        env["SHMFUZZ_PROVIDER"] = cfg["env"][engine]
+    return env
+
+
+def check_binaries(cfg, engines):
+    need = [cfg["shmfuzz"]]
+    need += [cfg["lf_bin"]] if "libfuzzer" in engines else []
+    need += [cfg["afl_bin"], cfg["afl_mutator"]] if "afl" in engines else []
+    for p in need:
+        if not os.access(p, os.X_OK) and not p.endswith(".so"):
+            die("missing %s (build failed, or run without --no-build)" % p)
+
+
+def split_jobs(cfg):
+    """Engines and their share of --jobs (on 2 cores with both engines: 1 each)."""
+    jobs = max(1, int(cfg["jobs"]))
+    if cfg["engine"] == "both":
+        lf = max(1, jobs // 2)
+        return {"libfuzzer": lf, "afl": max(1, jobs - lf)}
+    return {cfg["engine"]: jobs}
+
+
+def load_known(path):
+    try:
+        with open(path) as f:
+            return {ln.split("\t")[0].strip() for ln in f if ln.strip()}
+    except OSError:
+        return set()
+
+
+# === Progress ===
+
+def human(n):
+    n = float(n or 0)
+    for unit, div in (("G", 1e9), ("M", 1e6), ("k", 1e3)):
+        if n >= div:
+            return "%.1f%s" % (n / div, unit)
+    return "%d" % n
+
+
+def clock(s):
+    s = int(s)
+    return "%d:%02d:%02d" % (s // 3600, s % 3600 // 60, s % 60) if s >= 3600 else \
+        "%d:%02d" % (s // 60, s % 60)
+
+
+def progress_line(elapsed, budget, engines, triage):
+    parts = ["%s/%s" % (clock(elapsed), clock(budget))]
+    for e in engines:
+        s = e.last() or {}
+        parts.append("%s %s execs %s/s corpus %s%s" % (
+            e.name, human(s.get("execs")), human(s.get("exec_per_s")), s.get("corpus_size", "-"),
+            "" if e.running() else " (done)"))
+    parts.append("unique findings %d" % len(triage.by_sig))
+    return "  ".join(parts)
+
+
+# === Phases ===
+
+def fuzz(cfg, stop, triage, known):
+    jobs = split_jobs(cfg)
+    work = os.path.join(cfg["run_dir"], "work")
+    classes = {"libfuzzer": LibFuzzer, "afl": Afl}
+    engines = [classes[n](cfg, os.path.join(work, n), cfg["budget_s"], j) for n, j in jobs.items()]
+    inputs = [cfg["corpus"], cfg["seeds"]]
+    t0 = triage.t0
+    for e in engines:
+        try:
+            e.start(inputs, engine_env(cfg, e.name))
+        except OSError as ex:
+            e.status, e.error = "failed", "cannot start: %s" % ex
+    log("fuzzing %s for %ds (%s) -> %s" % (cfg["provider"], cfg["budget_s"],
+        ", ".join("%s x%d" % kv for kv in jobs.items()), cfg["run_dir"]))
+    done, last_print = set(), 0.0
+    while True:
+        time.sleep(1)
+        now = time.time()
+        for e in engines:
+            if e.procs and (not e.samples or now - t0 - e.samples[-1]["t"] >= PROGRESS_EVERY_S):
+                e.sample(t0)
+        live_triage(engines, triage, done)
+        if cfg["tty"] and now - last_print >= PROGRESS_EVERY_S:
+            last_print = now
+            print("campaign: " + progress_line(now - t0, cfg["budget_s"], engines, triage),
+                  file=sys.stderr, flush=True)
+        new = set(triage.by_sig) - known
+        if stop or not any(e.running() for e in engines) or \
+                now - t0 > cfg["budget_s"] + STOP_GRACE_S or \
+                (cfg["mode"] == "code-change" and new):
+            break
+    for e in engines:
+        e.stop()
+    for e in engines:
+        e.wait(10)
+        e.sample(t0)
+        e.finish_status(bool(stop))
+    return engines
+
+
+def live_triage(engines, triage, done, limit=TRIAGE_PER_TICK):
+    for e in engines:
+        for path, art in e.artifact_files():
+            if limit is not None and limit <= 0:
+                return
+            if path not in done:
+                done.add(path)
+                triage.classify(path, e.name, art)
+                if limit is not None:
+                    limit -= 1
+
+
+def keep_corpus(cfg, engines, stop):
+    """Merge and prune into the persistent corpus; on interrupt, only copy."""
+    persistent = cfg["corpus"]
+    queues = [q for e in engines for q in e.queue_dirs()]
+    log_path = os.path.join(cfg["run_dir"], "work", "corpus.log")
+    before = corpus_mod.count(persistent)
+    if stop:
+        new = corpus_mod.copy_hashed(queues, persistent)
+        return {"dir": persistent, "before": before, "after": before + new, "method": "copy"}
+    afl = [e for e in engines if e.name == "afl"]
+    if afl and os.access(cfg["afl_bin"], os.X_OK):
+        cmin = os.path.join(cfg["run_dir"], "work", "afl", "cmin")
+        if corpus_mod.afl_cmin(cfg["afl_bin"], engine_env(cfg, "afl"), afl[0].queue_dirs(),
+                               cmin, log_path):
+            queues = [q for q in queues if q not in afl[0].queue_dirs()] + [cmin]
+    if os.access(cfg["lf_bin"], os.X_OK):
+        r = corpus_mod.lf_merge(cfg["lf_bin"], engine_env(cfg, "libfuzzer"), persistent,
+                                queues + [cfg["seeds"]], log_path)
+        if r:
+            return {"dir": persistent, "before": r[0], "after": r[1], "method": "libfuzzer-merge"}
+    new = corpus_mod.copy_hashed(queues, persistent)
+    return {"dir": persistent, "before": before, "after": before + new, "method": "copy"}
+
+
+def run_coverage(cfg):
+    if not os.access(cfg["cov_bin"], os.X_OK):
+        die("missing %s (build the coverage preset)" % cfg["cov_bin"])
+    out = os.path.join(cfg["out"], "coverage", cfg["provider_label"])
+    objs = [cfg["env"]["coverage"]] if cfg["env"].get("coverage") and \
+        os.path.exists(cfg["env"]["coverage"]) else []
+    os.makedirs(os.path.join(cfg["run_dir"], "work"), exist_ok=True)
+    log("coverage of %s over %s + seeds -> %s" % (cfg["provider"], cfg["corpus"], out))
+    s = corpus_mod.coverage(cfg["cov_bin"], engine_env(cfg, "coverage"),
+                            [cfg["corpus"], cfg["seeds"]], out, objs,
+                            os.path.join(cfg["run_dir"], "work", "coverage.log"))
+    if s is None:
+        die("coverage produced no profile (see %s/work/coverage.log)" % cfg["run_dir"])
+    s["html"] = os.path.join(out, "html", "index.html")
+    return s
+
+
+# === Results ===
+
+def write_json(path, obj):
+    tmp = "%s.tmp.%d" % (path, os.getpid())
+    with open(tmp, "w") as f:
+        json.dump(obj, f, indent=2, sort_keys=True)
+        f.write("\n")
+    os.replace(tmp, path)
+
+
+def mark_new(cfg, metas, known):
+    new = []
+    for m in metas:
+        m["new"] = m["signature"] not in known
+        write_json(os.path.join(cfg["run_dir"], "findings",
+                                sig_hash(m["signature"]), "meta.json"), m)
+        if m["new"]:
+            new.append(m)
+    if new:
+        with open(cfg["known_file"], "a") as f:
+            for m in new:
+                f.write("%s\t%s\t%s\n" % (m["signature"], m["first_seen"],
+                                          os.path.basename(cfg["run_dir"])))
+    return new
+
+
+def write_meta(cfg, t0, status, engines, corpus_info, coverage, triage, error=""):
+    meta = {
+        "schema": "shmfuzz-campaign-meta/1",
+        "provider": cfg["provider"], "provider_label": cfg["provider_label"],
+        "provider_source": cfg["provider_source"] or None,
+        "mode": cfg["mode"], "status": status, "error": error or None,
+        "started": iso(t0), "ended": iso(time.time()),
+        "duration_s": round(time.time() - t0, 1), "budget_s": cfg["budget_s"],
+        "jobs": cfg["jobs"], "engines": [e.name for e in engines],
+        "corpus": corpus_info, "coverage": coverage,
+        "slow_inputs": len(triage.slow) if triage else 0,
+        "triage_errors": triage.errors[:50] if triage else [],
+        "known_signatures": os.path.basename(cfg["known_file"]),
+    }
+    write_json(os.path.join(cfg["run_dir"], "meta.json"), meta)
+
+
+def report(cfg):
+    p = subprocess.run([cfg["shmfuzz"], "report", "--out", cfg["run_dir"], cfg["run_dir"]],
+                       stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    if p.returncode != 0:
+        die("report failed: %s" % p.stderr.decode("utf-8", "replace").strip())
+    latest = os.path.join(cfg["out"], "latest")
+    tmp = latest + ".tmp"
+    if os.path.lexists(tmp):
+        os.unlink(tmp)
+    os.symlink(os.path.relpath(cfg["run_dir"], cfg["out"]), tmp)
+    os.replace(tmp, latest)
+
+
+def main():
+    with open(sys.argv[1]) as f:
+        cfg = json.load(f)
+    os.unlink(sys.argv[1])
+    cfg = resolve(cfg)
+    stop = Stop()
+    mode = cfg["mode"]
+    engines_wanted = list(split_jobs(cfg)) if mode in ("batch", "code-change") else \
+        (["libfuzzer"] if mode == "prune" else [])
+    check_binaries(cfg, engines_wanted)
+    os.makedirs(os.path.join(cfg["run_dir"], "runs"), exist_ok=True)
+    os.makedirs(cfg["corpus"], exist_ok=True)
+    t0 = time.time()
+    known = load_known(cfg["known_file"])
+    triage = Triage(cfg["shmfuzz"], cfg["replay_provider"] or cfg["provider"], cfg["run_dir"],
+                    t0, cfg["reliability"], cfg["provider_source"], cfg["root"])
+    engines, corpus_info, coverage, metas, error = [], None, None, [], ""
+    if mode in ("batch", "code-change"):
+        engines = fuzz(cfg, stop, triage, known)
+        if stop:
+            log("interrupted: collecting findings and keeping the corpus")
+        live_triage(engines, triage, set(), limit=None)  # Triage skips known contents
+        metas = triage.finish(minimize=stop.count < 2 and not stop)
+        corpus_info = keep_corpus(cfg, engines, stop)
+        for e in engines:
+            write_json(os.path.join(cfg["run_dir"], "runs", e.name + ".json"), e.run_json(t0))
+        if all(e.status == "failed" for e in engines):
+            error = "; ".join("%s: %s" % (e.name, e.error) for e in engines)
+    elif mode == "prune":
+        r = corpus_mod.lf_merge(cfg["lf_bin"], engine_env(cfg, "libfuzzer"), cfg["corpus"], [],
+                                os.path.join(cfg["run_dir"], "prune.log"))
+        if r is None:
+            error = "libFuzzer -merge failed (see %s/prune.log)" % cfg["run_dir"]
+        corpus_info = {"dir": cfg["corpus"], "before": r[0] if r else None,
+                       "after": r[1] if r else None, "method": "libfuzzer-merge"}
+    else:
+        coverage = run_coverage(cfg)
+    status = "interrupted" if stop else ("failed" if error else "ok")
+    new = mark_new(cfg, metas, known)
+    write_meta(cfg, t0, status, engines, corpus_info, coverage, triage, error)
+    report(cfg)
+    summarize(cfg, engines, metas, new, corpus_info, coverage, status)
+    if error:
+        die("could not run: " + error)
+    return 1 if new else 0
+
+
+def summarize(cfg, engines, metas, new, corpus_info, coverage, status):
+    for e in engines:
+        s = e.last() or {}
+        log("%s: %s, %s execs, %s/s, corpus %s" % (e.name, e.status, human(s.get("execs")),
+            human(s.get("exec_per_s")), s.get("corpus_size", "-")))
+    for m in metas:
+        r = m["reliability"]
+        log("%s %s x%d reproduced %d/%d%s" % ("NEW" if m.get("new") else "known", m["signature"],
+            m["count"], r["reproduced"], r["attempts"], "" if r["reliable"] else " (unreliable)"))
+    if corpus_info:
+        log("corpus %s: %s -> %s (%s)" % (corpus_info["dir"], corpus_info["before"],
+            corpus_info["after"], corpus_info["method"]))
+    if coverage:
+        log("coverage: lines %s%%, functions %s%% -> %s" % (
+            coverage["lines"]["percent"], coverage["functions"]["percent"], coverage["html"]))
+    log("%s: %d unique findings, %d new; report %s" % (
+        status, len(metas), len(new), os.path.join(cfg["run_dir"], "campaign.html")))
+
+
+if __name__ == "__main__":
+    sys.exit(main())

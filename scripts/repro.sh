@@ -1,0 +1,68 @@
+#!/usr/bin/env bash
+# repro.sh -- replay a finding with its op trace, rebuilding shmfuzz if needed.
+#
+# usage: scripts/repro.sh FINDING_DIR|INPUT [--provider P] [--raw]
+#   FINDING_DIR  a campaign's findings/<hash>/ (replays minimized.ops, then input.bin;
+#                the provider comes from its finding.json unless --provider is given)
+#   INPUT        a binary input or a .ops file (provider: --provider, default reference)
+#   --raw        replay input.bin even when a minimized.ops exists
+# Exit: 0 clean (did not reproduce), 1 reproduced, 2 usage or build error.
+set -euo pipefail
+SHMF_PROG=repro
+# shellcheck source=scripts/lib.sh
+. "$(dirname "$0")/lib.sh"
+
+target=""
+provider=""
+raw=0
+
+parse_args() {
+  while [ "$#" -gt 0 ]; do
+    case "$1" in
+      -h|--help) sed -n '4,10p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+      --provider|-p) [ "$#" -ge 2 ] || shmf_die "--provider needs a value"; provider="$2"; shift 2 ;;
+      --raw) raw=1; shift ;;
+      -*) shmf_die "unknown option '$1' (see --help)" ;;
+      *) [ -z "$target" ] || shmf_die "only one FINDING_DIR or INPUT, got '$1' too"; target="$1"; shift ;;
+    esac
+  done
+  [ -n "$target" ] || shmf_die "usage: scripts/repro.sh FINDING_DIR|INPUT [--provider P]"
+  [ -e "$target" ] || shmf_die "no such file or directory: $target"
+}
+
+# The provider recorded in a finding.json, when --provider was not given.
+finding_provider() {
+  python3 -c 'import json,sys; print(json.load(open(sys.argv[1])).get("provider",""))' "$1" 2>/dev/null || true
+}
+
+main() {
+  parse_args "$@"
+  local input="$target" dir=""
+  if [ -d "$target" ]; then
+    dir="$target"
+    input="$dir/input.bin"
+    if [ "$raw" = 0 ] && [ -s "$dir/minimized.ops" ]; then input="$dir/minimized.ops"; fi
+    [ -f "$input" ] || shmf_die "$dir has no input.bin: not a finding directory"
+    [ -n "$provider" ] || [ ! -f "$dir/finding.json" ] || provider="$(finding_provider "$dir/finding.json")"
+  fi
+  provider="${provider:-reference}"
+  local bin
+  bin="$(shmf_bin_dir dev)/harness/shmfuzz"
+  if [[ "$provider" =~ ^[A-Za-z0-9_-]+$ ]]; then
+    SHMF_QUIET=1 shmf_build dev shmfuzz "shmfprov_$provider" >/dev/null ||
+      shmf_die "cannot build shmfuzz and provider '$provider' (see build/dev.log)"
+  else
+    SHMF_QUIET=1 shmf_build dev shmfuzz >/dev/null || shmf_die "cannot build shmfuzz (see build/dev.log)"
+  fi
+  shmf_log "replaying $input against $provider"
+  local rc=0
+  "$bin" replay --trace --provider "$provider" "$input" || rc=$?
+  if [ -n "$dir" ] && [ -f "$dir/repro.c" ]; then
+    shmf_log "standalone C reproducer: $dir/repro.c (build line at its top); op trace: $dir/input.ops"
+  else
+    shmf_log "standalone C reproducer: $bin repro-c -o repro.c $input"
+  fi
+  exit "$rc"
+}
+
+main "$@"
