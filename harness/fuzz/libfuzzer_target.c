@@ -4,6 +4,7 @@
  */
 #include <stddef.h>
 #include <stdint.h>
+#include <stdlib.h>
 
 #include "fuzz_common.h"
 #include "mutator.h"
@@ -14,7 +15,11 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 {
     (void)argc;
     (void)argv;
-    return shmf_fuzz_init() == 0 ? 0 : -1;
+    /* libFuzzer ignores the return value: exit with the documented code for an
+       environment error rather than turning the first input into a "crash". */
+    if (shmf_fuzz_init() != 0)
+        exit(2);
+    return 0;
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)

@@ -4,6 +4,7 @@
 #define _GNU_SOURCE
 #include <dirent.h>
 #include <dlfcn.h>
+#include <limits.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -67,6 +68,24 @@ static int try_dir(const char *dir, const char *name, struct shmf_target *t, cha
     return open_so(path, t, err, errlen);
 }
 
+/* <dir of this executable>/../lib/shmfuzz/providers: an installed tree found
+   wherever it was installed (--prefix may differ from the configured one). */
+static const char *relative_install_dir(void)
+{
+    static char dir[PATH_MAX];
+    char exe[PATH_MAX];
+    ssize_t n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
+    if (n <= 0)
+        return "";
+    exe[n] = 0;
+    char *slash = strrchr(exe, '/');
+    if (!slash)
+        return "";
+    *slash = 0;
+    snprintf(dir, sizeof(dir), "%s/../lib/shmfuzz/providers", exe);
+    return dir;
+}
+
 static int search_path(const char *name, struct shmf_target *t, char *err, size_t errlen)
 {
     const char *env = getenv("SHMF_PROVIDER_PATH");
@@ -82,6 +101,8 @@ static int search_path(const char *name, struct shmf_target *t, char *err, size_
         free(copy);
     }
     int rc = try_dir(SHMF_PROVIDER_DIR, name, t, err, errlen);
+    if (rc == -ENOENT)
+        rc = try_dir(relative_install_dir(), name, t, err, errlen);
     if (rc == -ENOENT)
         rc = try_dir(SHMF_INSTALL_PROVIDER_DIR, name, t, err, errlen);
     return rc;
@@ -129,5 +150,6 @@ void shmf_target_list(FILE *f)
         free(copy);
     }
     list_dir(f, SHMF_PROVIDER_DIR);
+    list_dir(f, relative_install_dir());
     list_dir(f, SHMF_INSTALL_PROVIDER_DIR);
 }
