@@ -246,6 +246,10 @@ typedef struct _LIST_ENTRY {
 /* Called by the list routines when an integrity check fails (the WDK fast-fails
    with FAST_FAIL_CORRUPT_LIST_ENTRY, bug check 0x139/3). */
 VOID ShmfRtListCorrupt(PLIST_ENTRY Entry);
+/* shmfuzz only: a scheduling point between a list routine's reads and writes, so
+   the stress runner's deterministic mode can interleave an unlocked list update
+   with another processor's (a no-op unless that mode is on). */
+VOID ShmfRtListYield(VOID);
 
 FORCEINLINE VOID InitializeListHead(PLIST_ENTRY ListHead)
 {
@@ -264,6 +268,7 @@ FORCEINLINE BOOLEAN RemoveEntryList(PLIST_ENTRY Entry)
         ShmfRtListCorrupt(Entry);
         return FALSE;
     }
+    ShmfRtListYield();
     Blink->Flink = Flink;
     Flink->Blink = Blink;
     return (BOOLEAN)(Flink == Blink);
@@ -276,6 +281,7 @@ FORCEINLINE PLIST_ENTRY RemoveHeadList(PLIST_ENTRY ListHead)
         ShmfRtListCorrupt(ListHead);
         return ListHead;
     }
+    ShmfRtListYield();
     ListHead->Flink = Flink;
     Flink->Blink = ListHead;
     return Entry;
@@ -288,6 +294,7 @@ FORCEINLINE VOID InsertTailList(PLIST_ENTRY ListHead, PLIST_ENTRY Entry)
         ShmfRtListCorrupt(ListHead);
         return;
     }
+    ShmfRtListYield();
     Entry->Flink = ListHead;
     Entry->Blink = Blink;
     Blink->Flink = Entry;
@@ -301,6 +308,7 @@ FORCEINLINE VOID InsertHeadList(PLIST_ENTRY ListHead, PLIST_ENTRY Entry)
         ShmfRtListCorrupt(ListHead);
         return;
     }
+    ShmfRtListYield();
     Entry->Flink = Flink;
     Entry->Blink = ListHead;
     Flink->Blink = Entry;

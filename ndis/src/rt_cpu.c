@@ -59,6 +59,20 @@ void shmf_rt_irql_set(KIRQL irql)
     this_cpu.raise_depth = 0;
 }
 
+uint64_t shmf_rt_irql_enter(KIRQL irql)
+{
+    uint64_t saved = (uint64_t)this_cpu.raise_depth << 8 | this_cpu.irql;
+    this_cpu.irql = irql;
+    this_cpu.raise_depth = 0;
+    return saved;
+}
+
+void shmf_rt_irql_leave(uint64_t saved)
+{
+    this_cpu.irql = (KIRQL)(saved & 0xff);
+    this_cpu.raise_depth = (uint32_t)(saved >> 8);
+}
+
 uint32_t shmf_rt_locks_held(void)
 {
     return this_cpu.locks_held;
@@ -179,4 +193,9 @@ ULONG NdisGetSharedDataAlignment(VOID)
     shmf__irql_check_max(DISPATCH_LEVEL, "NdisGetSharedDataAlignment",
                          "Irql_Miscellaneous_Function");
     return 64;
+}
+
+VOID ShmfRtListYield(VOID)
+{
+    shmf__yield("list");
 }
