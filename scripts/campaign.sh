@@ -30,7 +30,7 @@ usage() {
 }
 
 need_value() {
-  if [ "$#" -lt 2 ] || [ -z "$2" ]; then shmf_die "option $1 needs a value (see --help)"; fi
+  if [ "$#" -lt 2 ] || [ -z "$2" ] || [[ "$2" == --* ]]; then shmf_die "option $1 needs a value (see --help)"; fi
 }
 
 parse_args() {
@@ -69,12 +69,8 @@ check_args() {
   else
     budget=60
   fi
-  provider_kind="$(shmf_provider_kind "$provider")" ||
-    shmf_die "--provider '$provider' is not a name, a .so, a .c file or a directory"
-  case "$provider_kind" in
-    so|c) [ -f "$provider" ] || shmf_die "--provider: no such file: $provider" ;;
-    dir) [ -n "$(shmf_provider_sources "$provider")" ] || shmf_die "--provider: no .c files in $provider" ;;
-  esac
+  shmf_check_provider "$provider"
+  provider_kind="$(shmf_provider_kind "$provider")"
   if [ -n "$corpus" ] && [ -e "$corpus" ] && [ ! -d "$corpus" ]; then
     shmf_die "--corpus must be a directory: $corpus"
   fi
@@ -89,37 +85,52 @@ abspath() {
 # === Building ===
 
 build_all() {
-  local fuzz_lf=fuzz_generic fuzz_afl=afl_generic
-  shmf_log "building dev (replay) ..."
-  shmf_build dev shmfuzz shmf_seed_corpus || shmf_die "build of preset dev failed (see build/dev.log)"
+  local fuzz_lf=fuzz_generic fuzz_afl=afl_generic targets=(shmfuzz shmf_seed_corpus)
   if [ "$provider_kind" = name ]; then
     fuzz_lf="fuzz_$provider"
     fuzz_afl="afl_$provider"
-    shmf_build dev "shmfprov_$provider" 2>/dev/null ||
-      shmf_die "unknown provider '$provider' ('build/dev/harness/shmfuzz providers' lists them)"
+    targets+=("shmfprov_$provider")
   fi
+  shmf_log "building dev (replay) ..."
+  shmf_build dev "${targets[@]}" || shmf_die "build of preset dev failed (see $(shmf_build_root)/dev.log)"
   case "$mode" in
-    coverage)
-      shmf_log "building coverage ..."
-      shmf_build coverage "$fuzz_afl" || shmf_die "build of preset coverage failed (see build/coverage.log)" ;;
+    coverage) ;; # scripts/coverage.sh builds the coverage preset
     *)
       if [ "$engine" != afl ] || [ "$mode" = prune ]; then
         shmf_log "building libfuzzer ..."
-        shmf_build libfuzzer "$fuzz_lf" || shmf_die "build of preset libfuzzer failed (see build/libfuzzer.log)"
+        shmf_build libfuzzer "$fuzz_lf" || shmf_die "build of preset libfuzzer failed (see $(shmf_build_root)/libfuzzer.log)"
       fi
       if [ "$engine" != libfuzzer ] && [ "$mode" != prune ]; then
         shmf_log "building afl ..."
-        shmf_build afl "$fuzz_afl" || shmf_die "build of preset afl failed (see build/afl.log)"
+        shmf_build afl "$fuzz_afl" || shmf_die "build of preset afl failed (see $(shmf_build_root)/afl.log)"
         build_afl_mutator
       fi ;;
   esac
+}
+
+# The engines this campaign runs must be installed: a clear line now rather than
+# an engine that fails to start later.
+check_engines() {
+  local e
+  case "$mode" in coverage) return 0 ;; esac
+  if [ "$engine" != afl ] || [ "$mode" = prune ]; then
+    command -v clang >/dev/null || shmf_die "clang not found: libFuzzer needs clang (run scripts/setup-deps.sh)"
+    [ -f "$(clang -print-file-name=libclang_rt.fuzzer-x86_64.a)" ] ||
+      shmf_die "libFuzzer runtime not found (libclang_rt.fuzzer; Debian package libclang-rt-14-dev)"
+  fi
+  if [ "$engine" != libfuzzer ] && [ "$mode" != prune ]; then
+    for e in afl-fuzz afl-cmin afl-clang-fast; do
+      command -v "$e" >/dev/null || shmf_die "$e not found: --engine $engine needs AFL++ (Debian package afl++; or use --engine libfuzzer)"
+    done
+  fi
 }
 
 # The AFL++ custom mutator runs inside afl-fuzz, so it must not carry AFL++
 # instrumentation (the afl preset's build of it references __afl_area_ptr and
 # fails to load): build it with plain clang next to the afl tree.
 build_afl_mutator() {
-  local dir="$SHMF_ROOT/build/afl/campaign" src="$SHMF_ROOT/harness"
+  local dir src="$SHMF_ROOT/harness"
+  dir="$(shmf_bin_dir afl)/campaign"
   mkdir -p "$dir"
   clang -O2 -g -fPIC -shared -fvisibility=hidden -I "$src/src" -o "$dir/libshmf_afl_mutator.so" \
     "$src/fuzz/afl_mutator.c" "$src/src/mutator.c" "$src/src/opstream.c" 2>"$dir/mutator.log" ||
@@ -127,29 +138,39 @@ build_afl_mutator() {
   afl_mutator="$dir/libshmf_afl_mutator.so"
 }
 
-# Compile the provider sources into one .so per use under $1, in parallel:
-# libfuzzer.so (coverage + ASan/UBSan), afl.so (afl-clang-fast), replay.so
-# (ASan/UBSan) and coverage.so (source-based coverage; optional).
+# Compile the provider sources into one .so per use, in parallel: libfuzzer.so
+# (coverage + ASan/UBSan), afl.so (afl-clang-fast) and replay.so (ASan/UBSan).
+# They are built in a staging directory that replaces $1 only when all compiled;
+# on an error the compiler's output is shown and nothing is left behind.
 compile_provider() {
-  local dir="$1" srcs=() common pids=() what=() i
+  local dir="$1" stage srcs=() common pids=() what=() i
   mapfile -t srcs < <(shmf_provider_sources "$provider")
   common=(-fPIC -shared -g -O1 -Wno-multichar -I "$SHMF_ROOT/ndis/include")
-  mkdir -p "$dir"
-  clang "${common[@]}" -fsanitize=fuzzer-no-link,address,undefined -o "$dir/libfuzzer.so" \
-    "${srcs[@]}" 2>"$dir/libfuzzer.log" & pids+=($!); what+=(libfuzzer)
-  clang "${common[@]}" -fsanitize=address,undefined -fno-omit-frame-pointer -o "$dir/replay.so" \
-    "${srcs[@]}" 2>"$dir/replay.log" & pids+=($!); what+=(replay)
-  if [ "$engine" != libfuzzer ]; then
-    AFL_QUIET=1 afl-clang-fast "${common[@]}" -o "$dir/afl.so" "${srcs[@]}" >"$dir/afl.log" 2>&1 &
+  mkdir -p "$(dirname "$dir")" || shmf_die "cannot create $(dirname "$dir")"
+  stage="$(mktemp -d "$dir.XXXXXX")"
+  clang "${common[@]}" -fsanitize=address,undefined -fno-omit-frame-pointer -o "$stage/replay.so" \
+    "${srcs[@]}" >"$stage/replay.log" 2>&1 & pids+=($!); what+=(replay)
+  if [ "$engine" != afl ] || [ "$mode" = prune ]; then
+    clang "${common[@]}" -fsanitize=fuzzer-no-link,address,undefined -o "$stage/libfuzzer.so" \
+      "${srcs[@]}" >"$stage/libfuzzer.log" 2>&1 & pids+=($!); what+=(libfuzzer)
+  fi
+  if [ "$engine" != libfuzzer ] && [ "$mode" != prune ]; then
+    AFL_QUIET=1 afl-clang-fast "${common[@]}" -o "$stage/afl.so" "${srcs[@]}" >"$stage/afl.log" 2>&1 &
     pids+=($!); what+=(afl)
   fi
-  clang "${common[@]}" -fprofile-instr-generate -fcoverage-mapping -o "$dir/coverage.so" \
-    "${srcs[@]}" 2>"$dir/coverage.log" & pids+=($!); what+=(coverage)
   for i in "${!pids[@]}"; do
-    if ! wait "${pids[$i]}" && [ "${what[$i]}" != coverage ]; then
-      shmf_die "cannot compile the provider for ${what[$i]} (see $dir/${what[$i]}.log)"
+    if ! wait "${pids[$i]}"; then
+      wait || true
+      local log
+      log="$(sed -n '1,40p' "$stage/${what[$i]}.log")"
+      rm -rf -- "$stage"
+      printf '%s: cannot compile %s for %s (compiler output follows)\n%s\n' \
+        "$SHMF_PROG" "$provider" "${what[$i]}" "$log" >&2
+      exit 2
     fi
   done
+  rm -rf -- "$dir"
+  mv -- "$stage" "$dir"
 }
 
 # === Configuration handed to the orchestrator ===
@@ -162,7 +183,8 @@ write_config() {
   local cfg="$1" label="$2" so_dir="$3" src
   src=""
   case "$provider_kind" in
-    name) src="$(shmf_find_provider_source "$provider" || true)" ;;
+    name) src="$(shmf_provider_cmake_sources "$provider" | head -n 1)"; src="${src#"$SHMF_ROOT"/}"
+          [ -n "$src" ] || src="$(shmf_find_provider_source "$provider" || true)" ;;
     c) src="$(abspath "$provider")"; src="${src#"$SHMF_ROOT"/}" ;;
     dir) src="$(shmf_provider_sources "$provider" | head -n 1)"; src="$(abspath "$src")"; src="${src#"$SHMF_ROOT"/}" ;;
   esac
@@ -183,6 +205,9 @@ write_config() {
   "corpus": $(json_str "$corpus"),
   "sync_dir": $(json_str "$sync_dir"),
   "afl_mutator": $(json_str "$afl_mutator"),
+  "trees": {"dev": $(json_str "$(shmf_bin_dir dev)"), "libfuzzer": $(json_str "$(shmf_bin_dir libfuzzer)"),
+            "afl": $(json_str "$(shmf_bin_dir afl)")},
+  "no_build": $([ "$do_build" = 0 ] && echo true || echo false),
   "tty": $(shmf_is_tty && echo true || echo false)
 }
 EOF
@@ -199,14 +224,21 @@ main() {
   corpus="$(abspath "${corpus:-$out/corpus/$label}")"
   [ -z "$sync_dir" ] || sync_dir="$(abspath "$sync_dir")"
   if [ "$provider_kind" = so ]; then provider="$(abspath "$provider")"; fi
-  mkdir -p "$out" "$corpus" || shmf_die "cannot create $out"
+  shmf_check_writable "$out"
+  shmf_check_corpus "$corpus"
+  shmf_check_writable "$corpus" corpus
   SHMF_QUIET=1 "$SHMF_ROOT/scripts/setup-deps.sh" >/dev/null || shmf_die "dependencies missing (run scripts/setup-deps.sh)"
-  [ "$do_build" = 0 ] || build_all
+  check_engines
   local so_dir=""
-  if [ "$provider_kind" = c ] || [ "$provider_kind" = dir ]; then
+  if { [ "$provider_kind" = c ] || [ "$provider_kind" = dir ]; } && [ "$mode" != coverage ]; then
     so_dir="$out/providers/$label"
     shmf_log "compiling $provider ..."
     compile_provider "$so_dir"
+  fi
+  if [ "$do_build" = 1 ]; then
+    build_all
+  elif [ "$engine" != libfuzzer ] && [ "$mode" != prune ] && [ "$mode" != coverage ]; then
+    afl_mutator="$(shmf_bin_dir afl)/campaign/libshmf_afl_mutator.so"
   fi
   local cfg
   cfg="$(mktemp "${TMPDIR:-/tmp}/shmf-campaign.XXXXXX.json")"

@@ -2,6 +2,9 @@
 # lib.sh -- shared helpers for the shmfuzz scripts. Source it; do not run it.
 #
 #   SHMF_ROOT           the repository root
+#   SHMF_BUILD_DIR      (env) parent of the preset trees; default $SHMF_ROOT/build
+#   SHMF_DEV_TREE       (env) a built tree used as is, never built, in place of
+#                       build/dev (shmfuzz, the providers, the seeds); ctest sets it
 #   shmf_die MSG        one-line error on stderr, exit 2 (the project's usage code)
 #   shmf_log MSG        a line on stderr, prefixed with the script's name
 #   shmf_is_tty         true when stderr is a terminal (progress lines only then)
@@ -12,6 +15,12 @@
 #   shmf_provider_label SPEC        a short [A-Za-z0-9_-] label for file names
 #   shmf_provider_sources SPEC      the .c files of a .c/dir provider, one per line
 #   shmf_find_provider_source NAME  providers/**/NAME.c (or a file of providers/*/NAME/)
+#   shmf_provider_names             the providers registered in providers/CMakeLists.txt
+#   shmf_provider_cmake_sources NAME  their SOURCES (absolute paths), one per line
+#   shmf_check_provider SPEC        die (exit 2) unless SPEC names a usable provider
+#   shmf_check_corpus DIR           die unless every entry of DIR is a readable file or dir
+#   shmf_check_writable DIR         create DIR; die unless a file can be written in it
+#   shmf_compile_log_die MSG LOG    die with MSG, then the compiler output in LOG
 
 SHMF_ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 SHMF_PROG="${SHMF_PROG:-$(basename "$0" .sh)}"
@@ -44,8 +53,16 @@ shmf_seconds() {
   esac
 }
 
+shmf_build_root() {
+  echo "${SHMF_BUILD_DIR:-$SHMF_ROOT/build}"
+}
+
 shmf_bin_dir() {
-  echo "$SHMF_ROOT/build/$1"
+  if [ "$1" = dev ] && [ -n "${SHMF_DEV_TREE:-}" ]; then
+    echo "$SHMF_DEV_TREE"
+  else
+    echo "$(shmf_build_root)/$1"
+  fi
 }
 
 # Configure the preset when its tree has no cache yet, then build the targets
@@ -55,8 +72,12 @@ shmf_build() {
   local preset="$1" dir log
   shift
   dir="$(shmf_bin_dir "$preset")"
-  log="$SHMF_ROOT/build/$preset.log"
-  mkdir -p "$SHMF_ROOT/build"
+  if [ "$preset" = dev ] && [ -n "${SHMF_DEV_TREE:-}" ]; then
+    [ -f "$dir/CMakeCache.txt" ] || { echo "SHMF_DEV_TREE=$dir is not a build tree" >&2; return 1; }
+    return 0
+  fi
+  log="$(shmf_build_root)/$preset.log"
+  mkdir -p "$(shmf_build_root)"
   if [ ! -f "$dir/CMakeCache.txt" ]; then
     if ! (cd "$SHMF_ROOT" && cmake --preset "$preset" -B "$dir") >"$log" 2>&1; then
       tail -n 20 "$log" >&2
@@ -113,4 +134,60 @@ shmf_find_provider_source() {
     hit="$(find "$SHMF_ROOT/providers/buggy/$name" -maxdepth 1 -name '*.c' -type f | LC_ALL=C sort | head -n 1)"
   fi
   [ -n "$hit" ] && printf '%s\n' "${hit#"$SHMF_ROOT"/}"
+}
+
+shmf_provider_names() {
+  sed -n 's/^[[:space:]]*shmfuzz_add_provider([[:space:]]*\([A-Za-z0-9_-]*\).*/\1/p' \
+    "$SHMF_ROOT/providers/CMakeLists.txt"
+}
+
+shmf_provider_cmake_sources() {
+  local name="$1" line f
+  line="$(sed -n "s/^[[:space:]]*shmfuzz_add_provider([[:space:]]*${name}[[:space:]]\{1,\}SOURCES\(.*\))[[:space:]]*$/\1/p" \
+    "$SHMF_ROOT/providers/CMakeLists.txt" | head -n 1)"
+  for f in $line; do printf '%s\n' "$SHMF_ROOT/providers/$f"; done
+}
+
+# Every check below prints one line and exits 2 on failure.
+shmf_check_provider() {
+  local spec="$1" kind
+  kind="$(shmf_provider_kind "$spec")" ||
+    shmf_die "--provider '$spec' is not a name, a .so, a .c file or a directory"
+  case "$kind" in
+    so|c) [ -f "$spec" ] || shmf_die "--provider: no such file: $spec"
+          [ -r "$spec" ] || shmf_die "--provider: cannot read $spec" ;;
+    dir) [ -n "$(shmf_provider_sources "$spec")" ] || shmf_die "--provider: no .c files in $spec" ;;
+    name) shmf_provider_names | grep -qx -- "$spec" ||
+      shmf_die "unknown provider '$spec' (known: $(shmf_provider_names | paste -sd, - | sed 's/,/, /g'); or give a .c, a directory of .c files, or a .so)" ;;
+  esac
+}
+
+# Engines and mergers read every file of a corpus: an entry that is neither a
+# readable regular file nor a directory (a FIFO, a socket, a dangling symlink, an
+# unreadable file) would stop them mid-run, so it is refused up front.
+shmf_check_corpus() {
+  local dir="$1" bad n
+  [ -e "$dir" ] || return 0
+  [ -d "$dir" ] || shmf_die "corpus $dir is not a directory"
+  [ -r "$dir" ] && [ -x "$dir" ] || shmf_die "corpus $dir is not readable"
+  bad="$(find -L "$dir" -mindepth 1 \( -type d -readable -executable \) -o \
+           \( -type f -readable \) -o -print 2>/dev/null)" || true
+  if [ -n "$bad" ]; then
+    n="$(printf '%s\n' "$bad" | wc -l)"
+    shmf_die "corpus $dir: $n unusable entr$([ "$n" = 1 ] && echo y || echo ies) (not a readable file: $(printf '%s\n' "$bad" | head -n 3 | paste -sd' ' -)$([ "$n" -gt 3 ] && echo ' ...')); remove or fix them"
+  fi
+}
+
+shmf_check_writable() {
+  local dir="$1" what="${2:-output dir}" probe err
+  err="$(mkdir -p -- "$dir" 2>&1)" || shmf_die "cannot create $what $dir: ${err##*: }"
+  probe="$(mktemp "$dir/.shmf-write-probe.XXXXXX" 2>/dev/null)" ||
+    shmf_die "$what $dir is not writable"
+  rm -f -- "$probe"
+}
+
+shmf_compile_log_die() {
+  printf '%s: %s\n' "$SHMF_PROG" "$1" >&2
+  sed -n '1,40p' "$2" >&2
+  exit 2
 }

@@ -1,11 +1,14 @@
 #!/usr/bin/env bash
 # repro.sh -- replay a finding with its op trace, rebuilding shmfuzz if needed.
 #
-# usage: scripts/repro.sh FINDING_DIR|INPUT [--provider P] [--raw]
+# usage: scripts/repro.sh FINDING_DIR|INPUT [--provider P] [--raw] [--gdb]
 #   FINDING_DIR  a campaign's findings/<hash>/ (replays minimized.ops, then input.bin;
 #                the provider comes from its finding.json unless --provider is given)
 #   INPUT        a binary input or a .ops file (provider: --provider, default reference)
 #   --raw        replay input.bin even when a minimized.ops exists
+#   --gdb        replay the debug build (dev preset) under gdb, stopping at the first
+#                finding (shmf__report) or sanitizer report (__sanitizer::Die);
+#                batch mode (run, then bt) when not on a terminal
 # Exit: 0 clean (did not reproduce), 1 reproduced, 2 usage or build error.
 set -euo pipefail
 SHMF_PROG=repro
@@ -15,18 +18,20 @@ SHMF_PROG=repro
 target=""
 provider=""
 raw=0
+gdb=0
 
 parse_args() {
   while [ "$#" -gt 0 ]; do
     case "$1" in
-      -h|--help) sed -n '4,10p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+      -h|--help) sed -n '4,13p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
       --provider|-p) [ "$#" -ge 2 ] || shmf_die "--provider needs a value"; provider="$2"; shift 2 ;;
       --raw) raw=1; shift ;;
+      --gdb) gdb=1; shift ;;
       -*) shmf_die "unknown option '$1' (see --help)" ;;
       *) [ -z "$target" ] || shmf_die "only one FINDING_DIR or INPUT, got '$1' too"; target="$1"; shift ;;
     esac
   done
-  [ -n "$target" ] || shmf_die "usage: scripts/repro.sh FINDING_DIR|INPUT [--provider P]"
+  [ -n "$target" ] || shmf_die "usage: scripts/repro.sh FINDING_DIR|INPUT [--provider P] [--raw] [--gdb]"
   [ -e "$target" ] || shmf_die "no such file or directory: $target"
 }
 
@@ -35,8 +40,27 @@ finding_provider() {
   python3 -c 'import json,sys; print(json.load(open(sys.argv[1])).get("provider",""))' "$1" 2>/dev/null || true
 }
 
+# Replay under gdb. Verifier findings stop at shmf__report (the provider's call is
+# a few frames up); sanitizer reports stop at __sanitizer::Die, after the report is
+# printed and before the harness turns it into a finding. LeakSanitizer does not
+# work under ptrace, and the verifier checks leaks itself.
+replay_gdb() {
+  local bin="$1" input="$2"
+  local cmds=(-ex "set breakpoint pending on" -ex "break shmf__report" -ex "break __sanitizer::Die")
+  export ASAN_OPTIONS="detect_leaks=0${ASAN_OPTIONS:+:$ASAN_OPTIONS}"
+  export UBSAN_OPTIONS="print_stacktrace=1${UBSAN_OPTIONS:+:$UBSAN_OPTIONS}"
+  if [ -t 0 ] && [ -t 1 ]; then
+    shmf_log "gdb: type 'run'; it stops at the first finding (shmf__report) or sanitizer report"
+    gdb -q "${cmds[@]}" --args "$bin" replay --trace --provider "$provider" "$input"
+  else
+    gdb -q -batch "${cmds[@]}" -ex run -ex bt --args "$bin" replay --trace --provider "$provider" \
+      "$input" </dev/null
+  fi
+}
+
 main() {
   parse_args "$@"
+  [ "$gdb" = 0 ] || command -v gdb >/dev/null || shmf_die "--gdb: gdb not found (Debian package gdb)"
   local input="$target" dir=""
   if [ -d "$target" ]; then
     dir="$target"
@@ -50,13 +74,20 @@ main() {
   bin="$(shmf_bin_dir dev)/harness/shmfuzz"
   if [[ "$provider" =~ ^[A-Za-z0-9_-]+$ ]]; then
     SHMF_QUIET=1 shmf_build dev shmfuzz "shmfprov_$provider" >/dev/null ||
-      shmf_die "cannot build shmfuzz and provider '$provider' (see build/dev.log)"
+      shmf_die "cannot build shmfuzz and provider '$provider' (see $(shmf_build_root)/dev.log)"
   else
-    SHMF_QUIET=1 shmf_build dev shmfuzz >/dev/null || shmf_die "cannot build shmfuzz (see build/dev.log)"
+    SHMF_QUIET=1 shmf_build dev shmfuzz >/dev/null || shmf_die "cannot build shmfuzz (see $(shmf_build_root)/dev.log)"
   fi
-  shmf_log "replaying $input against $provider"
   local rc=0
-  "$bin" replay --trace --provider "$provider" "$input" || rc=$?
+  if [ "$gdb" = 1 ]; then
+    shmf_log "replaying $input against $provider under gdb ($bin, debug build)"
+    replay_gdb "$bin" "$input" || true
+    # gdb's own status says nothing about the finding: replay once more, quietly.
+    "$bin" replay -q --provider "$provider" "$input" >/dev/null 2>&1 || rc=$?
+  else
+    shmf_log "replaying $input against $provider"
+    "$bin" replay --trace --provider "$provider" "$input" || rc=$?
+  fi
   if [ -n "$dir" ] && [ -f "$dir/repro.c" ]; then
     shmf_log "standalone C reproducer: $dir/repro.c (build line at its top); op trace: $dir/input.ops"
   else

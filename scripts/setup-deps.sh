@@ -3,8 +3,8 @@
 # Says what it does; installs only what is missing; needs root (or sudo) only then.
 set -euo pipefail
 
-PACKAGES=(cmake make pkg-config clang libclang-rt-14-dev llvm libjansson-dev libcmocka-dev
-          afl++ python3 git zip)
+PACKAGES=(cmake make pkg-config clang libclang-rt-14-dev llvm gdb libjansson-dev libcmocka-dev
+          afl++ python3 python3-jsonschema git zip)
 
 missing=()
 for p in "${PACKAGES[@]}"; do

@@ -1,13 +1,37 @@
-# Campaign tests (label "campaign"): `shmfuzz report`, triage of pre-made crash
-# files, campaign.sh argument errors, the seed corpus against the reference, and a
-# 15 s real campaign when the engine builds exist (skipped otherwise).
+# Campaign tests (label "campaign"), all driven by tests/campaign/run_test.sh.
+#
+#   campaign_args, _report, _triage   no engine: argument and bad-input errors of
+#                                     the scripts, `shmfuzz report` and `report-diff`,
+#                                     triage of pre-made crash files (seconds)
+#   campaign_build                    fixture: the libfuzzer and coverage presets'
+#                                     targets these tests run, each in its own tree
+#                                     under campaign-trees/ of this build tree
+#   campaign_reference, _planted,     real 20 s libFuzzer campaigns (reference clean;
+#   _interrupted, _coverage           a planted bug found; SIGINT), coverage.sh
+#
+# The campaigns use this build tree as their replay tree (SHMF_DEV_TREE: shmfuzz,
+# the providers, the seeds) and the fixture's trees for the engines (SHMF_BUILD_DIR),
+# so they never build while they run. The whole label takes about 2-4 minutes on
+# 2 cores, most of it the fixture's first build.
 set(_shmf_camp_driver ${CMAKE_CURRENT_SOURCE_DIR}/campaign/run_test.sh)
 set(_shmf_camp_work ${CMAKE_CURRENT_BINARY_DIR}/campaign)
+set(_shmf_camp_env "SHMF_BUILD_DIR=${PROJECT_BINARY_DIR}/campaign-trees"
+                   "SHMF_DEV_TREE=${PROJECT_BINARY_DIR}")
 
-foreach(t args report triage short)
+function(_shmf_campaign_test t timeout)
   add_test(NAME campaign_${t}
            COMMAND ${_shmf_camp_driver} ${t} $<TARGET_FILE:shmfuzz> ${_shmf_camp_work}/${t})
-  set_tests_properties(campaign_${t} PROPERTIES LABELS campaign TIMEOUT 90 SKIP_RETURN_CODE 77)
+  set_tests_properties(campaign_${t} PROPERTIES LABELS campaign TIMEOUT ${timeout}
+                       SKIP_RETURN_CODE 77 ENVIRONMENT "${_shmf_camp_env}" ${ARGN})
+endfunction()
+
+foreach(t args report triage)
+  _shmf_campaign_test(${t} 90)
+endforeach()
+
+_shmf_campaign_test(build 600 FIXTURES_SETUP shmf_campaign_engines)
+foreach(t reference planted interrupted coverage)
+  _shmf_campaign_test(${t} 240 FIXTURES_REQUIRED shmf_campaign_engines)
 endforeach()
 
 # Every seed replays clean against the reference provider.

@@ -167,9 +167,30 @@ static void test_default_queue(void **state)
     assert_int_equal(shmf_nic_queue_count(nic), 1);
     assert_int_equal(qi.qid, 0);
     assert_int_equal(qi.state, SHMF_NIC_Q_RUNNING);
+    /* Lazy: no memory until the first op that needs it. */
+    assert_int_equal(qi.buffers, 0);
+    assert_int_equal(shmf_rt_block_count(), 0);
+    assert_int_equal(shmf_nic_post(nic, 0, 1), 1);
+    qi = info(nic, 0);
     assert_int_equal(qi.buffers, 1u << SHMF_NIC_DEFAULT_ORDER);
+    assert_int_equal(qi.ring_size, 1u << SHMF_NIC_DEFAULT_ORDER);
     assert_int_equal(shmf_nic_queue_free(nic, 0), 0); /* no-op for queue 0 */
     assert_int_equal(shmf_nic_queue_count(nic), 1);
+    assert_no_findings();
+}
+
+/* First use of queue 0 at DISPATCH_LEVEL: its memory is allocated as the
+   deferred initialization (at PASSIVE_LEVEL), and the IRQL is restored. */
+static void test_default_queue_lazy_at_dispatch(void **state)
+{
+    struct shmf_nic *nic = *state;
+    KIRQL old;
+
+    KeRaiseIrql(DISPATCH_LEVEL, &old);
+    assert_true(shmf_nic_advance(nic, 0) >= 0);
+    assert_int_equal(KeGetCurrentIrql(), DISPATCH_LEVEL);
+    KeLowerIrql(old);
+    assert_int_equal(info(nic, 0).buffers, 1u << SHMF_NIC_DEFAULT_ORDER);
     assert_no_findings();
 }
 
@@ -408,6 +429,7 @@ int main(void)
         T(test_free_with_outstanding_indications),
         T(test_owns_and_many_queues),
         T(test_big_buffers_and_tx),
+        T(test_default_queue_lazy_at_dispatch),
         T(test_pause),
         T(test_fault_retry_half),
         T(test_fault_all_fail),

@@ -1,8 +1,8 @@
 /*
  * test_pages.c -- simulated physical memory and the Mm routines (rt_pages.c):
  * determinism, scattered vs contiguous PFNs, address translation, and one
- * finding per violation.  No test touches freed pages (they are ASan-poisoned or
- * PROT_NONE).
+ * finding per violation.  Only the use-after-free tests touch freed pages
+ * (ASan-poisoned; canaries in every build).
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -506,10 +506,8 @@ static void test_leak_mdl_pages(void **state)
     expect_one(SHMF_KIND_LEAK_PAGES);
 }
 
-#if SHMF_HAVE_ASAN
-/* Under ASan a freed run is poisoned; a write that bypassed ASan (simulated by
-   unpoisoning first) is found when the run leaves the quarantine.  Without ASan
-   the run is PROT_NONE, so the write would fault instead. */
+/* A write into a freed run's canary (under ASan: one that bypassed ASan,
+   simulated by unpoisoning first) is found when the run leaves the quarantine. */
 static void test_page_use_after_free_at_release(void **state)
 {
     (void)state;
@@ -522,13 +520,30 @@ static void test_page_use_after_free_at_release(void **state)
         MmFreeContiguousMemory(contig_rw(PAGE_SIZE));
     expect_one(SHMF_KIND_USE_AFTER_FREE);
 }
-#else
-static void test_page_use_after_free_at_release(void **state)
+
+/* A stale write into the head of a freed page (without ASan: anywhere in a
+   run's first page) is found at unload even while the run is quarantined. */
+static void test_page_use_after_free_at_unload(void **state)
 {
     (void)state;
-    skip();
+    uint8_t *va = contig_rw(3 * PAGE_SIZE);
+    MmFreeContiguousMemory(va);
+    SHMF_UNPOISON(va, 3 * PAGE_SIZE);
+    va[PAGE_SIZE + 8] = 1; /* head of the second page */
+    SHMF_POISON(va, 3 * PAGE_SIZE);
+    shmf__pages_check_freed();
+    expect_one(SHMF_KIND_USE_AFTER_FREE);
 }
-#endif
+
+/* Unchanged canaries: no finding, and freed pages can be handed out again. */
+static void test_page_freed_clean_at_unload(void **state)
+{
+    (void)state;
+    for (int i = 0; i < 200; i++)
+        MmFreeContiguousMemory(contig_rw((SIZE_T)(i % 5 + 1) * PAGE_SIZE));
+    shmf__pages_check_freed();
+    assert_int_equal(shmf_rt_finding_count(), 0);
+}
 
 #define T(f) cmocka_unit_test_setup(f, setup)
 
@@ -570,6 +585,8 @@ int main(void)
         T(test_leak_contig),
         T(test_leak_mdl_pages),
         T(test_page_use_after_free_at_release),
+        T(test_page_use_after_free_at_unload),
+        T(test_page_freed_clean_at_unload),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

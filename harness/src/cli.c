@@ -28,6 +28,8 @@ static const struct subcommand subcommands[] = {
      "--provider P [--threads T] [--seconds S|--ops N] [--seed X] [--json OUT]"},
     {"report", shmf_cmd_report,
      "--out DIR RUN_DIR...  campaign.json, campaign.sarif and campaign.html from run dirs"},
+    {"report-diff", shmf_cmd_report_diff,
+     "OLD NEW [--json OUT]  new and fixed findings, coverage and exec/s change"},
     {"kinds", shmf_cmd_kinds, "[--json]         list the finding kinds"},
     {"providers", shmf_cmd_providers, "              list the providers found"},
 };
@@ -74,6 +76,21 @@ int shmf_read_file(const char *path, uint8_t **data, size_t *len)
     buf[n] = 0;
     *data = buf;
     *len = n;
+    return 0;
+}
+
+int shmf_parse_in_out(int argc, char **argv, const char **in, const char **out)
+{
+    *in = NULL;
+    *out = NULL;
+    for (int i = 1; i < argc; i++) {
+        if (!strcmp(argv[i], "-o") && i + 1 < argc)
+            *out = argv[++i];
+        else if (!*in)
+            *in = argv[i];
+        else
+            return -EINVAL;
+    }
     return 0;
 }
 

@@ -20,6 +20,11 @@ int shmf_read_file(const char *path, uint8_t **data, size_t *len);
 int shmf_load_input(const char *path, struct shmf_prog *p, uint8_t **bytes, size_t *len,
                     char *err, size_t errlen);
 
+/* Parse the arguments "FILE [-o OUT]", in any order, after the subcommand name
+   (argv[0]).  *in and *out are NULL when absent.  Returns 0, or -EINVAL on a
+   second positional argument. */
+int shmf_parse_in_out(int argc, char **argv, const char **in, const char **out);
+
 /* Print "shmfuzz: <msg>" to stderr and return SHMF_EXIT_USAGE. */
 int shmf_usage_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
@@ -32,5 +37,6 @@ int shmf_cmd_repro_c(int argc, char **argv);
 int shmf_cmd_minimize(int argc, char **argv);
 int shmf_cmd_stress(int argc, char **argv);
 int shmf_cmd_report(int argc, char **argv);
+int shmf_cmd_report_diff(int argc, char **argv);
 
 #endif

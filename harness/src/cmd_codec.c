@@ -1,7 +1,6 @@
 /*
  * cmd_codec.c -- `shmfuzz decode`, `encode`, `kinds` and `providers`.
  */
-#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -29,35 +28,11 @@ int shmf_cmd_decode(int argc, char **argv)
     return rc ? shmf_usage_error("cannot write output") : SHMF_EXIT_CLEAN;
 }
 
-static int write_all(const char *path, const uint8_t *data, size_t len)
-{
-    char tmp[4096];
-    snprintf(tmp, sizeof(tmp), "%s.tmp", path);
-    FILE *f = fopen(tmp, "wb");
-    if (!f)
-        return -errno;
-    size_t w = fwrite(data, 1, len, f);
-    int rc = (w != len || fclose(f) != 0) ? -EIO : 0;
-    if (rc == 0 && rename(tmp, path) != 0)
-        rc = -errno;
-    if (rc)
-        remove(tmp);
-    return rc;
-}
-
 int shmf_cmd_encode(int argc, char **argv)
 {
-    const char *in = NULL, *out = NULL;
+    const char *in, *out;
     char err[512];
-    for (int i = 1; i < argc; i++) {
-        if (!strcmp(argv[i], "-o") && i + 1 < argc)
-            out = argv[++i];
-        else if (!in)
-            in = argv[i];
-        else
-            return shmf_usage_error("encode: usage: shmfuzz encode FILE.ops -o OUT");
-    }
-    if (!in || !out)
+    if (shmf_parse_in_out(argc, argv, &in, &out) != 0 || !in || !out)
         return shmf_usage_error("encode: usage: shmfuzz encode FILE.ops -o OUT");
     struct shmf_prog *p = shmf_prog_new();
     uint8_t *bytes = NULL;
@@ -68,7 +43,7 @@ int shmf_cmd_encode(int argc, char **argv)
     shmf_prog_free(p);
     if (rc)
         return shmf_usage_error("%s", err);
-    rc = write_all(out, bytes, len);
+    rc = shmf_write_file_atomic(out, bytes, len);
     free(bytes);
     return rc ? shmf_usage_error("cannot write %s: %s", out, strerror(-rc)) : SHMF_EXIT_CLEAN;
 }

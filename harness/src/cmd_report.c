@@ -12,11 +12,13 @@
  * deduplicated by signature (counts and reliability add up, first_seen is the
  * earliest). Every input is read and checked before anything is written, and each
  * output is written atomically, so bad input leaves no file behind.
+ *
+ * This file reads and merges the run directories and builds campaign.json;
+ * report_sarif.c and report_html.c render that document (report_campaign.h).
  */
 #define _GNU_SOURCE
 #include <dirent.h>
 #include <errno.h>
-#include <fcntl.h>
 #include <getopt.h>
 #include <limits.h>
 #include <stdio.h>
@@ -27,12 +29,11 @@
 
 #include "cli.h"
 #include "report.h"
+#include "report_campaign.h"
 
 #define SHMF_CAMPAIGN_SCHEMA "shmfuzz-campaign/1"
 #define SHMF_CAMPAIGN_META_SCHEMA "shmfuzz-campaign-meta/1"
 #define SHMF_FINDING_META_SCHEMA "shmfuzz-finding-meta/1"
-#define SHMF_REPORT_VERSION "0.1.0"
-#define SARIF_SCHEMA_URI "https://json.schemastore.org/sarif-2.1.0.json"
 
 struct campaign {
     const char *out;       /* --out directory (absolute) */
@@ -83,17 +84,6 @@ static json_t *rel_to_out(const struct campaign *c, const char *path)
     if (strncmp(real, c->out, n) == 0 && real[n] == '/')
         return json_string(real + n + 1);
     return json_string(real);
-}
-
-static double num(const json_t *j, const char *key)
-{
-    return json_number_value(json_object_get(j, key));
-}
-
-static const char *str(const json_t *j, const char *key, const char *dflt)
-{
-    const char *s = json_string_value(json_object_get(j, key));
-    return s ? s : dflt;
 }
 
 /* Names of the entries of dir (sorted); NULL-terminated; NULL when dir is absent. */
@@ -386,321 +376,7 @@ static json_t *campaign_json(const struct campaign *c)
                      "run_dirs", c->run_dirs);
 }
 
-/* === campaign.sarif === */
-
-/* Catalogue rule of a finding kind: crash-<type> and unknown kinds map to "crash". */
-static int rule_index(const char *kind)
-{
-    int k = shmf_kind_from_name(kind);
-    return k >= 0 ? k : SHMF_KIND_CRASH;
-}
-
-static json_t *sarif_rules(void)
-{
-    json_t *rules = json_array();
-    for (int k = 0; rules && k < SHMF_KIND_COUNT; k++) {
-        enum shmf_kind kind = (enum shmf_kind)k;
-        json_array_append_new(
-            rules, json_pack("{s:s, s:s, s:{s:s}, s:{s:s}, s:{s:s}, s:{s:s}}", "id",
-                             shmf_kind_name(kind), "name", shmf_kind_name(kind),
-                             "shortDescription", "text", shmf_kind_description(kind),
-                             "fullDescription", "text", shmf_kind_description(kind), "help",
-                             "text", shmf_kind_source(kind), "defaultConfiguration", "level",
-                             "error"));
-    }
-    return rules;
-}
-
-static json_t *sarif_location(const json_t *f)
-{
-    const json_t *loc = json_object_get(f, "location");
-    const char *file = str(loc, "file", NULL);
-    json_t *region = NULL, *phys;
-    if (!file)
-        return json_array();
-    if (json_integer_value(json_object_get(loc, "line")) > 0)
-        region = json_pack("{s:O}", "startLine", json_object_get(loc, "line"));
-    if (file[0] == '/')
-        phys = json_pack("{s:{s:s++}, s:o*}", "artifactLocation", "uri", "file://", file,
-                         "region", region);
-    else
-        phys = json_pack("{s:{s:s, s:s}, s:o*}", "artifactLocation", "uri", file, "uriBaseId",
-                         "%SRCROOT%", "region", region);
-    return json_pack("[{s:o}]", "physicalLocation", phys);
-}
-
-static json_t *sarif_result(const json_t *f)
-{
-    const char *kind = str(f, "kind", "crash");
-    const json_t *rel = json_object_get(f, "reliability");
-    int k = rule_index(kind);
-    char text[1200];
-    snprintf(text, sizeof(text), "%s: %s (in %s; seen %lld times; reproduced %lld/%lld)", kind,
-             str(f, "message", ""), str(f, "function", "?"),
-             (long long)json_integer_value(json_object_get(f, "count")),
-             (long long)json_integer_value(json_object_get(rel, "reproduced")),
-             (long long)json_integer_value(json_object_get(rel, "attempts")));
-    return json_pack("{s:s, s:i, s:s, s:{s:s}, s:o, s:{s:s}, s:{s:s, s:O, s:O, s:O*, s:O}}",
-                     "ruleId", shmf_kind_name((enum shmf_kind)k), "ruleIndex", k, "level",
-                     "error", "message", "text", text, "locations", sarif_location(f),
-                     "partialFingerprints", "shmfuzzSignature/v1", str(f, "signature", ""),
-                     "properties", "kind", kind, "count", json_object_get(f, "count"),
-                     "reliability", rel, "minimized", json_object_get(f, "minimized"), "new",
-                     json_object_get(f, "new"));
-}
-
-static json_t *sarif_json(const json_t *camp)
-{
-    json_t *results = json_array();
-    size_t i;
-    json_t *f;
-    json_array_foreach(json_object_get(camp, "findings"), i, f)
-        json_array_append_new(results, sarif_result(f));
-    return json_pack("{s:s, s:s, s:[{s:{s:{s:s, s:s, s:o}}, s:o}]}", "$schema",
-                     SARIF_SCHEMA_URI, "version", "2.1.0", "runs", "tool", "driver", "name",
-                     "shmfuzz", "semanticVersion", SHMF_REPORT_VERSION, "rules", sarif_rules(),
-                     "results", results);
-}
-
-/* === campaign.html === */
-
-static void html_text(FILE *f, const char *s)
-{
-    for (; s && *s; s++) {
-        switch (*s) {
-        case '<': fputs("&lt;", f); break;
-        case '>': fputs("&gt;", f); break;
-        case '&': fputs("&amp;", f); break;
-        case '"': fputs("&quot;", f); break;
-        default: fputc(*s, f);
-        }
-    }
-}
-
-static const char *const html_css =
-    "body{font:14px/1.4 system-ui,sans-serif;margin:2em;color:#222;max-width:1100px}"
-    "h1{font-size:1.4em}h2{font-size:1.15em;margin-top:1.6em}"
-    "table{border-collapse:collapse;width:100%}th,td{border-bottom:1px solid #ddd;"
-    "padding:4px 8px;text-align:left;vertical-align:top}th{background:#f4f4f4}"
-    "td.n{text-align:right;font-variant-numeric:tabular-nums}code{font-size:12px}"
-    ".ok{color:#17692b}.bad{color:#b00020;font-weight:600}.warn{color:#9a6700}"
-    ".tag{display:inline-block;padding:0 6px;border-radius:8px;background:#eee;font-size:12px}"
-    "svg{background:#fcfcfc;border:1px solid #ddd}";
-
-static const char *const engine_colors[] = {"#1f77b4", "#d62728", "#2ca02c", "#9467bd"};
-
-/* Engines that appear in the series, in first-seen order (at most 4). */
-static size_t series_engines(const json_t *series, const char *names[4])
-{
-    size_t n = 0, i, k;
-    json_t *s;
-    json_array_foreach(series, i, s) {
-        const char *e = str(s, "engine", "?");
-        for (k = 0; k < n && strcmp(names[k], e); k++)
-            ;
-        if (k == n && n < 4)
-            names[n++] = e;
-    }
-    return n;
-}
-
-static void series_range(const json_t *series, const char *key, double *tmax, double *vmax)
-{
-    size_t i;
-    json_t *s;
-    *tmax = 1;
-    *vmax = 1;
-    json_array_foreach(series, i, s) {
-        *tmax = num(s, "t") > *tmax ? num(s, "t") : *tmax;
-        *vmax = num(s, key) > *vmax ? num(s, key) : *vmax;
-    }
-}
-
-/* One inline SVG line plot of `key` over time, one polyline per engine. */
-static void html_plot(FILE *f, const json_t *series, const char *key, const char *title)
-{
-    const double w = 520, h = 170, x0 = 60, y0 = 10;
-    const char *names[4];
-    size_t ne = series_engines(series, names), i;
-    double tmax, vmax;
-    json_t *s;
-    series_range(series, key, &tmax, &vmax);
-    fprintf(f, "<figure><figcaption>%s</figcaption><svg xmlns=\"http://www.w3.org/2000/svg\" "
-               "width=\"600\" height=\"210\" role=\"img\">", title);
-    fprintf(f, "<line x1=\"%g\" y1=\"%g\" x2=\"%g\" y2=\"%g\" stroke=\"#999\"/>"
-               "<line x1=\"%g\" y1=\"%g\" x2=\"%g\" y2=\"%g\" stroke=\"#999\"/>",
-            x0, y0, x0, y0 + h, x0, y0 + h, x0 + w, y0 + h);
-    fprintf(f, "<text x=\"4\" y=\"%g\" font-size=\"11\">%.0f</text>"
-               "<text x=\"4\" y=\"%g\" font-size=\"11\">0</text>"
-               "<text x=\"%g\" y=\"%g\" font-size=\"11\" text-anchor=\"end\">%.0f s</text>",
-            y0 + 10, vmax, y0 + h, x0 + w, y0 + h + 16, tmax);
-    for (size_t e = 0; e < ne; e++) {
-        fprintf(f, "<polyline fill=\"none\" stroke-width=\"2\" stroke=\"%s\" points=\"",
-                engine_colors[e]);
-        json_array_foreach(series, i, s) {
-            if (strcmp(str(s, "engine", "?"), names[e]) == 0)
-                fprintf(f, "%.1f,%.1f ", x0 + w * num(s, "t") / tmax,
-                        y0 + h - h * num(s, key) / vmax);
-        }
-        fprintf(f, "\"/><text x=\"%g\" y=\"%g\" font-size=\"12\" fill=\"%s\">", x0 + 10,
-                y0 + 14 + 14 * (double)e, engine_colors[e]);
-        html_text(f, names[e]);
-        fputs("</text>", f);
-    }
-    fputs("</svg></figure>\n", f);
-}
-
-static void html_runs(FILE *f, const json_t *camp)
-{
-    size_t i;
-    json_t *r;
-    fputs("<h2>Engines</h2><table><tr><th>engine</th><th>status</th><th>instances</th>"
-          "<th>duration</th><th>execs</th><th>exec/s</th><th>corpus</th><th>coverage</th>"
-          "<th>crashes</th><th>hangs</th></tr>\n", f);
-    json_array_foreach(json_object_get(camp, "runs"), i, r) {
-        const json_t *cov = json_object_get(r, "coverage");
-        fputs("<tr><td>", f);
-        html_text(f, str(r, "engine", "?"));
-        fprintf(f, "</td><td class=\"%s\">", strcmp(str(r, "status", ""), "ok") ? "warn" : "ok");
-        html_text(f, str(r, "status", "?"));
-        fprintf(f, "</td><td class=n>%lld</td><td class=n>%.0f s</td><td class=n>%lld</td>"
-                   "<td class=n>%.0f</td><td class=n>%lld</td><td class=n>%lld ",
-                (long long)num(r, "instances"), num(r, "duration_s"), (long long)num(r, "execs"),
-                num(r, "exec_per_s"), (long long)num(r, "corpus_size"),
-                (long long)num(cov, "edges"));
-        html_text(f, str(cov, "unit", ""));
-        fprintf(f, "</td><td class=n>%lld</td><td class=n>%lld</td></tr>\n",
-                (long long)num(r, "crashes"), (long long)num(r, "hangs"));
-    }
-    fputs("</table>\n", f);
-}
-
-static void html_link(FILE *f, const json_t *f_, const char *key, const char *label)
-{
-    const char *p = str(f_, key, NULL);
-    if (!p)
-        return;
-    fputs(" <a href=\"", f);
-    html_text(f, p);
-    fputs("\">", f);
-    html_text(f, label);
-    fputs("</a>", f);
-}
-
-static void html_findings(FILE *f, const json_t *camp)
-{
-    size_t i;
-    json_t *x;
-    const json_t *all = json_object_get(camp, "findings");
-    fprintf(f, "<h2>Findings (%zu unique)</h2>\n", json_array_size(all));
-    if (!json_array_size(all)) {
-        fputs("<p class=ok>No findings.</p>\n", f);
-        return;
-    }
-    fputs("<table><tr><th>kind</th><th>signature</th><th>message</th><th>first seen</th>"
-          "<th>count</th><th>reproduced</th><th>files</th></tr>\n", f);
-    json_array_foreach(all, i, x) {
-        const json_t *rel = json_object_get(x, "reliability");
-        bool reliable = json_is_true(json_object_get(rel, "reliable"));
-        fputs("<tr><td class=bad>", f);
-        html_text(f, str(x, "kind", "?"));
-        if (json_is_true(json_object_get(x, "new")))
-            fputs(" <span class=tag>new</span>", f);
-        fputs("</td><td><code>", f);
-        html_text(f, str(x, "signature", ""));
-        fputs("</code></td><td>", f);
-        html_text(f, str(x, "message", ""));
-        fputs("</td><td>", f);
-        html_text(f, str(x, "first_seen", ""));
-        fprintf(f, " (+%.0f s)</td><td class=n>%lld</td><td class=\"n %s\">%lld/%lld%s</td><td>",
-                num(x, "first_seen_s"), (long long)num(x, "count"), reliable ? "ok" : "warn",
-                (long long)num(rel, "reproduced"), (long long)num(rel, "attempts"),
-                reliable ? "" : " unreliable");
-        html_link(f, x, "minimized", "minimized.ops");
-        html_link(f, x, "input", "input.bin");
-        html_link(f, x, "repro_c", "repro.c");
-        fputs("</td></tr>\n", f);
-    }
-    fputs("</table>\n", f);
-}
-
-static void html_header(FILE *f, const json_t *camp)
-{
-    const json_t *t = json_object_get(camp, "totals");
-    const char *status = str(camp, "status", "?");
-    fputs("<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"
-          "<title>shmfuzz campaign: ", f);
-    html_text(f, str(camp, "provider", "?"));
-    fprintf(f, "</title><style>%s</style></head><body>\n<h1>shmfuzz campaign: ", html_css);
-    html_text(f, str(camp, "provider", "?"));
-    fprintf(f, "</h1>\n<p>Status <b class=\"%s\">", strcmp(status, "ok") ? "warn" : "ok");
-    html_text(f, status);
-    fputs("</b>, mode ", f);
-    html_text(f, str(camp, "mode", "?"));
-    fputs(", started ", f);
-    html_text(f, str(camp, "started", "?"));
-    fprintf(f, ", %.0f s. %lld executions (%.0f/s). <b class=\"%s\">%lld unique findings, "
-               "%lld new</b>.</p>\n<p><small>",
-            num(camp, "duration_s"), (long long)num(t, "execs"), num(t, "exec_per_s"),
-            num(t, "unique_findings") > 0 ? "bad" : "ok", (long long)num(t, "unique_findings"),
-            (long long)num(t, "new_findings"));
-    html_text(f, str(camp, "build", ""));
-    fputs("</small></p>\n", f);
-}
-
-static char *campaign_html(const json_t *camp, size_t *len)
-{
-    char *buf = NULL;
-    FILE *f = open_memstream(&buf, len);
-    const json_t *series = json_object_get(camp, "coverage_over_time");
-    if (!f)
-        return NULL;
-    html_header(f, camp);
-    html_findings(f, camp);
-    html_runs(f, camp);
-    if (json_array_size(series)) {
-        fputs("<h2>Over time</h2>\n", f);
-        html_plot(f, series, "exec_per_s", "executions per second");
-        html_plot(f, series, "corpus_size", "corpus size");
-        html_plot(f, series, "coverage", "coverage (libFuzzer cov / AFL++ edges)");
-    }
-    fputs("<p><small>Machine-readable: campaign.json (shmfuzz-campaign/1), campaign.sarif "
-          "(SARIF 2.1.0).</small></p>\n</body></html>\n", f);
-    if (fclose(f) != 0) {
-        free(buf);
-        return NULL;
-    }
-    return buf;
-}
-
 /* === Writing === */
-
-static int write_text_atomic(const char *path, const char *text, size_t len)
-{
-    char tmp[PATH_MAX + 32];
-    int fd, rc = 0;
-    size_t off = 0;
-    snprintf(tmp, sizeof(tmp), "%s.tmp.%ld", path, (long)getpid());
-    fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-    if (fd < 0)
-        return -errno;
-    while (rc == 0 && off < len) {
-        ssize_t w = write(fd, text + off, len - off);
-        if (w < 0)
-            rc = -errno;
-        else
-            off += (size_t)w;
-    }
-    if (rc == 0 && fsync(fd) != 0)
-        rc = -errno;
-    if (close(fd) != 0 && rc == 0)
-        rc = -errno;
-    if (rc == 0 && rename(tmp, path) != 0)
-        rc = -errno;
-    if (rc)
-        unlink(tmp);
-    return rc;
-}
 
 static int write_outputs(const char *out, json_t *camp, json_t *sarif, const char *html,
                          size_t html_len)
@@ -711,7 +387,7 @@ static int write_outputs(const char *out, json_t *camp, json_t *sarif, const cha
     rc = shmf_json_write_atomic(sarif, path);
     if (rc == 0) {
         snprintf(path, sizeof(path), "%s/campaign.html", out);
-        rc = write_text_atomic(path, html, html_len);
+        rc = shmf_write_file_atomic(path, html, html_len);
     }
     if (rc == 0) {
         snprintf(path, sizeof(path), "%s/campaign.json", out);
@@ -755,9 +431,9 @@ static void free_campaign(struct campaign *c)
 
 static int build_and_write(struct campaign *c)
 {
-    json_t *camp = campaign_json(c), *sarif = camp ? sarif_json(camp) : NULL;
+    json_t *camp = campaign_json(c), *sarif = camp ? shmf__campaign_sarif(camp) : NULL;
     size_t html_len = 0;
-    char *html = camp ? campaign_html(camp, &html_len) : NULL;
+    char *html = camp ? shmf__campaign_html(camp, &html_len) : NULL;
     int rc = camp && sarif && html ? write_outputs(c->out, camp, sarif, html, html_len)
                                    : shmf_usage_error("report: out of memory");
     if (rc == SHMF_EXIT_CLEAN)

@@ -72,14 +72,9 @@ static void run_candidate(const struct shmf_target *t, const struct shmf_prog *p
         waitpid(pid, NULL, 0);
 }
 
-/* The failing op name is part of the signature but moves when ops are removed:
-   compare kind and function only. */
 static bool same_finding(const char *a, const char *b)
 {
-    const char *ea = strrchr(a, '|'), *eb = strrchr(b, '|');
-    if (!ea || !eb)
-        return false;
-    return (ea - a) == (eb - b) && strncmp(a, b, (size_t)(ea - a)) == 0;
+    return a[0] && strcmp(a, b) == 0;
 }
 
 /* Remove chunks of ops, halving the chunk size, while the finding stays. */
@@ -189,19 +184,29 @@ static void emit_repro(FILE *f, const struct shmf_prog *p, const char *src)
             p->hdr.fault_flags, p->hdr.fail_nth, p->hdr.fail_every, p->nops ? p->nops : 1);
 }
 
+/* The reproducer to stdout, or atomically to `out`.  Returns 0 or -errno. */
+static int write_repro(const char *out, const struct shmf_prog *p, const char *in)
+{
+    char *buf = NULL;
+    size_t len = 0;
+    FILE *f = out ? open_memstream(&buf, &len) : stdout;
+    if (!f)
+        return -errno;
+    emit_repro(f, p, in);
+    int rc = ferror(f) ? -EIO : 0;
+    if (out && fclose(f) != 0 && rc == 0)
+        rc = -ENOMEM;
+    if (out && rc == 0)
+        rc = shmf_write_file_atomic(out, buf, len);
+    free(buf);
+    return rc;
+}
+
 int shmf_cmd_repro_c(int argc, char **argv)
 {
-    const char *out = NULL, *in = NULL;
+    const char *out, *in;
     char err[600];
-    for (int i = 1; i < argc; i++) {
-        if (!strcmp(argv[i], "-o") && i + 1 < argc)
-            out = argv[++i];
-        else if (!in)
-            in = argv[i];
-        else
-            return shmf_usage_error("repro-c: usage: shmfuzz repro-c [-o OUT.c] FILE");
-    }
-    if (!in)
+    if (shmf_parse_in_out(argc, argv, &in, &out) != 0 || !in)
         return shmf_usage_error("repro-c: usage: shmfuzz repro-c [-o OUT.c] FILE");
     struct shmf_prog *p = shmf_prog_new();
     uint8_t *bytes;
@@ -209,13 +214,9 @@ int shmf_cmd_repro_c(int argc, char **argv)
     if (!p || shmf_load_input(in, p, &bytes, &len, err, sizeof(err)) != 0)
         return shmf_usage_error("%s", p ? err : "out of memory");
     free(bytes);
-    FILE *f = out ? fopen(out, "w") : stdout;
-    if (!f)
-        return shmf_usage_error("cannot write %s: %s", out, strerror(errno));
-    emit_repro(f, p, in);
-    int bad = ferror(f);
-    if (out && fclose(f) != 0)
-        bad = 1;
+    int rc = write_repro(out, p, in);
     shmf_prog_free(p);
-    return bad ? shmf_usage_error("cannot write %s", out ? out : "stdout") : SHMF_EXIT_CLEAN;
+    if (rc)
+        return shmf_usage_error("cannot write %s: %s", out ? out : "stdout", strerror(-rc));
+    return SHMF_EXIT_CLEAN;
 }

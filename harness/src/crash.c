@@ -6,6 +6,7 @@
 #include <execinfo.h>
 #include <signal.h>
 #include <stdio.h>
+#include <stdint.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -23,6 +24,13 @@
 #ifdef CRASH_ASAN
 #include <sanitizer/asan_interface.h>
 #endif
+#if __has_include(<sanitizer/common_interface_defs.h>)
+#include <sanitizer/common_interface_defs.h>
+#else
+void __sanitizer_symbolize_pc(void *pc, const char *fmt, char *out_buf, size_t out_buf_size);
+#endif
+/* Present only when a sanitizer runtime (ASan, UBSan, ...) is linked in. */
+#pragma weak __sanitizer_symbolize_pc
 
 static shmf_crash_sink crash_sink;
 static void *crash_ud;
@@ -35,7 +43,8 @@ static bool in_region(uintptr_t a, const void *base, size_t len)
     return base && a >= b && a < b + len + 64;
 }
 
-static bool skip_frame(const char *name)
+/* Frames the dladdr fallback passes over (sanitizer and classifier frames). */
+static bool dladdr_skip(const char *name)
 {
     static const char *const prefixes[] = {"__asan", "__sanitizer", "__ubsan", "asan_",
                                            "crash_", "shmf_crash", "backtrace", "_ZN6__asan",
@@ -47,15 +56,79 @@ static bool skip_frame(const char *name)
     return false;
 }
 
-/* The first non-runtime frame's function name, used as the crash place. */
+/* Frames that are not the provider's: the sanitizers, libc's signal and abort
+   path, this classifier, the runtime (WDK-named routines) and the harness. */
+static bool runtime_frame(const char *name)
+{
+    static const char *const prefixes[] = {
+        "__asan", "__sanitizer", "__ubsan", "__lsan", "__interceptor", "___interceptor",
+        "asan_", "_ZN6__asan", "_ZN11__sanitizer", "_ZN7__ubsan", "__asan::", "__sanitizer::",
+        "__ubsan::", "crash_", "shmf_", "backtrace", "on_signal", "on_asan_death",
+        "__restore_rt", "__libc", "__GI_", "ShmfRt", NULL};
+    static const char *const exact[] = {"abort", "raise", "gsignal", "deliver", "top_frame",
+                                        "top_frame_symbolized", "_start", "main", NULL};
+    /* WDK routine families (the runtime): prefix then an upper-case letter. */
+    static const char *const wdk[] = {"Ndis", "Mm", "Ex", "Ke", "Rtl", NULL};
+    for (int i = 0; prefixes[i]; i++)
+        if (strncmp(name, prefixes[i], strlen(prefixes[i])) == 0)
+            return true;
+    for (int i = 0; exact[i]; i++)
+        if (strcmp(name, exact[i]) == 0)
+            return true;
+    for (int i = 0; wdk[i]; i++) {
+        size_t l = strlen(wdk[i]);
+        if (strncmp(name, wdk[i], l) == 0 && name[l] >= 'A' && name[l] <= 'Z')
+            return true;
+    }
+    return false;
+}
+
+/* Code of the runtime, the harness or a sanitizer, by its source file. */
+static bool harness_file(const char *file)
+{
+    return strstr(file, "/ndis/src/") || strstr(file, "/ndis/include/") ||
+           strstr(file, "/harness/") || strstr(file, "compiler-rt") ||
+           strstr(file, "/sanitizer") || strstr(file, "/csu/") || strstr(file, "sysdeps/");
+}
+
+/* With a sanitizer runtime: the first frame that is provider code, named by
+   the symbolizer (which, unlike dladdr, sees static functions).  False when no
+   symbolizer is linked in or no frame qualifies. */
+static bool top_frame_symbolized(void *const *frames, int count, char *out, size_t n)
+{
+    if (!__sanitizer_symbolize_pc)
+        return false;
+    for (int i = 0; i < count; i++) {
+        char buf[512];
+        /* A return address: the call is the byte before it. */
+        void *pc = (void *)((uintptr_t)frames[i] - (i ? 1 : 0));
+        buf[0] = 0;
+        __sanitizer_symbolize_pc(pc, "%f\t%s", buf, sizeof(buf));
+        char *tab = strchr(buf, '\t');
+        if (!tab)
+            continue;
+        *tab = 0;
+        const char *fn = buf, *file = tab + 1;
+        if (!fn[0] || !strcmp(fn, "??") || runtime_frame(fn) || harness_file(file))
+            continue;
+        snprintf(out, n, "%s", fn);
+        return true;
+    }
+    return false;
+}
+
+/* The crash place: the first provider frame (symbolized), else the first
+   non-runtime frame dladdr can name (exported functions only). */
 static void top_frame(char *out, size_t n)
 {
-    void *frames[32];
-    int count = backtrace(frames, 32);
+    void *frames[48];
+    int count = backtrace(frames, 48);
     snprintf(out, n, "?");
+    if (top_frame_symbolized(frames, count, out, n))
+        return;
     for (int i = 0; i < count; i++) {
         Dl_info info;
-        if (!dladdr(frames[i], &info) || !info.dli_sname || skip_frame(info.dli_sname))
+        if (!dladdr(frames[i], &info) || !info.dli_sname || dladdr_skip(info.dli_sname))
             continue;
         snprintf(out, n, "%s", info.dli_sname);
         return;
@@ -67,7 +140,10 @@ void shmf_crash_classify(uintptr_t addr, const char *type, struct shmf_finding *
     const struct shmf_exec_regions *r = shmf_exec_regions();
     memset(f, 0, sizeof(*f));
     f->object = addr;
-    f->op_index = -1;
+    /* The op being executed (prog->nops in teardown), as the recorder stamps
+       the verifier's own findings. */
+    f->op_index = shmf_exec_op_index();
+    f->cpu = KeGetCurrentProcessorNumber();
     top_frame(f->function, sizeof(f->function));
     if (in_region(addr, r->params, r->params_len)) {
         f->kind = SHMF_KIND_PARAMS_OUT_OF_BOUNDS;

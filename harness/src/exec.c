@@ -4,36 +4,109 @@
  * One world per program: reset -> load provider -> ops -> teardown as a correct
  * miniport halts (lower IRQL, run deferred work, halt the NIC, free every block)
  * -> unload -> leak check.  The first finding stops the program.
+ *
+ * A program with a `cpu` op runs interleaved: its ops are split into one list
+ * per simulated processor, and the lists run as coroutines of the stress
+ * runner's interleaving engine (stress.h), switched at the runtime's scheduling
+ * points in an order seeded from the input.  A program without one takes the
+ * plain sequential path, unchanged.
  */
+#include <errno.h>
+#include <stddef.h>
 #include <string.h>
 
 #include "exec.h"
 #include "nic.h"
+#include "stress.h"
 
 #define EXEC_MAX_BLOCKS 256
 #define EXEC_MAX_RAISES 8
 #define EXEC_MAX_WORK 64
 #define EXEC_MAX_SGLEN (64u * 1024)
 #define EXEC_TOUCH_SLACK 64
+#define EXEC_MAX_CPUS 4            /* simulated processors of an interleaved program */
+#define EXEC_SPIN_LIMIT 20000      /* consecutive spins/waits before `hang` */
+
+/* What an op did, for the trace (recorded only when tracing). */
+enum exec_out_kind {
+    OUT_NONE,
+    OUT_TEXT,     /* why */
+    OUT_DEFERRED, /* a = IRQL */
+    OUT_ALLOC,    /* a = status, h = handle */
+    OUT_FREE,     /* h = handle */
+    OUT_TOUCH,    /* a = len, b = offset, h = handle, why = "read"/"wrote" */
+    OUT_RAISE,    /* a = new IRQL, b = old IRQL */
+    OUT_LOWER,    /* a = IRQL */
+    OUT_NIC,      /* a = rc, why = verb */
+    OUT_WORK,     /* a = items run, b = items left */
+    OUT_QALLOC,   /* a = rc, b = queue id */
+    OUT_QFREE,    /* a = rc, b = queue id, h = blocks freed */
+    OUT_FAULT,    /* a = mode, b = N */
+    OUT_RELOAD,   /* a = loaded */
+};
+
+struct exec_out {
+    uint8_t kind;
+    int64_t a, b;
+    const void *h;
+    const char *why;
+};
+
+/* Per-processor state: raise stack, deferred work, the allocate call's buffers. */
+struct exec_cpu {
+    KIRQL raises[EXEC_MAX_RAISES]; /* IRQLs saved by `raise` */
+    unsigned nraises;
+    unsigned nwork;
+    struct shmf_exec_regions regions;
+    int32_t cur_op;                /* op this processor is running */
+    uint32_t nops, done;           /* interleaved: ops in its list, ops run */
+    struct exec_out out;
+    struct shmf_op work[EXEC_MAX_WORK]; /* requests deferred to PASSIVE_LEVEL */
+};
 
 struct exec_state {
     const struct shmf_target *t;
-    const struct shmf_exec_opts *opts;
+    const struct shmf_prog *prog;
+    FILE *trace;
     struct shmf_nic *nic;                /* created once, reset per world */
-    NDIS_HANDLE blocks[EXEC_MAX_BLOCKS]; /* the miniport's own allocations */
+    NDIS_HANDLE blocks[EXEC_MAX_BLOCKS]; /* the miniport's own allocations, shared */
     unsigned nblocks;
-    KIRQL raises[EXEC_MAX_RAISES];       /* IRQLs saved by `raise` */
-    unsigned nraises;
-    struct shmf_op work[EXEC_MAX_WORK];  /* requests deferred to PASSIVE_LEVEL */
-    unsigned nwork;
     bool loaded;
+    /* interleaved programs */
+    bool il;
+    unsigned ncpus;
+    uint64_t seed;
+    struct shmf_co_mutex nic_mu;  /* every NIC model call */
+    struct shmf_co_mutex excl_mu; /* one exclusive op (reload, qfree) at a time */
+    unsigned busy;                /* processors inside an op */
+    bool excl_pending;            /* an exclusive op waits for busy == 0 */
+    bool have_first;
+    int32_t first_op;
+    shmf_finding_fn prev_handler;
+    void *prev_ud;
+    struct exec_cpu cpu[EXEC_MAX_CPUS];
 };
 
-static struct shmf_exec_regions regions;
+static struct exec_state S;
+static uint16_t cpu_ops[EXEC_MAX_CPUS][SHMF_OPS_MAX]; /* interleaved: op indices */
+
+static struct exec_cpu *cur_cpu(void)
+{
+    if (S.il && shmf_interleave_active())
+        return &S.cpu[KeGetCurrentProcessorNumber() % S.ncpus];
+    return &S.cpu[0];
+}
 
 const struct shmf_exec_regions *shmf_exec_regions(void)
 {
-    return &regions;
+    return &cur_cpu()->regions;
+}
+
+int32_t shmf_exec_op_index(void)
+{
+    if (S.il && shmf_interleave_active())
+        return cur_cpu()->cur_op;
+    return shmf_rt_op_index();
 }
 
 static bool stop(void)
@@ -41,14 +114,36 @@ static bool stop(void)
     return shmf_rt_finding_count() != 0;
 }
 
+#define EXEC_OUT(c, ...)                                                                \
+    do {                                                                                \
+        if (__builtin_expect(S.trace != NULL, 0))                                       \
+            (c)->out = (struct exec_out){__VA_ARGS__};                                  \
+    } while (0)
+
+/* The NIC model is not reentrant: in an interleaved program every call to it
+   holds the NIC co-mutex (a switch inside it must not let another processor in). */
+static inline void nic_enter(struct exec_state *s)
+{
+    if (s->il)
+        shmf_co_mutex_lock(&s->nic_mu);
+}
+
+static inline void nic_leave(struct exec_state *s)
+{
+    if (s->il)
+        shmf_co_mutex_unlock(&s->nic_mu);
+}
+
 /* === Provider life cycle === */
 
 static void load(struct exec_state *s)
 {
     s->loaded = shmf_rt_provider_load(&s->t->provider) == 0;
+    nic_enter(s);
     shmf_nic_set_ring_advance(s->nic, (shmf_ring_advance_fn)s->t->ring_advance);
     if (s->loaded)
         shmf_nic_reset(s->nic, shmf_rt_driver_handle());
+    nic_leave(s);
 }
 
 static void free_own_blocks(struct exec_state *s)
@@ -63,8 +158,11 @@ static void halt(struct exec_state *s)
 {
     if (!stop())
         free_own_blocks(s);
-    if (s->loaded && !stop())
+    if (s->loaded && !stop()) {
+        nic_enter(s);
         shmf_nic_halt(s->nic);
+        nic_leave(s);
+    }
     if (!stop())
         shmf_rt_provider_unload();
     s->loaded = false;
@@ -83,7 +181,10 @@ static ULONG pick_queue(struct exec_state *s, uint32_t q)
     struct shmf_nic_queue_info qi;
     if (q >= 0x80)
         return q & 0x7f; /* raw queue id: NDIS validates it */
-    if (shmf_nic_queue_info(s->nic, q, &qi) != 0)
+    nic_enter(s);
+    int rc = shmf_nic_queue_info(s->nic, q, &qi);
+    nic_leave(s);
+    if (rc != 0)
         return NDIS_DEFAULT_RECEIVE_QUEUE_ID;
     return qi.qid;
 }
@@ -118,20 +219,21 @@ static ULONG sg_length(const struct shmf_op *op, ULONG length)
     return (ULONG)(n > EXEC_MAX_SGLEN ? EXEC_MAX_SGLEN : n);
 }
 
-static void check_guards(void *params, void *sg)
+static void check_guards(const struct shmf_exec_regions *r)
 {
+    void *params = (void *)r->params, *sg = (void *)r->sg;
     if (!shmf_rt_guard_intact(params))
         shmf_rt_report(SHMF_KIND_PARAMS_OUT_OF_BOUNDS, (uint64_t)(uintptr_t)params,
                        "AllocateSharedMemoryHandler", NULL,
                        "provider wrote past the %zu-byte parameters block at %p",
-                       regions.params_len, params);
+                       r->params_len, params);
     else if (sg && !shmf_rt_guard_intact(sg))
         shmf_rt_report(SHMF_KIND_SG_BUFFER_OVERFLOW, (uint64_t)(uintptr_t)sg,
                        "AllocateSharedMemoryHandler", NULL,
-                       "provider wrote past the %zu-byte SG buffer at %p", regions.sg_len, sg);
+                       "provider wrote past the %zu-byte SG buffer at %p", r->sg_len, sg);
 }
 
-static void do_alloc(struct exec_state *s, const struct shmf_op *op)
+static void do_alloc(struct exec_state *s, struct exec_cpu *c, const struct shmf_op *op)
 {
     NDIS_SHARED_MEMORY_PARAMETERS p;
     NDIS_HANDLE h = NULL;
@@ -141,16 +243,19 @@ static void do_alloc(struct exec_state *s, const struct shmf_op *op)
     ULONG sglen = sg_length(op, p.Length);
     unsigned char *params = shmf_rt_guarded_alloc(psize);
     void *sg = sglen ? shmf_rt_guarded_alloc(sglen) : NULL;
-    if (!params || (sglen && !sg))
+    if (!params || (sglen && !sg)) {
+        EXEC_OUT(c, OUT_TEXT, .why = "harness out of memory: not run");
         goto out;
+    }
     p.SGListBufferLength = sglen;
     p.SGListBuffer = sg;
     memset(params, 0, psize);
     memcpy(params, &p, psize < sizeof(p) ? psize : sizeof(p));
-    regions = (struct shmf_exec_regions){params, psize, sg, sglen};
+    c->regions = (struct shmf_exec_regions){params, psize, sg, sglen};
     NDIS_STATUS st = NdisAllocateSharedMemory(shmf_rt_driver_handle(),
                                               (PNDIS_SHARED_MEMORY_PARAMETERS)params, &h);
-    check_guards(params, sg);
+    check_guards(&c->regions);
+    EXEC_OUT(c, OUT_ALLOC, .a = st, .h = h);
     if (st == NDIS_STATUS_SUCCESS && h) {
         if (s->nblocks == EXEC_MAX_BLOCKS)
             NdisFreeSharedMemory(shmf_rt_driver_handle(), h);
@@ -158,37 +263,49 @@ static void do_alloc(struct exec_state *s, const struct shmf_op *op)
             s->blocks[s->nblocks++] = h;
     }
 out:
-    regions = (struct shmf_exec_regions){0};
+    c->regions = (struct shmf_exec_regions){0};
     shmf_rt_guarded_free(sg);
     shmf_rt_guarded_free(params);
 }
 
-static void do_free(struct exec_state *s, const struct shmf_op *op)
+/* The handle leaves the table before NdisFreeSharedMemory (a scheduling point),
+   so no other processor can pick it meanwhile. */
+static void do_free(struct exec_state *s, struct exec_cpu *c, const struct shmf_op *op)
 {
-    if (s->nblocks == 0)
+    if (s->nblocks == 0) {
+        EXEC_OUT(c, OUT_TEXT, .why = "no live block");
         return;
+    }
     unsigned i = op->a[SHMF_ARG_FREE_SLOT] % s->nblocks;
     NDIS_HANDLE h = s->blocks[i];
     s->blocks[i] = s->blocks[--s->nblocks];
+    EXEC_OUT(c, OUT_FREE, .h = h);
     NdisFreeSharedMemory(shmf_rt_driver_handle(), h);
 }
 
 /* Read or write the block's memory through its virtual address.  Writes stay
-   inside the block; reads may reach the slack of its last page. */
-static void do_touch(struct exec_state *s, const struct shmf_op *op)
+   inside the block; reads may reach the slack of its last page.  (No scheduling
+   point between the lookup and the access.) */
+static void do_touch(struct exec_state *s, struct exec_cpu *c, const struct shmf_op *op)
 {
     struct shmf_block_info b;
-    if (s->nblocks == 0)
+    if (s->nblocks == 0) {
+        EXEC_OUT(c, OUT_TEXT, .why = "no live block");
         return;
-    if (!shmf_rt_block_find(s->blocks[op->a[SHMF_ARG_TOUCH_SLOT] % s->nblocks], &b) ||
-        b.length == 0)
+    }
+    NDIS_HANDLE h = s->blocks[op->a[SHMF_ARG_TOUCH_SLOT] % s->nblocks];
+    if (!shmf_rt_block_find(h, &b) || b.length == 0) {
+        EXEC_OUT(c, OUT_TEXT, .why = "block unknown to the runtime or empty: not touched");
         return;
+    }
     bool write = op->a[SHMF_ARG_TOUCH_WRITE] != 0;
     uint64_t limit = write ? b.length : ROUND_TO_PAGES((uint64_t)b.length);
     uint64_t off = op->a[SHMF_ARG_TOUCH_OFFSET] % limit;
     uint64_t len = op->a[SHMF_ARG_TOUCH_LEN] ? op->a[SHMF_ARG_TOUCH_LEN] : 1;
     if (off + len > limit)
         len = limit - off;
+    EXEC_OUT(c, OUT_TOUCH, .a = (int64_t)len, .b = (int64_t)off, .h = h,
+        .why = write ? "wrote" : "read");
     volatile unsigned char *va = (unsigned char *)b.virtual_address + off;
     unsigned sum = 0;
     for (uint64_t i = 0; i < len; i++) {
@@ -202,20 +319,29 @@ static void do_touch(struct exec_state *s, const struct shmf_op *op)
 
 /* === IRQL and deferred work === */
 
-static void do_raise(struct exec_state *s, const struct shmf_op *op)
+static void do_raise(struct exec_cpu *c, const struct shmf_op *op)
 {
     KIRQL level = (KIRQL)(op->a[SHMF_ARG_RAISE_LEVEL] % 3);
     KIRQL old;
-    if (level < KeGetCurrentIrql() || s->nraises == EXEC_MAX_RAISES)
+    if (level < KeGetCurrentIrql() || c->nraises == EXEC_MAX_RAISES) {
+        EXEC_OUT(c, OUT_TEXT,
+            .why = c->nraises == EXEC_MAX_RAISES ? "ignored: raise stack full"
+                                                 : "ignored: below the current IRQL");
         return;
+    }
     KeRaiseIrql(level, &old);
-    s->raises[s->nraises++] = old;
+    c->raises[c->nraises++] = old;
+    EXEC_OUT(c, OUT_RAISE, .a = level, .b = old);
 }
 
-static void do_lower(struct exec_state *s)
+static void do_lower(struct exec_cpu *c)
 {
-    if (s->nraises)
-        KeLowerIrql(s->raises[--s->nraises]);
+    if (!c->nraises) {
+        EXEC_OUT(c, OUT_TEXT, .why = "ignored: no matching raise");
+        return;
+    }
+    KeLowerIrql(c->raises[--c->nraises]);
+    EXEC_OUT(c, OUT_LOWER, .a = c->raises[c->nraises]);
 }
 
 static bool needs_passive(unsigned code)
@@ -224,34 +350,67 @@ static bool needs_passive(unsigned code)
            code == SHMF_OP_QALLOC || code == SHMF_OP_QFREE;
 }
 
-static void defer(struct exec_state *s, const struct shmf_op *op)
+static void defer(struct exec_cpu *c, const struct shmf_op *op)
 {
-    if (s->nwork < EXEC_MAX_WORK)
-        s->work[s->nwork++] = *op;
+    if (c->nwork < EXEC_MAX_WORK) {
+        c->work[c->nwork++] = *op;
+        EXEC_OUT(c, OUT_DEFERRED, .a = KeGetCurrentIrql());
+    } else {
+        EXEC_OUT(c, OUT_TEXT, .why = "dropped: work list full");
+    }
 }
 
-static void exec_op(struct exec_state *s, const struct shmf_op *op);
+static void exec_op(struct exec_state *s, struct exec_cpu *c, const struct shmf_op *op);
+static void trace_out(FILE *f, const struct shmf_op *op, const struct exec_out *o);
 
-static void run_work(struct exec_state *s)
+static void trace_prefix(FILE *f, const struct exec_cpu *c)
 {
-    if (KeGetCurrentIrql() != PASSIVE_LEVEL)
+    if (S.il)
+        fprintf(f, "         [cpu %d] ", (int)(c - S.cpu));
+    else
+        fputs("         ", f);
+}
+
+static void run_work(struct exec_state *s, struct exec_cpu *c)
+{
+    if (KeGetCurrentIrql() != PASSIVE_LEVEL) {
+        EXEC_OUT(c, OUT_WORK, .a = 0, .b = c->nwork, .why = "not at PASSIVE_LEVEL");
         return;
-    for (unsigned i = 0; i < s->nwork && !stop(); i++)
-        exec_op(s, &s->work[i]);
-    s->nwork = 0;
+    }
+    unsigned n = c->nwork, i;
+    for (i = 0; i < c->nwork && !stop(); i++) {
+        if (__builtin_expect(S.trace != NULL, 0)) {
+            char line[256];
+            shmf_op_format(line, sizeof(line), &c->work[i]);
+            trace_prefix(S.trace, c);
+            fprintf(S.trace, "work item: %s\n", line);
+        }
+        exec_op(s, c, &c->work[i]);
+        if (__builtin_expect(S.trace != NULL, 0)) {
+            trace_prefix(S.trace, c);
+            trace_out(S.trace, &c->work[i], &c->out);
+        }
+    }
+    c->nwork = 0;
+    EXEC_OUT(c, OUT_WORK, .a = i, .b = n - i);
 }
 
-static void do_dpc(struct exec_state *s, const struct shmf_op *op)
+static void do_dpc(struct exec_state *s, struct exec_cpu *c, const struct shmf_op *op)
 {
     KIRQL old;
-    if (KeGetCurrentIrql() > DISPATCH_LEVEL)
+    if (KeGetCurrentIrql() > DISPATCH_LEVEL) {
+        EXEC_OUT(c, OUT_TEXT, .why = "skipped: IRQL above DISPATCH_LEVEL");
         return;
+    }
     KeRaiseIrql(DISPATCH_LEVEL, &old);
-    shmf_nic_advance(s->nic, op->a[SHMF_ARG_DPC_QUEUE]);
+    nic_enter(s);
+    int rc = shmf_nic_advance(s->nic, op->a[SHMF_ARG_DPC_QUEUE]);
+    nic_leave(s);
+    EXEC_OUT(c, OUT_NIC, .a = rc, .why = "indicated");
     KeLowerIrql(old);
 }
 
-static void do_fault(const struct shmf_op *op)
+static void do_fault(struct exec_cpu *c, const struct shmf_op *op)
 {
     struct shmf_fault_plan plan = {0};
     switch (op->a[SHMF_ARG_FAULT_MODE] % 3) {
@@ -264,79 +423,285 @@ static void do_fault(const struct shmf_op *op)
     default:
         break;
     }
+    EXEC_OUT(c, OUT_FAULT, .a = op->a[SHMF_ARG_FAULT_MODE] % 3, .b = plan.fail_nth);
     shmf_rt_set_fault_plan(&plan);
 }
 
 /* Free a queue: the miniport's own blocks of that queue go first, since all of
    a queue's shared memory is freed before the free completes. */
-static void do_qfree(struct exec_state *s, const struct shmf_op *op)
+static void do_qfree(struct exec_state *s, struct exec_cpu *c, const struct shmf_op *op)
 {
     struct shmf_nic_queue_info qi;
     struct shmf_block_info b;
-    if (shmf_nic_queue_info(s->nic, op->a[SHMF_ARG_QFREE_QUEUE], &qi) != 0 ||
-        qi.qid == NDIS_DEFAULT_RECEIVE_QUEUE_ID)
+    unsigned freed = 0;
+    nic_enter(s);
+    int rc = shmf_nic_queue_info(s->nic, op->a[SHMF_ARG_QFREE_QUEUE], &qi);
+    nic_leave(s);
+    if (rc != 0 || qi.qid == NDIS_DEFAULT_RECEIVE_QUEUE_ID) {
+        EXEC_OUT(c, OUT_TEXT, .why = rc ? "no live queue" : "ignored: the default queue");
         return;
+    }
     for (unsigned i = s->nblocks; i-- > 0 && !stop();) {
         if (!shmf_rt_block_find(s->blocks[i], &b) || b.queue_id != qi.qid)
             continue;
         NDIS_HANDLE h = s->blocks[i];
         s->blocks[i] = s->blocks[--s->nblocks];
         NdisFreeSharedMemory(shmf_rt_driver_handle(), h);
+        freed++;
     }
-    if (!stop())
-        shmf_nic_queue_free(s->nic, op->a[SHMF_ARG_QFREE_QUEUE]);
+    if (!stop()) {
+        nic_enter(s);
+        rc = shmf_nic_queue_free(s->nic, op->a[SHMF_ARG_QFREE_QUEUE]);
+        nic_leave(s);
+    }
+    EXEC_OUT(c, OUT_QFREE, .a = rc, .b = qi.qid, .h = (const void *)(uintptr_t)freed);
 }
 
-static void do_reload(struct exec_state *s)
+static void do_reload(struct exec_state *s, struct exec_cpu *c)
 {
     halt(s);
     if (!stop())
         load(s);
+    EXEC_OUT(c, OUT_RELOAD, .a = s->loaded);
+}
+
+static int nic_op(struct exec_state *s, const struct shmf_op *op, ULONG *qid)
+{
+    const uint32_t *a = op->a;
+    int rc = -EINVAL;
+    nic_enter(s);
+    switch (op->code) {
+    case SHMF_OP_QALLOC:
+        rc = shmf_nic_queue_alloc(s->nic, a[SHMF_ARG_QALLOC_ORDER], a[SHMF_ARG_QALLOC_BUFSIZE],
+                                  qid);
+        break;
+    case SHMF_OP_POST: rc = shmf_nic_post(s->nic, a[SHMF_ARG_POST_QUEUE], a[SHMF_ARG_POST_COUNT]); break;
+    case SHMF_OP_DRAIN:
+        rc = shmf_nic_queue_pause(s->nic, a[SHMF_ARG_DRAIN_QUEUE], a[SHMF_ARG_DRAIN_COUNT] & 1);
+        break;
+    case SHMF_OP_RET: rc = shmf_nic_return(s->nic, a[SHMF_ARG_RET_QUEUE], a[SHMF_ARG_RET_COUNT]); break;
+    case SHMF_OP_RX:
+        rc = shmf_nic_rx(s->nic, a[SHMF_ARG_RX_QUEUE], a[SHMF_ARG_RX_COUNT], a[SHMF_ARG_RX_PKTLEN]);
+        break;
+    case SHMF_OP_TX: rc = shmf_nic_tx(s->nic, a[SHMF_ARG_TX_QUEUE], a[SHMF_ARG_TX_PKTLEN]); break;
+    default: break;
+    }
+    nic_leave(s);
+    return rc;
 }
 
 /* === Dispatch === */
 
-static void exec_op(struct exec_state *s, const struct shmf_op *op)
+/* Ops that do nothing while the provider is not loaded. */
+#define NEEDS_LOADED                                                                    \
+    ((1u << SHMF_OP_ALLOC) | (1u << SHMF_OP_DPC) | (1u << SHMF_OP_QALLOC) |            \
+     (1u << SHMF_OP_QFREE) | (1u << SHMF_OP_POST) | (1u << SHMF_OP_DRAIN) |            \
+     (1u << SHMF_OP_RET) | (1u << SHMF_OP_RX) | (1u << SHMF_OP_TX))
+
+static void dispatch(struct exec_state *s, struct exec_cpu *c, const struct shmf_op *op)
 {
-    const uint32_t *a = op->a;
-    if (needs_passive(op->code) && KeGetCurrentIrql() != PASSIVE_LEVEL) {
-        defer(s, op);
+    ULONG qid = 0;
+    int rc;
+    if (!s->loaded && ((NEEDS_LOADED >> op->code) & 1)) {
+        EXEC_OUT(c, OUT_TEXT, .why = "skipped: provider not loaded");
         return;
     }
     switch (op->code) {
-    case SHMF_OP_RELOAD: do_reload(s); break;
-    case SHMF_OP_ALLOC: if (s->loaded) do_alloc(s, op); break;
-    case SHMF_OP_FREE: do_free(s, op); break;
-    case SHMF_OP_TOUCH: do_touch(s, op); break;
-    case SHMF_OP_RAISE: do_raise(s, op); break;
-    case SHMF_OP_LOWER: do_lower(s); break;
-    case SHMF_OP_DPC: if (s->loaded) do_dpc(s, op); break;
-    case SHMF_OP_WORK: run_work(s); break;
+    case SHMF_OP_RELOAD: do_reload(s, c); break;
+    case SHMF_OP_ALLOC: do_alloc(s, c, op); break;
+    case SHMF_OP_FREE: do_free(s, c, op); break;
+    case SHMF_OP_TOUCH: do_touch(s, c, op); break;
+    case SHMF_OP_RAISE: do_raise(c, op); break;
+    case SHMF_OP_LOWER: do_lower(c); break;
+    case SHMF_OP_DPC: do_dpc(s, c, op); break;
+    case SHMF_OP_WORK: run_work(s, c); break;
+    case SHMF_OP_QFREE: do_qfree(s, c, op); break;
     case SHMF_OP_QALLOC:
-        if (s->loaded)
-            shmf_nic_queue_alloc(s->nic, a[SHMF_ARG_QALLOC_ORDER], a[SHMF_ARG_QALLOC_BUFSIZE], NULL);
+        rc = nic_op(s, op, &qid);
+        EXEC_OUT(c, OUT_QALLOC, .a = rc, .b = qid);
         break;
-    case SHMF_OP_QFREE: if (s->loaded) do_qfree(s, op); break;
-    case SHMF_OP_POST: if (s->loaded) shmf_nic_post(s->nic, a[SHMF_ARG_POST_QUEUE], a[SHMF_ARG_POST_COUNT]); break;
-    case SHMF_OP_DRAIN: if (s->loaded) shmf_nic_queue_pause(s->nic, a[SHMF_ARG_DRAIN_QUEUE], a[SHMF_ARG_DRAIN_COUNT] & 1); break;
-    case SHMF_OP_RET: if (s->loaded) shmf_nic_return(s->nic, a[SHMF_ARG_RET_QUEUE], a[SHMF_ARG_RET_COUNT]); break;
-    case SHMF_OP_RX:
-        if (s->loaded)
-            shmf_nic_rx(s->nic, a[SHMF_ARG_RX_QUEUE], a[SHMF_ARG_RX_COUNT], a[SHMF_ARG_RX_PKTLEN]);
+    case SHMF_OP_POST: rc = nic_op(s, op, NULL); EXEC_OUT(c, OUT_NIC, .a = rc, .why = "posted"); break;
+    case SHMF_OP_DRAIN:
+        rc = nic_op(s, op, NULL);
+        EXEC_OUT(c, OUT_NIC, .a = rc, .why = op->a[SHMF_ARG_DRAIN_COUNT] & 1 ? "paused" : "resumed");
         break;
-    case SHMF_OP_TX: if (s->loaded) shmf_nic_tx(s->nic, a[SHMF_ARG_TX_QUEUE], a[SHMF_ARG_TX_PKTLEN]); break;
-    case SHMF_OP_FAULT: do_fault(op); break;
-    case SHMF_OP_CPU: break; /* one processor per thread here; see the stress runner */
+    case SHMF_OP_RET: rc = nic_op(s, op, NULL); EXEC_OUT(c, OUT_NIC, .a = rc, .why = "returned"); break;
+    case SHMF_OP_RX: rc = nic_op(s, op, NULL); EXEC_OUT(c, OUT_NIC, .a = rc, .why = "received"); break;
+    case SHMF_OP_TX: rc = nic_op(s, op, NULL); EXEC_OUT(c, OUT_NIC, .a = rc, .why = "transmitted"); break;
+    case SHMF_OP_FAULT: do_fault(c, op); break;
+    case SHMF_OP_CPU: break; /* sequential path only when interleaving was impossible */
     default: break;
     }
 }
 
-static void teardown(struct exec_state *s)
+/* Interleaved programs: reload and qfree tear down state other processors use,
+   so they run alone, as a miniport serializes halt and queue teardown against
+   its own requests: they wait until no other processor is inside an op, and
+   no op starts meanwhile. */
+static bool exclusive(unsigned code)
 {
-    while (s->nraises && !stop())
-        do_lower(s);
+    return code == SHMF_OP_RELOAD || code == SHMF_OP_QFREE;
+}
+
+static void op_enter(struct exec_state *s)
+{
+    while (s->excl_pending && !stop())
+        shmf_interleave_yield("wait");
+    s->busy++;
+}
+
+static void op_leave(struct exec_state *s)
+{
+    s->busy--;
+}
+
+static void run_exclusive(struct exec_state *s, struct exec_cpu *c, const struct shmf_op *op)
+{
+    s->busy--;
+    shmf_co_mutex_lock(&s->excl_mu);
+    s->excl_pending = true;
+    while (s->busy && !stop())
+        shmf_interleave_yield("wait");
     if (!stop())
-        run_work(s);
+        dispatch(s, c, op);
+    s->excl_pending = false;
+    shmf_co_mutex_unlock(&s->excl_mu);
+    s->busy++;
+}
+
+static void exec_op(struct exec_state *s, struct exec_cpu *c, const struct shmf_op *op)
+{
+    if (__builtin_expect(S.trace != NULL, 0))
+        c->out.kind = OUT_NONE;
+    if (needs_passive(op->code) && KeGetCurrentIrql() != PASSIVE_LEVEL) {
+        defer(c, op);
+        return;
+    }
+    if (s->il && exclusive(op->code))
+        run_exclusive(s, c, op);
+    else
+        dispatch(s, c, op);
+}
+
+/* === Trace === */
+
+static const char *status_name(NDIS_STATUS st, char *buf, size_t n)
+{
+    switch (st) {
+    case NDIS_STATUS_SUCCESS: return "SUCCESS";
+    case NDIS_STATUS_PENDING: return "PENDING";
+    case NDIS_STATUS_FAILURE: return "FAILURE";
+    case NDIS_STATUS_RESOURCES: return "RESOURCES";
+    case NDIS_STATUS_INVALID_PARAMETER: return "INVALID_PARAMETER";
+    case NDIS_STATUS_NOT_SUPPORTED: return "NOT_SUPPORTED";
+    case NDIS_STATUS_NOT_ACCEPTED: return "NOT_ACCEPTED";
+    case NDIS_STATUS_REQUEST_ABORTED: return "REQUEST_ABORTED";
+    case NDIS_STATUS_INVALID_LENGTH: return "INVALID_LENGTH";
+    case NDIS_STATUS_RECEIVE_QUEUE_STATE: return "RECEIVE_QUEUE_STATE";
+    default: snprintf(buf, n, "status 0x%08x", (unsigned)st); return buf;
+    }
+}
+
+static const char *errno_text(int64_t rc)
+{
+    switch (-rc) {
+    case ENOENT: return "no live queue";
+    case EAGAIN: return "not allowed in the queue's state or at this IRQL (EAGAIN)";
+    case ENOSPC: return "no queue id left";
+    case ENOMEM: return "out of memory";
+    case EFAULT: return "DMA refused";
+    case EPROTO: return "driver broke a ring rule";
+    default: return "error";
+    }
+}
+
+static void trace_out(FILE *f, const struct shmf_op *op, const struct exec_out *o)
+{
+    char b[40];
+    fputs("-> ", f);
+    switch (o->kind) {
+    case OUT_TEXT: fprintf(f, "%s\n", o->why); break;
+    case OUT_DEFERRED: fprintf(f, "deferred to PASSIVE_LEVEL (IRQL %d)\n", (int)o->a); break;
+    case OUT_ALLOC:
+        if (o->a == NDIS_STATUS_SUCCESS && o->h)
+            fprintf(f, "SUCCESS handle=%p\n", o->h);
+        else
+            fprintf(f, "%s\n", status_name((NDIS_STATUS)o->a, b, sizeof(b)));
+        break;
+    case OUT_FREE: fprintf(f, "freed handle=%p\n", o->h); break;
+    case OUT_TOUCH:
+        fprintf(f, "%s %lld bytes at offset %lld of handle=%p\n", o->why, (long long)o->a,
+                (long long)o->b, o->h);
+        break;
+    case OUT_RAISE: fprintf(f, "IRQL %d (was %d)\n", (int)o->a, (int)o->b); break;
+    case OUT_LOWER: fprintf(f, "IRQL %d\n", (int)o->a); break;
+    case OUT_NIC:
+        if (o->a >= 0 && op->code == SHMF_OP_DRAIN)
+            fprintf(f, "%s\n", o->why);
+        else if (o->a >= 0)
+            fprintf(f, "%s %lld\n", o->why, (long long)o->a);
+        else
+            fprintf(f, "%s\n", errno_text(o->a));
+        break;
+    case OUT_WORK:
+        if (o->why)
+            fprintf(f, "%s: %lld work items pending\n", o->why, (long long)o->b);
+        else
+            fprintf(f, "ran %lld work items%s\n", (long long)o->a, o->b ? " (stopped)" : "");
+        break;
+    case OUT_QALLOC:
+        if (o->a == 0)
+            fprintf(f, "queue id %lld\n", (long long)o->b);
+        else
+            fprintf(f, "%s\n", errno_text(o->a));
+        break;
+    case OUT_QFREE:
+        fprintf(f, "queue id %lld: %llu own blocks freed, queue %s\n", (long long)o->b,
+                (unsigned long long)(uintptr_t)o->h, o->a ? errno_text(o->a) : "freed");
+        break;
+    case OUT_FAULT:
+        if (o->a == SHMF_FAULT_NTH)
+            fprintf(f, "fail allocation attempt #%lld\n", (long long)o->b);
+        else
+            fprintf(f, "%s\n", o->a == SHMF_FAULT_FIRST_PER_SITE
+                                   ? "fail the first allocation per call site"
+                                   : "fault injection off");
+        break;
+    case OUT_RELOAD: fprintf(f, "%s\n", o->a ? "reloaded" : "provider did not load"); break;
+    default: fputs("done\n", f); break;
+    }
+}
+
+static void trace_op(FILE *f, uint32_t i, int cpu, const struct shmf_op *op)
+{
+    char line[256];
+    shmf_op_format(line, sizeof(line), op);
+    if (cpu < 0)
+        fprintf(f, "  %4u %s\n", i, line);
+    else
+        fprintf(f, "  %4u [cpu %d] %s\n", i, cpu, line);
+}
+
+static void trace_result(FILE *f, uint32_t i, int cpu, const struct shmf_op *op,
+                         const struct exec_out *o)
+{
+    if (cpu < 0)
+        fputs("       ", f);
+    else
+        fprintf(f, "  %4u [cpu %d] ", i, cpu);
+    trace_out(f, op, o);
+}
+
+/* === Teardown and results === */
+
+static void teardown(struct exec_state *s, struct exec_cpu *c)
+{
+    if (s->trace && !stop())
+        fputs("  ---- teardown: lower IRQL, run deferred work, halt, unload\n", s->trace);
+    while (c->nraises && !stop())
+        do_lower(c);
+    if (!stop())
+        run_work(s, c);
     halt(s);
 }
 
@@ -347,44 +712,187 @@ static void fill_result(const struct shmf_prog *prog, uint32_t ran,
     res->findings = shmf_rt_finding_count();
     res->ops_run = ran;
     res->failing_op = -1;
+    res->ncpus = S.ncpus;
     if (res->findings) {
         res->first = *shmf_rt_finding(0);
+        if (S.have_first)
+            res->first.op_index = S.first_op;
         res->failing_op = res->first.op_index < 0 ? (int32_t)prog->nops : res->first.op_index;
     }
     res->alloc_attempts = shmf_rt_alloc_attempts();
     res->faults_injected = shmf_rt_faults_injected();
 }
 
-static void trace_op(FILE *f, uint32_t i, const struct shmf_op *op)
+static void reset_cpu(struct exec_cpu *c)
 {
-    char line[256];
-    shmf_op_format(line, sizeof(line), op);
-    fprintf(f, "  %4u %s\n", i, line);
+    c->nraises = 0;
+    c->nwork = 0;
+    c->regions = (struct shmf_exec_regions){0};
+    c->cur_op = -1;
+    c->nops = c->done = 0;
+}
+
+/* === Interleaved programs === */
+
+/* One processor: its ops in program order, then its teardown (back to
+   PASSIVE_LEVEL, its deferred work). */
+static void cpu_main(unsigned cpu, void *ud)
+{
+    struct exec_state *s = ud;
+    struct exec_cpu *c = &s->cpu[cpu];
+    const struct shmf_prog *prog = s->prog;
+    for (uint32_t k = 0; k < c->nops && !stop(); k++) {
+        uint32_t i = cpu_ops[cpu][k];
+        op_enter(s);
+        if (stop()) {
+            op_leave(s);
+            break;
+        }
+        c->cur_op = (int32_t)i;
+        shmf_rt_set_op_index((int32_t)i);
+        if (__builtin_expect(s->trace != NULL, 0))
+            trace_op(s->trace, i, (int)cpu, &prog->ops[i]);
+        exec_op(s, c, &prog->ops[i]);
+        if (__builtin_expect(s->trace != NULL, 0))
+            trace_result(s->trace, i, (int)cpu, &prog->ops[i], &c->out);
+        c->done++;
+        op_leave(s);
+    }
+    c->cur_op = (int32_t)prog->nops;
+    if (stop())
+        return;
+    op_enter(s);
+    shmf_rt_set_op_index((int32_t)prog->nops);
+    while (c->nraises && !stop())
+        do_lower(c);
+    if (!stop())
+        run_work(s, c);
+    op_leave(s);
+}
+
+static void on_finding(const struct shmf_finding *f, void *ud)
+{
+    struct exec_state *s = ud;
+    if (!s->have_first) {
+        s->have_first = true;
+        s->first_op = s->cpu[f->cpu % s->ncpus].cur_op;
+    }
+    shmf_interleave_stop();
+    if (s->prev_handler)
+        s->prev_handler(f, s->prev_ud);
+}
+
+/* Highest `cpu` index in the program (-1: no cpu op), the first cpu op's index
+   and the scheduler seed (FNV-1a over the header's reserved field and every cpu
+   op's index). */
+static int scan_cpu_ops(const struct shmf_prog *prog, uint32_t *first, uint64_t *seed)
+{
+    int max = -1;
+    *first = prog->nops;
+    uint64_t h = 0xcbf29ce484222325ull;
+    h = (h ^ (prog->hdr.reserved & 0xff)) * 0x100000001b3ull;
+    h = (h ^ (prog->hdr.reserved >> 8)) * 0x100000001b3ull;
+    for (uint32_t i = 0; i < prog->nops; i++) {
+        if (prog->ops[i].code != SHMF_OP_CPU)
+            continue;
+        int idx = (int)prog->ops[i].a[SHMF_ARG_CPU_INDEX];
+        if (max < 0)
+            *first = i;
+        max = idx > max ? idx : max;
+        h = (h ^ (uint64_t)idx) * 0x100000001b3ull;
+    }
+    *seed = h;
+    return max;
+}
+
+/* Returns the number of ops run, or -1 when the engine could not run (the
+   caller then runs the program sequentially). */
+static int64_t run_interleaved(struct exec_state *s, const struct shmf_prog *prog, int maxidx,
+                               uint32_t first)
+{
+    unsigned n = (unsigned)maxidx + 1 > EXEC_MAX_CPUS ? EXEC_MAX_CPUS : (unsigned)maxidx + 1;
+    unsigned cur = 0;
+    for (unsigned k = 1; k < n; k++)
+        reset_cpu(&s->cpu[k]);
+    s->cpu[0].nops = s->cpu[0].done = 0;
+    for (uint32_t i = first; i < prog->nops; i++) {
+        if (prog->ops[i].code == SHMF_OP_CPU)
+            cur = prog->ops[i].a[SHMF_ARG_CPU_INDEX] % n;
+        else
+            cpu_ops[cur][s->cpu[cur].nops++] = (uint16_t)i;
+    }
+    s->ncpus = n;
+    s->il = true;
+    if (s->trace) {
+        fprintf(s->trace, "  ---- interleaved: %u processors, schedule seed 0x%016llx, ops", n,
+                (unsigned long long)s->seed);
+        for (unsigned k = 0; k < n; k++)
+            fprintf(s->trace, "%s%u", k ? "/" : " ", s->cpu[k].nops);
+        fputc('\n', s->trace);
+    }
+    shmf_rt_get_finding_handler(&s->prev_handler, &s->prev_ud);
+    shmf_rt_set_finding_handler(on_finding, s);
+    struct shmf_interleave_opts io = {.ncpus = n, .seed = s->seed,
+                                      .spin_limit = EXEC_SPIN_LIMIT};
+    struct shmf_interleave_stats st;
+    int rc = shmf_interleave_run(&io, cpu_main, s, &st);
+    shmf_rt_set_finding_handler(s->prev_handler, s->prev_ud);
+    s->il = false;
+    if (rc != 0) {
+        s->ncpus = 1;
+        return -1;
+    }
+    int64_t ran = 0;
+    for (unsigned k = 0; k < n; k++)
+        ran += s->cpu[k].done;
+    return ran;
 }
 
 void shmf_exec_run(const struct shmf_target *t, const struct shmf_prog *prog,
                    const struct shmf_exec_opts *opts, struct shmf_exec_result *res)
 {
-    static struct exec_state s;
     static struct shmf_nic *nic;
+    struct exec_state *s = &S;
     struct shmf_fault_plan plan = {prog->hdr.fail_nth, prog->hdr.fail_every,
                                    (prog->hdr.fault_flags & SHMF_FAULT_F_FIRST_PER_SITE) != 0};
     if (!nic && !(nic = shmf_nic_create()))
         return;
-    memset(&s, 0, sizeof(s));
-    s.nic = nic;
-    s.t = t;
-    s.opts = opts;
+    memset(s, 0, offsetof(struct exec_state, cpu));
+    reset_cpu(&s->cpu[0]);
+    s->nic = nic;
+    s->t = t;
+    s->prog = prog;
+    s->trace = opts ? opts->trace : NULL;
+    s->ncpus = 1;
+    uint32_t first;
+    int maxidx = scan_cpu_ops(prog, &first, &s->seed);
     shmf_rt_reset(opts ? opts->verify_flags : SHMF_VERIFY_F_ALL, &plan);
-    load(&s);
+    load(s);
+    /* Sequential: the whole program, or the prologue before the first cpu op. */
+    struct exec_cpu *c = &s->cpu[0];
     uint32_t i;
-    for (i = 0; i < prog->nops && !stop(); i++) {
+    for (i = 0; i < first && !stop(); i++) {
         shmf_rt_set_op_index((int32_t)i);
-        if (opts && opts->trace)
-            trace_op(opts->trace, i, &prog->ops[i]);
-        exec_op(&s, &prog->ops[i]);
+        c->cur_op = (int32_t)i;
+        if (__builtin_expect(s->trace != NULL, 0))
+            trace_op(s->trace, i, -1, &prog->ops[i]);
+        exec_op(s, c, &prog->ops[i]);
+        if (__builtin_expect(s->trace != NULL, 0))
+            trace_result(s->trace, i, -1, &prog->ops[i], &c->out);
+    }
+    if (maxidx >= 0 && !stop()) {
+        int64_t ran = run_interleaved(s, prog, maxidx, first);
+        if (ran >= 0) {
+            i += (uint32_t)ran;
+        } else { /* the engine is busy (nested run) or out of memory: sequential */
+            for (; i < prog->nops && !stop(); i++) {
+                shmf_rt_set_op_index((int32_t)i);
+                exec_op(s, c, &prog->ops[i]);
+            }
+        }
     }
     shmf_rt_set_op_index((int32_t)prog->nops);
-    teardown(&s);
+    s->cpu[0].cur_op = (int32_t)prog->nops;
+    teardown(s, &s->cpu[0]);
     fill_result(prog, i, res);
 }

@@ -32,15 +32,20 @@ struct shmf_exec_result {
     struct shmf_finding first;  /* valid when findings > 0 */
     int32_t failing_op;         /* op index of the first finding; nops = teardown */
     uint32_t ops_run;
+    unsigned ncpus;             /* simulated processors (1 unless the program has `cpu` ops) */
     uint64_t alloc_attempts, faults_injected;
 };
 
-/* Run `prog` against `t` in a fresh world.  Stops at the first finding. */
+/* Run `prog` against `t` in a fresh world.  Stops at the first finding.
+   A program with at least one `cpu` op runs interleaved (docs/opstream.md, `cpu`):
+   its ops are split into per-processor lists that run as coroutines of the
+   interleaving engine (stress.h), switched at the runtime's scheduling points in
+   an order seeded from the input.  Not reentrant. */
 void shmf_exec_run(const struct shmf_target *t, const struct shmf_prog *prog,
                    const struct shmf_exec_opts *opts, struct shmf_exec_result *res);
 
 /* Regions the crash classifier attributes faults to (the parameters block and SG
-   buffer of the allocate call in progress). */
+   buffer of the current processor's allocate call in progress). */
 struct shmf_exec_regions {
     const void *params;
     size_t params_len;
@@ -48,5 +53,10 @@ struct shmf_exec_regions {
     size_t sg_len;
 };
 const struct shmf_exec_regions *shmf_exec_regions(void);
+
+/* The op the current simulated processor is executing (for the crash
+   classifier): in an interleaved program, that processor's op; otherwise
+   shmf_rt_op_index().  prog->nops during teardown, -1 before the first op. */
+int32_t shmf_exec_op_index(void);
 
 #endif /* SHMF_EXEC_H */

@@ -300,21 +300,39 @@ void shmf_nic_destroy(struct shmf_nic *nic)
     free(nic);
 }
 
+/* Queue 0 exists from the start and is Running, but its memory and rings are
+   allocated on the first post / advance / rx / tx that needs them: most inputs
+   never touch the default queue, and its allocation and free were a large part
+   of an input's cost.  A miniport allocates this memory in MiniportInitializeEx
+   at PASSIVE_LEVEL; when the first use comes at a raised IRQL, the allocation
+   runs as the deferred initialization it stands for, at PASSIVE_LEVEL. */
 int shmf_nic_reset(struct shmf_nic *nic, NDIS_HANDLE miniport_handle)
 {
-    ULONG align;
-
     forget_queues(nic);
     memset(&nic->stats, 0, sizeof(nic->stats));
     nic->seq = 0;
     nic->miniport = miniport_handle;
-    align = shared_alignment();
     nic->queues[0] = queue_new(NDIS_DEFAULT_RECEIVE_QUEUE_ID, SHMF_NIC_DEFAULT_ORDER,
-                               SHMF_NIC_DEFAULT_BUFSIZE, align);
+                               SHMF_NIC_DEFAULT_BUFSIZE, shared_alignment());
     if (nic->queues[0] == NULL)
         return -ENOMEM;
+    nic->queues[0]->state = SHMF_NIC_Q_RUNNING;
+    nic->queues[0]->lazy = true;
     nic->nqueues = 1;
-    return queue_start(nic, nic->queues[0], align);
+    return 0;
+}
+
+int shmf__nic_queue_materialize(struct shmf_nic *nic, struct nic_queue *q)
+{
+    if (!q->lazy)
+        return 0;
+    q->lazy = false;
+    uint64_t saved = shmf_rt_irql_enter(PASSIVE_LEVEL);
+    int rc = queue_start(nic, q, shared_alignment());
+    shmf_rt_irql_leave(saved);
+    if (rc < 0)
+        q->state = SHMF_NIC_Q_ALLOCATED; /* no data path, as a failed init */
+    return rc;
 }
 
 void shmf_nic_set_ring_advance(struct shmf_nic *nic, shmf_ring_advance_fn fn)

@@ -168,6 +168,8 @@ static struct nic_queue *running_queue(struct shmf_nic *nic, unsigned slot, int 
     struct nic_queue *q = shmf__nic_queue_at(nic, slot);
 
     *rc = q == NULL ? -ENOENT : -EAGAIN;
+    if (q != NULL && q->state == SHMF_NIC_Q_RUNNING && q->lazy)
+        shmf__nic_queue_materialize(nic, q);
     return q != NULL && q->state == SHMF_NIC_Q_RUNNING ? q : NULL;
 }
 

@@ -52,6 +52,7 @@ struct nic_queue {
     NET_RING *fring, *pring;
     uint32_t *ring_buf;      /* buffer index per fragment element, or NO_BUF */
     uint8_t *claimed;        /* per fragment element, scratch for one advance */
+    bool lazy;               /* queue 0: memory and rings not allocated yet */
 };
 
 struct shmf_nic {
@@ -75,6 +76,11 @@ unsigned shmf__nic_clamp(unsigned v, unsigned lo, unsigned hi);
    @return 0; -EAGAIN (not at PASSIVE_LEVEL); -ENOMEM. */
 int shmf__nic_block_alloc(struct shmf_nic *nic, ULONG qid, NDIS_SHARED_MEMORY_USAGE usage,
                           ULONG length, bool contiguous, struct nic_block *out);
+
+/* Queue 0 gets its memory and rings on the first op that needs them (nic.c);
+   deterministic: the same ops give the same allocations.  @return 0, or the
+   queue_start error (the queue then stays without a data path). */
+int shmf__nic_queue_materialize(struct shmf_nic *nic, struct nic_queue *q);
 
 /* Run the driver's cancel under the verifier and take back every buffer it kept
    (nic_data.c); reports a hang if it did not return everything. */

@@ -1,5 +1,5 @@
 /*
- * report.c -- finding.json and atomic JSON writing (STYLE.md item 10).
+ * report.c -- finding.json and atomic file and JSON writing (STYLE.md item 10).
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -41,8 +41,8 @@ void shmf_finding_signature(const struct shmf_finding *f, const struct shmf_prog
 {
     char kind[80];
     shmf_finding_kind_name(f, kind, sizeof(kind));
-    snprintf(buf, n, "%s|%s|%s", kind, f->function[0] ? f->function : "?",
-             failing_op_name(f, prog));
+    (void)prog; /* the failing op moves when ops are removed: it is not the place */
+    snprintf(buf, n, "%s|%s", kind, f->function[0] ? f->function : "?");
 }
 
 static json_t *trace_json(const struct shmf_prog *prog, int32_t marker)
@@ -82,9 +82,10 @@ json_t *shmf_report_finding(const struct shmf_exec_result *res, const struct shm
     shmf_finding_kind_name(f, kind, sizeof(kind));
     shmf_finding_signature(f, prog, sig, sizeof(sig));
     shmf_sha256_hex(ctx->input, ctx->input_len, sha);
-    return json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:o, s:i, s:i, s:s, s:o*, s:s, s:s, "
+    return json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:o, s:i, s:i, s:s, s:o*, s:s, s:s, "
                      "s:s, s:s?, s:s, s:o, s:i}",
-                     "schema", SHMF_FINDING_SCHEMA, "kind", kind, "signature", sig,
+                     "schema", SHMF_FINDING_SCHEMA, "kind", kind, "signature", sig, "op",
+                     failing_op_name(f, prog),
                      "message", f->message, "function", f->function, "rule", f->rule,
                      "object", hex_u64(f->object), "op_index", (json_int_t)res->failing_op,
                      "cpu", (json_int_t)f->cpu, "description", shmf_kind_description(f->kind),
@@ -95,32 +96,52 @@ json_t *shmf_report_finding(const struct shmf_exec_result *res, const struct shm
                      "findings_total", (json_int_t)res->findings);
 }
 
-int shmf_json_write_atomic(json_t *j, const char *path)
+/* === Atomic file writing === */
+
+/* Write all `len` bytes of `data` to `fd`.  Returns 0 or -errno. */
+static int write_full(int fd, const char *data, size_t len)
+{
+    size_t off = 0;
+    while (off < len) {
+        ssize_t w = write(fd, data + off, len - off);
+        if (w < 0)
+            return -errno;
+        off += (size_t)w;
+    }
+    return 0;
+}
+
+int shmf_write_file_atomic(const char *path, const void *data, size_t len)
 {
     char tmp[4096];
     if (snprintf(tmp, sizeof(tmp), "%s.tmp.%ld", path, (long)getpid()) >= (int)sizeof(tmp))
         return -ENAMETOOLONG;
-    char *text = json_dumps(j, JSON_SORT_KEYS | JSON_INDENT(2));
-    if (!text)
-        return -ENOMEM;
     int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-    int rc = fd < 0 ? -errno : 0;
-    size_t len = strlen(text), off = 0;
-    while (rc == 0 && off < len) {
-        ssize_t w = write(fd, text + off, len - off);
-        if (w < 0)
-            rc = -errno;
-        else
-            off += (size_t)w;
-    }
-    if (rc == 0 && (write(fd, "\n", 1) != 1 || fsync(fd) != 0))
+    if (fd < 0)
+        return -errno;
+    int rc = write_full(fd, data, len);
+    if (rc == 0 && fsync(fd) != 0)
         rc = -errno;
-    if (fd >= 0 && close(fd) != 0 && rc == 0)
+    if (close(fd) != 0 && rc == 0)
         rc = -errno;
     if (rc == 0 && rename(tmp, path) != 0)
         rc = -errno;
-    if (rc != 0 && fd >= 0)
+    if (rc != 0)
         unlink(tmp);
-    free(text);
+    return rc;
+}
+
+int shmf_json_write_atomic(json_t *j, const char *path)
+{
+    char *text = json_dumps(j, JSON_SORT_KEYS | JSON_INDENT(2));
+    size_t len = text ? strlen(text) : 0;
+    char *line = text ? realloc(text, len + 2) : NULL;
+    if (!line) {
+        free(text);
+        return -ENOMEM;
+    }
+    memcpy(line + len, "\n", 2);
+    int rc = shmf_write_file_atomic(path, line, len + 1);
+    free(line);
     return rc;
 }

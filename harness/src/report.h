@@ -23,7 +23,8 @@ struct shmf_report_ctx {
 
 /* JSON name of a finding's kind ("crash-<type>" for crashes). pre: buf >= 64. */
 const char *shmf_finding_kind_name(const struct shmf_finding *f, char *buf, size_t n);
-/* Stable signature: kind, function and failing op name (no addresses). */
+/* Stable signature "kind|function": the kind and the place (the provider
+   function, or the routine that reported it); no addresses, no op index. */
 void shmf_finding_signature(const struct shmf_finding *f, const struct shmf_prog *prog,
                             char *buf, size_t n);
 
@@ -31,8 +32,14 @@ void shmf_finding_signature(const struct shmf_finding *f, const struct shmf_prog
 json_t *shmf_report_finding(const struct shmf_exec_result *res, const struct shmf_prog *prog,
                             const struct shmf_report_ctx *ctx);
 
-/* Write `j` to `path` atomically with sorted keys and 2-space indent.
-   Returns 0 or -errno; never leaves a partial file at `path`. */
+/* Write `len` bytes of `data` to `path` atomically: a temporary file next to it,
+   fsync, then rename.  Returns 0 or -errno (-ENAMETOOLONG for an overlong path);
+   never leaves a partial file at `path`. */
+int shmf_write_file_atomic(const char *path, const void *data, size_t len);
+
+/* Write `j` to `path` atomically with sorted keys and 2-space indent,
+   followed by a newline, through shmf_write_file_atomic().  Returns 0 or -errno
+   (-ENOMEM when the dump fails); never leaves a partial file at `path`. */
 int shmf_json_write_atomic(json_t *j, const char *path);
 
 /* Build string (compiler, sanitizers, commit). */

@@ -71,6 +71,12 @@ void shmf_rt_set_finding_handler(shmf_finding_fn fn, void *ud)
     finding_handler_ud = ud;
 }
 
+void shmf_rt_get_finding_handler(shmf_finding_fn *fn, void **ud)
+{
+    *fn = finding_handler;
+    *ud = finding_handler_ud;
+}
+
 unsigned shmf_rt_finding_count(void)
 {
     return atomic_load(&finding_count);
@@ -87,6 +93,11 @@ const struct shmf_finding *shmf_rt_finding(unsigned i)
 void shmf_rt_set_op_index(int32_t op_index)
 {
     atomic_store(&current_op, op_index);
+}
+
+int32_t shmf_rt_op_index(void)
+{
+    return atomic_load(&current_op);
 }
 
 void shmf_rt_clear_findings(void)

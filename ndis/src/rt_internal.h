@@ -111,6 +111,8 @@ enum shmf_page_state { SHMF_PAGE_UNUSED, SHMF_PAGE_ALLOCATED, SHMF_PAGE_FREED };
 void shmf__pages_reset(void);
 /* Report leak-pages for every page run, MDL or contiguous block still allocated. */
 void shmf__pages_check_leaks(void);
+/* Use-after-free: report a FREED page whose canary changed (at unload). */
+void shmf__pages_check_freed(void);
 uint64_t shmf__pages_live_count(void);
 
 /* Translate a host virtual address inside an allocated page mapping to its

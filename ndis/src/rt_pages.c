@@ -11,11 +11,30 @@
  * allocation is a run of consecutive host pages, so it is virtually contiguous.
  *
  * Each zone has a sorted, coalesced list of free extents, carved next-fit.  A
- * freed run is poisoned, made inaccessible (ASan poison, or PROT_NONE without
- * ASan) and kept in a FIFO quarantine before it can be reused, so a stale VA or
- * a DMA to a stale logical address meets FREED pages for a while.  Everything is
- * a pure function of the call sequence since the last reset: the same calls give
- * the same logical addresses and VAs.  All state is guarded by the world lock.
+ * freed run gets canaries, is ASan-poisoned (in ASan builds) and kept in a FIFO
+ * quarantine before it can be reused, so a stale VA or a DMA to a stale logical
+ * address meets FREED pages for a while.  Everything is a pure function of the
+ * call sequence since the last reset: the same calls give the same logical
+ * addresses and VAs.  All state is guarded by the world lock.
+ *
+ * Use-after-free detection without a system call per input.  Freed pages used to
+ * be mprotect(PROT_NONE)ed in builds without ASan (AFL++, release), which cost
+ * two system calls per freed run plus a TLB shootdown each, and, on shadow-paged
+ * VMs, a hypervisor exit on the next touch of every page: most of an input's
+ * time.  Now freed pages stay mapped and carry canaries (POISON_FREE): the whole
+ * first page of each freed run (where a block's headers and descriptors live)
+ * and the first POISON_BYTES of every other page.  The canaries are checked when
+ * a run leaves the quarantine, when a FREED page is handed out again, and at
+ * unload for every run still quarantined (shmf__pages_check_freed), so a stale
+ * write into a canary is a use-after-free finding of the input that made it.
+ * The trade-off, without ASan only: a stale *read* is not caught at the faulting
+ * access (it reads the poison pattern, which usually shows up later as corrupt
+ * data); a stale write past the first POISON_BYTES of a page other than a run's
+ * first is not seen; and a write into a run released from the quarantine and
+ * not reused before the world ends is not seen either.  With ASan every freed byte is poisoned as well, so
+ * any stale access is reported at once; there the canaries are only each page's
+ * head and are checked at quarantine release and unload only (they catch writes
+ * that bypass ASan, e.g. from uninstrumented code), to keep ASan builds cheap.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -30,7 +49,8 @@
 #define QUAR_RUNS 64u
 #define QUAR_PAGES 2048u
 #define POISON_FREE 0x6bu
-#define POISON_BYTES 32 /* canary bytes at the start of each freed page */
+#define POISON_BYTES 64 /* canary bytes at the start of each freed page but the first */
+_Static_assert(POISON_BYTES % 64 == 0 && PAGE_SIZE % 64 == 0, "canary_first_bad");
 #define FILL_BYTES 64   /* uninitialized-pattern bytes at the start of each page */
 #define FILL_UNINIT 0xa5u /* "uninitialized" memory, as DV fills it */
 #define MDL_MAX_BYTES (0x100000000ull - PAGE_SIZE)
@@ -49,7 +69,6 @@ struct zone_state {
     struct extent *free;
     uint32_t nfree, cap, hw;
     uint32_t cursor;    /* next-fit: where the last run ended */
-    bool protected_any; /* some page was mprotect(PROT_NONE)ed since reset */
 };
 
 enum palloc_kind { PALLOC_CONTIG, PALLOC_MDL };
@@ -74,7 +93,7 @@ struct palloc {
 struct page_meta {
     uint8_t state;
     bool contig_base;
-    bool prot_none; /* mprotect(PROT_NONE) since freed (builds without ASan) */
+    bool canary_full; /* FREED: the whole page holds canary, not only its head */
     struct palloc *owner;
 };
 
@@ -152,7 +171,6 @@ static void zone_init(struct zone_state *zs)
     zs->nfree = 1;
     zs->hw = 0;
     zs->cursor = 0;
-    zs->protected_any = false;
 }
 
 /* Map the arena and set up the zones once; false if the host refuses. */
@@ -277,7 +295,7 @@ static uint32_t extent_fit_from(enum zone z, const struct extent *e, uint32_t fr
 
 /* Next-fit a run in zone z: search from where the last run ended, then wrap.
    Freed pages are thus reused as late as possible (KFENCE-like), and fresh pages
-   need no mprotect.  Returns the run's first page or UINT32_MAX. */
+   are not disturbed.  Returns the run's first page or UINT32_MAX. */
 static uint32_t run_alloc(enum zone z, const struct run_req *r)
 {
     struct zone_state *zs = &pg.zone[z];
@@ -299,61 +317,89 @@ static uint32_t run_alloc(enum zone z, const struct run_req *r)
 
 /* === Page state transitions === */
 
-/* Undo a free's poisoning.  Without ASan, one mprotect only if some page of the
-   run is still PROT_NONE (fresh pages never are). */
-static void run_make_accessible(enum zone z, uint32_t first, uint32_t n)
+/* === Canaries of freed pages === */
+
+static size_t canary_len(const struct page_meta *m)
 {
-    size_t bytes = (size_t)n * PAGE_SIZE;
-    bool any = false;
-    SHMF_UNPOISON(host_of(z, first), bytes);
-    for (uint32_t i = 0; i < n; i++) {
-        any |= meta_of(z, first + i)->prot_none;
-        meta_of(z, first + i)->prot_none = false;
-    }
-    if (any)
-        mprotect(host_of(z, first), bytes, PROT_READ | PROT_WRITE);
+    return m->canary_full ? PAGE_SIZE : POISON_BYTES;
 }
+
+/* Offset of the first byte of [p, p+n) that is not POISON_FREE, or n; n is a
+   multiple of 64.  Reads ASan-poisoned memory on purpose, hence not
+   instrumented (nor coverage-instrumented: it runs for every freed page, and its
+   branches say nothing about the provider).  64 bytes at a time, branch-free
+   inside a chunk, so it vectorizes. */
+__attribute__((no_sanitize("address", "coverage")))
+static size_t canary_first_bad(const uint8_t *p, size_t n)
+{
+    const uint64_t word = 0x0101010101010101ull * POISON_FREE;
+    for (size_t i = 0; i < n; i += 64) {
+        uint64_t acc = 0;
+        for (size_t j = 0; j < 64; j += 8) {
+            uint64_t v;
+            __builtin_memcpy(&v, p + i + j, 8); /* inlined: no interceptor */
+            acc |= v ^ word;
+        }
+        if (acc != 0) {
+            size_t k = i;
+            while (p[k] == POISON_FREE)
+                k++;
+            return k;
+        }
+    }
+    return n;
+}
+
+/* Report use-after-free if a FREED page's canary changed; true if intact. */
+static bool page_canary_check(enum zone z, uint32_t k, const char *fn)
+{
+    const struct page_meta *m = meta_of(z, k);
+    const uint8_t *h = host_of(z, k);
+    size_t n = canary_len(m), bad = canary_first_bad(h, n);
+    if (bad == n)
+        return true;
+    shmf__report(SHMF_KIND_USE_AFTER_FREE, (uint64_t)(uintptr_t)(h + bad), fn, NULL,
+                 "freed page at %p (logical 0x%llx) was written after its free",
+                 (const void *)(h + bad),
+                 (unsigned long long)((pfn_of(z, k) << PAGE_SHIFT) + bad));
+    return false;
+}
+
+/* Check every FREED page of [first, first+n); stops at the first bad one. */
+static void run_canary_check(enum zone z, uint32_t first, uint32_t n, const char *fn)
+{
+    for (uint32_t i = 0; i < n; i++)
+        if (meta_of(z, first + i)->state == SHMF_PAGE_FREED &&
+            !page_canary_check(z, first + i, fn))
+            return;
+}
+
+/* === Page state transitions === */
 
 static void run_mark_allocated(struct palloc *a)
 {
-    run_make_accessible(a->zone, a->first, a->npages);
+    /* Without ASan, pages freed earlier in this world are checked before they
+       change hands (with ASan, a stale access is reported at once). */
+    if (!SHMF_HAVE_ASAN)
+        run_canary_check(a->zone, a->first, a->npages, "MmFreeContiguousMemory");
+    SHMF_UNPOISON(host_of(a->zone, a->first), (size_t)a->npages * PAGE_SIZE);
     for (uint32_t i = 0; i < a->npages; i++) {
         struct page_meta *m = meta_of(a->zone, a->first + i);
         m->state = SHMF_PAGE_ALLOCATED;
         m->contig_base = i == 0 && a->kind == PALLOC_CONTIG;
+        m->canary_full = false;
         m->owner = a;
     }
 }
 
-/* Under ASan, report use-after-free if a quarantined run's poison changed (a
-   write that bypassed ASan, e.g. from uninstrumented code).  Without ASan the run
-   is PROT_NONE and cannot change. */
+/* A quarantined run's canaries, when it leaves the quarantine. */
 static void quarantine_check(const struct quar_entry *q)
 {
-#if SHMF_HAVE_ASAN
-    uint8_t *h = host_of(q->zone, q->e.first);
-    size_t bytes = (size_t)q->e.n * PAGE_SIZE, i = 0;
-    SHMF_UNPOISON(h, bytes);
-    for (; i < bytes && h[i] == POISON_FREE; i += (i % PAGE_SIZE) == POISON_BYTES - 1
-                                                  ? PAGE_SIZE - POISON_BYTES + 1
-                                                  : 1)
-        ;
-    SHMF_POISON(h, bytes);
-    if (i < bytes)
-        shmf__report(
-            SHMF_KIND_USE_AFTER_FREE, (uint64_t)(uintptr_t)(h + i),
-            "MmFreeContiguousMemory", NULL,
-            "freed page at %p (logical 0x%llx) was written after its free",
-            (void *)(h + i),
-            (unsigned long long)(pfn_of(q->zone, q->e.first + (uint32_t)(i / PAGE_SIZE))
-                                 << PAGE_SHIFT));
-#else
-    (void)q;
-#endif
+    run_canary_check(q->zone, q->e.first, q->e.n, "MmFreeContiguousMemory");
 }
 
 /* Release the oldest quarantined run to its zone's free list.  Its pages stay
-   FREED and inaccessible until reused. */
+   FREED (canaries, ASan poison) until reused. */
 static void quarantine_release_one(void)
 {
     struct quar_entry q = pg.quar[pg.quar_head];
@@ -374,7 +420,8 @@ static void quarantine_push(enum zone z, struct extent e)
     pg.quar_pages += e.n;
 }
 
-/* Poison a's pages, make them inaccessible, and quarantine them. */
+/* Give a's pages canaries, ASan-poison them, and quarantine them.  No system
+   call: see the top of this file for what that trades away without ASan. */
 static void run_free(struct palloc *a)
 {
     uint8_t *h = host_of(a->zone, a->first);
@@ -383,17 +430,12 @@ static void run_free(struct palloc *a)
         struct page_meta *m = meta_of(a->zone, a->first + i);
         m->state = SHMF_PAGE_FREED;
         m->owner = NULL;
-        m->prot_none = !SHMF_HAVE_ASAN;
+        m->canary_full = i == 0 && !SHMF_HAVE_ASAN;
+        /* The whole first page, the head of the others: freeing stays O(pages)
+           whatever the block size. */
+        memset(h + (size_t)i * PAGE_SIZE, POISON_FREE, canary_len(m));
     }
-    /* A canary at the start of each page, not the whole run: freeing stays
-       O(pages) whatever the block size. */
-    for (size_t off = 0; off < bytes; off += PAGE_SIZE)
-        memset(h + off, POISON_FREE, POISON_BYTES);
     SHMF_POISON(h, bytes);
-    if (!SHMF_HAVE_ASAN) {
-        mprotect(h, bytes, PROT_NONE);
-        pg.zone[a->zone].protected_any = true;
-    }
     a->state = SHMF_PAGE_FREED;
     a->mapped_va = NULL;
     pg.live--;
@@ -956,13 +998,24 @@ uint64_t shmf__pages_live_count(void)
     return n;
 }
 
-/* Make every page handed out since the last reset accessible and UNUSED. */
+/* Check the canaries of every run still in the quarantine (the most recently
+   freed, at most QUAR_PAGES pages): a stale write since its free is a
+   use-after-free of this input.  Released runs were checked on leaving the
+   quarantine and are checked again when reused; scanning every FREED page here
+   too would touch the whole high-water range at every unload. */
+void shmf__pages_check_freed(void)
+{
+    shmf__world_lock();
+    for (uint32_t i = 0; i < pg.quar_count && !shmf_rt_finding_count(); i++)
+        quarantine_check(&pg.quar[(pg.quar_head + i) % QUAR_RUNS]);
+    shmf__world_unlock();
+}
+
+/* Make every page handed out since the last reset UNUSED (and unpoisoned). */
 static void zone_reset(enum zone z)
 {
     struct zone_state *zs = &pg.zone[z];
     size_t bytes = (size_t)zs->hw * PAGE_SIZE;
-    if (zs->protected_any)
-        mprotect(host_of(z, 0), bytes, PROT_READ | PROT_WRITE);
     SHMF_UNPOISON(host_of(z, 0), bytes);
     memset(meta_of(z, 0), 0, zs->hw * sizeof(struct page_meta));
     zone_init(zs);

@@ -134,6 +134,7 @@ void shmf_rt_provider_unload(void)
     if (verify_flags & SHMF_VERIFY_F_POOL) {
         shmf__pool_check_all();
         shmf__pool_check_leaks();
+        shmf__pages_check_freed();
         shmf__pages_check_leaks();
     }
     shmf__shm_reset();

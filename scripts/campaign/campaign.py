@@ -51,25 +51,23 @@ class Stop:
 # === Configuration ===
 
 def resolve(cfg):
-    root, b = cfg["root"], os.path.join(cfg["root"], "build")
+    root, trees = cfg["root"], cfg["trees"]
     kind, prov, so_dir = cfg["provider_kind"], cfg["provider"], cfg["so_dir"]
     named = kind == "name"
-    cfg["shmfuzz"] = os.path.join(b, "dev", "harness", "shmfuzz")
-    cfg["lf_bin"] = os.path.join(b, "libfuzzer", *(("fuzz", "fuzz_" + prov) if named
-                                                   else ("harness", "fuzz_generic")))
-    cfg["afl_bin"] = os.path.join(b, "afl", *(("fuzz", "afl_" + prov) if named
-                                              else ("harness", "afl_generic")))
-    cfg["cov_bin"] = os.path.join(b, "coverage", *(("fuzz", "afl_" + prov) if named
-                                                   else ("harness", "afl_generic")))
+    cfg["shmfuzz"] = os.path.join(trees["dev"], "harness", "shmfuzz")
+    cfg["lf_bin"] = os.path.join(trees["libfuzzer"], *(("fuzz", "fuzz_" + prov) if named
+                                                      else ("harness", "fuzz_generic")))
+    cfg["afl_bin"] = os.path.join(trees["afl"], *(("fuzz", "afl_" + prov) if named
+                                                 else ("harness", "afl_generic")))
     cfg["afl_mutator"] = cfg.get("afl_mutator") or \
-        os.path.join(b, "afl", "campaign", "libshmf_afl_mutator.so")
+        os.path.join(trees["afl"], "campaign", "libshmf_afl_mutator.so")
     cfg["dict"] = os.path.join(root, "corpus", "shmfuzz.dict")
-    cfg["seeds"] = os.path.join(b, "dev", "corpus", "seeds")
+    cfg["seeds"] = os.path.join(trees["dev"], "corpus", "seeds")
     pick = {"name": lambda e: None, "so": lambda e: prov,
             "c": lambda e: os.path.join(so_dir, e + ".so")}
     pick["dir"] = pick["c"]
     cfg["replay_provider"] = prov if kind in ("name", "so") else pick[kind]("replay")
-    cfg["env"] = {e: pick[kind](e) for e in ("libfuzzer", "afl", "coverage")}
+    cfg["env"] = {e: pick[kind](e) for e in ("libfuzzer", "afl")}
     label = cfg["provider_label"]
     stamp = time.strftime("%Y%m%dT%H%M%SZ", time.gmtime())
     cfg["run_dir"] = os.path.join(cfg["out"], "campaigns", "%s-%s-%s" % (label, cfg["mode"], stamp))
@@ -217,20 +215,21 @@ def keep_corpus(cfg, engines, stop):
 
 
 def run_coverage(cfg):
-    if not os.access(cfg["cov_bin"], os.X_OK):
-        die("missing %s (build the coverage preset)" % cfg["cov_bin"])
+    """scripts/coverage.sh over the persistent corpus and the seeds; its totals go
+    into campaign.json `source_coverage`."""
     out = os.path.join(cfg["out"], "coverage", cfg["provider_label"])
-    objs = [cfg["env"]["coverage"]] if cfg["env"].get("coverage") and \
-        os.path.exists(cfg["env"]["coverage"]) else []
-    os.makedirs(os.path.join(cfg["run_dir"], "work"), exist_ok=True)
+    argv = [os.path.join(cfg["root"], "scripts", "coverage.sh"), "--provider", cfg["provider"],
+            "--corpus", cfg["corpus"], "--out", out] + (["--no-build"] if cfg["no_build"] else [])
     log("coverage of %s over %s + seeds -> %s" % (cfg["provider"], cfg["corpus"], out))
-    s = corpus_mod.coverage(cfg["cov_bin"], engine_env(cfg, "coverage"),
-                            [cfg["corpus"], cfg["seeds"]], out, objs,
-                            os.path.join(cfg["run_dir"], "work", "coverage.log"))
-    if s is None:
-        die("coverage produced no profile (see %s/work/coverage.log)" % cfg["run_dir"])
-    s["html"] = os.path.join(out, "html", "index.html")
-    return s
+    if subprocess.run(argv, stdout=subprocess.DEVNULL).returncode != 0:
+        die("could not measure coverage (scripts/coverage.sh said why above)")
+    with open(os.path.join(out, "summary.json")) as f:
+        s = json.load(f)
+    summary = {k: s[k] for k in ("lines", "branches", "functions", "regions") if k in s}
+    summary.update(inputs=s.get("inputs"), files=[f["file"] for f in s.get("files", [])],
+                   html=os.path.join(out, "html", "index.html"),
+                   summary=os.path.join(out, "summary.json"))
+    return summary
 
 
 # === Results ===
@@ -299,13 +298,15 @@ def main():
     engines_wanted = list(split_jobs(cfg)) if mode in ("batch", "code-change") else \
         (["libfuzzer"] if mode == "prune" else [])
     check_binaries(cfg, engines_wanted)
+    # Nothing is created under the out dir until we know the campaign can run.
+    t0 = time.time()
+    coverage = run_coverage(cfg) if mode == "coverage" else None
     os.makedirs(os.path.join(cfg["run_dir"], "runs"), exist_ok=True)
     os.makedirs(cfg["corpus"], exist_ok=True)
-    t0 = time.time()
     known = load_known(cfg["known_file"])
     triage = Triage(cfg["shmfuzz"], cfg["replay_provider"] or cfg["provider"], cfg["run_dir"],
                     t0, cfg["reliability"], cfg["provider_source"], cfg["root"])
-    engines, corpus_info, coverage, metas, error = [], None, None, [], ""
+    engines, corpus_info, metas, error = [], None, [], ""
     if mode in ("batch", "code-change"):
         engines = fuzz(cfg, stop, triage, known)
         if stop:
@@ -324,8 +325,6 @@ def main():
             error = "libFuzzer -merge failed (see %s/prune.log)" % cfg["run_dir"]
         corpus_info = {"dir": cfg["corpus"], "before": r[0] if r else None,
                        "after": r[1] if r else None, "method": "libfuzzer-merge"}
-    else:
-        coverage = run_coverage(cfg)
     status = "interrupted" if stop else ("failed" if error else "ok")
     new = mark_new(cfg, metas, known)
     write_meta(cfg, t0, status, engines, corpus_info, coverage, triage, error)
@@ -349,8 +348,9 @@ def summarize(cfg, engines, metas, new, corpus_info, coverage, status):
         log("corpus %s: %s -> %s (%s)" % (corpus_info["dir"], corpus_info["before"],
             corpus_info["after"], corpus_info["method"]))
     if coverage:
-        log("coverage: lines %s%%, functions %s%% -> %s" % (
-            coverage["lines"]["percent"], coverage["functions"]["percent"], coverage["html"]))
+        log("coverage: lines %s%%, branches %s%% -> %s" % (
+            coverage.get("lines", {}).get("percent"), coverage.get("branches", {}).get("percent"),
+            coverage["html"]))
     log("%s: %d unique findings, %d new; report %s" % (
         status, len(metas), len(new), os.path.join(cfg["run_dir"], "campaign.html")))
 

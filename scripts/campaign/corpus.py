@@ -1,8 +1,7 @@
 """Corpus upkeep: merge the engines' finds into the persistent corpus and prune it
-(libFuzzer -merge=1; afl-cmin for AFL++'s queues), keep new inputs on interrupt,
-and measure source coverage of a corpus with the coverage build."""
+(libFuzzer -merge=1; afl-cmin for AFL++'s queues), and keep new inputs on interrupt.
+Source coverage of a corpus is scripts/coverage.sh (coverage.py)."""
 import hashlib
-import json
 import os
 import shutil
 import subprocess
@@ -83,47 +82,3 @@ def lf_merge(lf_bin, env, persistent, extra_dirs, log):
     os.rename(fresh, persistent)
     shutil.rmtree(old, ignore_errors=True)
     return before, count(persistent)
-
-
-def coverage(cov_bin, env, inputs, out_dir, objects, log):
-    """Run every input through the coverage runner, merge the profiles and write
-    out_dir/html, out_dir/report.txt and out_dir/summary.json. Returns the totals."""
-    raw = os.path.join(out_dir, "raw")
-    shutil.rmtree(out_dir, ignore_errors=True)
-    os.makedirs(raw)
-    files = [p for d in inputs for p in _files(d)]
-    env = dict(env, LLVM_PROFILE_FILE=os.path.join(raw, "%p-%m.profraw"))
-    with open(log, "ab") as lf:
-        for i in range(0, len(files), 64):
-            batch = files[i:i + 64]
-            # A finding aborts the runner and loses its profile: rerun one by one.
-            if subprocess.run([cov_bin] + batch, env=env, stdout=lf, stderr=lf).returncode:
-                for p in batch:
-                    subprocess.run([cov_bin, p], env=env, stdout=lf, stderr=lf)
-        prof = os.path.join(out_dir, "merged.profdata")
-        profraws = [os.path.join(raw, n) for n in os.listdir(raw)]
-        if not profraws:
-            return None
-        subprocess.run(["llvm-profdata-14", "merge", "-sparse", "-o", prof] + profraws,
-                       stdout=lf, stderr=lf, check=True)
-        objs = [cov_bin] + [a for o in objects for a in ("-object", o)]
-        with open(os.path.join(out_dir, "report.txt"), "w") as rf:
-            subprocess.run(["llvm-cov-14", "report", "-instr-profile", prof] + objs,
-                           stdout=rf, stderr=lf)
-        subprocess.run(["llvm-cov-14", "show", "-format=html", "-instr-profile", prof,
-                        "-output-dir", os.path.join(out_dir, "html")] + objs,
-                       stdout=lf, stderr=lf)
-        ex = subprocess.run(["llvm-cov-14", "export", "-summary-only", "-instr-profile", prof]
-                            + objs, stdout=subprocess.PIPE, stderr=lf)
-    shutil.rmtree(raw, ignore_errors=True)
-    try:
-        totals = json.loads(ex.stdout)["data"][0]["totals"]
-    except (ValueError, KeyError, IndexError):
-        return None
-    summary = {k: {"covered": v.get("covered"), "count": v.get("count"),
-                   "percent": round(v.get("percent", 0.0), 2)}
-               for k, v in totals.items() if k in ("lines", "functions", "regions", "branches")}
-    summary["inputs"] = len(files)
-    with open(os.path.join(out_dir, "summary.json"), "w") as f:
-        json.dump(summary, f, indent=2, sort_keys=True)
-    return summary

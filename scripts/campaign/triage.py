@@ -32,9 +32,9 @@ def file_sha256(path):
 
 
 def sig_key(sig):
-    """What must stay equal for a replay to count as the same finding: kind and
-    function (the failing op's name may move when ops are removed)."""
-    return sig.rsplit("|", 1)[0]
+    """What must stay equal for a replay to count as the same finding: the
+    signature, kind|function (it names no op, so it survives minimization)."""
+    return sig
 
 
 def iso(ts):

@@ -1,6 +1,9 @@
 #!/usr/bin/env bash
 # run_test.sh -- the campaign tests registered by tests/campaign.cmake.
-# usage: run_test.sh args|report|triage|short SHMFUZZ_BIN WORK_DIR
+# usage: run_test.sh TEST SHMFUZZ_BIN WORK_DIR
+#   TEST: args report triage (no engine); build (the fixture: engine trees under
+#   $SHMF_BUILD_DIR); reference planted interrupted coverage (real campaigns,
+#   using $SHMF_BUILD_DIR and SHMF_DEV_TREE, the ctest tree, as they are).
 # Exit 0 pass, 1 fail, 77 skip.
 set -euo pipefail
 name="$1"
@@ -14,21 +17,106 @@ mkdir -p "$work"
 
 fail() { echo "FAIL: $*" >&2; exit 1; }
 
-# Bad arguments: exit 2 with exactly one line on stderr, before any build.
+# The tree that holds shmfuzz, the providers and the seeds, used as is.
+export SHMF_DEV_TREE="${SHMF_DEV_TREE:-$(cd "$(dirname "$shmfuzz")/.." && pwd)}"
+# The planted-bug provider the timed campaigns must find, and what they must find:
+# libFuzzer reaches it from the seeds within a few seconds (docs/planted-bugs.md).
+planted=buggy_rev1_vport
+planted_kind=params-out-of-bounds
+
+# Run a script, expecting exit 2 and one line on stderr that matches a pattern.
+# Sets $err to that stderr.
+expect_usage() {
+  local pattern="$1" rc=0
+  shift
+  err="$("$@" 2>&1 >/dev/null)" || rc=$?
+  [ "$rc" = 2 ] || fail "$*: exit $rc, want 2: $err"
+  [ "$(printf '%s\n' "$err" | wc -l)" = 1 ] || fail "$*: not one line: $err"
+  printf '%s\n' "$err" | grep -Eq -- "$pattern" || fail "$*: '$err' does not match /$pattern/"
+  echo "ok: ${*#"$root"/} -> $err"
+}
+
+# No report (nor run dir) may be left behind by a campaign that could not run.
+expect_no_report() {
+  [ ! -e "$1/campaigns" ] && [ ! -e "$1/latest" ] || fail "a report was left in $1: $(ls -R "$1" | head)"
+}
+
+# A PATH without AFL++: every other program of $PATH, linked into one directory.
+path_without_afl() {
+  python3 - "$work/no-afl-bin" <<'PY'
+import os, sys
+out = sys.argv[1]
+os.makedirs(out, exist_ok=True)
+for d in os.environ["PATH"].split(":"):
+    try:
+        names = os.listdir(d)
+    except OSError:
+        continue
+    for n in names:
+        if not n.startswith("afl-") and not os.path.lexists(os.path.join(out, n)):
+            os.symlink(os.path.join(d, n), os.path.join(out, n))
+print(out)
+PY
+}
+
+# Bad arguments and bad input: exit 2 with one clear line on stderr, before any
+# build and without leaving a report.
 test_args() {
-  local a err rc
-  for a in "--engine foo" "--time 5x" "--time 0" "--jobs 0" "--mode fast" "--bogus" \
-           "--provider /nonexistent.c" "--provider a:b" "--reliability 0" "--time"; do
-    rc=0
+  local a camp="$root/scripts/campaign.sh" rc
+  for a in "--engine foo" "--time 5x" "--time 0" "--time 0s" "--time 0m" "--jobs 0" "--mode fast" \
+           "--bogus" "--provider /nonexistent.c" "--provider a:b" "--reliability 0" "--time"; do
     # shellcheck disable=SC2086  # word splitting of the argument list is intended
-    err="$("$root/scripts/campaign.sh" $a 2>&1 >/dev/null)" || rc=$?
-    [ "$rc" = 2 ] || fail "campaign.sh $a: exit $rc, want 2"
-    [ "$(printf '%s\n' "$err" | wc -l)" = 1 ] || fail "campaign.sh $a: not one line: $err"
-    echo "ok: campaign.sh $a -> $err"
+    expect_usage . "$camp" $a --out "$work/o"
   done
+  expect_usage "unknown provider 'nosuch' \(known: reference, " "$camp" --provider nosuch --out "$work/o"
+  # A provider file that does not compile: the reason, then the compiler's output.
+  printf '#include <ndis.h>\nNDIS_STATUS ShmfProviderSetOptions(NDIS_HANDLE h, NDIS_HANDLE c)\n{ return nope; }\n' \
+    >"$work/broken.c"
   rc=0
-  "$root/scripts/repro.sh" 2>/dev/null || rc=$?
-  [ "$rc" = 2 ] || fail "repro.sh without arguments: exit $rc"
+  err="$("$camp" --provider "$work/broken.c" --engine libfuzzer --out "$work/o-cc" 2>&1 >/dev/null)" || rc=$?
+  [ "$rc" = 2 ] || fail "broken provider: exit $rc, want 2"
+  printf '%s\n' "$err" | grep -v '^campaign: compiling ' | head -n 1 |
+    grep -q "^campaign: cannot compile .*broken.c .*compiler output follows" || fail "broken provider: reason: $err"
+  printf '%s\n' "$err" | grep -q "broken.c:3:.*error: use of undeclared identifier 'nope'" ||
+    fail "broken provider: no compiler output: $err"
+  [ ! -e "$work/o-cc/providers/broken" ] || fail "broken provider: left $work/o-cc/providers/broken"
+  expect_no_report "$work/o-cc"
+  echo "ok: broken provider -> $(printf '%s\n' "$err" | grep '^campaign: cannot') (+ compiler output: $(printf '%s\n' "$err" | grep -c .) lines in all)"
+  # Missing engines: AFL++ not installed, or engine builds missing with --no-build.
+  local nopath
+  nopath="$(path_without_afl)"
+  expect_usage "afl-fuzz not found" env PATH="$nopath" "$camp" --engine afl --out "$work/o-afl"
+  expect_usage "afl-fuzz not found" env PATH="$nopath" "$camp" --engine both --out "$work/o-afl"
+  expect_no_report "$work/o-afl"
+  expect_usage "missing .*/fuzz_reference" env SHMF_BUILD_DIR="$work/no-trees" "$camp" --no-build \
+    --engine libfuzzer --out "$work/o-nb"
+  expect_no_report "$work/o-nb"
+  # An output dir that cannot be written.
+  : >"$work/a-file"
+  expect_usage "cannot create output dir .*: Not a directory" "$camp" --out "$work/a-file/out"
+  if [ "$(id -u)" != 0 ]; then
+    mkdir -p "$work/ro" && chmod 555 "$work/ro"
+    expect_usage "not writable" "$camp" --out "$work/ro"
+  fi
+  # A corpus with entries no engine can read: a FIFO, a dangling symlink, an
+  # unreadable file (the last only when not root: root reads everything).
+  mkdir -p "$work/bad-corpus"
+  echo data >"$work/bad-corpus/fine"
+  mkfifo "$work/bad-corpus/fifo"
+  ln -s "$work/nonexistent" "$work/bad-corpus/dangling"
+  if [ "$(id -u)" != 0 ]; then echo x >"$work/bad-corpus/secret"; chmod 000 "$work/bad-corpus/secret"; fi
+  expect_usage "corpus .*bad-corpus: [0-9]+ unusable entries \(not a readable file: .*(fifo|dangling)" \
+    "$camp" --corpus "$work/bad-corpus" --out "$work/o-corpus"
+  expect_no_report "$work/o-corpus"
+  expect_usage "--corpus must be a directory" "$camp" --corpus "$work/a-file" --out "$work/o"
+  # repro.sh and coverage.sh.
+  expect_usage "usage" "$root/scripts/repro.sh"
+  expect_usage "no such file" "$root/scripts/repro.sh" "$work/nonexistent"
+  expect_usage "required" "$root/scripts/coverage.sh"
+  expect_usage "--corpus is required" "$root/scripts/coverage.sh" --provider reference
+  expect_usage "unknown provider 'nosuch'" "$root/scripts/coverage.sh" --provider nosuch --corpus "$work"
+  expect_usage "not a directory" "$root/scripts/coverage.sh" --provider reference --corpus "$work/a-file"
+  expect_usage "unusable entries" "$root/scripts/coverage.sh" --provider reference --corpus "$work/bad-corpus"
 }
 
 validate_report() {
@@ -113,6 +201,50 @@ PY
   "$shmfuzz" report "$work/r1" 2>/dev/null || rc=$?
   [ "$rc" = 2 ] || fail "no --out: exit $rc"
   echo "ok: bad input exits 2 with one line and writes nothing"
+  test_report_diff
+}
+
+# shmfuzz report-diff: r1 has the leak, r1+r2 adds the crash.
+test_report_diff() {
+  local rc=0 err
+  "$shmfuzz" report --out "$work/one" "$work/r1" >/dev/null || fail "report of r1"
+  "$shmfuzz" report-diff "$work/one" "$work/out/campaign.json" --json "$work/diff.json" \
+    >"$work/diff.txt" || rc=$?
+  [ "$rc" = 1 ] || fail "report-diff with a new finding: exit $rc, want 1"
+  python3 "$check" "$root/reports/schema/report-diff.json" "$work/diff.json" || fail "diff.json schema"
+  grep -q "^  + crash-segv|RefFree|free" "$work/diff.txt" || fail "diff text: $(cat "$work/diff.txt")"
+  python3 - "$work/diff.json" <<'PY' || fail "report-diff content"
+import json, sys
+d = json.load(open(sys.argv[1]))
+assert [f["signature"] for f in d["new_findings"]] == ["crash-segv|RefFree|free"], d["new_findings"]
+assert d["fixed_findings"] == [] and d["unchanged_findings"] == ["leak-pool|ShmfProviderUnload|teardown"], d
+assert d["execs"] == {"old": 15000, "new": 30000, "delta": 15000, "percent": 100.0}, d["execs"]
+cov = {c["engine"]: c for c in d["coverage"]}
+assert cov["libfuzzer"]["unit"] == "libfuzzer-cov" and cov["libfuzzer"]["delta"] == 0, cov
+PY
+  rc=0
+  "$shmfuzz" report-diff "$work/out" "$work/one" >"$work/diff2.txt" || rc=$?
+  [ "$rc" = 0 ] || fail "report-diff with a fixed finding: exit $rc, want 0"
+  grep -q "^fixed findings: 1" "$work/diff2.txt" && grep -q "^  - crash-segv|RefFree|free" "$work/diff2.txt" ||
+    fail "fixed finding not listed: $(cat "$work/diff2.txt")"
+  echo "ok: report-diff: 1 new (exit 1), 1 fixed (exit 0), JSON valid"
+  # Bad input: exit 2, one line, no --json file.
+  echo '{"schema": "shmfuzz-campaign/1", ' >"$work/trunc.json"
+  echo '{"schema": "shmfuzz-run/1"}' >"$work/run.json"
+  for a in "$work/nonexistent.json" "$work/trunc.json" "$work/run.json" "$work/empty-dir"; do
+    mkdir -p "$work/empty-dir"
+    rc=0
+    err="$("$shmfuzz" report-diff "$work/one" "$a" --json "$work/bad-diff.json" 2>&1 >/dev/null)" || rc=$?
+    if [ "$rc" != 2 ] || [ "$(printf '%s\n' "$err" | wc -l)" != 1 ]; then fail "report-diff $a: exit $rc: $err"; fi
+    [ ! -e "$work/bad-diff.json" ] || fail "report-diff $a left $work/bad-diff.json"
+    echo "ok: report-diff ${a##*/} -> $err"
+  done
+  rc=0
+  "$shmfuzz" report-diff "$work/one" 2>/dev/null || rc=$?
+  [ "$rc" = 2 ] || fail "report-diff with one argument: exit $rc"
+  rc=0
+  "$shmfuzz" report-diff "$work/one" "$work/one" --json "$work/a-dir-that-is-missing/d.json" 2>/dev/null || rc=$?
+  [ "$rc" = 2 ] || fail "report-diff to an unwritable --json: exit $rc"
 }
 
 # Collection, dedup, minimization and reliability on pre-made crash files
@@ -157,19 +289,156 @@ JSON
     "$work/run/campaign.json" || fail "paths inside --out are not relative"
 }
 
-# A real, very short campaign, when the engine builds exist (scripts/campaign.sh
-# builds them; ctest does not). Skipped otherwise.
-test_short() {
-  [ -x "$root/build/libfuzzer/fuzz/fuzz_reference" ] && [ -x "$root/build/dev/harness/shmfuzz" ] &&
-    [ -d "$root/build/dev/corpus/seeds" ] || exit 77
-  local rc=0
-  "$root/scripts/campaign.sh" --no-build --engine libfuzzer --time 10s --jobs 1 \
-    --out "$work/out" --reliability 1 || rc=$?
-  [ "$rc" = 0 ] || [ "$rc" = 1 ] || fail "campaign exit $rc"
+# === Real campaigns (the fixture builds the engine trees first) ===
+
+# The ctest fixture: the libFuzzer targets of the timed campaigns and the coverage
+# runner, each preset in its own tree under $SHMF_BUILD_DIR.
+test_build() {
+  [ -n "${SHMF_BUILD_DIR:-}" ] || fail "SHMF_BUILD_DIR is not set"
+  # shellcheck source=scripts/lib.sh
+  . "$root/scripts/lib.sh"
+  shmf_build libfuzzer fuzz_reference "fuzz_$planted" || fail "build of preset libfuzzer (see $SHMF_BUILD_DIR/libfuzzer.log)"
+  shmf_build coverage afl_reference || fail "build of preset coverage (see $SHMF_BUILD_DIR/coverage.log)"
+  echo "ok: engine trees in $SHMF_BUILD_DIR"
+}
+
+campaign() {
+  "$root/scripts/campaign.sh" --no-build --engine libfuzzer --jobs 1 --out "$work/out" "$@"
+}
+
+# The seed corpus is what the campaign read: a few odd inputs must be tolerated
+# (every byte string is a program).
+odd_corpus() {
+  mkdir -p "$1"
+  : >"$1/empty"
+  printf '\001' >"$1/one-byte"
+  python3 -c 'import random, sys; random.seed(7); sys.stdout.buffer.write(bytes(random.getrandbits(8) for _ in range(4096)))' >"$1/random"
+  cp "$fixtures/leak.ops" "$1/text-not-binary"
+}
+
+# 20 s against the reference provider: clean, exit 0, every report valid.
+test_reference() {
+  local rc=0 t0=$SECONDS
+  odd_corpus "$work/corpus"
+  campaign --time 20s --corpus "$work/corpus" >"$work/summary.txt" 2>&1 || rc=$?
+  cat "$work/summary.txt"
+  [ "$rc" = 0 ] || fail "campaign exit $rc, want 0"
   validate_report "$work/out/latest"
   python3 "$check" "$root/reports/schema/run.json" "$work/out/latest/runs/libfuzzer.json" || fail "run.json"
-  python3 -c 'import json,sys; r=json.load(open(sys.argv[1])); assert r["execs"] > 0 and r["samples"], r' \
-    "$work/out/latest/runs/libfuzzer.json" || fail "no execs recorded"
+  python3 - "$work/out/latest" <<'PY' || fail "campaign content"
+import json, sys
+c = json.load(open(sys.argv[1] + "/campaign.json"))
+assert c["status"] == "ok" and c["provider"] == "reference" and c["findings"] == [], c["findings"]
+r = c["runs"][0]
+assert r["engine"] == "libfuzzer" and r["status"] == "ok" and r["execs"] > 0, r
+assert c["coverage_over_time"] and c["corpus"]["after"] > 0, c["corpus"]
+PY
+  grep -q "ok: 0 unique findings, 0 new" "$work/summary.txt" || fail "no summary line"
+  rc=0
+  "$shmfuzz" report-diff "$work/out/latest" "$work/out/latest" >/dev/null || rc=$?
+  [ "$rc" = 0 ] || fail "report-diff of a report with itself: exit $rc"
+  echo "ok: 20 s reference campaign clean in $((SECONDS - t0)) s"
+}
+
+# 20 s against a planted-bug provider: exit 1, exactly the expected finding,
+# minimized and reproducing, SARIF and HTML present.
+test_planted() {
+  local rc=0 t0=$SECONDS fdir
+  campaign --provider "$planted" --time 20s >"$work/summary.txt" 2>&1 || rc=$?
+  cat "$work/summary.txt"
+  [ "$rc" = 1 ] || fail "campaign exit $rc, want 1"
+  validate_report "$work/out/latest"
+  # One bug, one kind and one provider function. The signature also names the
+  # failing op, and the bug is reached from several (alloc, a deferred alloc run by
+  # `work`, pending work run at teardown), so it may show as several signatures.
+  python3 - "$work/out/latest" "$planted_kind" >"$work/fdirs" <<'PY' || fail "campaign content"
+import json, sys
+d, kind = sys.argv[1:]
+c = json.load(open(d + "/campaign.json"))
+f = c["findings"]
+assert f and {x["kind"] for x in f} == {kind}, [x["signature"] for x in f]
+assert len({x["signature"].rsplit("|", 1)[0] for x in f}) == 1, [x["signature"] for x in f]
+for x in f:
+    assert x["new"] and x["reliability"]["reliable"], x
+    assert x["minimized"] and x["minimized_ops"] <= x["input_ops"], x
+    assert x["location"]["file"] == "providers/buggy/rev1_vport.c", x["location"]
+s = json.load(open(d + "/campaign.sarif"))["runs"][0]["results"]
+assert len(s) == len(f) and {r["ruleId"] for r in s} == {kind}, s
+assert all(r["locations"][0]["physicalLocation"]["artifactLocation"]["uri"] == f[0]["location"]["file"] for r in s)
+assert kind in open(d + "/campaign.html").read()
+for x in f:
+    print(d + "/" + x["minimized"].rsplit("/", 1)[0])
+PY
+  while read -r fdir; do
+    for f in finding.json input.bin input.ops minimized.ops repro.c; do
+      [ -s "$fdir/$f" ] || fail "$fdir/$f missing"
+    done
+    python3 "$root/tests/expect_finding.py" "$shmfuzz" "$planted" "$fdir/minimized.ops" "$planted_kind" ||
+      fail "the minimized input of $fdir does not reproduce"
+  done <"$work/fdirs"
+  fdir="$(head -n 1 "$work/fdirs")"
+  rc=0
+  "$root/scripts/repro.sh" "$fdir" >"$work/repro.txt" 2>&1 || rc=$?
+  [ "$rc" = 1 ] || fail "repro.sh $fdir: exit $rc, want 1: $(cat "$work/repro.txt")"
+  if command -v gdb >/dev/null; then
+    rc=0
+    "$root/scripts/repro.sh" "$fdir" --gdb </dev/null >"$work/gdb.txt" 2>&1 || rc=$?
+    [ "$rc" = 1 ] || fail "repro.sh --gdb: exit $rc, want 1"
+    grep -q "^#0 .*__sanitizer::Die\|^#0 .*shmf__report" "$work/gdb.txt" || fail "repro.sh --gdb: no backtrace: $(tail "$work/gdb.txt")"
+    grep -q "rev1_vport.c" "$work/gdb.txt" || fail "repro.sh --gdb: the provider frame is not in the backtrace"
+    echo "ok: repro.sh --gdb stops at the finding, provider frame in the backtrace"
+  fi
+  echo "ok: 20 s $planted campaign: $planted_kind in one function ($(wc -l <"$work/fdirs") signatures), minimized, reproduces; $((SECONDS - t0)) s"
+}
+
+# SIGINT mid-campaign: the engines stop, the finding is kept, the report is valid
+# and marked interrupted, well before the budget.
+test_interrupted() {
+  local rc=0 pid t0=$SECONDS i
+  "$root/scripts/campaign.sh" --no-build --engine libfuzzer --jobs 1 --out "$work/out" \
+    --provider "$planted" --time 300s >"$work/summary.txt" 2>&1 &
+  pid=$!
+  for i in $(seq 1 60); do
+    sleep 1
+    ls "$work"/out/campaigns/*/work/libfuzzer/artifacts/crash-* >/dev/null 2>&1 && break
+  done
+  sleep 2
+  kill -INT "$pid"
+  wait "$pid" || rc=$?
+  cat "$work/summary.txt"
+  [ "$rc" = 1 ] || fail "interrupted campaign: exit $rc, want 1 (the finding is new)"
+  [ $((SECONDS - t0)) -lt 150 ] || fail "the campaign did not stop on SIGINT"
+  validate_report "$work/out/latest"
+  python3 - "$work/out/latest" "$planted_kind" <<'PY' || fail "interrupted content"
+import json, sys
+d, kind = sys.argv[1:]
+c = json.load(open(d + "/campaign.json"))
+assert c["status"] == "interrupted", c["status"]
+assert c["findings"] and {f["kind"] for f in c["findings"]} == {kind}, c["findings"]
+assert c["runs"][0]["status"] == "interrupted" and c["corpus"]["method"] == "copy", c["runs"][0]
+assert c["duration_s"] < 120, c["duration_s"]
+PY
+  echo "ok: SIGINT after $((SECONDS - t0)) s: report valid, status interrupted, finding kept"
+}
+
+# scripts/coverage.sh: llvm-cov HTML and a JSON summary of the reference's lines
+# and branches over a small corpus and the seeds.
+test_coverage() {
+  local f
+  mkdir -p "$work/corpus"
+  for f in leak leak2 crash; do "$shmfuzz" encode "$fixtures/$f.ops" -o "$work/corpus/$f"; done
+  "$root/scripts/coverage.sh" --no-build --provider reference --corpus "$work/corpus" \
+    --out "$work/cov" || fail "coverage.sh exit $?"
+  [ -s "$work/cov/html/index.html" ] && [ -s "$work/cov/report.txt" ] || fail "no HTML or report.txt"
+  python3 - "$work/cov/summary.json" <<'PY' || fail "summary.json content"
+import json, sys
+s = json.load(open(sys.argv[1]))
+assert s["schema"] == "shmfuzz-coverage/1" and s["inputs"] >= 3, s
+assert [f["file"] for f in s["files"]] == ["providers/reference/reference.c"], s["files"]
+for k in ("lines", "branches", "functions"):
+    assert 0 < s[k]["covered"] <= s[k]["count"] and 0 < s[k]["percent"] <= 100, (k, s[k])
+print("ok: coverage of reference: lines %.1f%%, branches %.1f%%" % (s["lines"]["percent"], s["branches"]["percent"]))
+PY
 }
 
 "test_$name"

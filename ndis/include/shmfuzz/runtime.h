@@ -41,12 +41,17 @@ struct shmf_finding {
 /* Called (under the runtime's lock) for each finding as it is recorded. */
 typedef void (*shmf_finding_fn)(const struct shmf_finding *f, void *ud);
 void shmf_rt_set_finding_handler(shmf_finding_fn fn, void *ud);
+/* The handler installed now (NULL, NULL when none), to chain or restore it. */
+void shmf_rt_get_finding_handler(shmf_finding_fn *fn, void **ud);
 
 unsigned shmf_rt_finding_count(void);
 /* i-th recorded finding (first SHMF_MAX_FINDINGS kept), or NULL. */
 const struct shmf_finding *shmf_rt_finding(unsigned i);
 /* Op index stamped on findings recorded from now on. */
 void shmf_rt_set_op_index(int32_t op_index);
+/* The op index stamped on findings now (e.g. for a crash classified outside the
+   recorder). */
+int32_t shmf_rt_op_index(void);
 /* Record a finding raised outside the runtime (ring verifier, NIC model, crash
    classifier), with the same fields as the runtime's own. */
 void shmf_rt_report(enum shmf_kind kind, uint64_t object, const char *function,
@@ -169,6 +174,10 @@ void shmf_rt_set_yield_hook(shmf_yield_fn fn);
 KIRQL shmf_rt_irql(void);
 /* Set this processor's IRQL as the OS would (e.g. DPC dispatch). */
 void shmf_rt_irql_set(KIRQL irql);
+/* Run at `irql` for a while (e.g. deferred initialization at PASSIVE_LEVEL) and
+   come back with the raise stack intact: pass the result to shmf_rt_irql_leave. */
+uint64_t shmf_rt_irql_enter(KIRQL irql);
+void shmf_rt_irql_leave(uint64_t saved);
 uint32_t shmf_rt_locks_held(void);
 
 #ifdef __cplusplus

@@ -1,0 +1,37 @@
+#!/usr/bin/env bash
+# bench/detect: time to first detection of the planted bugs per engine
+# (libFuzzer, AFL++, the stress runner, and an unguided random baseline).
+# Usage: scripts/bench.sh detect [--quick] [--trials T] [--budget SECONDS]
+#                                [--bugs a,b] [--engines libfuzzer,afl,stress,random]
+# Writes reports/out/bench-detect.json and reports/out/bench-detect.md.
+# SHMF_DETECT_NO_BUILD=1 skips building (uses what is in build/ as it is).
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+SHMF_PROG=bench-detect
+source scripts/lib.sh
+
+py=bench/detect/detect.py
+targets="$(python3 "$py" --print-targets "$@")" || exit 2
+
+build_afl_mutator() {
+  # Runs inside afl-fuzz: plain clang, no AFL++ instrumentation (as campaign.sh).
+  local dir="$SHMF_ROOT/build/afl/campaign" src="$SHMF_ROOT/harness"
+  mkdir -p "$dir"
+  clang -O2 -g -fPIC -shared -fvisibility=hidden -I "$src/src" -o "$dir/libshmf_afl_mutator.so" \
+    "$src/fuzz/afl_mutator.c" "$src/src/mutator.c" "$src/src/opstream.c" 2>"$dir/mutator.log"
+}
+
+if [ -z "${SHMF_DETECT_NO_BUILD:-}" ]; then
+  for preset in dev release libfuzzer afl afl-mutator; do
+    mapfile -t tgts < <(awk -v p="$preset" '$1 == p {print $2}' <<<"$targets")
+    [ ${#tgts[@]} -gt 0 ] || continue
+    shmf_log "building $preset: ${#tgts[@]} target(s) ..."
+    if [ "$preset" = afl-mutator ]; then
+      build_afl_mutator || shmf_log "warning: AFL++ mutator build failed (see build/afl/campaign/mutator.log); using the existing one if any"
+    elif ! shmf_build "$preset" "${tgts[@]}"; then
+      # The tree may be mid-edit by someone else: fall back to what was built before.
+      shmf_log "warning: build of preset $preset failed (see build/$preset.log); using the binaries already there"
+    fi
+  done
+fi
+exec python3 "$py" "$@"
