@@ -139,7 +139,7 @@ static void run_racy_child(const char *text, char *out, size_t n, bool quiet)
     if (pid == 0) {
         struct shmf_target t;
         struct shmf_exec_result res;
-        struct shmf_exec_opts opts = {SHMF_VERIFY_F_ALL, NULL};
+        struct shmf_exec_opts opts = {.verify_flags = SHMF_VERIFY_F_ALL, .trace = NULL};
         char line[256] = "";
         close(fds[0]);
         sink_fd = fds[1];
@@ -204,7 +204,7 @@ static void reference_clean_multi_cpu(void **state)
 {
     struct shmf_target t;
     struct shmf_exec_result res;
-    struct shmf_exec_opts opts = {SHMF_VERIFY_F_ALL, NULL};
+    struct shmf_exec_opts opts = {.verify_flags = SHMF_VERIFY_F_ALL, .trace = NULL};
     char text[sizeof(multi_text) + 64];
     (void)state;
     open_target("reference", &t);
@@ -229,7 +229,7 @@ static void irql_is_per_processor(void **state)
     char *buf = NULL;
     size_t len = 0;
     FILE *tr = open_memstream(&buf, &len);
-    struct shmf_exec_opts opts = {SHMF_VERIFY_F_ALL, tr};
+    struct shmf_exec_opts opts = {.verify_flags = SHMF_VERIFY_F_ALL, .trace = tr};
     (void)state;
     open_target("reference", &t);
     struct shmf_prog *p = parse("cpu index=1\nraise level=2\nraise level=2\n"
@@ -251,7 +251,7 @@ static void no_cpu_op_is_sequential(void **state)
 {
     struct shmf_target t;
     struct shmf_exec_result res;
-    struct shmf_exec_opts opts = {SHMF_VERIFY_F_ALL, NULL};
+    struct shmf_exec_opts opts = {.verify_flags = SHMF_VERIFY_F_ALL, .trace = NULL};
     (void)state;
     open_target("reference", &t);
     struct shmf_prog *p = parse("alloc usage=4 length=4096\nraise level=2\nfree\nlower\nwork\n");
@@ -271,7 +271,7 @@ static void trace_shows_outcomes(void **state)
     char *buf = NULL;
     size_t len = 0;
     FILE *tr = open_memstream(&buf, &len);
-    struct shmf_exec_opts opts = {SHMF_VERIFY_F_ALL, tr};
+    struct shmf_exec_opts opts = {.verify_flags = SHMF_VERIFY_F_ALL, .trace = tr};
     (void)state;
     open_target("reference", &t);
     struct shmf_prog *p = parse("free\n"

@@ -306,7 +306,7 @@ static void test_pause(void **state)
 static void test_fault_retry_half(void **state)
 {
     struct shmf_nic *nic = *state;
-    struct shmf_fault_plan plan = {(uint32_t)shmf_rt_alloc_attempts() + 1, 0, false};
+    struct shmf_fault_plan plan = {.fail_nth = (uint32_t)shmf_rt_alloc_attempts() + 1};
 
     shmf_rt_set_fault_plan(&plan);
     assert_int_equal(shmf_nic_queue_alloc(nic, 4, 2048, NULL), 0);
@@ -322,14 +322,14 @@ static void test_fault_retry_half(void **state)
 static void test_fault_all_fail(void **state)
 {
     struct shmf_nic *nic = *state;
-    struct shmf_fault_plan plan = {(uint32_t)shmf_rt_alloc_attempts() + 1, 1, false};
+    struct shmf_fault_plan plan = {.fail_nth = (uint32_t)shmf_rt_alloc_attempts() + 1, .fail_every = 1};
     unsigned blocks = shmf_rt_block_count();
 
     shmf_rt_set_fault_plan(&plan);
     assert_int_equal(shmf_nic_queue_alloc(nic, 3, 2048, NULL), -ENOMEM);
     assert_int_equal(shmf_nic_queue_count(nic), 1);
     assert_int_equal(shmf_rt_block_count(), blocks);
-    shmf_rt_set_fault_plan(&(struct shmf_fault_plan){0, 0, false});
+    shmf_rt_set_fault_plan(NULL);
     assert_no_findings();
 }
 

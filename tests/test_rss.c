@@ -5,6 +5,7 @@
  *
  * usage: test_rss RUNS SLACK_KIB FILE...   (files: encoded seed programs)
  */
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <unistd.h>
@@ -43,18 +44,25 @@ int main(int argc, char **argv)
         shmf_prog_decode(progs[i], buf, n);
     }
     struct shmf_target t = {{"reference", ShmfProviderSetOptions, ShmfProviderUnload}, 0, ""};
-    struct shmf_exec_opts opts = {SHMF_VERIFY_F_ALL, NULL};
+    struct shmf_exec_opts opts = {.verify_flags = SHMF_VERIFY_F_ALL, .trace = NULL};
     struct shmf_exec_result res;
     long warm = runs / 10 > 200 ? runs / 10 : 200, before = 0;
+    bool after_finding = false;
     for (long r = 0; r < runs; r++) {
         if (r == warm)
             before = rss_kib();
         shmf_exec_run(&t, progs[r % nprogs], &opts, &res);
-        if (res.findings)
-            return fprintf(stderr, "test_rss: finding on %s\n", argv[3 + r % nprogs]), 1;
+        if (res.findings) {
+            fprintf(stderr, "test_rss: finding on %s\n", argv[3 + r % nprogs]);
+            after_finding = true;
+            break;
+        }
     }
     long after = rss_kib();
+    for (int i = 0; i < nprogs; i++)
+        shmf_prog_free(progs[i]);
+    free(progs);
     printf("test_rss: %ld runs of %d programs: RSS %ld KiB after %ld warm-up runs, %ld KiB at "
            "the end (slack %ld KiB)\n", runs, nprogs, before, warm, after, slack);
-    return after - before > slack ? 1 : 0;
+    return after_finding || after - before > slack ? 1 : 0;
 }

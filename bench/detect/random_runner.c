@@ -290,7 +290,7 @@ int main(int argc, char **argv)
     if (!cur)
         return 2;
     shmf_crash_install(crash_sink, NULL);
-    struct shmf_exec_opts opts = {SHMF_VERIFY_F_ALL, NULL};
+    struct shmf_exec_opts opts = {.verify_flags = SHMF_VERIFY_F_ALL, .trace = NULL};
     struct shmf_exec_result res;
     for (cur_iter = start;; cur_iter++) {
         if ((execs & 15) == 0 && now() - t0 >= budget)

@@ -48,7 +48,7 @@ static void make_programs(void)
 /* Run all programs repeatedly for `secs`; returns execs/s, adds ops to *ops. */
 static double measure(const struct shmf_target *t, uint32_t flags, double secs, double *ops_s)
 {
-    struct shmf_exec_opts opts = {flags, NULL};
+    struct shmf_exec_opts opts = {.verify_flags = flags, .trace = NULL};
     struct shmf_exec_result res;
     uint64_t execs = 0, ops = 0;
     double t0 = now(), t1;

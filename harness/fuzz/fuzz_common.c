@@ -58,7 +58,7 @@ int shmf_fuzz_init(void)
 void shmf_fuzz_one(const uint8_t *data, size_t size)
 {
     struct shmf_exec_result res;
-    struct shmf_exec_opts opts = {SHMF_VERIFY_F_ALL, getenv("FUZZ_VERBOSE") ? stderr : NULL};
+    struct shmf_exec_opts opts = {.verify_flags = SHMF_VERIFY_F_ALL, .trace = getenv("FUZZ_VERBOSE") ? stderr : NULL};
     if (shmf_fuzz_init() != 0)
         abort(); /* misconfigured: fail loudly on the first input */
     shmf_prog_decode(prog, data, size);

@@ -18,7 +18,9 @@ struct subcommand {
 
 static const struct subcommand subcommands[] = {
     {"replay", shmf_cmd_replay,
-     "[--provider P] [--json OUT] [--trace] [--verify-off] FILE|DIR...  replay inputs"},
+     "[--provider P] [--json OUT] [--trace] [--verify-off] [--fail-nth N] [--fail-every K]\n"
+     "             [--fail-first-per-site] [--fault-random PERMILLE --fault-seed X] FILE|DIR...\n"
+     "             replay inputs (fault options replace the inputs' header plans)"},
     {"decode", shmf_cmd_decode, "FILE             print a binary input as op-stream text"},
     {"encode", shmf_cmd_encode, "FILE.ops -o OUT  write the binary form of a text input"},
     {"minimize", shmf_cmd_minimize,

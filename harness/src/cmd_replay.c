@@ -24,6 +24,8 @@ struct replay {
     const char *json_out;
     bool trace, quiet;
     uint32_t verify_flags;
+    bool fault_cli;                /* a --fail-* / --fault-* option was given */
+    struct shmf_fault_plan fault;  /* ...and the plan it makes */
     json_t *findings;  /* array of finding objects */
     unsigned inputs, with_findings;
     /* the input being replayed, for the crash sink */
@@ -106,7 +108,9 @@ static int replay_one(struct replay *r, const char *path)
     r->cur_bytes = bytes;
     r->cur_len = len;
     r->inputs++;
-    struct shmf_exec_opts opts = {r->verify_flags, r->trace ? stdout : NULL};
+    struct shmf_exec_opts opts = {.verify_flags = r->verify_flags,
+                                  .trace = r->trace ? stdout : NULL,
+                                  .fault_override = r->fault_cli ? &r->fault : NULL};
     struct shmf_exec_result res;
     if (!r->quiet)
         printf("== %s (%u ops)\n", path, r->cur_prog->nops);
@@ -146,15 +150,46 @@ static int replay_dir(struct replay *r, const char *dir)
     return worst;
 }
 
+/* --fail-nth N, --fail-every K, --fail-first-per-site, --fault-random PERMILLE,
+   --fault-seed X: a plan that replaces the inputs' header plans. */
+static int parse_fault_option(struct replay *r, int c, const char *arg)
+{
+    char *end = NULL;
+    unsigned long long v = arg ? strtoull(arg, &end, 0) : 0;
+    if (arg && (*arg == 0 || *end != 0))
+        return -EINVAL;
+    r->fault_cli = true;
+    switch (c) {
+    case 'N': r->fault.fail_nth = (uint32_t)v; break;
+    case 'E': r->fault.fail_every = (uint32_t)v; break;
+    case 'F': r->fault.first_per_site = true; break;
+    case 'R':
+        if (v > 1000)
+            return -EINVAL;
+        r->fault.random_permille = (uint32_t)v;
+        break;
+    default: r->fault.random_seed = v; break;
+    }
+    return 0;
+}
+
 static int parse_args(struct replay *r, int argc, char **argv)
 {
     static const struct option opts[] = {
         {"provider", required_argument, 0, 'p'}, {"json", required_argument, 0, 'j'},
         {"trace", no_argument, 0, 't'},          {"quiet", no_argument, 0, 'q'},
-        {"verify-off", no_argument, 0, 'V'},     {0, 0, 0, 0}};
+        {"verify-off", no_argument, 0, 'V'},     {"fail-nth", required_argument, 0, 'N'},
+        {"fail-every", required_argument, 0, 'E'}, {"fail-first-per-site", no_argument, 0, 'F'},
+        {"fault-random", required_argument, 0, 'R'}, {"fault-seed", required_argument, 0, 'S'},
+        {0, 0, 0, 0}};
     int c;
     optind = 1;
     while ((c = getopt_long(argc, argv, "p:j:tq", opts, NULL)) != -1) {
+        if (strchr("NEFRS", c)) {
+            if (parse_fault_option(r, c, optarg) != 0)
+                return shmf_usage_error("replay: bad value '%s' for a fault option", optarg);
+            continue;
+        }
         switch (c) {
         case 'p': r->provider = optarg; break;
         case 'j': r->json_out = optarg; break;

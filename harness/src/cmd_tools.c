@@ -58,7 +58,7 @@ static void run_candidate(const struct shmf_target *t, const struct shmf_prog *p
         child_prog = p;
         shmf_crash_install(child_crash, NULL);
         struct shmf_exec_result res;
-        struct shmf_exec_opts opts = {SHMF_VERIFY_F_ALL, NULL};
+        struct shmf_exec_opts opts = {.verify_flags = SHMF_VERIFY_F_ALL, .trace = NULL};
         shmf_exec_run(t, p, &opts, &res);
         if (res.findings)
             send_signature(&res.first, res.first.op_index);
@@ -171,7 +171,7 @@ static void emit_repro(FILE *f, const struct shmf_prog *p, const char *src)
     fprintf(f, "};\n\nint main(void)\n{\n"
                "    struct shmf_prog *p = shmf_prog_new();\n"
                "    struct shmf_target t = {{\"repro\", ShmfProviderSetOptions, ShmfProviderUnload}, 0, \"\"};\n"
-               "    struct shmf_exec_opts opts = {SHMF_VERIFY_F_ALL, stdout};\n"
+               "    struct shmf_exec_opts opts = {.verify_flags = SHMF_VERIFY_F_ALL, .trace = stdout};\n"
                "    struct shmf_exec_result res;\n"
                "    p->hdr.fault_flags = %u;\n    p->hdr.fail_nth = %u;\n    p->hdr.fail_every = %u;\n"
                "    p->nops = %u;\n"

@@ -853,8 +853,10 @@ void shmf_exec_run(const struct shmf_target *t, const struct shmf_prog *prog,
 {
     static struct shmf_nic *nic;
     struct exec_state *s = &S;
-    struct shmf_fault_plan plan = {prog->hdr.fail_nth, prog->hdr.fail_every,
-                                   (prog->hdr.fault_flags & SHMF_FAULT_F_FIRST_PER_SITE) != 0};
+    struct shmf_fault_plan plan = {
+        .fail_nth = prog->hdr.fail_nth,
+        .fail_every = prog->hdr.fail_every,
+        .first_per_site = (prog->hdr.fault_flags & SHMF_FAULT_F_FIRST_PER_SITE) != 0};
     if (!nic && !(nic = shmf_nic_create()))
         return;
     memset(s, 0, offsetof(struct exec_state, cpu));
@@ -866,7 +868,8 @@ void shmf_exec_run(const struct shmf_target *t, const struct shmf_prog *prog,
     s->ncpus = 1;
     uint32_t first;
     int maxidx = scan_cpu_ops(prog, &first, &s->seed);
-    shmf_rt_reset(opts ? opts->verify_flags : SHMF_VERIFY_F_ALL, &plan);
+    shmf_rt_reset(opts ? opts->verify_flags : SHMF_VERIFY_F_ALL,
+                  opts && opts->fault_override ? opts->fault_override : &plan);
     load(s);
     /* Sequential: the whole program, or the prologue before the first cpu op. */
     struct exec_cpu *c = &s->cpu[0];

@@ -25,6 +25,9 @@ struct shmf_target {
 struct shmf_exec_opts {
     uint32_t verify_flags; /* SHMF_VERIFY_F_* (default all) */
     FILE *trace;           /* op trace while running, or NULL */
+    /* Fault plan from the command line: when set, it replaces the input
+       header's plan (the `fault` op still changes it mid-program). */
+    const struct shmf_fault_plan *fault_override;
 };
 
 struct shmf_exec_result {

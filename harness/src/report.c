@@ -2,6 +2,7 @@
  * report.c -- finding.json and atomic file and JSON writing (STYLE.md item 10).
  */
 #define _GNU_SOURCE
+#include <dlfcn.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -74,6 +75,35 @@ static json_t *reproduce_json(const struct shmf_report_ctx *ctx)
     return json_string(cmd);
 }
 
+/* A call site as "module+0xoffset": stable across runs despite ASLR. */
+static json_t *site_json(const struct shmf_fault_site *s)
+{
+    Dl_info info;
+    char buf[300];
+    const char *mod = "?";
+    uintptr_t base = 0;
+    if (dladdr((void *)s->site, &info) && info.dli_fname) {
+        mod = strrchr(info.dli_fname, '/') ? strrchr(info.dli_fname, '/') + 1 : info.dli_fname;
+        base = (uintptr_t)info.dli_fbase;
+    }
+    snprintf(buf, sizeof(buf), "%s+0x%lx", mod, (unsigned long)(s->site - base));
+    return json_pack("{s:s, s:s, s:i, s:i}", "site", buf, "function", s->function, "attempts",
+                     (json_int_t)s->attempts, "injected", (json_int_t)s->injected);
+}
+
+static void add_site(const struct shmf_fault_site *s, void *ud)
+{
+    json_array_append_new((json_t *)ud, site_json(s));
+}
+
+json_t *shmf_report_faults(void)
+{
+    json_t *sites = json_array();
+    shmf_rt_fault_sites(add_site, sites);
+    return json_pack("{s:i, s:i, s:o}", "attempts", (json_int_t)shmf_rt_alloc_attempts(),
+                     "injected", (json_int_t)shmf_rt_faults_injected(), "sites", sites);
+}
+
 json_t *shmf_report_finding(const struct shmf_exec_result *res, const struct shmf_prog *prog,
                             const struct shmf_report_ctx *ctx)
 {
@@ -83,7 +113,7 @@ json_t *shmf_report_finding(const struct shmf_exec_result *res, const struct shm
     shmf_finding_signature(f, prog, sig, sizeof(sig));
     shmf_sha256_hex(ctx->input, ctx->input_len, sha);
     return json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:o, s:i, s:i, s:s, s:o*, s:s, s:s, "
-                     "s:s, s:s?, s:s, s:o, s:i}",
+                     "s:s, s:s?, s:s, s:o, s:i, s:o}",
                      "schema", SHMF_FINDING_SCHEMA, "kind", kind, "signature", sig, "op",
                      failing_op_name(f, prog),
                      "message", f->message, "function", f->function, "rule", f->rule,
@@ -93,7 +123,8 @@ json_t *shmf_report_finding(const struct shmf_exec_result *res, const struct shm
                      "provider", ctx->provider ? ctx->provider : "", "engine",
                      ctx->engine ? ctx->engine : "replay", "input", ctx->input_path,
                      "build", shmf_build_string(), "reproduce", reproduce_json(ctx),
-                     "findings_total", (json_int_t)res->findings);
+                     "findings_total", (json_int_t)res->findings, "faults",
+                     shmf_report_faults());
 }
 
 /* === Atomic file writing === */

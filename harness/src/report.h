@@ -28,6 +28,10 @@ const char *shmf_finding_kind_name(const struct shmf_finding *f, char *buf, size
 void shmf_finding_signature(const struct shmf_finding *f, const struct shmf_prog *prog,
                             char *buf, size_t n);
 
+/* Fault-injection counters of the world just run: attempts, injected, and per
+   call site ("module+0xoffset", the runtime routine, attempts, injected). */
+json_t *shmf_report_faults(void);
+
 /* finding.json object for the first finding of `res`; NULL on allocation failure. */
 json_t *shmf_report_finding(const struct shmf_exec_result *res, const struct shmf_prog *prog,
                             const struct shmf_report_ctx *ctx);

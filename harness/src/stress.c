@@ -797,7 +797,7 @@ static void replay_child(struct st_world *w, const struct shmf_prog *p, char *ki
     pid_t pid = fork();
     if (pid == 0) {
         close(fds[0]);
-        struct shmf_exec_opts eo = {w->o->verify_flags, NULL};
+        struct shmf_exec_opts eo = {.verify_flags = w->o->verify_flags};
         struct shmf_exec_result res;
         char k[80] = "";
         shmf_rt_set_finding_handler(NULL, NULL);

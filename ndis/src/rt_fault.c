@@ -2,8 +2,10 @@
  * rt_fault.c -- deterministic fault injection, carried in the input.
  *
  * Modes (may be combined): fail the Nth allocation attempt (then every Kth after
- * it), and fail the first attempt from each call site (Driver Verifier's
- * systematic low-resources simulation).  Never unseeded chance.
+ * it); fail the first attempt from each call site (Driver Verifier's systematic
+ * low-resources simulation); fail with a probability decided by a hash of a
+ * recorded seed and the attempt number (its randomized simulation, made
+ * replayable).  Never unseeded chance.  Counters are kept per call site.
  */
 #include <string.h>
 
@@ -14,7 +16,10 @@
 static struct shmf_fault_plan plan;
 static uint64_t attempts;
 static uint64_t injected;
-static uintptr_t sites[SHMF_SITE_SLOTS];
+/* Open-addressed table of call sites, plus their first-seen order. */
+static struct shmf_fault_site sites[SHMF_SITE_SLOTS];
+static uint16_t site_order[SHMF_SITE_SLOTS];
+static unsigned nsites;
 
 void shmf_rt_set_fault_plan(const struct shmf_fault_plan *p)
 {
@@ -31,6 +36,7 @@ void shmf__fault_reset(void)
     attempts = 0;
     injected = 0;
     memset(sites, 0, sizeof(sites));
+    nsites = 0;
 }
 
 uint64_t shmf_rt_alloc_attempts(void)
@@ -43,20 +49,44 @@ uint64_t shmf_rt_faults_injected(void)
     return injected;
 }
 
-/* True the first time `site` is seen in this world (open addressing). */
-static bool first_time_at(uintptr_t site)
+/* The counters of `site`, added on first sight (*fresh set); NULL when full. */
+static struct shmf_fault_site *site_slot(uintptr_t site, const char *function, bool *fresh)
 {
     uintptr_t h = (site * 0x9E3779B97F4A7C15ull) >> 56;
+    *fresh = false;
     for (unsigned i = 0; i < SHMF_SITE_SLOTS; i++) {
-        uintptr_t *slot = &sites[(h + i) & (SHMF_SITE_SLOTS - 1)];
-        if (*slot == site)
-            return false;
-        if (*slot == 0) {
-            *slot = site;
-            return true;
+        unsigned k = (unsigned)((h + i) & (SHMF_SITE_SLOTS - 1));
+        if (sites[k].site == site && sites[k].function == function)
+            return &sites[k];
+        if (sites[k].site == 0) {
+            sites[k] = (struct shmf_fault_site){site, function, 0, 0};
+            site_order[nsites++] = (uint16_t)k;
+            *fresh = true;
+            return &sites[k];
         }
     }
-    return false; /* table full: stop injecting for new sites */
+    return NULL;
+}
+
+void shmf_rt_fault_sites(void (*fn)(const struct shmf_fault_site *s, void *ud), void *ud)
+{
+    shmf__world_lock();
+    for (unsigned i = 0; i < nsites; i++)
+        fn(&sites[site_order[i]], ud);
+    shmf__world_unlock();
+}
+
+/* splitmix64 of the seed and the attempt number: the same plan and the same
+   sequence of attempts always fail the same ones. */
+static bool random_hit(uint64_t n)
+{
+    if (plan.random_permille == 0)
+        return false;
+    uint64_t z = plan.random_seed + n * 0x9E3779B97F4A7C15ull;
+    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
+    z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
+    z ^= z >> 31;
+    return z % 1000 < plan.random_permille;
 }
 
 static bool nth_hit(uint64_t n)
@@ -70,12 +100,15 @@ static bool nth_hit(uint64_t n)
 
 bool shmf__fault_should_fail(const char *function, uintptr_t site)
 {
-    (void)function;
+    bool fresh;
     shmf__world_lock();
     uint64_t n = ++attempts;
-    bool fail = nth_hit(n);
-    if (plan.first_per_site && first_time_at(site ^ (uintptr_t)function))
-        fail = true;
+    struct shmf_fault_site *s = site_slot(site, function, &fresh);
+    bool fail = nth_hit(n) || random_hit(n) || (plan.first_per_site && fresh);
+    if (s) {
+        s->attempts++;
+        s->injected += fail;
+    }
     if (fail)
         injected++;
     shmf__world_unlock();

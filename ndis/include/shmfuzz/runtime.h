@@ -75,7 +75,19 @@ struct shmf_fault_plan {
     uint32_t fail_nth;       /* fail the Nth allocation attempt (1-based); 0: off */
     uint32_t fail_every;     /* then also every K-th after it; 0: only once */
     bool first_per_site;     /* fail the first attempt from each call site */
+    uint32_t random_permille; /* fail each attempt with this probability (/1000)... */
+    uint64_t random_seed;     /* ...decided by a hash of this seed and the attempt
+                                 number: seeded, recorded, never unseeded chance */
 };
+
+/* Fault-injection counters of one call site (a provider's allocation call). */
+struct shmf_fault_site {
+    uintptr_t site;          /* return address of the allocation call */
+    const char *function;    /* the runtime routine called there */
+    uint32_t attempts, injected;
+};
+/* Call fn for each call site seen in this world, in first-seen order. */
+void shmf_rt_fault_sites(void (*fn)(const struct shmf_fault_site *s, void *ud), void *ud);
 
 /* === World === */
 
