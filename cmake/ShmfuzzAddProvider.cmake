@@ -46,7 +46,7 @@ function(shmfuzz_add_provider name)
 
   add_library(shmffuzz_${name} STATIC ${fuzz_dir}/fuzz_common.c)
   target_link_libraries(shmffuzz_${name} PUBLIC ${harness_tgt})
-  target_compile_definitions(shmffuzz_${name} PRIVATE SHMF_TARGET_NAME="${name}")
+  target_compile_definitions(shmffuzz_${name} PRIVATE SHMF_TARGET_NAME="${name}" SHMF_ENGINE_NAME="${SHMF_ENGINE}")
   target_compile_options(shmffuzz_${name} PRIVATE ${san_flags})
   if(SHMF_ENGINE STREQUAL "libfuzzer")
     add_executable(fuzz_${name} ${fuzz_dir}/libfuzzer_target.c

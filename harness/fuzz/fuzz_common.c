@@ -10,6 +10,10 @@
 #include <stdlib.h>
 
 #include "fuzz_common.h"
+
+#ifndef SHMF_ENGINE_NAME /* set by the build: "libfuzzer", "afl" or "none" */
+#define SHMF_ENGINE_NAME "none"
+#endif
 #include "report.h"
 #include "target.h"
 #include "target_check.h"
@@ -55,10 +59,24 @@ int shmf_fuzz_init(void)
     return 0;
 }
 
+/* The finding as one line of JSON (finding.json's fields) for log scrapers. */
+static void print_finding_json(const uint8_t *data, size_t size,
+                               const struct shmf_exec_result *res)
+{
+    struct shmf_report_ctx ctx = {target.provider.name, SHMF_ENGINE_NAME, NULL, data, size};
+    json_t *j = shmf_report_finding(res, prog, &ctx);
+    char *text = j ? json_dumps(j, JSON_SORT_KEYS | JSON_COMPACT) : NULL;
+    if (text)
+        fprintf(stderr, "==shmfuzz== json: %s\n", text);
+    free(text);
+    json_decref(j);
+}
+
 void shmf_fuzz_one(const uint8_t *data, size_t size)
 {
     struct shmf_exec_result res;
-    struct shmf_exec_opts opts = {.verify_flags = SHMF_VERIFY_F_ALL, .trace = getenv("FUZZ_VERBOSE") ? stderr : NULL};
+    struct shmf_exec_opts opts = {.verify_flags = SHMF_VERIFY_F_ALL,
+                                  .trace = getenv("FUZZ_VERBOSE") ? stderr : NULL};
     if (shmf_fuzz_init() != 0)
         abort(); /* misconfigured: fail loudly on the first input */
     shmf_prog_decode(prog, data, size);
@@ -70,5 +88,6 @@ void shmf_fuzz_one(const uint8_t *data, size_t size)
     shmf_finding_signature(&res.first, prog, sig, sizeof(sig));
     fprintf(stderr, "==shmfuzz== finding: %s: %s\n==shmfuzz== signature: %s (op %d)\n", kind,
             res.first.message, sig, res.failing_op);
+    print_finding_json(data, size, &res);
     abort();
 }
