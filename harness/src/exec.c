@@ -22,7 +22,6 @@
 #define EXEC_MAX_BLOCKS 256
 #define EXEC_MAX_RAISES 8
 #define EXEC_MAX_WORK 64
-#define EXEC_MAX_SGLEN (64u * 1024)
 #define EXEC_TOUCH_SLACK 64
 #define EXEC_MAX_CPUS 4            /* simulated processors of an interleaved program */
 #define EXEC_SPIN_LIMIT 20000      /* consecutive spins/waits before `hang` */
@@ -189,8 +188,8 @@ static ULONG pick_queue(struct exec_state *s, uint32_t q)
     return qi.qid;
 }
 
-static void fill_params(struct exec_state *s, const struct shmf_op *op,
-                        NDIS_SHARED_MEMORY_PARAMETERS *p)
+void shmf_exec_alloc_params(const struct shmf_op *op, ULONG queue_id,
+                            NDIS_SHARED_MEMORY_PARAMETERS *p)
 {
     const uint32_t *a = op->a;
     memset(p, 0, sizeof(*p));
@@ -201,14 +200,14 @@ static void fill_params(struct exec_state *s, const struct shmf_op *op,
                                             ? NDIS_SIZEOF_SHARED_MEMORY_PARAMETERS_REVISION_1
                                             : NDIS_SIZEOF_SHARED_MEMORY_PARAMETERS_REVISION_2);
     p->Flags = a[SHMF_ARG_ALLOC_FLAGS];
-    p->QueueId = pick_queue(s, a[SHMF_ARG_ALLOC_QUEUE]);
+    p->QueueId = queue_id;
     p->PreferredNode = a[SHMF_ARG_ALLOC_NODE];
     p->Usage = (NDIS_SHARED_MEMORY_USAGE)a[SHMF_ARG_ALLOC_USAGE];
     p->Length = a[SHMF_ARG_ALLOC_LENGTH];
     p->VPortId = a[SHMF_ARG_ALLOC_VPORT];
 }
 
-static ULONG sg_length(const struct shmf_op *op, ULONG length)
+ULONG shmf_exec_sg_length(const struct shmf_op *op, ULONG length)
 {
     uint64_t n;
     if (op->a[SHMF_ARG_ALLOC_SGMODE] == 0)
@@ -216,7 +215,7 @@ static ULONG sg_length(const struct shmf_op *op, ULONG length)
             sizeof(SCATTER_GATHER_ELEMENT) * (BYTES_TO_PAGES((uint64_t)length) + 1);
     else
         n = op->a[SHMF_ARG_ALLOC_SGLEN];
-    return (ULONG)(n > EXEC_MAX_SGLEN ? EXEC_MAX_SGLEN : n);
+    return (ULONG)(n > SHMF_EXEC_MAX_SGLEN ? SHMF_EXEC_MAX_SGLEN : n);
 }
 
 static void check_guards(const struct shmf_exec_regions *r)
@@ -237,10 +236,10 @@ static void do_alloc(struct exec_state *s, struct exec_cpu *c, const struct shmf
 {
     NDIS_SHARED_MEMORY_PARAMETERS p;
     NDIS_HANDLE h = NULL;
-    fill_params(s, op, &p);
+    shmf_exec_alloc_params(op, pick_queue(s, op->a[SHMF_ARG_ALLOC_QUEUE]), &p);
     size_t psize = p.Header.Size < sizeof(NDIS_OBJECT_HEADER) ? sizeof(NDIS_OBJECT_HEADER)
                                                                 : p.Header.Size;
-    ULONG sglen = sg_length(op, p.Length);
+    ULONG sglen = shmf_exec_sg_length(op, p.Length);
     unsigned char *params = shmf_rt_guarded_alloc(psize);
     void *sg = sglen ? shmf_rt_guarded_alloc(sglen) : NULL;
     if (!params || (sglen && !sg)) {

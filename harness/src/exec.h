@@ -39,6 +39,14 @@ struct shmf_exec_result {
     uint64_t alloc_attempts, faults_injected;
 };
 
+/* The parameters block an `alloc` op asks for (a 0 in type, rev or size means
+   the correct value; docs/opstream.md), for queue `queue_id`. */
+void shmf_exec_alloc_params(const struct shmf_op *op, ULONG queue_id,
+                            NDIS_SHARED_MEMORY_PARAMETERS *p);
+/* SG buffer length an `alloc` op asks for (capped at SHMF_EXEC_MAX_SGLEN). */
+#define SHMF_EXEC_MAX_SGLEN (64u * 1024)
+ULONG shmf_exec_sg_length(const struct shmf_op *op, ULONG length);
+
 /* Run `prog` against `t` in a fresh world.  Stops at the first finding.
    A program with at least one `cpu` op runs interleaved (docs/opstream.md, `cpu`):
    its ops are split into per-processor lists that run as coroutines of the

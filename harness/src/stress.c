@@ -56,7 +56,6 @@
 #define ST_SOFT_BLOCKS 48   /* above this, an alloc is generated as a free */
 #define ST_MAX_RAISES 8
 #define ST_MAX_WORK 64
-#define ST_MAX_SGLEN (256u * 1024)
 #define ST_PARAMS_MAX 0x10000u
 #define ST_GUARD_CANARY 0xC5
 #define ST_HANG_SECONDS 10.0
@@ -340,51 +339,22 @@ static void gen_op(struct st_world *w, struct st_cpu *c, struct shmf_op *op)
 
 /* === Ops, executed as exec.c executes them === */
 
-static uint32_t or_default(uint32_t v, uint32_t dflt)
+/* Queue field 0 is NIC slot 0, the default queue, which stress never frees;
+   raw ids (>= 0x80) name queues the NIC never assigns. */
+static ULONG st_queue(const struct shmf_op *op)
 {
-    return v ? v : dflt;
-}
-
-static void fill_params(const struct shmf_op *op, NDIS_SHARED_MEMORY_PARAMETERS *p)
-{
-    const uint32_t *a = op->a;
-    memset(p, 0, sizeof(*p));
-    p->Header.Type = (UCHAR)or_default(a[SHMF_ARG_ALLOC_TYPE], NDIS_OBJECT_TYPE_DEFAULT);
-    p->Header.Revision = (UCHAR)or_default(a[SHMF_ARG_ALLOC_REV], 2);
-    p->Header.Size = (USHORT)or_default(a[SHMF_ARG_ALLOC_SIZE],
-                                        p->Header.Revision == 1
-                                            ? NDIS_SIZEOF_SHARED_MEMORY_PARAMETERS_REVISION_1
-                                            : NDIS_SIZEOF_SHARED_MEMORY_PARAMETERS_REVISION_2);
-    p->Flags = a[SHMF_ARG_ALLOC_FLAGS];
-    /* Queue field 0 is NIC slot 0, the default queue, which stress never frees;
-       raw ids name queues the NIC never assigns. */
-    p->QueueId = a[SHMF_ARG_ALLOC_QUEUE] >= 0x80 ? (a[SHMF_ARG_ALLOC_QUEUE] & 0x7f)
-                                                 : NDIS_DEFAULT_RECEIVE_QUEUE_ID;
-    p->PreferredNode = a[SHMF_ARG_ALLOC_NODE];
-    p->Usage = (NDIS_SHARED_MEMORY_USAGE)a[SHMF_ARG_ALLOC_USAGE];
-    p->Length = a[SHMF_ARG_ALLOC_LENGTH];
-    p->VPortId = a[SHMF_ARG_ALLOC_VPORT];
-}
-
-static ULONG sg_length(const struct shmf_op *op, ULONG length)
-{
-    uint64_t n;
-    if (op->a[SHMF_ARG_ALLOC_SGMODE] == 0)
-        n = sizeof(SCATTER_GATHER_LIST) +
-            sizeof(SCATTER_GATHER_ELEMENT) * (BYTES_TO_PAGES((uint64_t)length) + 1);
-    else
-        n = op->a[SHMF_ARG_ALLOC_SGLEN];
-    return (ULONG)(n > ST_MAX_SGLEN ? ST_MAX_SGLEN : n);
+    uint32_t q = op->a[SHMF_ARG_ALLOC_QUEUE];
+    return q >= 0x80 ? (q & 0x7f) : NDIS_DEFAULT_RECEIVE_QUEUE_ID;
 }
 
 static void st_alloc(struct st_world *w, struct st_cpu *c, const struct shmf_op *op)
 {
     NDIS_SHARED_MEMORY_PARAMETERS p;
     NDIS_HANDLE h = NULL;
-    fill_params(op, &p);
+    shmf_exec_alloc_params(op, st_queue(op), &p);
     size_t psize = p.Header.Size < sizeof(NDIS_OBJECT_HEADER) ? sizeof(NDIS_OBJECT_HEADER)
                                                                 : p.Header.Size;
-    ULONG sglen = sg_length(op, p.Length);
+    ULONG sglen = shmf_exec_sg_length(op, p.Length);
     unsigned char *params = gbuf_get(&c->params, psize);
     void *sg = sglen ? gbuf_get(&c->sg, sglen) : NULL;
     p.SGListBufferLength = sglen;
@@ -1213,7 +1183,7 @@ static int world_init(struct st_world *w, const struct shmf_stress_opts *o)
         c->index = i;
         /* Per-processor stream: the seed and the processor's id. */
         shmf_rng_seed(&c->rng, o->seed ^ (0x9E3779B97F4A7C15ull * (i + 1)));
-        if (gbuf_init(&c->params, ST_PARAMS_MAX) || gbuf_init(&c->sg, ST_MAX_SGLEN))
+        if (gbuf_init(&c->params, ST_PARAMS_MAX) || gbuf_init(&c->sg, SHMF_EXEC_MAX_SGLEN))
             return -ENOMEM;
     }
     return 0;
