@@ -1,7 +1,7 @@
 /*
- * rt_pages.c -- simulated physical memory and the Mm routines that hand out
- * DMA-able pages: MmAllocateContiguousNodeMemory, MmAllocatePagesForMdlEx, the
- * MDL mapping routines and MmGetPhysicalAddress.
+ * rt_pages.c -- simulated physical memory: zones of host pages, runs, the
+ * quarantine, canaries, page states, VA <-> logical translation, reset and leak
+ * checks.  The Mm routines that hand these pages out are in rt_mdl.c.
  *
  * Host memory is one arena mapped once (64 MiB), split in two zones of host
  * pages.  The contiguous zone gives page k the PFN BASE + k, so consecutive host
@@ -40,11 +40,8 @@
 #include <string.h>
 #include <sys/mman.h>
 
-#include "rt_internal.h"
+#include "rt_pages.h"
 
-#define ARENA_PAGES 16384u           /* 64 MiB of host memory */
-#define ZONE_PAGES (ARENA_PAGES / 2) /* a power of two */
-#define PFN_BASE 0x100000ull         /* logical addresses start at 4 GiB */
 #define SCATTER_MUL 6577u            /* odd and not +-1 mod ZONE_PAGES */
 #define QUAR_RUNS 64u
 #define QUAR_PAGES 2048u
@@ -53,10 +50,6 @@
 _Static_assert(POISON_BYTES % 64 == 0 && PAGE_SIZE % 64 == 0, "canary_first_bad");
 #define FILL_BYTES 64   /* uninitialized-pattern bytes at the start of each page */
 #define FILL_UNINIT 0xa5u /* "uninitialized" memory, as DV fills it */
-#define MDL_MAX_BYTES (0x100000000ull - PAGE_SIZE)
-#define MM_ALLOCATE_MASK 0x1ffu
-
-enum zone { ZONE_CONTIG, ZONE_SCATTER, ZONE_COUNT };
 
 /* A run of host pages [first, first+n) of one zone. */
 struct extent {
@@ -69,32 +62,6 @@ struct zone_state {
     struct extent *free;
     uint32_t nfree, cap, hw;
     uint32_t cursor;    /* next-fit: where the last run ended */
-};
-
-enum palloc_kind { PALLOC_CONTIG, PALLOC_MDL };
-
-/* One allocation: a contiguous block, or an MDL's pages.  An MDL record lives
-   until ExFreePool frees the MDL (state FREED after MmFreePagesFromMdl). */
-struct palloc {
-    struct palloc *prev, *next;
-    enum palloc_kind kind;
-    enum shmf_page_state state;
-    enum zone zone;
-    uint32_t first, npages;
-    size_t bytes;
-    uintptr_t site;
-    uint64_t seq;
-    PMDL mdl;
-    uint8_t *mapped_va; /* system mapping of an MDL, or NULL */
-};
-
-/* Per host page.  owner is set while ALLOCATED; contig_base marks the first page
-   of a contiguous block until the page is reused (double-free detection). */
-struct page_meta {
-    uint8_t state;
-    bool contig_base;
-    bool canary_full; /* FREED: the whole page holds canary, not only its head */
-    struct palloc *owner;
 };
 
 struct quar_entry {
@@ -121,7 +88,7 @@ static uint32_t scatter_perm(uint32_t k)
     return (k * SCATTER_MUL) & (ZONE_PAGES - 1);
 }
 
-static uint64_t pfn_of(enum zone z, uint32_t k)
+uint64_t shmf__pfn_of(enum zone z, uint32_t k)
 {
     if (z == ZONE_CONTIG)
         return PFN_BASE + k;
@@ -141,7 +108,7 @@ static bool pfn_locate(uint64_t pfn, enum zone *z, uint32_t *k)
     return true;
 }
 
-static struct page_meta *meta_of(enum zone z, uint32_t k)
+struct page_meta *shmf__meta_of(enum zone z, uint32_t k)
 {
     return &pg.meta[(uint32_t)z * ZONE_PAGES + k];
 }
@@ -152,7 +119,7 @@ static uint8_t *host_of(enum zone z, uint32_t k)
 }
 
 /* Zone and host page of a host address; false outside the arena. */
-static bool va_locate(const void *va, enum zone *z, uint32_t *k)
+bool shmf__va_locate(const void *va, enum zone *z, uint32_t *k)
 {
     uintptr_t off = (uintptr_t)va - (uintptr_t)pg.arena;
     if (!pg.arena || (uintptr_t)va < (uintptr_t)pg.arena ||
@@ -232,15 +199,6 @@ static void extent_insert(struct zone_state *zs, struct extent e)
         zs->nfree++;
     } /* else: the pages are lost until reset (host out of memory). */
 }
-
-/* Placement constraints of a request, in logical addresses. */
-struct run_req {
-    uint32_t n;        /* pages */
-    uint64_t align;    /* bytes, power of two >= PAGE_SIZE */
-    uint64_t boundary; /* bytes, power of two, or 0 */
-    uint64_t bytes;    /* bytes that must not cross a boundary multiple */
-    uint64_t lo, hi;   /* acceptable logical range, inclusive */
-};
 
 static uint64_t round_up(uint64_t x, uint64_t a)
 {
@@ -353,7 +311,7 @@ static size_t canary_first_bad(const uint8_t *p, size_t n)
 /* Report use-after-free if a FREED page's canary changed; true if intact. */
 static bool page_canary_check(enum zone z, uint32_t k, const char *fn)
 {
-    const struct page_meta *m = meta_of(z, k);
+    const struct page_meta *m = shmf__meta_of(z, k);
     const uint8_t *h = host_of(z, k);
     size_t n = canary_len(m), bad = canary_first_bad(h, n);
     if (bad == n)
@@ -361,7 +319,7 @@ static bool page_canary_check(enum zone z, uint32_t k, const char *fn)
     shmf__report(SHMF_KIND_USE_AFTER_FREE, (uint64_t)(uintptr_t)(h + bad), fn, NULL,
                  "freed page at %p (logical 0x%llx) was written after its free",
                  (const void *)(h + bad),
-                 (unsigned long long)((pfn_of(z, k) << PAGE_SHIFT) + bad));
+                 (unsigned long long)((shmf__pfn_of(z, k) << PAGE_SHIFT) + bad));
     return false;
 }
 
@@ -369,7 +327,7 @@ static bool page_canary_check(enum zone z, uint32_t k, const char *fn)
 static void run_canary_check(enum zone z, uint32_t first, uint32_t n, const char *fn)
 {
     for (uint32_t i = 0; i < n; i++)
-        if (meta_of(z, first + i)->state == SHMF_PAGE_FREED &&
+        if (shmf__meta_of(z, first + i)->state == SHMF_PAGE_FREED &&
             !page_canary_check(z, first + i, fn))
             return;
 }
@@ -384,7 +342,7 @@ static void run_mark_allocated(struct palloc *a)
         run_canary_check(a->zone, a->first, a->npages, "MmFreeContiguousMemory");
     SHMF_UNPOISON(host_of(a->zone, a->first), (size_t)a->npages * PAGE_SIZE);
     for (uint32_t i = 0; i < a->npages; i++) {
-        struct page_meta *m = meta_of(a->zone, a->first + i);
+        struct page_meta *m = shmf__meta_of(a->zone, a->first + i);
         m->state = SHMF_PAGE_ALLOCATED;
         m->contig_base = i == 0 && a->kind == PALLOC_CONTIG;
         m->canary_full = false;
@@ -422,12 +380,12 @@ static void quarantine_push(enum zone z, struct extent e)
 
 /* Give a's pages canaries, ASan-poison them, and quarantine them.  No system
    call: see the top of this file for what that trades away without ASan. */
-static void run_free(struct palloc *a)
+void shmf__run_free(struct palloc *a)
 {
     uint8_t *h = host_of(a->zone, a->first);
     size_t bytes = (size_t)a->npages * PAGE_SIZE;
     for (uint32_t i = 0; i < a->npages; i++) {
-        struct page_meta *m = meta_of(a->zone, a->first + i);
+        struct page_meta *m = shmf__meta_of(a->zone, a->first + i);
         m->state = SHMF_PAGE_FREED;
         m->owner = NULL;
         m->canary_full = i == 0 && !SHMF_HAVE_ASAN;
@@ -444,7 +402,7 @@ static void run_free(struct palloc *a)
 
 /* Uninitialized memory gets a non-zero pattern, as Driver Verifier's fill does;
    only each page's head, so allocation cost does not grow with block size. */
-static void fill_uninit(uint8_t *va, uint32_t npages)
+void shmf__fill_uninit(uint8_t *va, uint32_t npages)
 {
     for (uint32_t i = 0; i < npages; i++)
         memset(va + (size_t)i * PAGE_SIZE, FILL_UNINIT, FILL_BYTES);
@@ -477,7 +435,7 @@ static struct palloc *palloc_new(enum palloc_kind kind, enum zone z, uint32_t fi
     return a;
 }
 
-static void palloc_unlink(struct palloc *a)
+void shmf__palloc_unlink(struct palloc *a)
 {
     if (a->prev)
         a->prev->next = a->next;
@@ -491,8 +449,8 @@ static void palloc_unlink(struct palloc *a)
 }
 
 /* Allocate a run in zone z and its record; NULL when no run fits. */
-static struct palloc *palloc_alloc(enum palloc_kind kind, enum zone z,
-                                   const struct run_req *r, uintptr_t site)
+struct palloc *shmf__palloc_alloc(enum palloc_kind kind, enum zone z,
+                                  const struct run_req *r, uintptr_t site)
 {
     if (!arena_ready() || r->n == 0 || r->n > ZONE_PAGES)
         return NULL;
@@ -505,364 +463,16 @@ static struct palloc *palloc_alloc(enum palloc_kind kind, enum zone z,
     return a;
 }
 
-static uint8_t *palloc_va(const struct palloc *a)
+uint8_t *shmf__palloc_va(const struct palloc *a)
 {
     return host_of(a->zone, a->first);
 }
 
 static uint64_t palloc_la(const struct palloc *a)
 {
-    return pfn_of(a->zone, a->first) << PAGE_SHIFT;
+    return shmf__pfn_of(a->zone, a->first) << PAGE_SHIFT;
 }
 
-static bool is_pow2(uint64_t x)
-{
-    return x != 0 && (x & (x - 1)) == 0;
-}
-
-/* === Contiguous memory === */
-
-/* Protect: exactly one of PAGE_READWRITE / PAGE_EXECUTE_READWRITE, plus at most
-   one of PAGE_NOCACHE / PAGE_WRITECOMBINE. */
-static bool protect_valid(ULONG protect)
-{
-    ULONG access = protect & ~(ULONG)(PAGE_NOCACHE | PAGE_WRITECOMBINE);
-    if ((protect & PAGE_NOCACHE) && (protect & PAGE_WRITECOMBINE))
-        return false;
-    return access == PAGE_READWRITE || access == PAGE_EXECUTE_READWRITE;
-}
-
-/* Report the first rule the parameters break; true if none. */
-static bool contig_args_valid(ULONG protect, uint64_t boundary, const char *fn)
-{
-    if (!protect_valid(protect)) {
-        shmf__report(SHMF_KIND_ROUTINE_MISUSE, protect, fn,
-                     "MmAllocateContiguousNodeMemory page: Protect",
-                     "Protect 0x%x needs exactly one of PAGE_READWRITE or "
-                     "PAGE_EXECUTE_READWRITE and at most one cache flag",
-                     (unsigned)protect);
-        return false;
-    }
-    if (boundary != 0 && !is_pow2(boundary)) {
-        shmf__report(SHMF_KIND_ROUTINE_MISUSE, boundary, fn,
-                     "MmAllocateContiguousNodeMemory page: BoundaryAddressMultiple",
-                     "BoundaryAddressMultiple 0x%llx is not 0 or a power of two",
-                     (unsigned long long)boundary);
-        return false;
-    }
-    return true;
-}
-
-static bool node_ok(NODE_REQUIREMENT node)
-{
-    return node == MM_ANY_NODE_OK || node <= KeQueryHighestNodeNumber();
-}
-
-PVOID MmAllocateContiguousNodeMemory(SIZE_T NumberOfBytes,
-                                     PHYSICAL_ADDRESS LowestAcceptableAddress,
-                                     PHYSICAL_ADDRESS HighestAcceptableAddress,
-                                     PHYSICAL_ADDRESS BoundaryAddressMultiple,
-                                     ULONG Protect, NODE_REQUIREMENT PreferredNode)
-{
-    static const char fn[] = "MmAllocateContiguousNodeMemory";
-    uintptr_t site = SHMF_CALLER();
-    uint64_t boundary = (uint64_t)BoundaryAddressMultiple.QuadPart;
-    shmf__irql_check_max(DISPATCH_LEVEL, fn, "MmAllocateContiguousNodeMemory page");
-    if (!contig_args_valid(Protect, boundary, fn))
-        return NULL;
-    if (NumberOfBytes == 0 || NumberOfBytes > (SIZE_T)ZONE_PAGES * PAGE_SIZE ||
-        (boundary != 0 && NumberOfBytes > boundary) || !node_ok(PreferredNode))
-        return NULL;
-    if (shmf__fault_should_fail(fn, site))
-        return NULL;
-    struct run_req r = {.n = (uint32_t)BYTES_TO_PAGES(NumberOfBytes),
-                        .align = PAGE_SIZE,
-                        .boundary = boundary,
-                        .bytes = NumberOfBytes,
-                        .lo = (uint64_t)LowestAcceptableAddress.QuadPart,
-                        .hi = (uint64_t)HighestAcceptableAddress.QuadPart};
-    uint8_t *va = NULL;
-    shmf__world_lock();
-    struct palloc *a = palloc_alloc(PALLOC_CONTIG, ZONE_CONTIG, &r, site);
-    if (a) {
-        va = palloc_va(a);
-        fill_uninit(va, a->npages);
-    }
-    shmf__world_unlock();
-    return va;
-}
-
-VOID MmFreeContiguousMemory(PVOID BaseAddress)
-{
-    static const char fn[] = "MmFreeContiguousMemory";
-    enum zone z;
-    uint32_t k;
-    shmf__irql_check_max(DISPATCH_LEVEL, fn, "IrqlMmDispatch");
-    shmf__world_lock();
-    struct page_meta *m = va_locate(BaseAddress, &z, &k) ? meta_of(z, k) : NULL;
-    bool at_base = m && BYTE_OFFSET(BaseAddress) == 0;
-    if (at_base && m->state == SHMF_PAGE_ALLOCATED && m->contig_base) {
-        struct palloc *a = m->owner;
-        run_free(a);
-        palloc_unlink(a);
-    } else if (at_base && m->state == SHMF_PAGE_FREED && m->contig_base) {
-        shmf__report(SHMF_KIND_POOL_DOUBLE_FREE, (uint64_t)(uintptr_t)BaseAddress, fn,
-                     NULL, "double free of contiguous memory at %p (logical 0x%llx)",
-                     BaseAddress, (unsigned long long)(pfn_of(z, k) << PAGE_SHIFT));
-    } else {
-        shmf__report(SHMF_KIND_POOL_FREE_UNKNOWN, (uint64_t)(uintptr_t)BaseAddress, fn,
-                     "BAD_POOL_CALLER 0xC2/0x60",
-                     "MmFreeContiguousMemory(%p): not the base of contiguous memory from "
-                     "MmAllocateContiguousNodeMemory",
-                     BaseAddress);
-    }
-    shmf__world_unlock();
-}
-
-/* === MDLs === */
-
-/* Why Flags / SkipBytes break MmAllocatePagesForMdlEx's rules, or NULL. */
-static const char *mdl_flags_problem(uint64_t skip, uint64_t total, ULONG flags)
-{
-    bool chunks = flags & MM_ALLOCATE_REQUIRE_CONTIGUOUS_CHUNKS;
-    if (flags & ~(ULONG)MM_ALLOCATE_MASK)
-        return "unknown MM_ALLOCATE_* flag bits";
-    if (skip & (PAGE_SIZE - 1))
-        return "SkipBytes is not a multiple of PAGE_SIZE";
-    if (chunks && skip != 0 && (!is_pow2(skip) || total % skip != 0))
-        return "with REQUIRE_CONTIGUOUS_CHUNKS, SkipBytes must be a power of two "
-               "dividing TotalBytes";
-    if ((flags & MM_ALLOCATE_FAST_LARGE_PAGES) && !chunks)
-        return "MM_ALLOCATE_FAST_LARGE_PAGES needs MM_ALLOCATE_REQUIRE_CONTIGUOUS_CHUNKS";
-    if ((flags & MM_ALLOCATE_AND_HOT_REMOVE) && (flags & MM_ALLOCATE_FULLY_REQUIRED))
-        return "MM_ALLOCATE_AND_HOT_REMOVE with MM_ALLOCATE_FULLY_REQUIRED";
-    return NULL;
-}
-
-static bool mdl_args_valid(uint64_t skip, uint64_t total, MEMORY_CACHING_TYPE cache,
-                           ULONG flags, const char *fn)
-{
-    const char *why = mdl_flags_problem(skip, total, flags);
-    if (!why && (cache < MmNonCached || cache >= MmMaximumCacheType))
-        why = "CacheType is not a MEMORY_CACHING_TYPE";
-    if (why)
-        shmf__report(
-            SHMF_KIND_ROUTINE_MISUSE, flags, fn,
-            "MmAllocatePagesForMdlEx page: Flags and SkipBytes",
-            "MmAllocatePagesForMdlEx(Flags 0x%x, SkipBytes 0x%llx, CacheType %d): %s",
-            (unsigned)flags, (unsigned long long)skip, (int)cache, why);
-    if (!why && (flags & MM_ALLOCATE_AND_HOT_REMOVE))
-        shmf__irql_check_max(PASSIVE_LEVEL, fn,
-                             "MM_ALLOCATE_AND_HOT_REMOVE: PASSIVE_LEVEL");
-    return why == NULL;
-}
-
-/* Scattered pages come from anywhere in their zone: [lo, hi] must cover it. */
-static bool scatter_range_ok(uint64_t lo, uint64_t hi)
-{
-    uint64_t first = (PFN_BASE + ZONE_PAGES) << PAGE_SHIFT;
-    uint64_t last = ((PFN_BASE + 2ull * ZONE_PAGES) << PAGE_SHIFT) - 1;
-    return lo <= first && hi >= last;
-}
-
-/* Fill in the MDL header and PFN array for the pages of a. */
-static void mdl_describe(PMDL mdl, const struct palloc *a)
-{
-    *mdl = (MDL){.Size = (CSHORT)(sizeof(MDL) + a->npages * sizeof(PFN_NUMBER)),
-                 .MdlFlags = MDL_PAGES_LOCKED,
-                 .ByteCount = (ULONG)a->bytes};
-    for (uint32_t i = 0; i < a->npages; i++)
-        MmGetMdlPfnArray(mdl)[i] = pfn_of(a->zone, a->first + i);
-}
-
-static PMDL mdl_alloc(const struct run_req *r, bool contiguous, bool zero, uintptr_t site)
-{
-    struct palloc *a =
-        palloc_alloc(PALLOC_MDL, contiguous ? ZONE_CONTIG : ZONE_SCATTER, r, site);
-    if (!a)
-        return NULL;
-    PMDL mdl =
-        shmf__pool_alloc_mdl(sizeof(MDL) + a->npages * sizeof(PFN_NUMBER), a, site);
-    if (!mdl) {
-        run_free(a);
-        palloc_unlink(a);
-        return NULL;
-    }
-    if (zero)
-        memset(palloc_va(a), 0, (size_t)a->npages * PAGE_SIZE);
-    else
-        fill_uninit(palloc_va(a), a->npages);
-    mdl_describe(mdl, a);
-    a->mdl = mdl;
-    return mdl;
-}
-
-PMDL MmAllocatePagesForMdlEx(PHYSICAL_ADDRESS LowAddress, PHYSICAL_ADDRESS HighAddress,
-                             PHYSICAL_ADDRESS SkipBytes, SIZE_T TotalBytes,
-                             MEMORY_CACHING_TYPE CacheType, ULONG Flags)
-{
-    static const char fn[] = "MmAllocatePagesForMdlEx";
-    uintptr_t site = SHMF_CALLER();
-    uint64_t skip = (uint64_t)SkipBytes.QuadPart;
-    bool chunks = Flags & MM_ALLOCATE_REQUIRE_CONTIGUOUS_CHUNKS;
-    shmf__irql_check_max(APC_LEVEL, fn, "IrqlMmApcLte (stricter than the DDI page)");
-    if (!mdl_args_valid(skip, TotalBytes, CacheType, Flags, fn))
-        return NULL;
-    if (TotalBytes == 0 || TotalBytes > MDL_MAX_BYTES)
-        return NULL;
-    if (!chunks &&
-        !scatter_range_ok((uint64_t)LowAddress.QuadPart, (uint64_t)HighAddress.QuadPart))
-        return NULL;
-    if (shmf__fault_should_fail(fn, site))
-        return NULL;
-    struct run_req r = {.n = (uint32_t)BYTES_TO_PAGES((uint64_t)TotalBytes),
-                        .align = chunks && skip ? skip : PAGE_SIZE,
-                        .bytes = TotalBytes,
-                        .lo = (uint64_t)LowAddress.QuadPart,
-                        .hi = (uint64_t)HighAddress.QuadPart};
-    shmf__world_lock();
-    PMDL mdl = mdl_alloc(&r, chunks, !(Flags & MM_DONT_ZERO_ALLOCATION), site);
-    shmf__world_unlock();
-    return mdl;
-}
-
-/* Record of a live MDL whose pages are allocated; else report misuse, NULL. */
-static struct palloc *mdl_record(PMDL mdl, const char *fn)
-{
-    struct palloc *a = mdl ? shmf__pool_mdl_ctx(mdl, NULL) : NULL;
-    if (a && a->state == SHMF_PAGE_ALLOCATED)
-        return a;
-    shmf__report(SHMF_KIND_ROUTINE_MISUSE, (uint64_t)(uintptr_t)mdl, fn,
-                 "MDL must describe locked pages (MmAllocatePagesForMdlEx)", "%s(%p): %s",
-                 fn, (void *)mdl,
-                 a ? "the MDL's pages were already freed"
-                   : "not a live MDL from MmAllocatePagesForMdlEx");
-    return NULL;
-}
-
-static void mdl_unmap(struct palloc *a)
-{
-    a->mapped_va = NULL;
-    a->mdl->MappedSystemVa = NULL;
-    a->mdl->MdlFlags &= (CSHORT)~MDL_MAPPED_TO_SYSTEM_VA;
-}
-
-VOID MmFreePagesFromMdl(PMDL MemoryDescriptorList)
-{
-    static const char fn[] = "MmFreePagesFromMdl";
-    bool mdl_freed = false;
-    shmf__irql_check_max(APC_LEVEL, fn, "IrqlMmApcLte");
-    shmf__world_lock();
-    struct palloc *a = MemoryDescriptorList
-                           ? shmf__pool_mdl_ctx(MemoryDescriptorList, &mdl_freed)
-                           : NULL;
-    if (a && a->state == SHMF_PAGE_ALLOCATED) {
-        mdl_unmap(a);
-        run_free(a);
-    } else if (mdl_freed || a) {
-        shmf__report(SHMF_KIND_POOL_DOUBLE_FREE,
-                     (uint64_t)(uintptr_t)MemoryDescriptorList, fn, NULL,
-                     "pages of MDL %p freed twice%s", (void *)MemoryDescriptorList,
-                     mdl_freed ? " (the MDL itself was already freed too)" : "");
-    } else {
-        shmf__report(SHMF_KIND_POOL_FREE_UNKNOWN,
-                     (uint64_t)(uintptr_t)MemoryDescriptorList, fn,
-                     "MmFreePagesFromMdl page: only MDLs from MmAllocatePagesForMdl(Ex)",
-                     "MmFreePagesFromMdl(%p): not an MDL from MmAllocatePagesForMdlEx",
-                     (void *)MemoryDescriptorList);
-    }
-    shmf__world_unlock();
-}
-
-/* Map the MDL's pages into "system space" (they are already consecutive host
-   pages).  second_is_misuse: a second mapping is a finding (not for ...Safe). */
-static PVOID mdl_map(PMDL mdl, const char *fn, uintptr_t site, bool second_is_misuse)
-{
-    PVOID va = NULL;
-    shmf__world_lock();
-    struct palloc *a = mdl_record(mdl, fn);
-    if (a && a->mapped_va) {
-        if (second_is_misuse)
-            shmf__report(SHMF_KIND_ROUTINE_MISUSE, (uint64_t)(uintptr_t)mdl, fn,
-                         "MmMapLockedPagesSpecifyCache page: one system mapping per MDL",
-                         "second system-space mapping of MDL %p (already mapped at %p)",
-                         (void *)mdl, (void *)a->mapped_va);
-        va = a->mapped_va;
-    } else if (a && !shmf__fault_should_fail(fn, site)) {
-        a->mapped_va = palloc_va(a);
-        mdl->MappedSystemVa = a->mapped_va;
-        mdl->MdlFlags |= MDL_MAPPED_TO_SYSTEM_VA;
-        va = a->mapped_va;
-    }
-    shmf__world_unlock();
-    return va;
-}
-
-/* User-mode mappings are not simulated (providers map to system space only):
-   they fail, as a kernel-mode mapping may. */
-PVOID MmMapLockedPagesSpecifyCache(PMDL MemoryDescriptorList, KPROCESSOR_MODE AccessMode,
-                                   MEMORY_CACHING_TYPE CacheType, PVOID RequestedAddress,
-                                   ULONG BugCheckOnFailure, ULONG Priority)
-{
-    static const char fn[] = "MmMapLockedPagesSpecifyCache";
-    uintptr_t site = SHMF_CALLER();
-    (void)CacheType;
-    (void)RequestedAddress;
-    (void)Priority;
-    if (AccessMode == KernelMode)
-        shmf__irql_check_max(DISPATCH_LEVEL, fn, "DV 0xC4/0x76");
-    else
-        shmf__irql_check_max(APC_LEVEL, fn, "DV 0xC4/0x77");
-    if (BugCheckOnFailure)
-        shmf__report(SHMF_KIND_ROUTINE_MISUSE, (uint64_t)(uintptr_t)MemoryDescriptorList,
-                     fn, "DV 0xC4/0x82",
-                     "MmMapLockedPagesSpecifyCache(%p) with BugCheckOnFailure TRUE",
-                     (void *)MemoryDescriptorList);
-    if (AccessMode != KernelMode)
-        return NULL;
-    return mdl_map(MemoryDescriptorList, fn, site, true);
-}
-
-PVOID MmGetSystemAddressForMdlSafe(PMDL Mdl, ULONG Priority)
-{
-    static const char fn[] = "MmGetSystemAddressForMdlSafe";
-    uintptr_t site = SHMF_CALLER();
-    (void)Priority;
-    shmf__irql_check_max(DISPATCH_LEVEL, fn, "MmGetSystemAddressForMdlSafe page");
-    return mdl_map(Mdl, fn, site, false);
-}
-
-VOID MmUnmapLockedPages(PVOID BaseAddress, PMDL MemoryDescriptorList)
-{
-    static const char fn[] = "MmUnmapLockedPages";
-    shmf__irql_check_max(DISPATCH_LEVEL, fn, "DV 0xC4/0x79");
-    shmf__world_lock();
-    struct palloc *a =
-        MemoryDescriptorList ? shmf__pool_mdl_ctx(MemoryDescriptorList, NULL) : NULL;
-    if (!a || !a->mapped_va)
-        shmf__report(SHMF_KIND_ROUTINE_MISUSE, (uint64_t)(uintptr_t)MemoryDescriptorList,
-                     fn, "DV 0xC4/0xB6",
-                     "MmUnmapLockedPages(%p, MDL %p): the MDL is not "
-                     "mapped to a system address",
-                     BaseAddress, (void *)MemoryDescriptorList);
-    else if ((uint8_t *)BaseAddress != a->mapped_va)
-        shmf__report(SHMF_KIND_ROUTINE_MISUSE, (uint64_t)(uintptr_t)BaseAddress, fn,
-                     "MmUnmapLockedPages page: BaseAddress is the mapping's address",
-                     "MmUnmapLockedPages(%p) but MDL %p is mapped at %p", BaseAddress,
-                     (void *)MemoryDescriptorList, (void *)a->mapped_va);
-    else
-        mdl_unmap(a);
-    shmf__world_unlock();
-}
-
-PHYSICAL_ADDRESS MmGetPhysicalAddress(PVOID BaseAddress)
-{
-    PHYSICAL_ADDRESS pa = {.QuadPart = 0};
-    uint64_t la;
-    if (shmf__va_to_logical(BaseAddress, &la))
-        pa.QuadPart = (LONGLONG)la;
-    return pa;
-}
 
 /* === Runtime interface (rt_internal.h) === */
 
@@ -874,7 +484,7 @@ bool shmf__pages_mdl_pages_freed(const void *ctx)
 void shmf__pages_mdl_released(void *ctx)
 {
     shmf__world_lock();
-    palloc_unlink(ctx);
+    shmf__palloc_unlink(ctx);
     shmf__world_unlock();
 }
 
@@ -883,13 +493,13 @@ static bool va_to_logical_locked(const void *va, uint64_t *la)
 {
     enum zone z;
     uint32_t k;
-    if (!va_locate(va, &z, &k))
+    if (!shmf__va_locate(va, &z, &k))
         return false;
-    const struct page_meta *m = meta_of(z, k);
+    const struct page_meta *m = shmf__meta_of(z, k);
     if (m->state != SHMF_PAGE_ALLOCATED ||
         (m->owner->kind == PALLOC_MDL && !m->owner->mapped_va))
         return false;
-    *la = (pfn_of(z, k) << PAGE_SHIFT) | BYTE_OFFSET(va);
+    *la = (shmf__pfn_of(z, k) << PAGE_SHIFT) | BYTE_OFFSET(va);
     return true;
 }
 
@@ -936,7 +546,7 @@ static enum shmf_page_state page_state_locked(uint64_t la)
     uint32_t k;
     if (!pg.arena || !pfn_locate(la >> PAGE_SHIFT, &z, &k))
         return SHMF_PAGE_UNUSED;
-    return (enum shmf_page_state)meta_of(z, k)->state;
+    return (enum shmf_page_state)shmf__meta_of(z, k)->state;
 }
 
 enum shmf_page_state shmf__page_state(uint64_t la)
@@ -978,12 +588,12 @@ void shmf__pages_check_leaks(void)
         if (a->state != SHMF_PAGE_ALLOCATED)
             continue;
         shmf__report(SHMF_KIND_LEAK_PAGES,
-                     (uint64_t)(uintptr_t)(a->mdl ? (void *)a->mdl : palloc_va(a)),
+                     (uint64_t)(uintptr_t)(a->mdl ? (void *)a->mdl : shmf__palloc_va(a)),
                      "ShmfProviderUnload", NULL,
                      "%s %p (%zu bytes, %u pages at logical 0x%llx, allocation #%llu) "
                      "allocated at 0x%lx is still allocated at unload",
                      a->kind == PALLOC_MDL ? "MDL" : "contiguous memory",
-                     a->mdl ? (void *)a->mdl : (void *)palloc_va(a), a->bytes, a->npages,
+                     a->mdl ? (void *)a->mdl : (void *)shmf__palloc_va(a), a->bytes, a->npages,
                      (unsigned long long)palloc_la(a), (unsigned long long)a->seq,
                      (unsigned long)a->site);
     }
@@ -1017,7 +627,7 @@ static void zone_reset(enum zone z)
     struct zone_state *zs = &pg.zone[z];
     size_t bytes = (size_t)zs->hw * PAGE_SIZE;
     SHMF_UNPOISON(host_of(z, 0), bytes);
-    memset(meta_of(z, 0), 0, zs->hw * sizeof(struct page_meta));
+    memset(shmf__meta_of(z, 0), 0, zs->hw * sizeof(struct page_meta));
     zone_init(zs);
 }
 
@@ -1025,7 +635,7 @@ void shmf__pages_reset(void)
 {
     shmf__world_lock();
     while (pg.head)
-        palloc_unlink(pg.head);
+        shmf__palloc_unlink(pg.head);
     for (int z = 0; pg.arena && z < ZONE_COUNT; z++)
         zone_reset((enum zone)z);
     pg.quar_head = pg.quar_count = pg.quar_pages = 0;

@@ -1,0 +1,127 @@
+/*
+ * stress_internal.h -- private to the stress runner (stress.c, stress_ops.c,
+ * stress_report.c): the shared world, processor and guarded-buffer types, and
+ * the functions used across those files.  See stress.c for the sharing rules.
+ */
+#ifndef SHMF_STRESS_INTERNAL_H
+#define SHMF_STRESS_INTERNAL_H
+
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "cli.h"
+#include "crash.h"
+#include "mutator.h"
+#include "nic.h"
+#include "report.h"
+#include "stress.h"
+
+#define ST_MAX_BLOCKS 256   /* the miniport's table (exec.c: EXEC_MAX_BLOCKS) */
+#define ST_SOFT_BLOCKS 48   /* above this, an alloc is generated as a free */
+#define ST_MAX_RAISES 8
+#define ST_MAX_WORK 64
+#define ST_PARAMS_MAX 0x10000u
+#define ST_GUARD_CANARY 0xC5
+#define ST_HANG_SECONDS 10.0
+#define ST_JOIN_SECONDS 3.0
+
+/* === Per-processor guarded buffers ===
+ * n bytes ending 8-byte aligned just before an inaccessible page; the rounding
+ * slack holds a canary (and is ASan-poisoned), so a provider that reads or
+ * writes past the parameters block or the SG buffer is caught.  Mapped once per
+ * processor: no system call per op. */
+struct gbuf {
+    unsigned char *map, *user;
+    size_t data_len, map_len, n, rounded;
+};
+
+/* === World === */
+
+struct st_lock {
+    pthread_mutex_t m;
+    struct shmf_co_mutex co;
+};
+
+struct st_blk {
+    NDIS_HANDLE h;
+    unsigned users; /* touches in progress */
+};
+
+struct log_ent {
+    uint64_t seq;
+    struct shmf_op op;
+};
+
+struct st_cpu {
+    struct st_world *w;
+    unsigned index;
+    pthread_t th;
+    bool started;
+    struct shmf_rng rng;
+    KIRQL raises[ST_MAX_RAISES];
+    unsigned nraises;
+    struct shmf_op work[ST_MAX_WORK];
+    unsigned nwork;
+    struct log_ent log[SHMF_STRESS_LOG_KEEP];
+    uint64_t nlog;
+    uint64_t ops; /* written by the owner, read relaxed by the monitor */
+    uint64_t mix[SHMF_OP_COUNT];
+    uint64_t spins, contended;
+    bool spinning;
+    uint64_t cur_seq;
+    struct shmf_op cur_op;
+    bool in_op;
+    atomic_bool finished;
+    struct gbuf params, sg;
+    uint64_t hang_ops;
+    double hang_since;
+};
+
+struct st_world {
+    const struct shmf_stress_opts *o;
+    bool interleave;
+    struct shmf_nic *nic;
+    struct st_lock tab_lock, nic_lock;
+    struct st_blk blocks[ST_MAX_BLOCKS];
+    unsigned nblocks;
+    atomic_uint_fast64_t issued;
+    atomic_bool stop;
+    atomic_bool time_up;
+    atomic_bool in_teardown;
+    struct st_cpu *cpus;
+    unsigned ncpus;
+    bool loaded;
+    double t0, t_end, last_progress;
+    /* first finding, as seen by the finding handler */
+    bool have_first;
+    bool first_teardown;
+    uint64_t first_seq;
+    struct shmf_op first_op;
+    struct shmf_interleave_stats il;
+    json_t *finding_json;
+    bool crashed;
+};
+
+/* stress.c */
+bool shmf__stopping(struct st_world *w);
+
+/* stress_ops.c */
+int shmf__gbuf_init(struct gbuf *g, size_t max);
+void shmf__gbuf_fini(struct gbuf *g);
+bool shmf__gbuf_guard_hit(const struct gbuf *g, uintptr_t a);
+NDIS_HANDLE shmf__take_entry(struct st_world *w, unsigned i);
+void shmf__st_lower(struct st_cpu *c);
+void shmf__run_work(struct st_world *w, struct st_cpu *c);
+void shmf__run_op(struct st_world *w, struct st_cpu *c, const struct shmf_op *op);
+
+/* stress_report.c */
+json_t *shmf__finding_json(struct st_world *w, const struct shmf_finding *f, bool replay);
+json_t *shmf__run_json(struct st_world *w, double duration);
+void shmf__print_finding(struct st_world *w, const struct shmf_finding *f);
+void shmf__write_reports(struct st_world *w, double duration, const char *run_path);
+void shmf__progress(struct st_world *w, double t);
+
+#endif
