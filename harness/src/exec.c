@@ -282,6 +282,35 @@ static void do_free(struct exec_state *s, struct exec_cpu *c, const struct shmf_
     NdisFreeSharedMemory(shmf_rt_driver_handle(), h);
 }
 
+bool shmf_exec_touch_range(const struct shmf_block_info *b, const struct shmf_op *op,
+                           uint64_t *off, uint64_t *len)
+{
+    bool write = op->a[SHMF_ARG_TOUCH_WRITE] != 0;
+    uint64_t limit = write ? b->length : ROUND_TO_PAGES((uint64_t)b->length);
+    *off = op->a[SHMF_ARG_TOUCH_OFFSET] % limit;
+    *len = op->a[SHMF_ARG_TOUCH_LEN] ? op->a[SHMF_ARG_TOUCH_LEN] : 1;
+    if (*off + *len > limit)
+        *len = limit - *off;
+    return write;
+}
+
+void shmf_exec_touch_bytes(const struct shmf_block_info *b, uint64_t off, uint64_t len,
+                           bool write)
+{
+    /* Two processors (stress threads) may touch one block at once: that is the
+       miniport's own sharing, not the provider's, so the bytes are accessed
+       atomically (relaxed) and only races inside the provider show up under TSan. */
+    unsigned char *va = (unsigned char *)b->virtual_address + off;
+    unsigned sum = 0;
+    for (uint64_t i = 0; i < len; i++) {
+        if (write)
+            __atomic_store_n(&va[i], (unsigned char)(off + i), __ATOMIC_RELAXED);
+        else
+            sum += __atomic_load_n(&va[i], __ATOMIC_RELAXED);
+    }
+    (void)sum;
+}
+
 /* Read or write the block's memory through its virtual address.  Writes stay
    inside the block; reads may reach the slack of its last page.  (No scheduling
    point between the lookup and the access.) */
@@ -297,23 +326,11 @@ static void do_touch(struct exec_state *s, struct exec_cpu *c, const struct shmf
         EXEC_OUT(c, OUT_TEXT, .why = "block unknown to the runtime or empty: not touched");
         return;
     }
-    bool write = op->a[SHMF_ARG_TOUCH_WRITE] != 0;
-    uint64_t limit = write ? b.length : ROUND_TO_PAGES((uint64_t)b.length);
-    uint64_t off = op->a[SHMF_ARG_TOUCH_OFFSET] % limit;
-    uint64_t len = op->a[SHMF_ARG_TOUCH_LEN] ? op->a[SHMF_ARG_TOUCH_LEN] : 1;
-    if (off + len > limit)
-        len = limit - off;
+    uint64_t off, len;
+    bool write = shmf_exec_touch_range(&b, op, &off, &len);
     EXEC_OUT(c, OUT_TOUCH, .a = (int64_t)len, .b = (int64_t)off, .h = h,
         .why = write ? "wrote" : "read");
-    volatile unsigned char *va = (unsigned char *)b.virtual_address + off;
-    unsigned sum = 0;
-    for (uint64_t i = 0; i < len; i++) {
-        if (write)
-            va[i] = (unsigned char)(off + i);
-        else
-            sum += va[i];
-    }
-    (void)sum;
+    shmf_exec_touch_bytes(&b, off, len, write);
 }
 
 /* === IRQL and deferred work === */

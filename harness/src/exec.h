@@ -47,6 +47,14 @@ void shmf_exec_alloc_params(const struct shmf_op *op, ULONG queue_id,
 #define SHMF_EXEC_MAX_SGLEN (64u * 1024)
 ULONG shmf_exec_sg_length(const struct shmf_op *op, ULONG length);
 
+/* The bytes a `touch` op reaches in block b (writes stay inside it, reads may
+   reach its last page's slack); returns whether it writes. pre: b->length != 0. */
+bool shmf_exec_touch_range(const struct shmf_block_info *b, const struct shmf_op *op,
+                           uint64_t *off, uint64_t *len);
+/* Read or write [off, off+len) of b through its virtual address. */
+void shmf_exec_touch_bytes(const struct shmf_block_info *b, uint64_t off, uint64_t len,
+                           bool write);
+
 /* Run `prog` against `t` in a fresh world.  Stops at the first finding.
    A program with at least one `cpu` op runs interleaved (docs/opstream.md, `cpu`):
    its ops are split into per-processor lists that run as coroutines of the

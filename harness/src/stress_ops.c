@@ -183,24 +183,9 @@ static void st_touch(struct st_world *w, const struct shmf_op *op)
     e->users++;
     ulk(w, &w->tab_lock);
     if (shmf_rt_block_find(h, &b) && b.length != 0) {
-        bool write = op->a[SHMF_ARG_TOUCH_WRITE] != 0;
-        uint64_t limit = write ? b.length : ROUND_TO_PAGES((uint64_t)b.length);
-        uint64_t off = op->a[SHMF_ARG_TOUCH_OFFSET] % limit;
-        uint64_t len = op->a[SHMF_ARG_TOUCH_LEN] ? op->a[SHMF_ARG_TOUCH_LEN] : 1;
-        if (off + len > limit)
-            len = limit - off;
-        /* Two processors may touch one block at once: that is the miniport's
-           own sharing, not the provider's, so the bytes are accessed atomically
-           (relaxed) and only races inside the provider show up under TSan. */
-        unsigned char *va = (unsigned char *)b.virtual_address + off;
-        unsigned sum = 0;
-        for (uint64_t i = 0; i < len; i++) {
-            if (write)
-                __atomic_store_n(&va[i], (unsigned char)(off + i), __ATOMIC_RELAXED);
-            else
-                sum += __atomic_load_n(&va[i], __ATOMIC_RELAXED);
-        }
-        (void)sum;
+        uint64_t off, len;
+        bool write = shmf_exec_touch_range(&b, op, &off, &len);
+        shmf_exec_touch_bytes(&b, off, len, write);
     }
     /* The entry may have moved (swap-removal of another one) but not left:
        pinned entries are never taken. */
