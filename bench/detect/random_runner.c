@@ -77,60 +77,9 @@ static bool one_in(struct shmf_rng *r, uint64_t n)
     return shmf_rng_below(r, n) == 0;
 }
 
-static const uint32_t interesting[] = {
-    0,    1,     2,     3,          4,          7,          8,          16,
-    32,   63,    64,    0x44,       127,        128,        255,        256,
-    512,  1024,  1500,  1514,       2048,       4095,       4096,       4097,
-    8192, 65535, 65536, 0x7FFFFFFF, 0x80000000, 0xFFFFFFFE, 0xFFFFFFFF,
-};
-
-static uint32_t interesting_value(struct shmf_rng *r, unsigned width)
-{
-    uint32_t v;
-    if (one_in(r, 4)) {
-        v = (uint32_t)1 << shmf_rng_below(r, 8 * width);
-        if (one_in(r, 3))
-            v += one_in(r, 2) ? 1 : (uint32_t)-1;
-    } else {
-        v = interesting[shmf_rng_below(r, sizeof(interesting) / sizeof(interesting[0]))];
-    }
-    return v & shmf_field_max(width);
-}
-
-static uint32_t random_value(struct shmf_rng *r, unsigned width)
-{
-    if (!one_in(r, 4))
-        return interesting_value(r, width);
-    return (uint32_t)shmf_rng_next(r) & shmf_field_max(width);
-}
-
-static void plausible_alloc(struct shmf_op *op, struct shmf_rng *r)
-{
-    bool rev2 = one_in(r, 2);
-    op->a[SHMF_ARG_ALLOC_TYPE] = 0x80;
-    op->a[SHMF_ARG_ALLOC_REV] = rev2 ? 2 : 1;
-    op->a[SHMF_ARG_ALLOC_SIZE] = rev2 ? 0x44 : 0x40;
-    op->a[SHMF_ARG_ALLOC_FLAGS] = one_in(r, 4) ? 1 : 0;
-    op->a[SHMF_ARG_ALLOC_QUEUE] = one_in(r, 2) ? 0 : (uint32_t)shmf_rng_below(r, 4);
-    op->a[SHMF_ARG_ALLOC_NODE] = one_in(r, 4) ? 0x80000000u : 0;
-    op->a[SHMF_ARG_ALLOC_USAGE] = one_in(r, 2) ? 4 : (uint32_t)shmf_rng_below(r, 11);
-    op->a[SHMF_ARG_ALLOC_LENGTH] = one_in(r, 4) ? interesting_value(r, 4)
-                                                : 4096 * (1 + (uint32_t)shmf_rng_below(r, 16));
-}
-
 static void random_record(struct shmf_op *op, struct shmf_rng *r)
 {
-    static const uint8_t core_ops[] = {SHMF_OP_ALLOC, SHMF_OP_FREE, SHMF_OP_TOUCH};
-    unsigned code = one_in(r, 4) ? core_ops[shmf_rng_below(r, sizeof(core_ops))]
-                                 : (unsigned)shmf_rng_below(r, SHMF_OP_COUNT);
-    memset(op, 0, sizeof(*op));
-    op->code = (uint8_t)code;
-    if (code == SHMF_OP_ALLOC && !one_in(r, 3)) {
-        plausible_alloc(op, r);
-        return;
-    }
-    for (unsigned i = 0; i < shmf_op_nargs(code); i++)
-        op->a[i] = random_value(r, shmf_op_field(code, i)->width);
+    shmf_random_op(op, shmf_random_op_code(r), r);
 }
 
 static void random_header(struct shmf_header *h, struct shmf_rng *r)

@@ -135,7 +135,14 @@ static void plausible_alloc(struct shmf_op *op, struct shmf_rng *r)
                                        : 4096 * (1 + (uint32_t)shmf_rng_below(r, 16));
 }
 
-static void random_op(struct shmf_op *op, unsigned code, struct shmf_rng *r)
+unsigned shmf_random_op_code(struct shmf_rng *r)
+{
+    static const uint8_t core_ops[] = {SHMF_OP_ALLOC, SHMF_OP_FREE, SHMF_OP_TOUCH};
+    return one_in(r, 4) ? core_ops[shmf_rng_below(r, sizeof(core_ops))]
+                        : (unsigned)shmf_rng_below(r, SHMF_OP_COUNT);
+}
+
+void shmf_random_op(struct shmf_op *op, unsigned code, struct shmf_rng *r)
 {
     memset(op, 0, sizeof(*op));
     op->code = (uint8_t)code;
@@ -168,14 +175,12 @@ static void insert_at(struct shmf_prog *p, uint32_t at, const struct shmf_op *op
 /* Insert a random record, favouring the allocate/free/touch core a little. */
 static bool mut_insert(struct shmf_prog *p, size_t room, struct shmf_rng *r)
 {
-    static const uint8_t core_ops[] = {SHMF_OP_ALLOC, SHMF_OP_FREE, SHMF_OP_TOUCH};
-    unsigned code = one_in(r, 4) ? core_ops[shmf_rng_below(r, sizeof(core_ops))]
-                                 : (unsigned)shmf_rng_below(r, SHMF_OP_COUNT);
+    unsigned code = shmf_random_op_code(r);
     struct shmf_op op;
 
     if (p->nops >= SHMF_OPS_MAX || room < shmf_op_encoded_size(code))
         return false;
-    random_op(&op, code, r);
+    shmf_random_op(&op, code, r);
     insert_at(p, (uint32_t)shmf_rng_below(r, p->nops + 1), &op);
     return true;
 }

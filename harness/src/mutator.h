@@ -63,6 +63,11 @@ void shmf_prog_crossover(struct shmf_prog *out, const struct shmf_prog *a,
  *  @return the number of bytes written (<= max). */
 size_t shmf_prog_encode_fit(struct shmf_prog *p, uint8_t *buf, size_t max);
 
+/* A random record as the "insert" mutation makes one: an opcode biased toward
+   alloc/free/touch, then fields from boundary values (allocs mostly valid). */
+unsigned shmf_random_op_code(struct shmf_rng *r);
+void shmf_random_op(struct shmf_op *op, unsigned code, struct shmf_rng *r);
+
 /** libFuzzer-style mutator: mutate data[0..size) in place, deterministically for
  *  `seed`. pre: data has room for max_size bytes.
  *  @return the new size, <= max_size. */
