@@ -914,4 +914,6 @@ void shmf_exec_run(const struct shmf_target *t, const struct shmf_prog *prog,
     s->cpu[0].cur_op = (int32_t)prog->nops;
     teardown(s, &s->cpu[0]);
     fill_result(prog, i, res);
+    shmf_nic_clear(nic);
+    shmf_rt_release();
 }

@@ -344,26 +344,35 @@ size_t shmf_prog_encode_fit(struct shmf_prog *p, uint8_t *buf, size_t max)
     return max;
 }
 
+/* Three programs of scratch per engine thread, made on first use and kept: the
+   engines call the mutator for every input, and a 200 KB malloc per call is an
+   mmap and munmap per call under ASan (and unbalanced mallocs and frees make
+   libFuzzer re-run inputs looking for leaks). */
+static struct shmf_prog *scratch(void)
+{
+    static _Thread_local struct shmf_prog *ps;
+    if (!ps)
+        ps = malloc(3 * sizeof(*ps));
+    return ps;
+}
+
 size_t shmf_mutate(uint8_t *data, size_t size, size_t max_size, unsigned seed)
 {
-    struct shmf_prog *p = shmf_prog_new();
+    struct shmf_prog *p = scratch();
     struct shmf_rng r;
-    size_t n;
 
     if (!p)
         return size < max_size ? size : max_size;
     shmf_rng_seed(&r, seed);
     shmf_prog_decode(p, data, size);
     shmf_prog_mutate(p, max_size, &r);
-    n = shmf_prog_encode_fit(p, data, max_size);
-    shmf_prog_free(p);
-    return n;
+    return shmf_prog_encode_fit(p, data, max_size);
 }
 
 size_t shmf_crossover(const uint8_t *d1, size_t s1, const uint8_t *d2, size_t s2,
                       uint8_t *out, size_t max_out, unsigned seed)
 {
-    struct shmf_prog *ps = malloc(3 * sizeof(*ps));
+    struct shmf_prog *ps = scratch();
     struct shmf_rng r;
     size_t n;
 
@@ -377,7 +386,5 @@ size_t shmf_crossover(const uint8_t *d1, size_t s1, const uint8_t *d2, size_t s2
     shmf_prog_decode(&ps[0], d1, s1);
     shmf_prog_decode(&ps[1], d2, s2);
     shmf_prog_crossover(&ps[2], &ps[0], &ps[1], &r);
-    n = shmf_prog_encode_fit(&ps[2], out, max_out);
-    free(ps);
-    return n;
+    return shmf_prog_encode_fit(&ps[2], out, max_out);
 }

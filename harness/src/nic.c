@@ -290,6 +290,11 @@ static void forget_queues(struct shmf_nic *nic)
         queue_remove(nic, nic->nqueues - 1);
 }
 
+void shmf_nic_clear(struct shmf_nic *nic)
+{
+    forget_queues(nic);
+}
+
 void shmf_nic_destroy(struct shmf_nic *nic)
 {
     if (nic == NULL)

@@ -95,6 +95,8 @@ void shmf_nic_destroy(struct shmf_nic *nic);
    pre: the provider is loaded; IRQL is PASSIVE_LEVEL.
    @return 0; -ENOMEM (queue 0 exists without memory, its data path is off). */
 int shmf_nic_reset(struct shmf_nic *nic, NDIS_HANDLE miniport_handle);
+/* Free every queue object (after the world is done; no provider call). */
+void shmf_nic_clear(struct shmf_nic *nic);
 
 /* Driver ring routines: a provider's ShmfProviderRingAdvance / ...Cancel, or
    NULL for ShmfReferenceRingAdvance / ShmfReferenceRingCancel. */

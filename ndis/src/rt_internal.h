@@ -36,7 +36,22 @@
 #if SHMF_HAVE_ASAN
 #include <sanitizer/asan_interface.h>
 #define SHMF_POISON(p, n) ASAN_POISON_MEMORY_REGION((p), (n))
-#define SHMF_UNPOISON(p, n) ASAN_UNPOISON_MEMORY_REGION((p), (n))
+/* ASan clears the shadow of a range of 512 KiB or more by remapping it: an
+   mmap, a TLB shootdown, then a page fault per shadow page on the next touch,
+   far dearer than the memset it does for smaller ranges.  So unpoison in
+   smaller pieces. */
+#define SHMF_SHADOW_CHUNK ((size_t)256 << 10)
+static inline void shmf__unpoison(void *p, size_t n)
+{
+    char *c = p;
+    while (n) {
+        size_t k = n < SHMF_SHADOW_CHUNK ? n : SHMF_SHADOW_CHUNK;
+        ASAN_UNPOISON_MEMORY_REGION(c, k);
+        c += k;
+        n -= k;
+    }
+}
+#define SHMF_UNPOISON(p, n) shmf__unpoison((p), (n))
 #else
 #define SHMF_POISON(p, n) ((void)(p), (void)(n))
 #define SHMF_UNPOISON(p, n) ((void)(p), (void)(n))
@@ -80,6 +95,10 @@ static inline void shmf__yield(const char *point)
 void shmf__cpus_reset(void);
 /* Set the IRQL without checks (runtime and harness transitions). */
 void shmf__irql_set(KIRQL irql);
+
+/* Offset of the first byte of [p, p+n) that is not `byte`, or n; reads
+   poisoned memory without an ASan report (rt_pages.c). */
+size_t shmf__first_not(const void *p, size_t n, uint8_t byte);
 
 /* === World lock (rt_world.c) === */
 void shmf__world_lock(void);

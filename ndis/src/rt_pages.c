@@ -47,7 +47,6 @@
 #define QUAR_PAGES 2048u
 #define POISON_FREE 0x6bu
 #define POISON_BYTES 64 /* canary bytes at the start of each freed page but the first */
-_Static_assert(POISON_BYTES % 64 == 0 && PAGE_SIZE % 64 == 0, "canary_first_bad");
 #define FILL_BYTES 64   /* uninitialized-pattern bytes at the start of each page */
 #define FILL_UNINIT 0xa5u /* "uninitialized" memory, as DV fills it */
 
@@ -282,30 +281,30 @@ static size_t canary_len(const struct page_meta *m)
     return m->canary_full ? PAGE_SIZE : POISON_BYTES;
 }
 
-/* Offset of the first byte of [p, p+n) that is not POISON_FREE, or n; n is a
-   multiple of 64.  Reads ASan-poisoned memory on purpose, hence not
-   instrumented (nor coverage-instrumented: it runs for every freed page, and its
+/* Offset of the first byte of [p, p+n) that is not `byte`, or n.  Reads
+   ASan-poisoned memory on purpose, hence not instrumented (nor
+   coverage-instrumented: it runs for every freed page and pool block, and its
    branches say nothing about the provider).  64 bytes at a time, branch-free
    inside a chunk, so it vectorizes. */
 __attribute__((no_sanitize("address", "coverage")))
-static size_t canary_first_bad(const uint8_t *p, size_t n)
+size_t shmf__first_not(const void *mem, size_t n, uint8_t byte)
 {
-    const uint64_t word = 0x0101010101010101ull * POISON_FREE;
-    for (size_t i = 0; i < n; i += 64) {
+    const uint8_t *p = mem;
+    const uint64_t word = 0x0101010101010101ull * byte;
+    size_t i = 0;
+    for (; i + 64 <= n; i += 64) {
         uint64_t acc = 0;
         for (size_t j = 0; j < 64; j += 8) {
             uint64_t v;
             __builtin_memcpy(&v, p + i + j, 8); /* inlined: no interceptor */
             acc |= v ^ word;
         }
-        if (acc != 0) {
-            size_t k = i;
-            while (p[k] == POISON_FREE)
-                k++;
-            return k;
-        }
+        if (acc != 0)
+            break;
     }
-    return n;
+    while (i < n && p[i] == byte)
+        i++;
+    return i;
 }
 
 /* Report use-after-free if a FREED page's canary changed; true if intact. */
@@ -313,7 +312,7 @@ static bool page_canary_check(enum zone z, uint32_t k, const char *fn)
 {
     const struct page_meta *m = shmf__meta_of(z, k);
     const uint8_t *h = host_of(z, k);
-    size_t n = canary_len(m), bad = canary_first_bad(h, n);
+    size_t n = canary_len(m), bad = shmf__first_not(h, n, POISON_FREE);
     if (bad == n)
         return true;
     shmf__report(SHMF_KIND_USE_AFTER_FREE, (uint64_t)(uintptr_t)(h + bad), fn, NULL,
@@ -410,11 +409,17 @@ void shmf__fill_uninit(uint8_t *va, uint32_t npages)
 
 /* === Allocation records === */
 
+/* Records are recycled (under the world lock): a malloc per record churned
+   ASan's quarantine on every input. */
+static struct palloc *palloc_spare;
+
 static struct palloc *palloc_new(enum palloc_kind kind, enum zone z, uint32_t first,
                                  uint32_t npages, size_t bytes, uintptr_t site)
 {
-    struct palloc *a = calloc(1, sizeof(*a));
-    if (!a)
+    struct palloc *a = palloc_spare;
+    if (a)
+        palloc_spare = a->next;
+    else if (!(a = malloc(sizeof(*a))))
         return NULL;
     *a = (struct palloc){.kind = kind,
                          .state = SHMF_PAGE_ALLOCATED,
@@ -445,7 +450,8 @@ void shmf__palloc_unlink(struct palloc *a)
         a->next->prev = a->prev;
     else
         pg.tail = a->prev;
-    free(a);
+    a->next = palloc_spare;
+    palloc_spare = a;
 }
 
 /* Allocate a run in zone z and its record; NULL when no run fits. */
@@ -621,12 +627,20 @@ void shmf__pages_check_freed(void)
     shmf__world_unlock();
 }
 
-/* Make every page handed out since the last reset UNUSED (and unpoisoned). */
+/* Make every page handed out since the last reset UNUSED and unpoisoned: only
+   FREED pages are poisoned, so only they are unpoisoned (the high-water range
+   can be far larger than what this input freed). */
 static void zone_reset(enum zone z)
 {
     struct zone_state *zs = &pg.zone[z];
-    size_t bytes = (size_t)zs->hw * PAGE_SIZE;
-    SHMF_UNPOISON(host_of(z, 0), bytes);
+    for (uint32_t i = 0; i < zs->hw;) {
+        uint32_t n = 0;
+        while (i + n < zs->hw && shmf__meta_of(z, i + n)->state == SHMF_PAGE_FREED)
+            n++;
+        if (n)
+            SHMF_UNPOISON(host_of(z, i), (size_t)n * PAGE_SIZE);
+        i += n ? n : 1;
+    }
     memset(shmf__meta_of(z, 0), 0, zs->hw * sizeof(struct page_meta));
     zone_init(zs);
 }

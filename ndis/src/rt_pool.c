@@ -46,6 +46,7 @@ struct pool_block {
     ULONG tag;
     uintptr_t site; /* provider's return address */
     uint64_t seq;   /* allocation sequence number since reset */
+    size_t cap;     /* bytes of the chunk (>= chunk_bytes) */
     void *mdl_ctx;  /* rt_pages.c record while an MDL's pages live */
     bool is_mdl;
     enum pool_state state;
@@ -162,26 +163,93 @@ static size_t chunk_bytes(const struct pool_block *b)
     return b->left + b->size + b->right;
 }
 
+/* === Chunk cache ===
+ * A block leaving the quarantine (or the world) keeps its host chunk, fully
+ * ASan-poisoned, in a cache by power-of-two size class, so the next block of
+ * that class reuses warm memory: a malloc per pool block went through ASan's
+ * quarantine and put fresh, page-faulting memory under every allocation. */
+
+#define POOL_CLASS_MIN 64u
+#define POOL_CLASSES 20u                /* 64 B .. 32 MiB */
+#define POOL_CACHE_BYTES ((size_t)32 << 20)
+
+static struct {
+    struct pool_block *head[POOL_CLASSES]; /* linked by next */
+    size_t bytes;
+} cache;
+
+static unsigned size_class(size_t bytes)
+{
+    unsigned c = 0;
+    while (c < POOL_CLASSES && ((size_t)POOL_CLASS_MIN << c) < bytes)
+        c++;
+    return c; /* POOL_CLASSES: too big to cache */
+}
+
+/* A block record with a chunk of at least `bytes`, page-aligned from 4 KiB on. */
+static struct pool_block *chunk_get(size_t bytes)
+{
+    unsigned c = size_class(bytes);
+    struct pool_block *b = NULL;
+    shmf__world_lock();
+    if (c < POOL_CLASSES && (b = cache.head[c]) != NULL) {
+        cache.head[c] = b->next;
+        cache.bytes -= b->cap;
+    }
+    shmf__world_unlock();
+    if (b)
+        return b;
+    size_t cap = c < POOL_CLASSES ? (size_t)POOL_CLASS_MIN << c : bytes;
+    if (!(b = calloc(1, sizeof(*b))))
+        return NULL;
+    if (posix_memalign((void **)&b->chunk, cap >= PAGE_SIZE ? PAGE_SIZE : POOL_ALIGN, cap)) {
+        free(b);
+        return NULL;
+    }
+    b->cap = cap;
+    SHMF_POISON(b->chunk, cap);
+    return b;
+}
+
+static void chunk_put(struct pool_block *b)
+{
+    unsigned c = size_class(b->cap);
+    shmf__world_lock();
+    if (c < POOL_CLASSES && cache.bytes + b->cap <= POOL_CACHE_BYTES) {
+        SHMF_POISON(b->chunk, b->cap);
+        b->next = cache.head[c];
+        cache.head[c] = b;
+        cache.bytes += b->cap;
+        b = NULL;
+    }
+    shmf__world_unlock();
+    if (b) {
+        SHMF_UNPOISON(b->chunk, b->cap);
+        free(b->chunk);
+        free(b);
+    }
+}
+
 /* Make a block of `size` bytes: canaries around the user area, the user area
    filled with the uninitialized-pool pattern, gaps ASan-poisoned. */
 static struct pool_block *block_create(size_t size, ULONG tag, uintptr_t site)
 {
     size_t align = size >= PAGE_SIZE ? PAGE_SIZE : POOL_ALIGN;
     size_t rounded = (size + POOL_ALIGN - 1) & ~(size_t)(POOL_ALIGN - 1);
-    struct pool_block *b = calloc(1, sizeof(*b));
+    size_t left = align > POOL_REDZONE ? align : POOL_REDZONE;
+    size_t right = rounded - size + POOL_REDZONE;
+    if (rounded < size || left + rounded + POOL_REDZONE < rounded)
+        return NULL;
+    struct pool_block *b = chunk_get(left + rounded + POOL_REDZONE);
     if (!b)
         return NULL;
-    b->left = align > POOL_REDZONE ? align : POOL_REDZONE;
-    b->size = size;
-    b->right = rounded - size + POOL_REDZONE;
-    if (posix_memalign((void **)&b->chunk, align, chunk_bytes(b)) != 0) {
-        free(b);
-        return NULL;
-    }
+    uint8_t *chunk = b->chunk;
+    size_t cap = b->cap;
+    *b = (struct pool_block){.chunk = chunk, .cap = cap, .left = left, .size = size,
+                             .right = right, .tag = tag, .site = site,
+                             .state = POOL_ALLOCATED};
     b->user = b->chunk + b->left;
-    b->tag = tag;
-    b->site = site;
-    b->state = POOL_ALLOCATED;
+    SHMF_UNPOISON(b->chunk, chunk_bytes(b));
     canary_fill(b->user - POOL_REDZONE, b->user);
     canary_fill(b->user + size, b->user + size + b->right);
     memset(b->user, POOL_FILL_ALLOC, size);
@@ -192,9 +260,7 @@ static struct pool_block *block_create(size_t size, ULONG tag, uintptr_t site)
 
 static void block_destroy(struct pool_block *b)
 {
-    SHMF_UNPOISON(b->chunk, chunk_bytes(b));
-    free(b->chunk);
-    free(b);
+    chunk_put(b);
 }
 
 /* First overwritten redzone byte of b, or NULL. */
@@ -214,13 +280,8 @@ static const uint8_t *block_redzone_bad(const struct pool_block *b)
 /* First byte of a freed block whose poison changed, or NULL. */
 static const uint8_t *block_poison_bad(const struct pool_block *b)
 {
-    const uint8_t *bad = NULL;
-    SHMF_UNPOISON(b->user, b->size);
-    for (const uint8_t *a = b->user; a < b->user + b->size && !bad; a++)
-        if (*a != POOL_POISON_FREE)
-            bad = a;
-    SHMF_POISON(b->user, b->size);
-    return bad;
+    size_t k = shmf__first_not(b->user, b->size, POOL_POISON_FREE);
+    return k < b->size ? b->user + k : NULL;
 }
 
 static void report_overrun(const struct pool_block *b, const uint8_t *bad, const char *fn)

@@ -145,7 +145,8 @@ static int cmp_elem(const void *a, const void *b)
 
 static bool check_sg_overlap(const struct shmf_alloc_check *c)
 {
-    SCATTER_GATHER_ELEMENT *s = malloc(c->sg_count * sizeof(*s));
+    SCATTER_GATHER_ELEMENT local[64];
+    SCATTER_GATHER_ELEMENT *s = c->sg_count <= 64 ? local : malloc(c->sg_count * sizeof(*s));
     bool ok = true;
     if (!s)
         return true;
@@ -160,7 +161,8 @@ static bool check_sg_overlap(const struct shmf_alloc_check *c)
                      c->after.VirtualAddress, (unsigned long long)s[i].Address.QuadPart);
         ok = false;
     }
-    free(s);
+    if (s != local)
+        free(s);
     return ok;
 }
 

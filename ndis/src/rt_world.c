@@ -62,6 +62,16 @@ void shmf_rt_reset(uint32_t flags, const struct shmf_fault_plan *plan)
     shmf__world_unlock();
 }
 
+void shmf_rt_release(void)
+{
+    shmf__world_lock();
+    provider_loaded = false;
+    shmf__shm_reset();
+    shmf__pool_reset();
+    shmf__pages_reset();
+    shmf__world_unlock();
+}
+
 /* === Handler frames === */
 
 void shmf__handler_enter(struct shmf_handler_frame *fr)
@@ -149,16 +159,59 @@ VOID ShmfRtListCorrupt(PLIST_ENTRY Entry)
 }
 
 /* === Guarded buffers ===
- * With ASan, an exact-size heap block: the byte after it is in ASan's redzone.
- * Without, the block ends at a page boundary followed by an inaccessible page;
- * the alignment slack between n and the 8-byte rounded size holds a canary. */
+ * With ASan, a heap buffer kept across inputs whose bytes after n are
+ * user-poisoned: the first byte past the block is reported at once.  (A malloc
+ * per buffer put fresh pages behind every SG buffer, as ASan's quarantine keeps
+ * freed ones away: page faults on every input.)  Without, the block ends at a
+ * page boundary followed by an inaccessible page; the alignment slack between
+ * n and the 8-byte rounded size holds a canary. */
 
 #define SHMF_GUARD_CANARY 0xC5
+#define SHMF_GUARDED_MAX 32
 
 #if SHMF_HAVE_ASAN
+#define SHMF_GUARD_PAD 64 /* poisoned bytes at least after a buffer */
+
+static struct {
+    char *buf;
+    size_t cap;
+    bool live;
+} gslot[SHMF_GUARDED_MAX];
+
+/* A free slot whose buffer holds n bytes and the pad, else a free slot to grow. */
+static int guarded_pick(size_t n)
+{
+    int spare = -1;
+    for (int i = 0; i < SHMF_GUARDED_MAX; i++) {
+        if (gslot[i].live)
+            continue;
+        if (gslot[i].buf && gslot[i].cap >= n + SHMF_GUARD_PAD)
+            return i;
+        if (spare < 0 || !gslot[i].buf)
+            spare = i;
+    }
+    return spare;
+}
+
 void *shmf_rt_guarded_alloc(size_t n)
 {
-    return malloc(n ? n : 1);
+    char *p = NULL;
+    shmf__world_lock();
+    int i = guarded_pick(n);
+    if (i >= 0 && gslot[i].cap < n + SHMF_GUARD_PAD) {
+        size_t cap = ((n + SHMF_GUARD_PAD) + PAGE_SIZE - 1) & ~(size_t)(PAGE_SIZE - 1);
+        free(gslot[i].buf);
+        gslot[i].buf = malloc(cap);
+        gslot[i].cap = gslot[i].buf ? cap : 0;
+    }
+    if (i >= 0 && gslot[i].buf) {
+        p = gslot[i].buf;
+        gslot[i].live = true;
+        SHMF_UNPOISON(p, n);
+        SHMF_POISON(p + n, gslot[i].cap - n);
+    }
+    shmf__world_unlock();
+    return p;
 }
 
 bool shmf_rt_guard_intact(const void *p)
@@ -168,10 +221,16 @@ bool shmf_rt_guard_intact(const void *p)
 
 void shmf_rt_guarded_free(void *p)
 {
-    free(p);
+    shmf__world_lock();
+    for (int i = 0; p && i < SHMF_GUARDED_MAX; i++) {
+        if (gslot[i].live && gslot[i].buf == p) {
+            gslot[i].live = false;
+            SHMF_POISON(gslot[i].buf, gslot[i].cap);
+        }
+    }
+    shmf__world_unlock();
 }
 #else
-#define SHMF_GUARDED_MAX 32
 
 struct guarded {
     char *user;
