@@ -78,10 +78,49 @@ NDIS_STATUS NdisSetOptionalHandlers(NDIS_HANDLE NdisHandle,
 
 /* === Block table === */
 
+/* SG list copies live in an arena of chunks that never move (block_info hands
+   out pointers into it) and are kept across worlds: a malloc per block churned
+   ASan's quarantine on every input.  A world only appends; reset rewinds. */
+#define SG_CHUNK_ELEMS 4096u
+
+struct sg_chunk {
+    struct sg_chunk *next;
+    size_t cap, used;
+    SCATTER_GATHER_ELEMENT e[];
+};
+
+static struct sg_chunk *sg_first, *sg_cur;
+
+static SCATTER_GATHER_ELEMENT *sg_store(size_t n)
+{
+    struct sg_chunk **link = sg_cur ? &sg_cur->next : &sg_first;
+    if (sg_cur && sg_cur->cap - sg_cur->used >= n)
+        return &sg_cur->e[(sg_cur->used += n) - n];
+    while (*link && (*link)->cap < n) /* a chunk too small for n: skip it */
+        link = &(*link)->next;
+    if (!*link) {
+        size_t cap = n > SG_CHUNK_ELEMS ? n : SG_CHUNK_ELEMS;
+        struct sg_chunk *c = malloc(sizeof(*c) + cap * sizeof(c->e[0]));
+        if (!c)
+            return NULL;
+        *c = (struct sg_chunk){.next = NULL, .cap = cap};
+        *link = c;
+    }
+    sg_cur = *link;
+    sg_cur->used = n;
+    return sg_cur->e;
+}
+
+static void sg_rewind(void)
+{
+    for (struct sg_chunk *c = sg_first; c; c = c->next)
+        c->used = 0;
+    sg_cur = sg_first;
+}
+
 void shmf__shm_reset(void)
 {
-    for (unsigned i = 0; i < nblocks; i++)
-        free(blocks[i].sg);
+    sg_rewind();
     nblocks = 0;
     registered = false;
     memset(&chars, 0, sizeof(chars));
@@ -285,9 +324,10 @@ static NDIS_HANDLE record_block(const struct shmf_alloc_check *c, NDIS_HANDLE ct
 {
     shmf__world_lock();
     struct block *b = block_new();
-    SCATTER_GATHER_ELEMENT *sg = malloc((c->sg_count ? c->sg_count : 1) * sizeof(*sg));
-    if (!b || !sg) {
-        free(sg);
+    SCATTER_GATHER_ELEMENT *sg = b ? sg_store(c->sg_count ? c->sg_count : 1) : NULL;
+    if (!sg) {
+        if (b)
+            nblocks--;
         shmf__world_unlock();
         return NULL;
     }
