@@ -113,6 +113,19 @@ static uint32_t tweak_value(struct shmf_rng *r, uint32_t v, unsigned width)
     return nv != v ? nv : (v ^ flip) & max;
 }
 
+/* An SG buffer length at or next to a whole number of elements for a block of
+   `length` bytes (header 16 bytes, 24 per element): where providers' "does
+   the list fit" checks are off by one.  A uniformly random 32-bit value almost
+   never lands there. */
+static uint32_t sg_boundary_value(struct shmf_rng *r, uint32_t length)
+{
+    static const int32_t nudge[] = {0, 0, -1, 1, -8, 8, -24};
+    uint64_t pages = ((uint64_t)length + 4095) / 4096;
+    uint64_t k = shmf_rng_below(r, (pages > 256 ? 256 : pages) + 3);
+    int64_t v = 16 + 24 * (int64_t)k + nudge[shmf_rng_below(r, 7)];
+    return v < 0 ? 0 : (uint32_t)v;
+}
+
 /* === Records === */
 
 /* Fill an alloc that passes NDIS's own checks, so mutations start near valid use:
@@ -133,6 +146,10 @@ static void plausible_alloc(struct shmf_op *op, struct shmf_rng *r)
     op->a[SHMF_ARG_ALLOC_LENGTH] = one_in(r, 4)
                                        ? interesting_value(r, 4)
                                        : 4096 * (1 + (uint32_t)shmf_rng_below(r, 16));
+    if (one_in(r, 4)) { /* an explicit SG buffer length near an element boundary */
+        op->a[SHMF_ARG_ALLOC_SGMODE] = 1;
+        op->a[SHMF_ARG_ALLOC_SGLEN] = sg_boundary_value(r, op->a[SHMF_ARG_ALLOC_LENGTH]);
+    }
 }
 
 unsigned shmf_random_op_code(struct shmf_rng *r)
@@ -241,6 +258,15 @@ static bool mut_tweak(struct shmf_prog *p, struct shmf_rng *r)
     if (n == 0)
         return false;
     f = (unsigned)shmf_rng_below(r, n);
+    if (op->code % SHMF_OP_COUNT == SHMF_OP_ALLOC && f == SHMF_ARG_ALLOC_SGLEN) {
+        /* sglen counts only in explicit mode: switch it on, and mostly aim at
+           an element boundary of the block's length. */
+        op->a[SHMF_ARG_ALLOC_SGMODE] |= op->a[SHMF_ARG_ALLOC_SGMODE] ? 0 : 1;
+        if (!one_in(r, 3)) {
+            op->a[f] = sg_boundary_value(r, op->a[SHMF_ARG_ALLOC_LENGTH]);
+            return true;
+        }
+    }
     op->a[f] =
         tweak_value(r, op->a[f], shmf_op_field(op->code % SHMF_OP_COUNT, f)->width);
     return true;
@@ -265,6 +291,18 @@ static void mut_header(struct shmf_header *h, struct shmf_rng *r)
     }
 }
 
+/* Past SOFT_OPS records, growing gets rarer (probability SOFT_OPS / nops), so
+   programs settle around a few dozen ops instead of filling -max_len: provider
+   bugs sit a handful of ops deep, and a long program runs slower and more
+   often stops at a finding unrelated to the op just changed.  (libFuzzer turns
+   its own -len_control off when a custom mutator is present.) */
+#define SOFT_OPS 16u
+
+static bool may_grow(const struct shmf_prog *p, struct shmf_rng *r)
+{
+    return p->nops < SOFT_OPS || shmf_rng_below(r, p->nops) < SOFT_OPS;
+}
+
 static bool apply(struct shmf_prog *p, enum shmf_mutation m, size_t max_size,
                   struct shmf_rng *r)
 {
@@ -278,11 +316,13 @@ static bool apply(struct shmf_prog *p, enum shmf_mutation m, size_t max_size,
     }
 }
 
-enum shmf_mutation shmf_prog_mutate(struct shmf_prog *p, size_t max_size,
-                                    struct shmf_rng *r)
+static enum shmf_mutation mutate_once(struct shmf_prog *p, size_t max_size,
+                                      struct shmf_rng *r)
 {
     for (int attempt = 0; attempt < 8; attempt++) {
         enum shmf_mutation m = pick_mutation(r);
+        if ((m == SHMF_MUT_INSERT || m == SHMF_MUT_DUPLICATE) && !may_grow(p, r))
+            m = SHMF_MUT_DELETE;
         if (m != SHMF_MUT_HEADER && apply(p, m, max_size, r))
             return m;
         if (m == SHMF_MUT_HEADER)
@@ -290,6 +330,20 @@ enum shmf_mutation shmf_prog_mutate(struct shmf_prog *p, size_t max_size,
     }
     mut_header(&p->hdr, r);
     return SHMF_MUT_HEADER;
+}
+
+/* One mutation, or a short stack of them (as AFL's havoc stacks): a bug that
+   needs two changes at once, say an op inserted and a field of another
+   tweaked, is one step away instead of two, of which the first may give no new
+   coverage and be dropped. */
+enum shmf_mutation shmf_prog_mutate(struct shmf_prog *p, size_t max_size,
+                                    struct shmf_rng *r)
+{
+    enum shmf_mutation m = mutate_once(p, max_size, r);
+    unsigned more = one_in(r, 2) ? (unsigned)shmf_rng_below(r, 4) : 0;
+    while (more--)
+        mutate_once(p, max_size, r);
+    return m;
 }
 
 /* === Crossover === */

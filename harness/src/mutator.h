@@ -48,9 +48,10 @@ uint64_t shmf_rng_below(struct shmf_rng *r, uint64_t n);
 /** Name of a mutation kind ("insert"), or NULL when out of range. */
 const char *shmf_mutation_name(enum shmf_mutation m);
 
-/** Apply one record-level mutation to `p`. A mutation that grows the program is only
+/** Apply one record-level mutation to `p`, half the time followed by up to three
+ *  more (stacked, as AFL's havoc does). A mutation that grows the program is only
  *  chosen when the result still encodes within `max_size` bytes.
- *  @return the kind applied. */
+ *  @return the kind of the first mutation applied. */
 enum shmf_mutation shmf_prog_mutate(struct shmf_prog *p, size_t max_size,
                                     struct shmf_rng *r);
 /** Splice `a` and `b` into `out`: a prefix of `a` followed by a suffix of `b`, or a

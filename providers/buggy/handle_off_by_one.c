@@ -12,6 +12,9 @@
  *          2; `free` of the slot-1 block frees slot 2, queue 1's buffers.
  *          `post`, `dpc` and `rx` on queue 1 then DMA into the freed pages.
  * Expect:  dma-to-freed-memory.
+ * Also:    alloc-context-duplicate (the slot freed by mistake is handed out
+ *          again while its block is live) and use-after-free, depending on
+ *          what touches the wrongly freed block first.
  *
  * Otherwise identical to providers/reference/reference.c as of commit
  * 61903fe.

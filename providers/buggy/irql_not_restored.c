@@ -11,6 +11,9 @@
  *          non-contiguous block the failure path then frees its pages with
  *          MmFreePagesFromMdl at DISPATCH_LEVEL, so irql-too-high comes first.)
  * Expect:  irql-not-restored.
+ * Also:    irql-too-high: on the non-contiguous path the same early return
+ *          leaves the failure path at DISPATCH_LEVEL, where it calls
+ *          MmFreePagesFromMdl.
  *
  * Otherwise identical to providers/reference/reference.c as of commit
  * 61903fe.

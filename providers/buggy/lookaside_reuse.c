@@ -13,6 +13,9 @@
  *          lookaside holds [A, B].  alloc 8192 matches B (second entry) and
  *          unlinks A; alloc 8192 matches B again.
  * Expect:  block-overlap.
+ * Also:    routine-misuse: the entry left cached while its pages are in use
+ *          is later unmapped a second time (MmUnmapLockedPages of an MDL no
+ *          longer mapped).
  *
  * Otherwise identical to providers/reference/reference.c as of commit
  * 61903fe.

@@ -16,6 +16,9 @@
  * Expect:  ring-index-out-of-range (the ring verifier checks the indices
  *          before element ownership, so the write to the OS-owned element is
  *          not the finding reported).
+ * Also:    ring-ownership-violated: the same off-by-one writes the element
+ *          past the driver's range, and the verifier reports that write when
+ *          the index check does not fire first.
  */
 #include <ndis.h>
 #include <net/ring.h>

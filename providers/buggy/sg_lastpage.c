@@ -9,6 +9,8 @@
  *          Page-multiple lengths, like every receive queue's, work.
  * Reached: `alloc length=6000`: two pages, the SG list describes 4096 bytes.
  * Expect:  sg-length-mismatch.
+ * Also:    alloc-output-missing: a Length under one page truncates to zero
+ *          pages, so the list comes out empty.
  *
  * Otherwise identical to providers/reference/reference.c as of commit
  * 61903fe.

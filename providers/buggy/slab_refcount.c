@@ -12,6 +12,8 @@
  *          queue=1 usage=4` (carved from it, no reference), `free` (slab
  *          released); then `post`, `dpc` and `rx` on queue 1 DMA into it.
  * Expect:  dma-to-freed-memory.
+ * Also:    use-after-free: RefSlabRelease reads the released slab's header
+ *          (use-after-poison) when a later block of the slab is freed.
  *
  * Otherwise identical to providers/reference/reference.c as of commit
  * 61903fe.
