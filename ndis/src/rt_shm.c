@@ -17,6 +17,7 @@
 
 struct block {
     bool live;
+    unsigned live_pos;    /* index in live_idx while live */
     NDIS_HANDLE handle;   /* allocation handle returned to the miniport */
     NDIS_HANDLE context;  /* provider's SharedMemoryProviderContext */
     NDIS_HANDLE smh;      /* SharedMemoryHandle */
@@ -29,8 +30,14 @@ struct block {
 
 static NDIS_SHARED_MEMORY_PROVIDER_CHARACTERISTICS chars;
 static bool registered;
+/* Every block of this world in allocation order (handle = SHMF_HANDLE_BASE +
+   index; freed ones stay for the leak check at unload), and the indices of the
+   live ones, which every scan walks: a long stress run frees far more blocks
+   than it keeps. */
 static struct block *blocks;
 static unsigned nblocks, cap_blocks;
+static unsigned *live_idx;
+static unsigned nlive, cap_live;
 static uint64_t next_handle;
 
 /* === Registration === */
@@ -122,6 +129,7 @@ void shmf__shm_reset(void)
 {
     sg_rewind();
     nblocks = 0;
+    nlive = 0;
     registered = false;
     memset(&chars, 0, sizeof(chars));
     next_handle = SHMF_HANDLE_BASE;
@@ -142,12 +150,39 @@ static struct block *block_new(void)
     return b;
 }
 
+static bool live_add(unsigned idx)
+{
+    if (nlive == cap_live) {
+        unsigned cap = cap_live ? cap_live * 2 : 64;
+        unsigned *l = realloc(live_idx, cap * sizeof(*l));
+        if (!l)
+            return false;
+        live_idx = l;
+        cap_live = cap;
+    }
+    blocks[idx].live = true;
+    blocks[idx].live_pos = nlive;
+    live_idx[nlive++] = idx;
+    return true;
+}
+
+static void live_remove(struct block *b)
+{
+    unsigned last = live_idx[--nlive];
+    live_idx[b->live_pos] = last;
+    blocks[last].live_pos = b->live_pos;
+    b->live = false;
+}
+
+static struct block *live_at(unsigned k)
+{
+    return &blocks[live_idx[k]];
+}
+
 static struct block *block_by_handle(NDIS_HANDLE h)
 {
-    for (unsigned i = 0; i < nblocks; i++)
-        if (blocks[i].live && blocks[i].handle == h)
-            return &blocks[i];
-    return NULL;
+    uint64_t i = (uint64_t)(uintptr_t)h - SHMF_HANDLE_BASE;
+    return i < nblocks && blocks[i].live && blocks[i].handle == h ? &blocks[i] : NULL;
 }
 
 static void block_info(const struct block *b, struct shmf_block_info *out)
@@ -165,26 +200,18 @@ static void block_info(const struct block *b, struct shmf_block_info *out)
 
 unsigned shmf_rt_block_count(void)
 {
-    unsigned n = 0;
     shmf__world_lock();
-    for (unsigned i = 0; i < nblocks; i++)
-        n += blocks[i].live;
+    unsigned n = nlive;
     shmf__world_unlock();
     return n;
 }
 
 bool shmf_rt_block_get(unsigned idx, struct shmf_block_info *out)
 {
-    bool found = false;
     shmf__world_lock();
-    for (unsigned i = 0; i < nblocks && !found; i++) {
-        if (!blocks[i].live)
-            continue;
-        if (idx-- == 0) {
-            block_info(&blocks[i], out);
-            found = true;
-        }
-    }
+    bool found = idx < nlive;
+    if (found)
+        block_info(live_at(idx), out);
     shmf__world_unlock();
     return found;
 }
@@ -201,8 +228,8 @@ bool shmf_rt_block_find(NDIS_HANDLE h, struct shmf_block_info *out)
 
 bool shmf__shm_queue_has_blocks(ULONG queue)
 {
-    for (unsigned i = 0; i < nblocks; i++)
-        if (blocks[i].live && blocks[i].queue == queue)
+    for (unsigned k = 0; k < nlive; k++)
+        if (live_at(k)->queue == queue)
             return true;
     return false;
 }
@@ -221,9 +248,9 @@ static bool block_covers(const struct block *b, uint64_t la, size_t n)
 bool shmf__shm_find_dma_target(ULONG queue, uint64_t la, size_t n, long *other_queue)
 {
     *other_queue = -1;
-    for (unsigned i = 0; i < nblocks; i++) {
-        const struct block *b = &blocks[i];
-        if (!b->live || !block_covers(b, la, 1))
+    for (unsigned k = 0; k < nlive; k++) {
+        const struct block *b = live_at(k);
+        if (!block_covers(b, la, 1))
             continue;
         if (b->queue == queue && block_covers(b, la, n))
             return true;
@@ -258,10 +285,8 @@ void shmf__shm_check_leaks(void)
 bool shmf__shm_overlap_check(PVOID va, ULONG len, const SCATTER_GATHER_ELEMENT *sg, ULONG n)
 {
     uintptr_t s = (uintptr_t)va, e = s + len;
-    for (unsigned i = 0; i < nblocks; i++) {
-        const struct block *b = &blocks[i];
-        if (!b->live)
-            continue;
+    for (unsigned k = 0; k < nlive; k++) {
+        const struct block *b = live_at(k);
         uintptr_t bs = (uintptr_t)b->va, be = bs + b->length;
         bool va_hit = len && b->length && s < be && bs < e;
         bool la_hit = false;
@@ -283,8 +308,8 @@ bool shmf__shm_overlap_check(PVOID va, ULONG len, const SCATTER_GATHER_ELEMENT *
 
 static bool context_is_live(NDIS_HANDLE ctx)
 {
-    for (unsigned i = 0; i < nblocks; i++)
-        if (blocks[i].live && blocks[i].context == ctx)
+    for (unsigned k = 0; k < nlive; k++)
+        if (live_at(k)->context == ctx)
             return true;
     return false;
 }
@@ -325,19 +350,20 @@ static NDIS_HANDLE record_block(const struct shmf_alloc_check *c, NDIS_HANDLE ct
     shmf__world_lock();
     struct block *b = block_new();
     SCATTER_GATHER_ELEMENT *sg = b ? sg_store(c->sg_count ? c->sg_count : 1) : NULL;
-    if (!sg) {
+    if (!sg || !live_add((unsigned)(b - blocks))) {
         if (b)
             nblocks--;
         shmf__world_unlock();
         return NULL;
     }
     memcpy(sg, c->sg, c->sg_count * sizeof(*sg));
-    *b = (struct block){true, (NDIS_HANDLE)(uintptr_t)next_handle++, ctx,
+    NDIS_HANDLE h = (NDIS_HANDLE)(uintptr_t)next_handle++;
+    *b = (struct block){true, b->live_pos, h, ctx,
                         c->after.SharedMemoryHandle, c->after.VirtualAddress,
                         c->after.Length, c->after.QueueId, c->after.Flags,
                         c->after.Usage, c->sg_count, sg};
     shmf__world_unlock();
-    return b->handle;
+    return h;
 }
 
 NDIS_STATUS NdisAllocateSharedMemory(NDIS_HANDLE NdisHandle,
@@ -390,7 +416,7 @@ VOID NdisFreeSharedMemory(NDIS_HANDLE NdisHandle, NDIS_HANDLE AllocationHandle)
     struct block *b = block_by_handle(AllocationHandle);
     NDIS_HANDLE ctx = b ? b->context : NULL;
     if (b)
-        b->live = false;
+        live_remove(b);
     shmf__world_unlock();
     if (!b) {
         shmf__report(SHMF_KIND_POOL_FREE_UNKNOWN, (uint64_t)(uintptr_t)AllocationHandle,
