@@ -70,7 +70,7 @@ install(TARGETS shmf_runtime shmf_harness shmf_fuzz_common
 install(TARGETS shmfuzz EXPORT shmfuzzTargets RUNTIME DESTINATION "${CMAKE_INSTALL_BINDIR}")
 install(TARGETS shmf_afl_mutator EXPORT shmfuzzTargets
         LIBRARY DESTINATION "${CMAKE_INSTALL_LIBDIR}/shmfuzz")
-foreach(_t afl_generic fuzz_generic)
+foreach(_t afl_generic afl_generic_cmplog fuzz_generic)
   if(TARGET ${_t})
     install(TARGETS ${_t} RUNTIME DESTINATION "${SHMF_INSTALL_LIBEXECDIR}")
   endif()

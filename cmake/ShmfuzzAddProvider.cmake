@@ -5,7 +5,10 @@
 #                     `shmfuzz replay/stress --provider <name>` loads;
 #   fuzz_<name>       the libFuzzer target   (when SHMF_ENGINE=libfuzzer);
 #   afl_<name>        the AFL++ target       (otherwise; a plain runner unless
-#                     built with afl-clang-fast).
+#                     built with afl-clang-fast);
+#   afl_<name>_cmplog its CMPLOG twin for `afl-fuzz -c` (SHMF_ENGINE=afl with an
+#                     AFL++ compiler): the same sources compiled again with
+#                     AFL_LLVM_CMPLOG=1 (shmf_afl_cmplog below).
 # The provider sees only ndis.h: its include path is ndis/include.
 #
 # The same function serves this tree and, through shmfuzzConfig.cmake, a project
@@ -40,14 +43,7 @@ function(shmfuzz_add_provider name)
       PREFIX "lib" OUTPUT_NAME "shmfprov_${name}"
       LIBRARY_OUTPUT_DIRECTORY "${PROJECT_BINARY_DIR}/providers")
 
-  add_library(shmfsrc_${name} OBJECT ${P_SOURCES})
-  target_include_directories(shmfsrc_${name} PRIVATE ${prov_includes})
-  target_compile_options(shmfsrc_${name} PRIVATE -Wno-multichar ${SHMF_PROVIDER_INSTR_FLAGS} ${san_flags})
-
-  add_library(shmffuzz_${name} STATIC ${fuzz_dir}/fuzz_common.c)
-  target_link_libraries(shmffuzz_${name} PUBLIC ${harness_tgt})
-  target_compile_definitions(shmffuzz_${name} PRIVATE SHMF_TARGET_NAME="${name}" SHMF_ENGINE_NAME="${SHMF_ENGINE}")
-  target_compile_options(shmffuzz_${name} PRIVATE ${san_flags})
+  _shmf_provider_objects("")
   if(SHMF_ENGINE STREQUAL "libfuzzer")
     add_executable(fuzz_${name} ${fuzz_dir}/libfuzzer_target.c
                    $<TARGET_OBJECTS:shmfsrc_${name}>)
@@ -62,11 +58,12 @@ function(shmfuzz_add_provider name)
     target_link_libraries(fuzz_${name} PRIVATE shmffuzz_${name} ${harness_tgt})
     set_target_properties(fuzz_${name} PROPERTIES RUNTIME_OUTPUT_DIRECTORY "${PROJECT_BINARY_DIR}/fuzz")
   else()
-    add_executable(afl_${name} ${fuzz_dir}/afl_target.c
-                   $<TARGET_OBJECTS:shmfsrc_${name}>)
-    target_compile_options(afl_${name} PRIVATE ${san_flags})
-    target_link_libraries(afl_${name} PRIVATE shmffuzz_${name} ${harness_tgt})
-    set_target_properties(afl_${name} PROPERTIES RUNTIME_OUTPUT_DIRECTORY "${PROJECT_BINARY_DIR}/fuzz")
+    _shmf_afl_target("")
+    shmf_afl_cmplog_enabled(cmplog)
+    if(cmplog)
+      _shmf_provider_objects(_cmplog)
+      _shmf_afl_target(_cmplog)
+    endif()
   endif()
   # From the package, `cmake --install` puts the provider where an installed
   # `shmfuzz --provider <name>` looks (lib/shmfuzz/providers).
@@ -74,4 +71,71 @@ function(shmfuzz_add_provider name)
     install(TARGETS shmfprov_${name} LIBRARY DESTINATION "${SHMF_PACKAGE_PROVIDER_INSTALL_DIR}")
   endif()
   set_property(GLOBAL APPEND PROPERTY SHMF_PROVIDERS ${name})
+endfunction()
+
+# The helpers below run in the scope of shmfuzz_add_provider() and read its
+# variables (name, P_SOURCES, prov_includes, san_flags, fuzz_dir, harness_tgt).
+# sfx is "" for the plain targets and _cmplog for the CMPLOG twins, which link the
+# harness's own twin when the tree has one (shmf_harness_cmplog, harness/) and
+# the plain harness otherwise (an installed package).
+function(_shmf_twin_of tgt sfx out)
+  if(sfx AND TARGET ${tgt}${sfx})
+    set(${out} ${tgt}${sfx} PARENT_SCOPE)
+  else()
+    set(${out} ${tgt} PARENT_SCOPE)
+  endif()
+endfunction()
+
+# shmfsrc_<name><sfx>, the provider's objects, and shmffuzz_<name><sfx>, the glue.
+function(_shmf_provider_objects sfx)
+  _shmf_twin_of(${harness_tgt} "${sfx}" harness)
+  add_library(shmfsrc_${name}${sfx} OBJECT ${P_SOURCES})
+  target_include_directories(shmfsrc_${name}${sfx} PRIVATE ${prov_includes})
+  target_compile_options(shmfsrc_${name}${sfx} PRIVATE -Wno-multichar ${SHMF_PROVIDER_INSTR_FLAGS} ${san_flags})
+
+  add_library(shmffuzz_${name}${sfx} STATIC ${fuzz_dir}/fuzz_common.c)
+  target_link_libraries(shmffuzz_${name}${sfx} PUBLIC ${harness})
+  target_compile_definitions(shmffuzz_${name}${sfx} PRIVATE SHMF_TARGET_NAME="${name}" SHMF_ENGINE_NAME="${SHMF_ENGINE}")
+  target_compile_options(shmffuzz_${name}${sfx} PRIVATE ${san_flags})
+  if(sfx)
+    shmf_afl_cmplog(shmfsrc_${name}${sfx} shmffuzz_${name}${sfx})
+  endif()
+endfunction()
+
+# afl_<name><sfx>, in <build>/fuzz.
+function(_shmf_afl_target sfx)
+  _shmf_twin_of(${harness_tgt} "${sfx}" harness)
+  set(t afl_${name}${sfx})
+  add_executable(${t} ${fuzz_dir}/afl_target.c $<TARGET_OBJECTS:shmfsrc_${name}${sfx}>)
+  target_compile_options(${t} PRIVATE ${san_flags})
+  target_link_libraries(${t} PRIVATE shmffuzz_${name}${sfx} ${harness})
+  set_target_properties(${t} PROPERTIES RUNTIME_OUTPUT_DIRECTORY "${PROJECT_BINARY_DIR}/fuzz")
+  if(sfx)
+    shmf_afl_cmplog(${t})
+  endif()
+endfunction()
+
+# shmf_afl_cmplog_enabled(<out>): true when the AFL++ targets get CMPLOG twins,
+# that is SHMF_ENGINE=afl and an AFL++ compiler (afl-clang-fast, afl-clang-lto,
+# afl-cc); with any other compiler AFL_LLVM_CMPLOG would change nothing.
+function(shmf_afl_cmplog_enabled out)
+  if(SHMF_ENGINE STREQUAL "afl" AND CMAKE_C_COMPILER MATCHES "afl-")
+    set(${out} TRUE PARENT_SCOPE)
+  else()
+    set(${out} FALSE PARENT_SCOPE)
+  endif()
+endfunction()
+
+# shmf_afl_cmplog(<target>...): compile and link the targets with AFL_LLVM_CMPLOG=1
+# in the AFL++ compiler's environment (at link time too, where afl-clang-lto runs
+# its instrumentation; AFL++ 4.04c adds the CMPLOG hooks when compiling).  The definition SHMF_AFL_CMPLOG=1 keeps their command lines apart from
+# the plain targets', so a compiler cache never hands one the other's objects.
+function(shmf_afl_cmplog)
+  set(env ${CMAKE_COMMAND} -E env AFL_LLVM_CMPLOG=1)
+  set(cc_launch ${env} ${CMAKE_C_COMPILER_LAUNCHER})
+  set(ld_launch ${env} ${CMAKE_C_LINKER_LAUNCHER})
+  foreach(t ${ARGN})
+    set_target_properties(${t} PROPERTIES C_COMPILER_LAUNCHER "${cc_launch}" C_LINKER_LAUNCHER "${ld_launch}")
+    target_compile_definitions(${t} PRIVATE SHMF_AFL_CMPLOG=1)
+  endforeach()
 endfunction()

@@ -102,7 +102,7 @@ build_all() {
       fi
       if [ "$engine" != libfuzzer ] && [ "$mode" != prune ]; then
         shmf_log "building afl ..."
-        shmf_build afl "$fuzz_afl" || shmf_die "build of preset afl failed (see $(shmf_build_root)/afl.log)"
+        shmf_build afl "$fuzz_afl" "${fuzz_afl}_cmplog" || shmf_die "build of preset afl failed (see $(shmf_build_root)/afl.log)"
         build_afl_mutator
       fi ;;
   esac

@@ -59,6 +59,9 @@ def resolve(cfg):
                                                       else ("harness", "fuzz_generic")))
     cfg["afl_bin"] = os.path.join(trees["afl"], *(("fuzz", "afl_" + prov) if named
                                                  else ("harness", "afl_generic")))
+    # Its CMPLOG twin (afl-fuzz -c) when the afl tree has one (afl-clang-fast builds).
+    cmplog = cfg["afl_bin"] + "_cmplog"
+    cfg["afl_cmplog"] = cmplog if os.access(cmplog, os.X_OK) else ""
     cfg["afl_mutator"] = cfg.get("afl_mutator") or \
         os.path.join(trees["afl"], "campaign", "libshmf_afl_mutator.so")
     cfg["dict"] = os.path.join(root, "corpus", "shmfuzz.dict")

@@ -6,6 +6,7 @@ Normalized sample (the same for both engines, see reports/schema/run.json):
      "exec_per_s": current rate, "corpus_size": entries, "coverage": edges or null,
      "crashes": crash artifacts so far, "hangs": timeout/hang artifacts so far}
 """
+import math
 import os
 import re
 import signal
@@ -33,6 +34,10 @@ def _num(v):
     try:
         f = float(str(v).strip().rstrip("%"))
     except ValueError:
+        return None
+    # AFL++'s first plot_data line can say "inf" exec/s (no time elapsed yet);
+    # JSON has no infinity, so it counts as no value.
+    if not math.isfinite(f):
         return None
     return int(f) if f.is_integer() else f
 
@@ -221,6 +226,12 @@ class LibFuzzer(Engine):
         return [self.corpus]
 
 
+# CMPLOG (afl-fuzz -c, the cmplog twin of the target) adds a colorization stage
+# and a second binary's runs per queue entry: the main instance and every third
+# secondary use it, the others fuzz at full speed.
+CMPLOG_EVERY = 3
+
+
 def _host_tag():
     return re.sub(r"[^A-Za-z0-9_-]", "_", socket.gethostname())[:20] or "host"
 
@@ -262,6 +273,8 @@ class Afl(Engine):
         for i, name in enumerate(self.names):
             role = ["-M", name] if i == 0 else ["-S", name]
             extra = [] if i % 2 == 0 else ["-p", "explore"]
+            if self.cfg.get("afl_cmplog") and i % CMPLOG_EVERY == 0:
+                extra += ["-c", self.cfg["afl_cmplog"]]
             argv = ["afl-fuzz", "-i", indir, "-o", self.sync] + role + extra + [
                 "-V", str(self.budget_s), "-t", "1000", "-x", self.cfg["dict"],
                 "--", self.cfg["afl_bin"]]
