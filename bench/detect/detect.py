@@ -97,6 +97,9 @@ def snapshot(bin_dir, bugs, engines):
             need["libfuzzer/fuzz_%s" % p] = os.path.join(b, "libfuzzer", "fuzz", "fuzz_" + p)
         if "afl" in engines and info["single_threaded"]:
             need["afl/afl_%s" % p] = os.path.join(b, "afl", "fuzz", "afl_" + p)
+            cmplog = os.path.join(b, "afl", "fuzz", "afl_%s_cmplog" % p)
+            if os.path.exists(cmplog):  # optional: AFL++ runs without -c otherwise
+                need["afl/afl_%s_cmplog" % p] = cmplog
         if "random" in engines and info["single_threaded"]:
             need["random/bench_detect_random_%s" % p] = os.path.join(
                 b, "libfuzzer", "bench", "detect", "bench_detect_random_" + p)
@@ -133,6 +136,7 @@ def build_targets(bugs, engines):
                 out.append(("libfuzzer", "fuzz_" + p))
             if "afl" in engines:
                 out.append(("afl", "afl_" + p))
+                out.append(("afl", "afl_%s_cmplog" % p))
             if "random" in engines:
                 out.append(("libfuzzer", "bench_detect_random_" + p))
     if "stress" in engines:
@@ -339,8 +343,11 @@ def run_afl(cfg, bug, info, seed, budget, wd, res):
     p = info["provider"]
     argv = ["afl-fuzz", "-i", indir, "-o", outdir, "-s", str(seed),
             "-V", str(max(1, math.ceil(budget))), "-t", "1000",
-            "-x", os.path.join(cfg["bin"], "dict"), "--",
-            os.path.join(cfg["bin"], "afl", "afl_" + p)]
+            "-x", os.path.join(cfg["bin"], "dict")]
+    cmplog = os.path.join(cfg["bin"], "afl", "afl_%s_cmplog" % p)
+    if os.path.exists(cmplog):  # CMPLOG twin (input-to-state), as campaigns run it
+        argv += ["-c", cmplog]
+    argv += ["--", os.path.join(cfg["bin"], "afl", "afl_" + p)]
     env = dict(os.environ, AFL_NO_UI="1", AFL_SKIP_CPUFREQ="1", AFL_NO_AFFINITY="1",
                AFL_I_DONT_CARE_ABOUT_MISSING_CRASHES="1", AFL_SKIP_CRASHES="1",
                AFL_FAST_CAL="1", AFL_IGNORE_UNKNOWN_ENVS="1", AFL_NO_WARN_INSTABILITY="1",
