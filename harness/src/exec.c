@@ -16,6 +16,7 @@
 #include <string.h>
 
 #include "exec.h"
+#include "exec_internal.h"
 #include "nic.h"
 #include "stress.h"
 
@@ -25,31 +26,6 @@
 #define EXEC_TOUCH_SLACK 64
 #define EXEC_MAX_CPUS 4            /* simulated processors of an interleaved program */
 #define EXEC_SPIN_LIMIT 20000      /* consecutive spins/waits before `hang` */
-
-/* What an op did, for the trace (recorded only when tracing). */
-enum exec_out_kind {
-    OUT_NONE,
-    OUT_TEXT,     /* why */
-    OUT_DEFERRED, /* a = IRQL */
-    OUT_ALLOC,    /* a = status, h = handle */
-    OUT_FREE,     /* h = handle */
-    OUT_TOUCH,    /* a = len, b = offset, h = handle, why = "read"/"wrote" */
-    OUT_RAISE,    /* a = new IRQL, b = old IRQL */
-    OUT_LOWER,    /* a = IRQL */
-    OUT_NIC,      /* a = rc, why = verb */
-    OUT_WORK,     /* a = items run, b = items left */
-    OUT_QALLOC,   /* a = rc, b = queue id */
-    OUT_QFREE,    /* a = rc, b = queue id, h = blocks freed */
-    OUT_FAULT,    /* a = mode, b = N */
-    OUT_RELOAD,   /* a = loaded */
-};
-
-struct exec_out {
-    uint8_t kind;
-    int64_t a, b;
-    const void *h;
-    const char *why;
-};
 
 /* Per-processor state: raise stack, deferred work, the allocate call's buffers. */
 struct exec_cpu {
@@ -169,12 +145,6 @@ static void halt(struct exec_state *s)
 
 /* === Allocate and free === */
 
-/* Field value, or `dflt` when the field is 0 (zero means "the correct value"). */
-static uint32_t or_default(uint32_t v, uint32_t dflt)
-{
-    return v ? v : dflt;
-}
-
 static ULONG pick_queue(struct exec_state *s, uint32_t q)
 {
     struct shmf_nic_queue_info qi;
@@ -186,36 +156,6 @@ static ULONG pick_queue(struct exec_state *s, uint32_t q)
     if (rc != 0)
         return NDIS_DEFAULT_RECEIVE_QUEUE_ID;
     return qi.qid;
-}
-
-void shmf_exec_alloc_params(const struct shmf_op *op, ULONG queue_id,
-                            NDIS_SHARED_MEMORY_PARAMETERS *p)
-{
-    const uint32_t *a = op->a;
-    memset(p, 0, sizeof(*p));
-    p->Header.Type = (UCHAR)or_default(a[SHMF_ARG_ALLOC_TYPE], NDIS_OBJECT_TYPE_DEFAULT);
-    p->Header.Revision = (UCHAR)or_default(a[SHMF_ARG_ALLOC_REV], 2);
-    p->Header.Size = (USHORT)or_default(a[SHMF_ARG_ALLOC_SIZE],
-                                        p->Header.Revision == 1
-                                            ? NDIS_SIZEOF_SHARED_MEMORY_PARAMETERS_REVISION_1
-                                            : NDIS_SIZEOF_SHARED_MEMORY_PARAMETERS_REVISION_2);
-    p->Flags = a[SHMF_ARG_ALLOC_FLAGS];
-    p->QueueId = queue_id;
-    p->PreferredNode = a[SHMF_ARG_ALLOC_NODE];
-    p->Usage = (NDIS_SHARED_MEMORY_USAGE)a[SHMF_ARG_ALLOC_USAGE];
-    p->Length = a[SHMF_ARG_ALLOC_LENGTH];
-    p->VPortId = a[SHMF_ARG_ALLOC_VPORT];
-}
-
-ULONG shmf_exec_sg_length(const struct shmf_op *op, ULONG length)
-{
-    uint64_t n;
-    if (op->a[SHMF_ARG_ALLOC_SGMODE] == 0)
-        n = sizeof(SCATTER_GATHER_LIST) +
-            sizeof(SCATTER_GATHER_ELEMENT) * (BYTES_TO_PAGES((uint64_t)length) + 1);
-    else
-        n = op->a[SHMF_ARG_ALLOC_SGLEN];
-    return (ULONG)(n > SHMF_EXEC_MAX_SGLEN ? SHMF_EXEC_MAX_SGLEN : n);
 }
 
 static void check_guards(const struct shmf_exec_regions *r)
@@ -280,35 +220,6 @@ static void do_free(struct exec_state *s, struct exec_cpu *c, const struct shmf_
     s->blocks[i] = s->blocks[--s->nblocks];
     EXEC_OUT(c, OUT_FREE, .h = h);
     NdisFreeSharedMemory(shmf_rt_driver_handle(), h);
-}
-
-bool shmf_exec_touch_range(const struct shmf_block_info *b, const struct shmf_op *op,
-                           uint64_t *off, uint64_t *len)
-{
-    bool write = op->a[SHMF_ARG_TOUCH_WRITE] != 0;
-    uint64_t limit = write ? b->length : ROUND_TO_PAGES((uint64_t)b->length);
-    *off = op->a[SHMF_ARG_TOUCH_OFFSET] % limit;
-    *len = op->a[SHMF_ARG_TOUCH_LEN] ? op->a[SHMF_ARG_TOUCH_LEN] : 1;
-    if (*off + *len > limit)
-        *len = limit - *off;
-    return write;
-}
-
-void shmf_exec_touch_bytes(const struct shmf_block_info *b, uint64_t off, uint64_t len,
-                           bool write)
-{
-    /* Two processors (stress threads) may touch one block at once: that is the
-       miniport's own sharing, not the provider's, so the bytes are accessed
-       atomically (relaxed) and only races inside the provider show up under TSan. */
-    unsigned char *va = (unsigned char *)b->virtual_address + off;
-    unsigned sum = 0;
-    for (uint64_t i = 0; i < len; i++) {
-        if (write)
-            __atomic_store_n(&va[i], (unsigned char)(off + i), __ATOMIC_RELAXED);
-        else
-            sum += __atomic_load_n(&va[i], __ATOMIC_RELAXED);
-    }
-    (void)sum;
 }
 
 /* Read or write the block's memory through its virtual address.  Writes stay
@@ -377,7 +288,6 @@ static void defer(struct exec_cpu *c, const struct shmf_op *op)
 }
 
 static void exec_op(struct exec_state *s, struct exec_cpu *c, const struct shmf_op *op);
-static void trace_out(FILE *f, const struct shmf_op *op, const struct exec_out *o);
 
 static void trace_prefix(FILE *f, const struct exec_cpu *c)
 {
@@ -404,7 +314,7 @@ static void run_work(struct exec_state *s, struct exec_cpu *c)
         exec_op(s, c, &c->work[i]);
         if (__builtin_expect(S.trace != NULL, 0)) {
             trace_prefix(S.trace, c);
-            trace_out(S.trace, &c->work[i], &c->out);
+            shmf__exec_trace_out(S.trace, &c->work[i], &c->out);
         }
     }
     c->nwork = 0;
@@ -599,115 +509,6 @@ static void exec_op(struct exec_state *s, struct exec_cpu *c, const struct shmf_
         dispatch(s, c, op);
 }
 
-/* === Trace === */
-
-static const char *status_name(NDIS_STATUS st, char *buf, size_t n)
-{
-    switch (st) {
-    case NDIS_STATUS_SUCCESS: return "SUCCESS";
-    case NDIS_STATUS_PENDING: return "PENDING";
-    case NDIS_STATUS_FAILURE: return "FAILURE";
-    case NDIS_STATUS_RESOURCES: return "RESOURCES";
-    case NDIS_STATUS_INVALID_PARAMETER: return "INVALID_PARAMETER";
-    case NDIS_STATUS_NOT_SUPPORTED: return "NOT_SUPPORTED";
-    case NDIS_STATUS_NOT_ACCEPTED: return "NOT_ACCEPTED";
-    case NDIS_STATUS_REQUEST_ABORTED: return "REQUEST_ABORTED";
-    case NDIS_STATUS_INVALID_LENGTH: return "INVALID_LENGTH";
-    case NDIS_STATUS_RECEIVE_QUEUE_STATE: return "RECEIVE_QUEUE_STATE";
-    default: snprintf(buf, n, "status 0x%08x", (unsigned)st); return buf;
-    }
-}
-
-static const char *errno_text(int64_t rc)
-{
-    switch (-rc) {
-    case ENOENT: return "no live queue";
-    case EAGAIN: return "not allowed in the queue's state or at this IRQL (EAGAIN)";
-    case ENOSPC: return "no queue id left";
-    case ENOMEM: return "out of memory";
-    case EFAULT: return "DMA refused";
-    case EPROTO: return "driver broke a ring rule";
-    default: return "error";
-    }
-}
-
-static void trace_out(FILE *f, const struct shmf_op *op, const struct exec_out *o)
-{
-    char b[40];
-    fputs("-> ", f);
-    switch (o->kind) {
-    case OUT_TEXT: fprintf(f, "%s\n", o->why); break;
-    case OUT_DEFERRED: fprintf(f, "deferred to PASSIVE_LEVEL (IRQL %d)\n", (int)o->a); break;
-    case OUT_ALLOC:
-        if (o->a == NDIS_STATUS_SUCCESS && o->h)
-            fprintf(f, "SUCCESS handle=%p\n", o->h);
-        else
-            fprintf(f, "%s\n", status_name((NDIS_STATUS)o->a, b, sizeof(b)));
-        break;
-    case OUT_FREE: fprintf(f, "freed handle=%p\n", o->h); break;
-    case OUT_TOUCH:
-        fprintf(f, "%s %lld bytes at offset %lld of handle=%p\n", o->why, (long long)o->a,
-                (long long)o->b, o->h);
-        break;
-    case OUT_RAISE: fprintf(f, "IRQL %d (was %d)\n", (int)o->a, (int)o->b); break;
-    case OUT_LOWER: fprintf(f, "IRQL %d\n", (int)o->a); break;
-    case OUT_NIC:
-        if (o->a >= 0 && op->code == SHMF_OP_DRAIN)
-            fprintf(f, "%s\n", o->why);
-        else if (o->a >= 0)
-            fprintf(f, "%s %lld\n", o->why, (long long)o->a);
-        else
-            fprintf(f, "%s\n", errno_text(o->a));
-        break;
-    case OUT_WORK:
-        if (o->why)
-            fprintf(f, "%s: %lld work items pending\n", o->why, (long long)o->b);
-        else
-            fprintf(f, "ran %lld work items%s\n", (long long)o->a, o->b ? " (stopped)" : "");
-        break;
-    case OUT_QALLOC:
-        if (o->a == 0)
-            fprintf(f, "queue id %lld\n", (long long)o->b);
-        else
-            fprintf(f, "%s\n", errno_text(o->a));
-        break;
-    case OUT_QFREE:
-        fprintf(f, "queue id %lld: %llu own blocks freed, queue %s\n", (long long)o->b,
-                (unsigned long long)(uintptr_t)o->h, o->a ? errno_text(o->a) : "freed");
-        break;
-    case OUT_FAULT:
-        if (o->a == SHMF_FAULT_NTH)
-            fprintf(f, "fail allocation attempt #%lld\n", (long long)o->b);
-        else
-            fprintf(f, "%s\n", o->a == SHMF_FAULT_FIRST_PER_SITE
-                                   ? "fail the first allocation per call site"
-                                   : "fault injection off");
-        break;
-    case OUT_RELOAD: fprintf(f, "%s\n", o->a ? "reloaded" : "provider did not load"); break;
-    default: fputs("done\n", f); break;
-    }
-}
-
-static void trace_op(FILE *f, uint32_t i, int cpu, const struct shmf_op *op)
-{
-    char line[256];
-    shmf_op_format(line, sizeof(line), op);
-    if (cpu < 0)
-        fprintf(f, "  %4u %s\n", i, line);
-    else
-        fprintf(f, "  %4u [cpu %d] %s\n", i, cpu, line);
-}
-
-static void trace_result(FILE *f, uint32_t i, int cpu, const struct shmf_op *op,
-                         const struct exec_out *o)
-{
-    if (cpu < 0)
-        fputs("       ", f);
-    else
-        fprintf(f, "  %4u [cpu %d] ", i, cpu);
-    trace_out(f, op, o);
-}
-
 /* === Teardown and results === */
 
 static void teardown(struct exec_state *s, struct exec_cpu *c)
@@ -767,10 +568,10 @@ static void cpu_main(unsigned cpu, void *ud)
         c->cur_op = (int32_t)i;
         shmf_rt_set_op_index((int32_t)i);
         if (__builtin_expect(s->trace != NULL, 0))
-            trace_op(s->trace, i, (int)cpu, &prog->ops[i]);
+            shmf__exec_trace_op(s->trace, i, (int)cpu, &prog->ops[i]);
         exec_op(s, c, &prog->ops[i]);
         if (__builtin_expect(s->trace != NULL, 0))
-            trace_result(s->trace, i, (int)cpu, &prog->ops[i], &c->out);
+            shmf__exec_trace_result(s->trace, i, (int)cpu, &prog->ops[i], &c->out);
         c->done++;
         op_leave(s);
     }
@@ -894,10 +695,10 @@ void shmf_exec_run(const struct shmf_target *t, const struct shmf_prog *prog,
         shmf_rt_set_op_index((int32_t)i);
         c->cur_op = (int32_t)i;
         if (__builtin_expect(s->trace != NULL, 0))
-            trace_op(s->trace, i, -1, &prog->ops[i]);
+            shmf__exec_trace_op(s->trace, i, -1, &prog->ops[i]);
         exec_op(s, c, &prog->ops[i]);
         if (__builtin_expect(s->trace != NULL, 0))
-            trace_result(s->trace, i, -1, &prog->ops[i], &c->out);
+            shmf__exec_trace_result(s->trace, i, -1, &prog->ops[i], &c->out);
     }
     if (maxidx >= 0 && !stop()) {
         int64_t ran = run_interleaved(s, prog, maxidx, first);
