@@ -19,6 +19,7 @@
 #include <cmocka.h>
 
 #include "nic.h"
+#include "ring_verify.h"
 #include "shmfuzz/runtime.h"
 
 /* === A small correct provider === */
@@ -419,6 +420,71 @@ static void test_dma_after_stop(void **state)
     shmf_rt_clear_findings();
 }
 
+/* The model's checks off on a runtime without checks (the fast DMA path): the
+   same data path, and every byte intact (the full payload check, back on for
+   half the rounds, reads all of them); a bad driver is still caught by the
+   O(1) index check and the header restored. */
+static void test_verify_off(void **state)
+{
+    struct shmf_nic *nic = *state;
+    struct shmf_nic_stats st;
+
+    shmf_nic_halt(nic);
+    shmf_rt_provider_unload();
+    shmf_rt_reset(0, NULL);
+    assert_int_equal(shmf_rt_provider_load(&tp), 0);
+    shmf_nic_set_verify(nic, false);
+    assert_int_equal(shmf_nic_reset(nic, shmf_rt_driver_handle()), 0);
+    assert_int_equal(shmf_nic_queue_alloc(nic, 3, 1500, NULL), 0);
+    assert_int_equal(shmf_nic_queue_alloc(nic, 2, 100000, NULL), 0); /* 16 KiB, contiguous */
+    for (unsigned round = 0; round < 40; round++) {
+        shmf_nic_set_verify(nic, round % 2 == 0);
+        assert_int_equal(rx_cycle(nic, 1, 1 + round % 7, 60 + round * 29), 1 + round % 7);
+        assert_int_equal(rx_cycle(nic, 2, 3, 20000 - round * 97), 3);
+    }
+    shmf_nic_get_stats(nic, &st);
+    assert_int_equal(st.data_errors, 0);
+    assert_int_equal(st.indicated, st.rx_packets);
+    assert_no_findings();
+    shmf_nic_set_verify(nic, false);
+    shmf_nic_set_ring_advance(nic, BadAdvance);
+    assert_int_equal(shmf_nic_advance(nic, 1), -EPROTO);
+    shmf_nic_set_ring_advance(nic, NULL);
+    shmf_nic_set_verify(nic, true);
+    assert_int_equal(shmf_rt_finding_count(), 1);
+    assert_int_equal(shmf_rt_finding(0)->kind, SHMF_KIND_RING_INDEX_OUT_OF_RANGE);
+    assert_true(shmf_ring_is_valid(info(nic, 1).fragment_ring));
+    shmf_rt_clear_findings();
+}
+
+/* A payload changed between the DMA and the drain: the full check sees any
+   byte, the check with the model's checks off the header and the last byte. */
+static void test_payload_check(void **state)
+{
+    static const unsigned at[] = {100, 2, 199}; /* middle, sentinel, last of 200 bytes */
+    struct shmf_nic *nic = *state;
+    struct shmf_nic_stats st;
+    uint64_t want = 0;
+
+    assert_int_equal(shmf_nic_queue_alloc(nic, 2, 512, NULL), 0);
+    for (unsigned k = 0; k < 6; k++) {
+        shmf_nic_set_verify(nic, k < 3);
+        assert_int_equal(shmf_nic_post(nic, 1, 1), 1);
+        assert_int_equal(shmf_nic_advance(nic, 1), 0);
+        assert_int_equal(shmf_nic_rx(nic, 1, 1, 200), 1);
+        const NET_RING *fr = info(nic, 1).fragment_ring;
+        unsigned char *va = ShmfNetRingGetFragmentShmAtIndex(fr, fr->BeginIndex)->VirtualAddress;
+        va[at[k % 3]] ^= 0x40;
+        assert_int_equal(shmf_nic_advance(nic, 1), 1);
+        assert_int_equal(shmf_nic_return(nic, 1, 1), 1);
+        want += k < 3 || at[k % 3] != 100;
+        shmf_nic_get_stats(nic, &st);
+        assert_int_equal(st.data_errors, want);
+    }
+    shmf_nic_set_verify(nic, true);
+    assert_no_findings();
+}
+
 #define T(fn) cmocka_unit_test_setup_teardown(fn, setup, teardown)
 
 int main(void)
@@ -437,6 +503,8 @@ int main(void)
         T(test_cancel_keeps_fragments),
         T(test_packet_binding),
         T(test_dma_after_stop),
+        T(test_verify_off),
+        T(test_payload_check),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

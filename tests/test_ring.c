@@ -297,6 +297,71 @@ static void test_ownership_packet(void **s)
     run_bad(s, BadPacketOwnership, SHMF_RING_V_OWNERSHIP, SHMF_KIND_RING_OWNERSHIP_VIOLATED);
 }
 
+/* Flip a bit of fragment element i and verify against a full snapshot taken
+   before; returns the violated bits (the ring is restored afterwards). */
+static unsigned touch_and_verify(struct rings *r, UINT32 i, UINT32 j)
+{
+    assert_int_equal(shmf_ring_snapshot_take(&r->fs, r->fr), 0);
+    NetRingGetFragmentAtIndex(r->fr, i)->Scratch ^= 1;
+    if (j != i)
+        NetRingGetFragmentAtIndex(r->fr, j)->Scratch ^= 1;
+    unsigned bad = shmf_ring_verify(&r->fs, r->fr, "test");
+    shmf_ring_restore(&r->fs, r->fr);
+    return bad;
+}
+
+/* Wherever [End, Begin) wraps, every OS-owned element is compared: a change to
+   one is reported at that element, two changes at the first from End, and a
+   change to a driver-owned element is no finding. */
+static void test_ownership_every_element(void **state)
+{
+    struct rings *r = *state;
+    const UINT32 owned = 3;
+
+    for (UINT32 begin = 0; begin < N; begin++) {
+        r->fr->BeginIndex = r->fr->NextIndex = begin;
+        r->fr->EndIndex = NetRingAdvanceIndex(r->fr, begin, owned);
+        UINT32 end = r->fr->EndIndex;
+        for (UINT32 i = 0; i < N; i++) {
+            bool os = NetRingGetRangeCount(r->fr, begin, i) >= owned;
+            shmf_rt_clear_findings();
+            assert_int_equal(touch_and_verify(r, i, i), os ? SHMF_RING_V_OWNERSHIP : 0);
+            if (os)
+                assert_int_equal(shmf_rt_finding(0)->object,
+                                 (uintptr_t)NetRingGetElementAtIndex(r->fr, i));
+        }
+        for (UINT32 k = 1; k < N - owned; k++) {
+            UINT32 first = NetRingAdvanceIndex(r->fr, end, k - 1);
+            shmf_rt_clear_findings();
+            assert_int_equal(touch_and_verify(r, NetRingAdvanceIndex(r->fr, end, k), first),
+                             SHMF_RING_V_OWNERSHIP);
+            assert_int_equal(shmf_rt_finding_count(), 1);
+            assert_int_equal(shmf_rt_finding(0)->object,
+                             (uintptr_t)NetRingGetElementAtIndex(r->fr, first));
+        }
+    }
+    shmf_rt_clear_findings();
+}
+
+/* A header-only snapshot checks the header and the indices, not ownership, and
+   restores the header only. */
+static void test_header_snapshot(void **state)
+{
+    struct rings *r = *state;
+
+    os_post(r, 4);
+    assert_int_equal(shmf_ring_snapshot_take_header(&r->fs, r->fr), 0);
+    BadWritesOsElement(r->fr, r->pr, 0);
+    assert_int_equal(shmf_ring_verify(&r->fs, r->fr, "test"), 0);
+    BadBeginPastEnd(r->fr, r->pr, 0);
+    assert_int_equal(shmf_ring_verify(&r->fs, r->fr, "test"), SHMF_RING_V_INDEX);
+    expect_one_finding(SHMF_KIND_RING_INDEX_OUT_OF_RANGE);
+    shmf_ring_restore(&r->fs, r->fr);
+    assert_int_equal(r->fr->BeginIndex, 0);
+    assert_int_equal(NetRingGetFragmentAtIndex(r->fr, r->fr->EndIndex)->ValidLength, 1);
+    shmf_rt_clear_findings();
+}
+
 #define T(fn) cmocka_unit_test_setup_teardown(fn, setup, teardown)
 
 int main(void)
@@ -315,6 +380,8 @@ int main(void)
         T(test_index_next_past_end),
         T(test_ownership_fragment),
         T(test_ownership_packet),
+        T(test_ownership_every_element),
+        T(test_header_snapshot),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

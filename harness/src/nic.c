@@ -278,8 +278,11 @@ struct shmf_nic *shmf_nic_create(void)
     struct shmf_nic *nic = calloc(1, sizeof(*nic));
 
     if (nic != NULL) {
+        nic->verify = true;
         shmf_ring_snapshot_init(&nic->fsnap);
         shmf_ring_snapshot_init(&nic->psnap);
+        for (size_t i = 0; i < sizeof(nic->ramp); i++)
+            nic->ramp[i] = (unsigned char)i;
     }
     return nic;
 }
@@ -338,6 +341,11 @@ int shmf__nic_queue_materialize(struct shmf_nic *nic, struct nic_queue *q)
     if (rc < 0)
         q->state = SHMF_NIC_Q_ALLOCATED; /* no data path, as a failed init */
     return rc;
+}
+
+void shmf_nic_set_verify(struct shmf_nic *nic, bool on)
+{
+    nic->verify = on;
 }
 
 void shmf_nic_set_ring_advance(struct shmf_nic *nic, shmf_ring_advance_fn fn)

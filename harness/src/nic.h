@@ -98,6 +98,16 @@ int shmf_nic_reset(struct shmf_nic *nic, NDIS_HANDLE miniport_handle);
 /* Free every queue object (after the world is done; no provider call). */
 void shmf_nic_clear(struct shmf_nic *nic);
 
+/* The model's own checks, on (true) by default and kept across shmf_nic_reset.
+   On: the ring verifier snapshots both rings whole around every driver call
+   (ring_verify.h) and every indicated payload is compared with the pattern the
+   NIC wrote.  Off (benchmarks of the bare data path): only the O(1) part stays,
+   the header and index checks (the OS side cannot go on without them; their
+   violations are still findings, and the headers are restored), the packet
+   binding checks, and a payload check of the pattern header and last byte.
+   Element ownership is not checked and elements are not restored. */
+void shmf_nic_set_verify(struct shmf_nic *nic, bool on);
+
 /* Driver ring routines: a provider's ShmfProviderRingAdvance / ...Cancel, or
    NULL for ShmfReferenceRingAdvance / ShmfReferenceRingCancel. */
 void shmf_nic_set_ring_advance(struct shmf_nic *nic, shmf_ring_advance_fn fn);

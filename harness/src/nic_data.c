@@ -12,22 +12,64 @@
 #include "shmfuzz/runtime.h"
 
 #define PKT_SENTINEL 0xA5C3F00Du
+#define PKT_HEADER 12u
 
-/* === Packet pattern: sentinel, sequence number, sentinel, then seq-derived bytes === */
+/* === Packet pattern ===
+   Byte j of packet seq: the sentinel (little endian) at 0..3 and 8..11, seq at
+   4..7, and (seq * 31 + j) & 0xff from PKT_HEADER on: the window of nic->ramp
+   that starts at phase(seq), so the body is built and checked a run at a time. */
 
-static unsigned char pattern_byte(uint32_t seq, unsigned j)
+static unsigned phase(uint32_t seq)
 {
-    if (j < 4 || (j >= 8 && j < 12))
-        return (unsigned char)(PKT_SENTINEL >> (8 * (j & 3)));
-    if (j < 8)
-        return (unsigned char)(seq >> (8 * (j - 4)));
-    return (unsigned char)(seq * 31u + j);
+    return (seq * 31u) & 0xffu;
 }
 
-static void make_packet(unsigned char *p, uint32_t seq, unsigned n)
+static void put_le32(unsigned char *p, uint32_t v)
 {
-    for (unsigned j = 0; j < n; j++)
-        p[j] = pattern_byte(seq, j);
+    p[0] = (unsigned char)v;
+    p[1] = (unsigned char)(v >> 8);
+    p[2] = (unsigned char)(v >> 16);
+    p[3] = (unsigned char)(v >> 24);
+}
+
+static uint32_t get_le32(const unsigned char *p)
+{
+    return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
+}
+
+static void put_header(unsigned char *p, uint32_t seq)
+{
+    put_le32(p, PKT_SENTINEL);
+    put_le32(p + 4, seq);
+    put_le32(p + 8, PKT_SENTINEL);
+}
+
+static void make_packet(const struct shmf_nic *nic, unsigned char *p, uint32_t seq, unsigned n)
+{
+    unsigned char h[PKT_HEADER];
+
+    put_header(h, seq);
+    memcpy(p, h, n < PKT_HEADER ? n : PKT_HEADER);
+    if (n > PKT_HEADER)
+        memcpy(p + PKT_HEADER, nic->ramp + phase(seq) + PKT_HEADER, n - PKT_HEADER);
+}
+
+/* Packet seq built in place, for a DMA straight from the ramp: its window with
+   the header written over the first PKT_HEADER bytes, which `saved` keeps until
+   unbuild_packet puts them back. */
+static unsigned char *build_packet(struct shmf_nic *nic, uint32_t seq,
+                                   unsigned char saved[PKT_HEADER])
+{
+    unsigned char *w = nic->ramp + phase(seq);
+
+    memcpy(saved, w, PKT_HEADER);
+    put_header(w, seq);
+    return w;
+}
+
+static void unbuild_packet(unsigned char *w, const unsigned char saved[PKT_HEADER])
+{
+    memcpy(w, saved, PKT_HEADER);
 }
 
 /* pktlen raised to the pattern header and cut to the room (and the NIC's
@@ -41,16 +83,18 @@ static unsigned packet_length(unsigned pktlen, uint64_t room)
     return n < room ? n : (unsigned)room;
 }
 
-static bool packet_ok(const unsigned char *p, unsigned n)
+/* Does p[0, n) hold a packet of the pattern: every byte (full), or the header
+   and the last byte?  pre: n <= SHMF_NIC_MAX_BUFSIZE. */
+static bool packet_ok(const struct shmf_nic *nic, const unsigned char *p, unsigned n, bool full)
 {
-    if (n < 12)
+    if (n < PKT_HEADER || get_le32(p) != PKT_SENTINEL || get_le32(p + 8) != PKT_SENTINEL)
         return false;
-    uint32_t seq = (uint32_t)p[4] | (uint32_t)p[5] << 8 | (uint32_t)p[6] << 16 |
-                   (uint32_t)p[7] << 24;
-    for (unsigned j = 0; j < n; j++)
-        if (p[j] != pattern_byte(seq, j))
-            return false;
-    return true;
+    const unsigned char *w = nic->ramp + phase(get_le32(p + 4));
+    if (n == PKT_HEADER)
+        return true;
+    if (!full)
+        return p[n - 1] == w[n - 1];
+    return memcmp(p + PKT_HEADER, w + PKT_HEADER, n - PKT_HEADER) == 0;
 }
 
 /* === Driver calls under the ring verifier, and indications === */
@@ -63,7 +107,7 @@ static void indicate(struct shmf_nic *nic, struct nic_queue *q, UINT32 f)
 
     buf->state = BUF_INDICATED;
     nic->stats.indicated++;
-    if (vl + off > buf->length || !packet_ok(buf->va + off, (unsigned)vl))
+    if (vl + off > buf->length || !packet_ok(nic, buf->va + off, (unsigned)vl, nic->verify))
         nic->stats.data_errors++;
 }
 
@@ -121,12 +165,15 @@ static int consume(struct shmf_nic *nic, struct nic_queue *q, UINT32 f0, UINT32 
     return indicated;
 }
 
-/* Snapshot both rings, call the driver routine, verify, then consume. */
+/* Snapshot both rings (whole, or their headers with the verifier off), call the
+   driver routine, verify, then consume. */
 static int run_driver(struct shmf_nic *nic, struct nic_queue *q, shmf_ring_advance_fn fn,
                       const char *name)
 {
-    if (shmf_ring_snapshot_take(&nic->fsnap, q->fring) < 0 ||
-        shmf_ring_snapshot_take(&nic->psnap, q->pring) < 0)
+    int (*take)(struct shmf_ring_snapshot *, const NET_RING *) =
+        nic->verify ? shmf_ring_snapshot_take : shmf_ring_snapshot_take_header;
+
+    if (take(&nic->fsnap, q->fring) < 0 || take(&nic->psnap, q->pring) < 0)
         return -ENOMEM;
     fn(q->fring, q->pring, q->qid);
     unsigned bad = shmf_ring_verify(&nic->fsnap, q->fring, name);
@@ -179,42 +226,54 @@ static void post_one(struct nic_queue *q, uint32_t b)
     SHMF_NET_FRAGMENT_SHM *e = ShmfNetRingGetFragmentShmAtIndex(q->fring, idx);
     struct nic_buf *buf = &q->bufs[b];
 
-    memset(e, 0, sizeof(*e));
-    e->Fragment.Capacity = buf->length;
-    e->LogicalAddress = buf->la;
-    e->VirtualAddress = buf->va;
-    e->SharedMemoryHandle = buf->smh;
-    e->SharedMemoryOffset = buf->offset;
-    e->SharedMemoryLength = buf->length;
-    e->HardwareStatus = SHMF_HW_IDLE;
+    *e = (SHMF_NET_FRAGMENT_SHM){
+        .Fragment = {.Capacity = buf->length},
+        .LogicalAddress = buf->la,
+        .VirtualAddress = buf->va,
+        .SharedMemoryHandle = buf->smh,
+        .SharedMemoryOffset = buf->offset,
+        .SharedMemoryLength = buf->length,
+        .HardwareStatus = SHMF_HW_IDLE,
+    };
     q->ring_buf[idx] = b;
     buf->state = BUF_POSTED;
     q->fring->EndIndex = NetRingIncrementIndex(q->fring, idx);
 }
 
+/* Post free buffers round-robin from post_cursor (which then moves by the
+   number posted), as long as the fragment ring has room. */
+static unsigned post_buffers(struct nic_queue *q, unsigned count)
+{
+    unsigned space = shmf_ring_post_space(q->fring), moved = 0;
+    unsigned want = count < space ? count : space;
+
+    if (q->nbufs == 0)
+        return 0;
+    for (unsigned i = 0, b = q->post_cursor % q->nbufs; i < q->nbufs && moved < want; i++) {
+        if (q->bufs[b].state == BUF_FREE) {
+            post_one(q, b);
+            moved++;
+        }
+        b = b + 1 == q->nbufs ? 0 : b + 1;
+    }
+    q->post_cursor = (q->post_cursor + moved) % q->nbufs;
+    return moved;
+}
+
 int shmf_nic_post(struct shmf_nic *nic, unsigned slot, unsigned count)
 {
-    int rc, moved = 0;
+    int rc;
     struct nic_queue *q = running_queue(nic, slot, &rc);
 
     if (q == NULL)
         return rc;
-    for (unsigned i = 0; i < q->nbufs && (unsigned)moved < count; i++) {
-        uint32_t b = (q->post_cursor + i) % q->nbufs;
-        if (shmf_ring_post_space(q->fring) == 0)
-            break;
-        if (q->bufs[b].state != BUF_FREE)
-            continue;
-        post_one(q, b);
-        moved++;
-    }
-    q->post_cursor = (q->post_cursor + (unsigned)moved) % (q->nbufs ? q->nbufs : 1);
-    while (shmf_ring_post_space(q->pring) > 0) {
+    unsigned moved = post_buffers(q, count);
+    for (UINT32 n = shmf_ring_post_space(q->pring); n > 0; n--) {
         memset(NetRingGetPacketAtIndex(q->pring, q->pring->EndIndex), 0, sizeof(NET_PACKET));
         q->pring->EndIndex = NetRingIncrementIndex(q->pring, q->pring->EndIndex);
     }
-    nic->stats.posted += (uint64_t)moved;
-    return moved;
+    nic->stats.posted += moved;
+    return (int)moved;
 }
 
 int shmf_nic_advance(struct shmf_nic *nic, unsigned slot)
@@ -227,6 +286,23 @@ int shmf_nic_advance(struct shmf_nic *nic, unsigned slot)
     nic->stats.advances++;
     return run_driver(nic, q, nic->advance ? nic->advance : ShmfReferenceRingAdvance,
                       nic->advance ? "ShmfProviderRingAdvance" : "ShmfReferenceRingAdvance");
+}
+
+/* DMA packet nic->seq, n bytes, into fragment e and complete it. */
+static int rx_one(struct shmf_nic *nic, const struct nic_queue *q, SHMF_NET_FRAGMENT_SHM *e,
+                  unsigned n)
+{
+    unsigned char saved[PKT_HEADER];
+    unsigned char *p = build_packet(nic, nic->seq, saved);
+    int rc = shmf_rt_dma_write(q->qid, e->LogicalAddress, p, n);
+
+    unbuild_packet(p, saved);
+    if (rc < 0)
+        return rc;
+    nic->seq++;
+    e->HardwareLength = n;
+    e->HardwareStatus = SHMF_HW_DONE;
+    return 0;
 }
 
 int shmf_nic_rx(struct shmf_nic *nic, unsigned slot, unsigned count, unsigned pktlen)
@@ -244,12 +320,8 @@ int shmf_nic_rx(struct shmf_nic *nic, unsigned slot, unsigned count, unsigned pk
         unsigned n = packet_length(pktlen, e->Fragment.Capacity);
         if (n == 0)
             continue;
-        make_packet(nic->pkt, nic->seq, n);
-        if (shmf_rt_dma_write(q->qid, e->LogicalAddress, nic->pkt, n) < 0)
+        if (rx_one(nic, q, e, n) < 0)
             return moved > 0 ? moved : -EFAULT;
-        nic->seq++;
-        e->HardwareLength = n;
-        e->HardwareStatus = SHMF_HW_DONE;
         moved++;
     }
     nic->stats.rx_packets += (uint64_t)moved;
@@ -277,7 +349,7 @@ int shmf_nic_tx(struct shmf_nic *nic, unsigned slot, unsigned pktlen)
                                            ? q->xmit.sg[0].Length : q->xmit.length);
     if (n == 0)
         return -EAGAIN;
-    make_packet(nic->pkt, nic->seq++, n);
+    make_packet(nic, nic->pkt, nic->seq++, n);
     memcpy(q->xmit.va, nic->pkt, n);
     if (shmf_rt_dma_read(q->qid, (uint64_t)q->xmit.sg[0].Address.QuadPart, nic->rd, n) < 0)
         return -EFAULT;
@@ -294,16 +366,16 @@ int shmf_nic_return(struct shmf_nic *nic, unsigned slot, unsigned count)
 
     if (q == NULL)
         return -ENOENT;
-    for (unsigned i = 0; i < q->nbufs && moved < count; i++) {
-        unsigned b = (q->return_cursor + i) % q->nbufs;
+    if (q->nbufs == 0)
+        return 0;
+    for (unsigned i = 0, b = q->return_cursor % q->nbufs; i < q->nbufs && moved < count; i++) {
         if (q->bufs[b].state == BUF_INDICATED) {
             q->bufs[b].state = BUF_FREE;
             moved++;
         }
+        b = b + 1 == q->nbufs ? 0 : b + 1;
     }
-    if (q->nbufs > 0)
-        q->return_cursor = (q->return_cursor + moved) % q->nbufs;
+    q->return_cursor = (q->return_cursor + moved) % q->nbufs;
     nic->stats.returned += moved;
     return (int)moved;
 }
-

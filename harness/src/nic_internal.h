@@ -61,11 +61,15 @@ struct shmf_nic {
     shmf_ring_cancel_fn cancel;   /* NULL: ShmfReferenceRingCancel */
     struct nic_queue *queues[SHMF_NIC_MAX_QUEUES]; /* slot order, queue 0 first */
     unsigned nqueues;
+    bool verify;                  /* full ring verifier and payload checks */
     struct shmf_ring_snapshot fsnap, psnap;
     uint32_t seq;
     struct shmf_nic_stats stats;
     unsigned char pkt[SHMF_NIC_MAX_BUFSIZE];
     unsigned char rd[SHMF_NIC_MAX_BUFSIZE];
+    /* ramp[i] == i & 0xff: byte j >= 12 of packet seq is ramp[phase(seq) + j]
+       (nic_data.c), so packets are built and checked a run at a time. */
+    unsigned char ramp[256 + SHMF_NIC_MAX_BUFSIZE];
 };
 
 /* The queue at slot (modulo the live count), or NULL when none is live. */

@@ -51,16 +51,6 @@ void shmf_ring_destroy(NET_RING *ring)
     free(ring);
 }
 
-UINT32 shmf_ring_driver_count(const NET_RING *ring)
-{
-    return NetRingGetRangeCount(ring, ring->BeginIndex, ring->EndIndex);
-}
-
-UINT32 shmf_ring_post_space(const NET_RING *ring)
-{
-    return ring->NumberOfElements - 1 - shmf_ring_driver_count(ring);
-}
-
 bool shmf_ring_is_valid(const NET_RING *ring)
 {
     if (ring == NULL || !count_ok(ring->NumberOfElements) || ring->ElementStride == 0)
@@ -108,6 +98,29 @@ void shmf_ring_snapshot_fini(struct shmf_ring_snapshot *s)
     memset(s, 0, sizeof(*s));
 }
 
+static void take_header(struct shmf_ring_snapshot *s, const NET_RING *ring)
+{
+    s->ring = ring;
+    s->os_reserved1 = ring->OSReserved1;
+    s->stride = ring->ElementStride;
+    s->count = ring->NumberOfElements;
+    s->mask = ring->ElementIndexMask;
+    s->end = ring->EndIndex;
+    memcpy(s->os_reserved2, ring->OSReserved2, sizeof(s->os_reserved2));
+    s->begin = ring->BeginIndex;
+    s->next = ring->NextIndex;
+    s->scratch = ring->Scratch;
+    s->has_elements = false;
+}
+
+int shmf_ring_snapshot_take_header(struct shmf_ring_snapshot *s, const NET_RING *ring)
+{
+    if (!shmf_ring_is_valid(ring))
+        return -EINVAL;
+    take_header(s, ring);
+    return 0;
+}
+
 int shmf_ring_snapshot_take(struct shmf_ring_snapshot *s, const NET_RING *ring)
 {
     if (!shmf_ring_is_valid(ring))
@@ -120,17 +133,9 @@ int shmf_ring_snapshot_take(struct shmf_ring_snapshot *s, const NET_RING *ring)
         s->elems = p;
         s->cap = bytes;
     }
-    s->ring = ring;
-    s->os_reserved1 = ring->OSReserved1;
-    s->stride = ring->ElementStride;
-    s->count = ring->NumberOfElements;
-    s->mask = ring->ElementIndexMask;
-    s->end = ring->EndIndex;
-    memcpy(s->os_reserved2, ring->OSReserved2, sizeof(s->os_reserved2));
-    s->begin = ring->BeginIndex;
-    s->next = ring->NextIndex;
-    s->scratch = ring->Scratch;
+    take_header(s, ring);
     memcpy(s->elems, ring->Buffer, bytes);
+    s->has_elements = true;
     return 0;
 }
 
@@ -145,7 +150,8 @@ void shmf_ring_restore(const struct shmf_ring_snapshot *s, NET_RING *ring)
     ring->BeginIndex = s->begin;
     ring->NextIndex = s->next;
     ring->Scratch = s->scratch;
-    memcpy(ring->Buffer, s->elems, (size_t)s->count * s->stride);
+    if (s->has_elements)
+        memcpy(ring->Buffer, s->elems, (size_t)s->count * s->stride);
 }
 
 /* === Checks === */
@@ -223,26 +229,41 @@ static unsigned check_indices(const struct shmf_ring_snapshot *s, const NET_RING
     return 0;
 }
 
+/* First element of [from, from + n) (no wrap) that differs from the snapshot,
+   or UINT32_MAX.  One memcmp for the whole run: a clean run costs no more than
+   the copy did. */
+static UINT32 first_changed(const struct shmf_ring_snapshot *s, const NET_RING *r, UINT32 from,
+                            UINT32 n)
+{
+    size_t off = (size_t)from * s->stride;
+
+    if (n == 0 || memcmp(s->elems + off, &r->Buffer[off], (size_t)n * s->stride) == 0)
+        return UINT32_MAX;
+    for (UINT32 i = from;; i++, off += s->stride)
+        if (memcmp(s->elems + off, &r->Buffer[off], s->stride) != 0)
+            return i;
+}
+
 /* Every element of [End, Begin) as snapshotted must be unchanged.  The OS owns
-   N - Range(Begin, End) elements, all N when Begin == End. */
+   N - Range(Begin, End) elements, all N when Begin == End; they are compared as
+   the (at most two) runs they make in the buffer, in ring order from End. */
 static unsigned check_ownership(const struct shmf_ring_snapshot *s, const NET_RING *r,
                                 const char *function)
 {
     UINT32 os_count = s->count - range(s, s->begin, s->end);
+    UINT32 first_run = s->count - s->end < os_count ? s->count - s->end : os_count;
+    UINT32 idx = first_changed(s, r, s->end, first_run);
 
-    for (UINT32 i = 0; i < os_count; i++) {
-        UINT32 idx = (s->end + i) & s->mask;
-        size_t off = (size_t)idx * s->stride;
-
-        if (memcmp(s->elems + off, &r->Buffer[off], s->stride) == 0)
-            continue;
-        shmf_rt_report(SHMF_KIND_RING_OWNERSHIP_VIOLATED, (uint64_t)(uintptr_t)&r->Buffer[off],
-                       function, RULE_OWNERSHIP,
-                       "%s modified element %u of ring %p, owned by the OS ([End %u, Begin %u))",
-                       function, idx, (const void *)r, s->end, s->begin);
-        return SHMF_RING_V_OWNERSHIP;
-    }
-    return 0;
+    if (idx == UINT32_MAX)
+        idx = first_changed(s, r, 0, os_count - first_run);
+    if (idx == UINT32_MAX)
+        return 0;
+    shmf_rt_report(SHMF_KIND_RING_OWNERSHIP_VIOLATED,
+                   (uint64_t)(uintptr_t)&r->Buffer[(size_t)idx * s->stride], function,
+                   RULE_OWNERSHIP,
+                   "%s modified element %u of ring %p, owned by the OS ([End %u, Begin %u))",
+                   function, idx, (const void *)r, s->end, s->begin);
+    return SHMF_RING_V_OWNERSHIP;
 }
 
 unsigned shmf_ring_verify(const struct shmf_ring_snapshot *s, const NET_RING *ring,
@@ -254,6 +275,7 @@ unsigned shmf_ring_verify(const struct shmf_ring_snapshot *s, const NET_RING *ri
         function = "EvtPacketQueueAdvance";
     bad |= check_immutable(s, ring, function);
     bad |= check_indices(s, ring, function);
-    bad |= check_ownership(s, ring, function);
+    if (s->has_elements)
+        bad |= check_ownership(s, ring, function);
     return bad;
 }

@@ -4,16 +4,19 @@
  * PreAdvance / PostAdvance).
  *
  * Before each driver ring routine the OS side takes a snapshot of every ring
- * (header and all elements); afterwards it compares, and every violation is
- * recorded through shmf_rt_report() as one of:
+ * (header and all elements, or the header alone when element checks are off);
+ * afterwards it compares, and every violation is recorded through
+ * shmf_rt_report() as one of:
  *   ring-immutable-modified  a header field before BeginIndex changed
  *                            (OSReserved1, ElementStride, NumberOfElements,
  *                            ElementIndexMask, EndIndex, OSReserved0/2);
  *   ring-index-out-of-range  BeginIndex left the mask or did not move forward
  *                            inside [Begin, End) (Range(Begin, End) grew), or a
  *                            NextIndex the driver wrote is not in [Begin, End];
- *   ring-ownership-violated  an element the OS owned, [End, Begin), changed.
- * At most one finding of each kind is reported per ring and call.
+ *   ring-ownership-violated  an element the OS owned, [End, Begin), changed
+ *                            (full snapshots only).
+ * At most one finding of each kind is reported per ring and call.  The header
+ * checks cost O(1); the element copy and comparison O(NumberOfElements).
  *
  * Conventions: int functions return 0 or a negative errno; pointers are
  * non-NULL unless stated.  Not thread-safe: one snapshot per ring and thread.
@@ -48,6 +51,7 @@ struct shmf_ring_snapshot {
     UINT32 begin;
     UINT32 next;
     void *scratch;
+    bool has_elements;    /* elems holds the elements (a full snapshot) */
     unsigned char *elems; /* count * stride bytes; Invariant: cap >= that */
     size_t cap;
 };
@@ -63,10 +67,17 @@ NET_RING *shmf_ring_create(UINT32 count, UINT16 stride);
 void shmf_ring_destroy(NET_RING *ring);
 
 /* Elements the driver owns, Range(Begin, End). */
-UINT32 shmf_ring_driver_count(const NET_RING *ring);
+static inline UINT32 shmf_ring_driver_count(const NET_RING *ring)
+{
+    return NetRingGetRangeCount(ring, ring->BeginIndex, ring->EndIndex);
+}
+
 /* Elements the OS may still post: N - 1 - Range(Begin, End), since one element
    always stays with the OS to tell a full ring from an empty one. */
-UINT32 shmf_ring_post_space(const NET_RING *ring);
+static inline UINT32 shmf_ring_post_space(const NET_RING *ring)
+{
+    return ring->NumberOfElements - 1 - shmf_ring_driver_count(ring);
+}
 
 /* The structural invariants: N a power of two >= 2, mask == N - 1, stride > 0,
    every index <= mask.  Next in [Begin, End] is not one of them: NextIndex is
@@ -87,6 +98,10 @@ void shmf_ring_snapshot_fini(struct shmf_ring_snapshot *s);
    pre: shmf_ring_is_valid(ring).
    @return 0; -EINVAL if the ring is not valid; -ENOMEM. */
 int shmf_ring_snapshot_take(struct shmf_ring_snapshot *s, const NET_RING *ring);
+/* Copy ring's header only, in O(1): shmf_ring_verify then checks the header
+   and the indices but not element ownership, and shmf_ring_restore puts back
+   the header only.  @return 0; -EINVAL if the ring is not valid. */
+int shmf_ring_snapshot_take_header(struct shmf_ring_snapshot *s, const NET_RING *ring);
 
 /* Compare ring with its snapshot after the driver routine `function` returned,
    report findings, and return the SHMF_RING_V_* bits violated (0: clean).
@@ -94,8 +109,9 @@ int shmf_ring_snapshot_take(struct shmf_ring_snapshot *s, const NET_RING *ring);
 unsigned shmf_ring_verify(const struct shmf_ring_snapshot *s, const NET_RING *ring,
                           const char *function);
 
-/* Put ring back as it was when s was taken (header and elements), so the OS side
-   can go on from a consistent state after a violation. */
+/* Put ring back as it was when s was taken (header, and the elements of a full
+   snapshot), so the OS side can go on from a consistent state after a
+   violation. */
 void shmf_ring_restore(const struct shmf_ring_snapshot *s, NET_RING *ring);
 
 #endif /* SHMF_RING_VERIFY_H */

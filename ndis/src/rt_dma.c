@@ -5,6 +5,7 @@
 #include <errno.h>
 #include <string.h>
 
+#include "rt_pages.h"
 #include "rt_shm.h"
 
 static bool queue_allocated[SHMF_MAX_QUEUES];
@@ -80,44 +81,92 @@ static bool dma_allowed(ULONG q, uint64_t la, size_t n, const char *dir)
     return false;
 }
 
-/* Copy between host memory and logical memory, page by page. */
-static void dma_copy(uint64_t la, void *buf, size_t n, bool to_device_memory)
+/* Does the allocated page at logical address la sit at host address h?  Within
+   a run of host pages the logical pages of the contiguous zone follow each
+   other, those of the scattered zone do not (rt_pages.c).  Caller holds the
+   world lock.  pre: h and la are page aligned. */
+static bool page_at(const unsigned char *h, uint64_t la)
 {
-    unsigned char *b = buf;
+    enum zone z;
+    uint32_t k;
+
+    return shmf__va_locate(h, &z, &k) && shmf__pfn_of(z, k) == la >> PAGE_SHIFT &&
+           shmf__meta_of(z, k)->state == SHMF_PAGE_ALLOCATED;
+}
+
+/* Bytes from la (host address h, allocated) up to n that are contiguous in
+   host memory too: the rest of la's page and every following page found at the
+   next host page. */
+static size_t host_run(const unsigned char *h, uint64_t la, size_t n)
+{
+    size_t run = PAGE_SIZE - (la & (PAGE_SIZE - 1));
+
+    while (run < n && page_at(h + run, la + run))
+        run += PAGE_SIZE;
+    return run < n ? run : n;
+}
+
+static void copy_run(unsigned char *h, unsigned char *b, size_t n, bool to_device_memory)
+{
+    SHMF_UNPOISON(h, n);
+    if (to_device_memory)
+        memcpy(h, b, n);
+    else
+        memcpy(b, h, n);
+}
+
+/* Copy between host memory and logical memory, one translation and one copy per
+   run of pages that are contiguous in both; bytes of pages that are not
+   allocated are skipped. */
+static void dma_copy(uint64_t la, unsigned char *b, size_t n, bool to_device_memory)
+{
     while (n) {
-        size_t chunk = PAGE_SIZE - (la & (PAGE_SIZE - 1));
-        if (chunk > n)
-            chunk = n;
         unsigned char *h = shmf__logical_to_host(la);
+        size_t chunk = PAGE_SIZE - (la & (PAGE_SIZE - 1));
         if (h) {
-            SHMF_UNPOISON(h, chunk);
-            if (to_device_memory)
-                memcpy(h, b, chunk);
-            else
-                memcpy(b, h, chunk);
+            chunk = host_run(h, la, n);
+            copy_run(h, b, chunk, to_device_memory);
         }
+        chunk = chunk < n ? chunk : n;
         la += chunk;
         b += chunk;
         n -= chunk;
     }
 }
 
-int shmf_rt_dma_write(ULONG q, uint64_t la, const void *src, size_t n)
+/* Host address of [la, la+n) if it is one run of allocated pages, contiguous in
+   host memory too (one SG element's buffer usually is), else NULL. */
+static unsigned char *one_host_run(uint64_t la, size_t n)
 {
+    unsigned char *h = shmf__logical_to_host(la);
+
+    return h != NULL && host_run(h, la, n) == n ? h : NULL;
+}
+
+/* One DMA under the world lock.  With the DMA checks off the only rule is that
+   every page is allocated, which one_host_run proves for the common case with
+   one translation; anything else takes the checked page walk. */
+static int dma(ULONG q, uint64_t la, unsigned char *buf, size_t n, bool to_device_memory,
+               const char *dir)
+{
+    unsigned char *h;
+    bool ok = true;
+
     shmf__world_lock();
-    bool ok = dma_allowed(q, la, n, "write");
-    if (ok)
-        dma_copy(la, (void *)src, n, true);
+    if (!(shmf__verify_flags() & SHMF_VERIFY_F_DMA) && (h = one_host_run(la, n)) != NULL)
+        copy_run(h, buf, n, to_device_memory);
+    else if ((ok = dma_allowed(q, la, n, dir)))
+        dma_copy(la, buf, n, to_device_memory);
     shmf__world_unlock();
     return ok ? 0 : -EFAULT;
 }
 
+int shmf_rt_dma_write(ULONG q, uint64_t la, const void *src, size_t n)
+{
+    return dma(q, la, (unsigned char *)src, n, true, "write");
+}
+
 int shmf_rt_dma_read(ULONG q, uint64_t la, void *dst, size_t n)
 {
-    shmf__world_lock();
-    bool ok = dma_allowed(q, la, n, "read");
-    if (ok)
-        dma_copy(la, dst, n, false);
-    shmf__world_unlock();
-    return ok ? 0 : -EFAULT;
+    return dma(q, la, dst, n, false, "read");
 }
