@@ -685,8 +685,10 @@ void shmf_exec_run(const struct shmf_target *t, const struct shmf_prog *prog,
     s->ncpus = 1;
     uint32_t first;
     int maxidx = scan_cpu_ops(prog, &first, &s->seed);
-    shmf_rt_reset(opts ? opts->verify_flags : SHMF_VERIFY_F_ALL,
-                  opts && opts->fault_override ? opts->fault_override : &plan);
+    uint32_t verify = opts ? opts->verify_flags : SHMF_VERIFY_F_ALL;
+    shmf_rt_reset(verify, opts && opts->fault_override ? opts->fault_override : &plan);
+    /* The ring verifier's element snapshots go with the DMA checks. */
+    shmf_nic_set_verify(nic, (verify & SHMF_VERIFY_F_DMA) != 0);
     load(s);
     /* Sequential: the whole program, or the prologue before the first cpu op. */
     struct exec_cpu *c = &s->cpu[0];

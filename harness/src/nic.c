@@ -169,22 +169,48 @@ static int queue_memory_alloc(struct shmf_nic *nic, struct nic_queue *q, ULONG a
 
 /* === Queue objects === */
 
-static void queue_destroy(struct nic_queue *q)
+/* A queue object and its buffer table go to the NIC's spare list rather than
+   back to malloc: every provider load makes queue 0 again, and a malloc per
+   load churned ASan's quarantine in the fuzz targets.  The table is made for
+   the largest ring, so any spare fits any queue. */
+#define NIC_BUFS_MAX (1u << SHMF_NIC_MAX_ORDER)
+
+static void queue_destroy(struct shmf_nic *nic, struct nic_queue *q)
 {
     for (unsigned i = 0; i < q->nblocks; i++)
         free(q->blocks[i].sg);
     free(q->xmit.sg);
-    free(q->bufs);
     free(q->ring_buf);
     free(q->claimed);
     shmf_ring_destroy(q->fring);
     shmf_ring_destroy(q->pring);
-    free(q);
+    q->spare_next = nic->spare;
+    nic->spare = q;
 }
 
-static struct nic_queue *queue_new(ULONG qid, unsigned order, unsigned bufsize, ULONG align)
+static struct nic_queue *queue_get(struct shmf_nic *nic)
 {
-    struct nic_queue *q = calloc(1, sizeof(*q));
+    struct nic_queue *q = nic->spare;
+    struct nic_buf *bufs;
+
+    if (q != NULL) {
+        nic->spare = q->spare_next;
+        bufs = q->bufs;
+    } else if ((q = malloc(sizeof(*q))) == NULL) {
+        return NULL;
+    } else if ((bufs = malloc(NIC_BUFS_MAX * sizeof(*bufs))) == NULL) {
+        free(q);
+        return NULL;
+    }
+    memset(q, 0, sizeof(*q));
+    q->bufs = bufs;
+    return q;
+}
+
+static struct nic_queue *queue_new(struct shmf_nic *nic, ULONG qid, unsigned order,
+                                   unsigned bufsize, ULONG align)
+{
+    struct nic_queue *q = queue_get(nic);
 
     if (q == NULL)
         return NULL;
@@ -193,11 +219,7 @@ static struct nic_queue *queue_new(ULONG qid, unsigned order, unsigned bufsize, 
     q->count = 1u << shmf__nic_clamp(order, SHMF_NIC_MIN_ORDER, SHMF_NIC_MAX_ORDER);
     q->bufsize = shmf__nic_clamp(bufsize, SHMF_NIC_MIN_BUFSIZE, SHMF_NIC_MAX_BUFSIZE);
     q->stride = (q->bufsize + align - 1) / align * align;
-    q->bufs = calloc(q->count, sizeof(*q->bufs));
-    if (q->bufs == NULL) {
-        free(q);
-        return NULL;
-    }
+    memset(q->bufs, 0, q->count * sizeof(*q->bufs));
     return q;
 }
 
@@ -265,7 +287,7 @@ static void queue_teardown(struct shmf_nic *nic, struct nic_queue *q)
 
 static void queue_remove(struct shmf_nic *nic, unsigned idx)
 {
-    queue_destroy(nic->queues[idx]);
+    queue_destroy(nic, nic->queues[idx]);
     memmove(&nic->queues[idx], &nic->queues[idx + 1],
             (nic->nqueues - idx - 1) * sizeof(nic->queues[0]));
     nic->queues[--nic->nqueues] = NULL;
@@ -303,6 +325,12 @@ void shmf_nic_destroy(struct shmf_nic *nic)
     if (nic == NULL)
         return;
     forget_queues(nic);
+    while (nic->spare != NULL) {
+        struct nic_queue *q = nic->spare;
+        nic->spare = q->spare_next;
+        free(q->bufs);
+        free(q);
+    }
     shmf_ring_snapshot_fini(&nic->fsnap);
     shmf_ring_snapshot_fini(&nic->psnap);
     free(nic);
@@ -320,7 +348,7 @@ int shmf_nic_reset(struct shmf_nic *nic, NDIS_HANDLE miniport_handle)
     memset(&nic->stats, 0, sizeof(nic->stats));
     nic->seq = 0;
     nic->miniport = miniport_handle;
-    nic->queues[0] = queue_new(NDIS_DEFAULT_RECEIVE_QUEUE_ID, SHMF_NIC_DEFAULT_ORDER,
+    nic->queues[0] = queue_new(nic, NDIS_DEFAULT_RECEIVE_QUEUE_ID, SHMF_NIC_DEFAULT_ORDER,
                                SHMF_NIC_DEFAULT_BUFSIZE, shared_alignment());
     if (nic->queues[0] == NULL)
         return -ENOMEM;
@@ -389,14 +417,14 @@ int shmf_nic_queue_alloc(struct shmf_nic *nic, unsigned order, unsigned bufsize,
     if (nic->nqueues >= SHMF_NIC_MAX_QUEUES || qid == 0)
         return -ENOSPC;
     ULONG align = shared_alignment();
-    struct nic_queue *q = queue_new(qid, order, bufsize, align);
+    struct nic_queue *q = queue_new(nic, qid, order, bufsize, align);
     if (q == NULL)
         return -ENOMEM;
     shmf_rt_queue_allocated(qid);
     int rc = queue_start(nic, q, align);
     if (rc < 0) {
         shmf_rt_queue_freed(qid);
-        queue_destroy(q);
+        queue_destroy(nic, q);
         return rc;
     }
     nic->queues[nic->nqueues++] = q;

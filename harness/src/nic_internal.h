@@ -53,6 +53,7 @@ struct nic_queue {
     uint32_t *ring_buf;      /* buffer index per fragment element, or NO_BUF */
     uint8_t *claimed;        /* per fragment element, scratch for one advance */
     bool lazy;               /* queue 0: memory and rings not allocated yet */
+    struct nic_queue *spare_next; /* on shmf_nic.spare once destroyed */
 };
 
 struct shmf_nic {
@@ -60,6 +61,7 @@ struct shmf_nic {
     shmf_ring_advance_fn advance; /* NULL: ShmfReferenceRingAdvance */
     shmf_ring_cancel_fn cancel;   /* NULL: ShmfReferenceRingCancel */
     struct nic_queue *queues[SHMF_NIC_MAX_QUEUES]; /* slot order, queue 0 first */
+    struct nic_queue *spare;    /* destroyed queue objects, for reuse (nic.c) */
     unsigned nqueues;
     bool verify;                  /* full ring verifier and payload checks */
     struct shmf_ring_snapshot fsnap, psnap;
