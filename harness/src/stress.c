@@ -392,9 +392,9 @@ static int world_init(struct st_world *w, const struct shmf_stress_opts *o)
     w->o = o;
     w->interleave = o->mode == SHMF_STRESS_INTERLEAVE;
     w->ncpus = o->threads;
-    pthread_mutex_init(&w->tab_lock.m, NULL);
-    pthread_mutex_init(&w->nic_lock.m, NULL);
-    w->cpus = calloc(w->ncpus, sizeof(*w->cpus));
+    w->cpus = aligned_alloc(_Alignof(struct st_cpu), w->ncpus * sizeof(*w->cpus));
+    if (w->cpus)
+        memset(w->cpus, 0, w->ncpus * sizeof(*w->cpus));
     w->nic = shmf_nic_create();
     if (!w->cpus || !w->nic)
         return -ENOMEM;

@@ -40,10 +40,13 @@ struct gbuf {
 
 /* === World === */
 
+/* Threads mode: a spin lock that yields the processor after a while (a futex
+   wait costs a context switch and, in a VM, an idle exit and a wake-up IPI,
+   more than most waits here).  Interleave mode: a co-mutex.  Own cache line. */
 struct st_lock {
-    pthread_mutex_t m;
+    unsigned word; /* 0 free, 1 held (acquire/release) */
     struct shmf_co_mutex co;
-};
+} __attribute__((aligned(64)));
 
 struct st_blk {
     NDIS_HANDLE h;
@@ -55,6 +58,8 @@ struct log_ent {
     struct shmf_op op;
 };
 
+/* One per processor, written by its thread on every op: own cache lines (the
+   array is allocated 64-byte aligned), the monitor's fields on a line apart. */
 struct st_cpu {
     struct st_world *w;
     unsigned index;
@@ -76,9 +81,9 @@ struct st_cpu {
     bool in_op;
     atomic_bool finished;
     struct gbuf params, sg;
-    uint64_t hang_ops;
+    _Alignas(64) uint64_t hang_ops; /* the monitor's */
     double hang_since;
-};
+} __attribute__((aligned(64)));
 
 struct st_world {
     const struct shmf_stress_opts *o;
@@ -87,8 +92,8 @@ struct st_world {
     struct st_lock tab_lock, nic_lock;
     struct st_blk blocks[ST_MAX_BLOCKS];
     unsigned nblocks;
-    atomic_uint_fast64_t issued;
-    atomic_bool stop;
+    _Alignas(64) atomic_uint_fast64_t issued; /* bumped by every op: own line */
+    _Alignas(64) atomic_bool stop;
     atomic_bool time_up;
     atomic_bool in_teardown;
     struct st_cpu *cpus;

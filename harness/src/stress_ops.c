@@ -5,6 +5,7 @@
  */
 #define _GNU_SOURCE
 #include <errno.h>
+#include <sched.h>
 #include <string.h>
 #include <sys/mman.h>
 #include <unistd.h>
@@ -79,12 +80,24 @@ bool shmf__gbuf_guard_hit(const struct gbuf *g, uintptr_t a)
     return g->map && g->user && a >= s && a < e;
 }
 
+#define ST_LOCK_SPINS 256 /* pause loops before each sched_yield */
+
 static void lk(struct st_world *w, struct st_lock *l)
 {
-    if (w->interleave)
+    if (w->interleave) {
         shmf_co_mutex_lock(&l->co);
-    else
-        pthread_mutex_lock(&l->m);
+        return;
+    }
+    for (unsigned n = 1; __atomic_load_n(&l->word, __ATOMIC_RELAXED) ||
+                         __atomic_exchange_n(&l->word, 1, __ATOMIC_ACQUIRE);
+         n++) {
+        if (n % ST_LOCK_SPINS == 0)
+            sched_yield();
+#if defined(__x86_64__) || defined(__i386__)
+        else
+            __builtin_ia32_pause();
+#endif
+    }
 }
 
 static void ulk(struct st_world *w, struct st_lock *l)
@@ -92,7 +105,7 @@ static void ulk(struct st_world *w, struct st_lock *l)
     if (w->interleave)
         shmf_co_mutex_unlock(&l->co);
     else
-        pthread_mutex_unlock(&l->m);
+        __atomic_store_n(&l->word, 0, __ATOMIC_RELEASE);
 }
 
 /* === Ops, executed as exec.c executes them === */

@@ -13,6 +13,7 @@
 
 #define SHMF_SITE_SLOTS 256 /* power of two */
 
+/* Access under SHMF_LK_FAULT. */
 static struct shmf_fault_plan plan;
 static uint64_t attempts;
 static uint64_t injected;
@@ -23,30 +24,38 @@ static unsigned nsites;
 
 void shmf_rt_set_fault_plan(const struct shmf_fault_plan *p)
 {
-    shmf__world_lock();
+    shmf__lock(SHMF_LK_FAULT);
     if (p)
         plan = *p;
     else
         memset(&plan, 0, sizeof(plan));
-    shmf__world_unlock();
+    shmf__unlock(SHMF_LK_FAULT);
 }
 
 void shmf__fault_reset(void)
 {
+    shmf__lock(SHMF_LK_FAULT);
     attempts = 0;
     injected = 0;
     memset(sites, 0, sizeof(sites));
     nsites = 0;
+    shmf__unlock(SHMF_LK_FAULT);
 }
 
 uint64_t shmf_rt_alloc_attempts(void)
 {
-    return attempts;
+    shmf__lock(SHMF_LK_FAULT);
+    uint64_t n = attempts;
+    shmf__unlock(SHMF_LK_FAULT);
+    return n;
 }
 
 uint64_t shmf_rt_faults_injected(void)
 {
-    return injected;
+    shmf__lock(SHMF_LK_FAULT);
+    uint64_t n = injected;
+    shmf__unlock(SHMF_LK_FAULT);
+    return n;
 }
 
 /* The counters of `site`, added on first sight (*fresh set); NULL when full. */
@@ -70,10 +79,10 @@ static struct shmf_fault_site *site_slot(uintptr_t site, const char *function, b
 
 void shmf_rt_fault_sites(void (*fn)(const struct shmf_fault_site *s, void *ud), void *ud)
 {
-    shmf__world_lock();
+    shmf__lock(SHMF_LK_FAULT);
     for (unsigned i = 0; i < nsites; i++)
         fn(&sites[site_order[i]], ud);
-    shmf__world_unlock();
+    shmf__unlock(SHMF_LK_FAULT);
 }
 
 /* splitmix64 of the seed and the attempt number: the same plan and the same
@@ -101,7 +110,7 @@ static bool nth_hit(uint64_t n)
 bool shmf__fault_should_fail(const char *function, uintptr_t site)
 {
     bool fresh;
-    shmf__world_lock();
+    shmf__lock(SHMF_LK_FAULT);
     uint64_t n = ++attempts;
     struct shmf_fault_site *s = site_slot(site, function, &fresh);
     bool fail = nth_hit(n) || random_hit(n) || (plan.first_per_site && fresh);
@@ -111,6 +120,6 @@ bool shmf__fault_should_fail(const char *function, uintptr_t site)
     }
     if (fail)
         injected++;
-    shmf__world_unlock();
+    shmf__unlock(SHMF_LK_FAULT);
     return fail;
 }

@@ -59,7 +59,7 @@ int shmf_kind_from_name(const char *name)
 
 /* === Recorder === */
 
-static struct shmf_finding findings[SHMF_MAX_FINDINGS];
+static struct shmf_finding findings[SHMF_MAX_FINDINGS]; /* written under SHMF_LK_FINDINGS */
 static atomic_uint finding_count;
 static atomic_int current_op = -1;
 static shmf_finding_fn finding_handler;
@@ -102,10 +102,10 @@ int32_t shmf_rt_op_index(void)
 
 void shmf_rt_clear_findings(void)
 {
-    shmf__world_lock();
+    shmf__lock(SHMF_LK_FINDINGS);
     atomic_store(&finding_count, 0);
     memset(findings, 0, sizeof(findings));
-    shmf__world_unlock();
+    shmf__unlock(SHMF_LK_FINDINGS);
 }
 
 static void copy_str(char *dst, size_t cap, const char *src)
@@ -126,13 +126,15 @@ static void record(enum shmf_kind kind, uint64_t object, const char *function,
     copy_str(f.rule, sizeof(f.rule), rule ? rule : shmf_kind_source(kind));
     vsnprintf(f.message, sizeof(f.message), fmt, ap);
 
-    shmf__world_lock();
+    /* Innermost lock: any subsystem may report while it holds its own.  The
+       handler runs under it, so handlers see findings one at a time. */
+    shmf__lock(SHMF_LK_FINDINGS);
     unsigned i = atomic_fetch_add(&finding_count, 1);
     if (i < SHMF_MAX_FINDINGS)
         findings[i] = f;
     if (finding_handler)
         finding_handler(&f, finding_handler_ud);
-    shmf__world_unlock();
+    shmf__unlock(SHMF_LK_FINDINGS);
 }
 
 void shmf__report(enum shmf_kind kind, uint64_t object, const char *function,

@@ -8,8 +8,9 @@
  *   shmf__report(), naming the object (address, tag, handle, lock).  After a report
  *   the routine still does the least harmful thing (e.g. ignores a bad free) so the
  *   run reaches the harness, which stops at the first finding.
- * - Tables shared between simulated processors (pool, pages, blocks) are guarded by
- *   shmf__world_lock()/shmf__world_unlock() (a recursive mutex).
+ * - Tables shared between simulated processors are guarded by one lock per
+ *   subsystem (enum shmf_lk below, with the lock order); no runtime lock is held
+ *   while provider code runs or at a scheduling point (shmf__yield).
  * - Fault injection asks shmf__fault_should_fail() once per allocation attempt.
  */
 #ifndef SHMF_RT_INTERNAL_H
@@ -69,14 +70,15 @@ void shmf__report(enum shmf_kind kind, uint64_t object, const char *function,
 
 /* === Processors and IRQL (rt_cpu.c) === */
 
-/* The calling thread's simulated processor. */
+/* The calling thread's simulated processor.  Written by its own thread on
+   every IRQL change and spin-lock acquire, so each has its own cache line. */
 struct shmf_cpu {
     KIRQL irql;
     uint32_t index;
     uint32_t locks_held; /* spin locks held by this processor */
     uint32_t raise_depth; /* KeRaiseIrql calls not yet lowered */
     KIRQL raise_stack[16];
-};
+} __attribute__((aligned(64)));
 struct shmf_cpu *shmf__cpu(void);
 
 /* Report irql-too-high unless the current IRQL is <= max.  Returns false when the
@@ -100,7 +102,31 @@ void shmf__irql_set(KIRQL irql);
    poisoned memory without an ASan report (rt_pages.c). */
 size_t shmf__first_not(const void *p, size_t n, uint8_t byte);
 
-/* === World lock (rt_world.c) === */
+/* === Runtime locks (rt_world.c) ===
+ * One lock per subsystem, taken in this order only: a thread holding lock A may
+ * take lock B only if A < B.  PAGES is recursive (a thread may take it again
+ * while it holds it, whatever else it holds since): rt_dma.c takes it with
+ * shmf__world_lock() and then calls the routines that take it again.  The
+ * others are not; findings are innermost, so every subsystem may report while
+ * it holds its lock.  Debug builds (SHMF_DEBUG >= 1) abort on an
+ * out-of-order or self-deadlocking acquire.  The locks are spin locks (acquire
+ * and release atomics, which ThreadSanitizer follows): hold them only for table
+ * work, never across provider code, a scheduling point or a byte walk over
+ * pages that can be done outside (see rt_pages.c). */
+enum shmf_lk {
+    SHMF_LK_PAGES,    /* rt_pages.c, rt_mdl.c: zones, page states, page records */
+    SHMF_LK_SHM,      /* rt_shm.c, rt_sgcheck.c: block table, overlap index */
+    SHMF_LK_POOL,     /* rt_pool.c: pool blocks, their quarantine, chunk cache */
+    SHMF_LK_FAULT,    /* rt_fault.c: the plan, attempt counters, call sites */
+    SHMF_LK_GUARD,    /* rt_world.c: guarded buffers */
+    SHMF_LK_FINDINGS, /* rt_findings.c: the findings and the handler call */
+    SHMF_LK_COUNT
+};
+void shmf__lock(enum shmf_lk l);
+void shmf__unlock(enum shmf_lk l);
+/* What rt_dma.c reads directly (page states; it reaches the block table through
+   routines that lock it): the PAGES lock, so a DMA and the frees of the pages it
+   copies exclude each other. */
 void shmf__world_lock(void);
 void shmf__world_unlock(void);
 bool shmf__teardown_in_progress(void);
@@ -141,6 +167,10 @@ bool shmf__va_to_logical(const void *va, uint64_t *logical);
 enum shmf_page_state shmf__page_state(uint64_t la);
 /* Host pointer for logical address la if its page is allocated, else NULL. */
 void *shmf__logical_to_host(uint64_t la);
+/* True if every byte of [la, la+n) is allocated memory whose host address lies
+   in [va, va+len) (n == 0 or a range that wraps: true).  Takes no lock: each
+   page's state is read atomically. */
+bool shmf__logical_range_within(uint64_t la, uint64_t n, uintptr_t va, size_t len);
 
 /* === Added by the pool/pages owner: coordination between rt_pool.c and
    rt_pages.c, and page walks for the SG-list verifier. === */
@@ -155,9 +185,11 @@ void *shmf__pool_alloc_mdl(size_t n, void *ctx, uintptr_t site);
 void *shmf__pool_mdl_ctx(const void *p, bool *freed);
 /* Release an MDL block without checks (construction failed). */
 void shmf__pool_free_mdl(void *p);
-/* rt_pages.c: true once the pages of MDL record ctx were freed. */
+/* rt_mdl.c: true once the pages of MDL record ctx were freed (read
+   atomically; the caller holds SHMF_LK_POOL). */
 bool shmf__pages_mdl_pages_freed(const void *ctx);
-/* rt_pages.c: the MDL block of record ctx was freed with ExFreePool; forget it. */
+/* rt_mdl.c: the MDL block of record ctx was freed with ExFreePool; forget it.
+   pre: SHMF_LK_PAGES held, or no SHMF_LK_POOL (lock order). */
 void shmf__pages_mdl_released(void *ctx);
 
 /* Called once per page touched by [va, va+len): la is the logical address of the

@@ -2,9 +2,12 @@
  * rt_mdl.c -- the Mm routines that hand out DMA-able pages of the simulated
  * physical memory (rt_pages.c): MmAllocateContiguousNodeMemory,
  * MmFreeContiguousMemory, MmAllocatePagesForMdlEx, MmFreePagesFromMdl, the MDL
- * mapping routines and MmGetPhysicalAddress.  All state is guarded by the
- * world lock.
+ * mapping routines and MmGetPhysicalAddress.  Page records, page states and the
+ * MDL table below are guarded by SHMF_LK_PAGES; an MDL's pool block is allocated
+ * under it (SHMF_LK_POOL comes later in the lock order).  A new run's contents
+ * are filled after the lock is dropped: nobody else can reach the run yet.
  */
+#include <stdlib.h>
 #include <string.h>
 
 #include "rt_pages.h"
@@ -15,6 +18,100 @@
 static bool is_pow2(uint64_t x)
 {
     return x != 0 && (x & (x - 1)) == 0;
+}
+
+/* === MDL table ===
+ * MDL address -> page record, from MmAllocatePagesForMdlEx until ExFreePool
+ * frees the MDL (shmf__pages_mdl_released): the MDL routines find their record
+ * without the pool.  Open addressing, key NULL free.  Under SHMF_LK_PAGES. */
+
+static struct mdl_slot {
+    const void *mdl;
+    struct palloc *a;
+} *mdl_tab;
+static unsigned mdl_cap, mdl_count; /* mdl_cap: a power of two, or 0 */
+
+static unsigned mdl_home(const void *mdl)
+{
+    return (unsigned)(((uint64_t)(uintptr_t)mdl >> 4) * 0x9E3779B97F4A7C15ull >> 40) &
+           (mdl_cap - 1);
+}
+
+static struct mdl_slot *mdl_slot_of(const void *mdl)
+{
+    unsigned mask = mdl_cap - 1;
+    for (unsigned i = mdl_home(mdl); mdl && mdl_cap && mdl_tab[i].mdl; i = (i + 1) & mask)
+        if (mdl_tab[i].mdl == mdl)
+            return &mdl_tab[i];
+    return NULL;
+}
+
+static void mdl_put(const void *mdl, struct palloc *a)
+{
+    unsigned i = mdl_home(mdl);
+    while (mdl_tab[i].mdl)
+        i = (i + 1) & (mdl_cap - 1);
+    mdl_tab[i] = (struct mdl_slot){mdl, a};
+    mdl_count++;
+}
+
+/* Room for one more entry; false if the host is out of memory. */
+static bool mdl_reserve(void)
+{
+    if (2 * (mdl_count + 1) <= mdl_cap)
+        return true;
+    unsigned old_cap = mdl_cap, cap = mdl_cap ? mdl_cap * 2 : 64;
+    struct mdl_slot *old = mdl_tab, *t = calloc(cap, sizeof(*t));
+    if (!t)
+        return false;
+    mdl_tab = t;
+    mdl_cap = cap;
+    mdl_count = 0;
+    for (unsigned i = 0; i < old_cap; i++)
+        if (old[i].mdl)
+            mdl_put(old[i].mdl, old[i].a);
+    free(old);
+    return true;
+}
+
+/* Linear probing: pull later keys of the cluster back over the hole. */
+static void mdl_del(struct mdl_slot *h)
+{
+    unsigned hole = (unsigned)(h - mdl_tab), mask = mdl_cap - 1;
+    for (unsigned i = (hole + 1) & mask; mdl_tab[i].mdl; i = (i + 1) & mask) {
+        unsigned home = mdl_home(mdl_tab[i].mdl);
+        if (((i - home) & mask) >= ((i - hole) & mask)) {
+            mdl_tab[hole] = mdl_tab[i];
+            hole = i;
+        }
+    }
+    mdl_tab[hole].mdl = NULL;
+    mdl_count--;
+}
+
+/* Record of the live MDL block based at mdl, or NULL. */
+static struct palloc *mdl_find(const void *mdl)
+{
+    struct mdl_slot *h = mdl_slot_of(mdl);
+    return h ? h->a : NULL;
+}
+
+void shmf__mdl_reset(void)
+{
+    if (mdl_tab)
+        memset(mdl_tab, 0, mdl_cap * sizeof(*mdl_tab));
+    mdl_count = 0;
+}
+
+void shmf__pages_mdl_released(void *ctx)
+{
+    struct palloc *a = ctx;
+    shmf__lock(SHMF_LK_PAGES);
+    struct mdl_slot *h = mdl_slot_of(a->mdl);
+    if (h)
+        mdl_del(h);
+    shmf__palloc_unlink(a);
+    shmf__unlock(SHMF_LK_PAGES);
 }
 
 /* === Contiguous memory === */
@@ -78,14 +175,14 @@ PVOID MmAllocateContiguousNodeMemory(SIZE_T NumberOfBytes,
                         .bytes = NumberOfBytes,
                         .lo = (uint64_t)LowestAcceptableAddress.QuadPart,
                         .hi = (uint64_t)HighestAcceptableAddress.QuadPart};
-    uint8_t *va = NULL;
-    shmf__world_lock();
+    shmf__lock(SHMF_LK_PAGES);
     struct palloc *a = shmf__palloc_alloc(PALLOC_CONTIG, ZONE_CONTIG, &r, site);
-    if (a) {
-        va = shmf__palloc_va(a);
-        shmf__fill_uninit(va, a->npages);
-    }
-    shmf__world_unlock();
+    uint8_t *va = a ? shmf__palloc_va(a) : NULL;
+    shmf__unlock(SHMF_LK_PAGES);
+    if (!va)
+        return NULL;
+    shmf__palloc_check_stale(a);
+    shmf__fill_uninit(va, r.n);
     return va;
 }
 
@@ -94,13 +191,14 @@ VOID MmFreeContiguousMemory(PVOID BaseAddress)
     static const char fn[] = "MmFreeContiguousMemory";
     enum zone z;
     uint32_t k;
+    struct shmf_run run = {.n = 0};
     shmf__irql_check_max(DISPATCH_LEVEL, fn, "IrqlMmDispatch");
-    shmf__world_lock();
+    shmf__lock(SHMF_LK_PAGES);
     struct page_meta *m = shmf__va_locate(BaseAddress, &z, &k) ? shmf__meta_of(z, k) : NULL;
     bool at_base = m && BYTE_OFFSET(BaseAddress) == 0;
     if (at_base && m->state == SHMF_PAGE_ALLOCATED && m->contig_base) {
         struct palloc *a = m->owner;
-        shmf__run_free(a);
+        run = shmf__run_retire(a);
         shmf__palloc_unlink(a);
     } else if (at_base && m->state == SHMF_PAGE_FREED && m->contig_base) {
         shmf__report(SHMF_KIND_POOL_DOUBLE_FREE, (uint64_t)(uintptr_t)BaseAddress, fn,
@@ -113,7 +211,9 @@ VOID MmFreeContiguousMemory(PVOID BaseAddress)
                      "MmAllocateContiguousNodeMemory",
                      BaseAddress);
     }
-    shmf__world_unlock();
+    shmf__unlock(SHMF_LK_PAGES);
+    if (run.n)
+        shmf__run_quarantine(run);
 }
 
 /* === MDLs === */
@@ -172,25 +272,38 @@ static void mdl_describe(PMDL mdl, const struct palloc *a)
         MmGetMdlPfnArray(mdl)[i] = shmf__pfn_of(a->zone, a->first + i);
 }
 
+/* The run and its MDL block under the pages lock; then, unlocked, the pages'
+   contents and the MDL's PFN array (nobody has the MDL yet; a record's zone,
+   first and npages never change while it lives). */
 static PMDL mdl_alloc(const struct run_req *r, bool contiguous, bool zero, uintptr_t site)
 {
+    PMDL mdl = NULL;
+    struct shmf_run run = {.n = 0};
+    shmf__lock(SHMF_LK_PAGES);
     struct palloc *a =
         shmf__palloc_alloc(PALLOC_MDL, contiguous ? ZONE_CONTIG : ZONE_SCATTER, r, site);
-    if (!a)
-        return NULL;
-    PMDL mdl =
-        shmf__pool_alloc_mdl(sizeof(MDL) + a->npages * sizeof(PFN_NUMBER), a, site);
-    if (!mdl) {
-        shmf__run_free(a);
+    if (a && mdl_reserve())
+        mdl = shmf__pool_alloc_mdl(sizeof(MDL) + a->npages * sizeof(PFN_NUMBER), a, site);
+    if (a && !mdl) {
+        shmf__palloc_check_stale(a);
+        run = shmf__run_retire(a);
         shmf__palloc_unlink(a);
-        return NULL;
     }
+    if (mdl) {
+        a->mdl = mdl;
+        mdl_put(mdl, a);
+    }
+    shmf__unlock(SHMF_LK_PAGES);
+    if (run.n)
+        shmf__run_quarantine(run);
+    if (!mdl)
+        return NULL;
+    shmf__palloc_check_stale(a);
     if (zero)
         memset(shmf__palloc_va(a), 0, (size_t)a->npages * PAGE_SIZE);
     else
         shmf__fill_uninit(shmf__palloc_va(a), a->npages);
     mdl_describe(mdl, a);
-    a->mdl = mdl;
     return mdl;
 }
 
@@ -217,16 +330,13 @@ PMDL MmAllocatePagesForMdlEx(PHYSICAL_ADDRESS LowAddress, PHYSICAL_ADDRESS HighA
                         .bytes = TotalBytes,
                         .lo = (uint64_t)LowAddress.QuadPart,
                         .hi = (uint64_t)HighAddress.QuadPart};
-    shmf__world_lock();
-    PMDL mdl = mdl_alloc(&r, chunks, !(Flags & MM_DONT_ZERO_ALLOCATION), site);
-    shmf__world_unlock();
-    return mdl;
+    return mdl_alloc(&r, chunks, !(Flags & MM_DONT_ZERO_ALLOCATION), site);
 }
 
 /* Record of a live MDL whose pages are allocated; else report misuse, NULL. */
 static struct palloc *mdl_record(PMDL mdl, const char *fn)
 {
-    struct palloc *a = mdl ? shmf__pool_mdl_ctx(mdl, NULL) : NULL;
+    struct palloc *a = mdl_find(mdl);
     if (a && a->state == SHMF_PAGE_ALLOCATED)
         return a;
     shmf__report(SHMF_KIND_ROUTINE_MISUSE, (uint64_t)(uintptr_t)mdl, fn,
@@ -248,14 +358,15 @@ VOID MmFreePagesFromMdl(PMDL MemoryDescriptorList)
 {
     static const char fn[] = "MmFreePagesFromMdl";
     bool mdl_freed = false;
+    struct shmf_run run = {.n = 0};
     shmf__irql_check_max(APC_LEVEL, fn, "IrqlMmApcLte");
-    shmf__world_lock();
-    struct palloc *a = MemoryDescriptorList
-                           ? shmf__pool_mdl_ctx(MemoryDescriptorList, &mdl_freed)
-                           : NULL;
+    shmf__lock(SHMF_LK_PAGES);
+    struct palloc *a = mdl_find(MemoryDescriptorList);
+    if (!a && MemoryDescriptorList) /* error path: was it an MDL, freed already? */
+        shmf__pool_mdl_ctx(MemoryDescriptorList, &mdl_freed);
     if (a && a->state == SHMF_PAGE_ALLOCATED) {
         mdl_unmap(a);
-        shmf__run_free(a);
+        run = shmf__run_retire(a);
     } else if (mdl_freed || a) {
         shmf__report(SHMF_KIND_POOL_DOUBLE_FREE,
                      (uint64_t)(uintptr_t)MemoryDescriptorList, fn, NULL,
@@ -268,7 +379,9 @@ VOID MmFreePagesFromMdl(PMDL MemoryDescriptorList)
                      "MmFreePagesFromMdl(%p): not an MDL from MmAllocatePagesForMdlEx",
                      (void *)MemoryDescriptorList);
     }
-    shmf__world_unlock();
+    shmf__unlock(SHMF_LK_PAGES);
+    if (run.n)
+        shmf__run_quarantine(run);
 }
 
 /* Map the MDL's pages into "system space" (they are already consecutive host
@@ -276,7 +389,7 @@ VOID MmFreePagesFromMdl(PMDL MemoryDescriptorList)
 static PVOID mdl_map(PMDL mdl, const char *fn, uintptr_t site, bool second_is_misuse)
 {
     PVOID va = NULL;
-    shmf__world_lock();
+    shmf__lock(SHMF_LK_PAGES);
     struct palloc *a = mdl_record(mdl, fn);
     if (a && a->mapped_va) {
         if (second_is_misuse)
@@ -291,7 +404,7 @@ static PVOID mdl_map(PMDL mdl, const char *fn, uintptr_t site, bool second_is_mi
         mdl->MdlFlags |= MDL_MAPPED_TO_SYSTEM_VA;
         va = a->mapped_va;
     }
-    shmf__world_unlock();
+    shmf__unlock(SHMF_LK_PAGES);
     return va;
 }
 
@@ -333,9 +446,8 @@ VOID MmUnmapLockedPages(PVOID BaseAddress, PMDL MemoryDescriptorList)
 {
     static const char fn[] = "MmUnmapLockedPages";
     shmf__irql_check_max(DISPATCH_LEVEL, fn, "DV 0xC4/0x79");
-    shmf__world_lock();
-    struct palloc *a =
-        MemoryDescriptorList ? shmf__pool_mdl_ctx(MemoryDescriptorList, NULL) : NULL;
+    shmf__lock(SHMF_LK_PAGES);
+    struct palloc *a = mdl_find(MemoryDescriptorList);
     if (!a || !a->mapped_va)
         shmf__report(SHMF_KIND_ROUTINE_MISUSE, (uint64_t)(uintptr_t)MemoryDescriptorList,
                      fn, "DV 0xC4/0xB6",
@@ -349,7 +461,67 @@ VOID MmUnmapLockedPages(PVOID BaseAddress, PMDL MemoryDescriptorList)
                      (void *)MemoryDescriptorList, (void *)a->mapped_va);
     else
         mdl_unmap(a);
-    shmf__world_unlock();
+    shmf__unlock(SHMF_LK_PAGES);
+}
+
+/* === Translations of mappings (rt_internal.h) === */
+
+bool shmf__pages_mdl_pages_freed(const void *ctx)
+{
+    const struct palloc *a = ctx;
+    return __atomic_load_n(&a->state, __ATOMIC_ACQUIRE) == SHMF_PAGE_FREED;
+}
+
+/* Logical address of va if it lies in a live mapping (caller holds the lock). */
+static bool va_to_logical_locked(const void *va, uint64_t *la)
+{
+    enum zone z;
+    uint32_t k;
+    if (!shmf__va_locate(va, &z, &k))
+        return false;
+    const struct page_meta *m = shmf__meta_of(z, k);
+    if (m->state != SHMF_PAGE_ALLOCATED ||
+        (m->owner->kind == PALLOC_MDL && !m->owner->mapped_va))
+        return false;
+    *la = (shmf__pfn_of(z, k) << PAGE_SHIFT) | BYTE_OFFSET(va);
+    return true;
+}
+
+bool shmf__va_to_logical(const void *va, uint64_t *logical)
+{
+    shmf__lock(SHMF_LK_PAGES);
+    bool ok = va_to_logical_locked(va, logical);
+    shmf__unlock(SHMF_LK_PAGES);
+    return ok;
+}
+
+static bool range_mapped(const uint8_t *p, size_t len)
+{
+    uint64_t la;
+    for (size_t done = 0; done < len;) {
+        if (!va_to_logical_locked(p + done, &la))
+            return false;
+        done += PAGE_SIZE - BYTE_OFFSET(p + done);
+    }
+    return true;
+}
+
+bool shmf__va_range_for_each_page(const void *va, size_t len, shmf_page_chunk_fn fn,
+                                  void *ud)
+{
+    const uint8_t *p = va;
+    uint64_t la;
+    shmf__lock(SHMF_LK_PAGES);
+    bool ok = len != 0 && (uintptr_t)p + len > (uintptr_t)p && range_mapped(p, len);
+    for (size_t done = 0; ok && done < len;) {
+        size_t n = PAGE_SIZE - BYTE_OFFSET(p + done);
+        n = n < len - done ? n : len - done;
+        va_to_logical_locked(p + done, &la);
+        fn(la, n, ud);
+        done += n;
+    }
+    shmf__unlock(SHMF_LK_PAGES);
+    return ok;
 }
 
 PHYSICAL_ADDRESS MmGetPhysicalAddress(PVOID BaseAddress)

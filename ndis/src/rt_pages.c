@@ -15,7 +15,15 @@
  * quarantine before it can be reused, so a stale VA or a DMA to a stale logical
  * address meets FREED pages for a while.  Everything is a pure function of the
  * call sequence since the last reset: the same calls give the same logical
- * addresses and VAs.  All state is guarded by the world lock.
+ * addresses and VAs.  All state is guarded by SHMF_LK_PAGES (recursive: rt_dma.c
+ * holds it through shmf__world_lock() while it calls the routines here; first in
+ * the lock order).  Page
+ * contents are not: they are written and checked without the lock while the run
+ * is in no table anybody else allocates from -- a new run by the Mm routines
+ * before they return it, a freed run before it enters the quarantine, a run
+ * leaving the quarantine before it returns to its zone's free list.  Page
+ * states are stored atomically, so shmf__logical_range_within reads them
+ * without the lock.
  *
  * Use-after-free detection without a system call per input.  Freed pages used to
  * be mprotect(PROT_NONE)ed in builds without ASan (AFL++, release), which cost
@@ -68,7 +76,7 @@ struct quar_entry {
     struct extent e;
 };
 
-/* Access under the world lock. */
+/* Access under SHMF_LK_PAGES; arena is also read without it (set once, atomically). */
 static struct {
     uint8_t *arena;
     uint32_t scatter_inv; /* SCATTER_MUL^-1 mod ZONE_PAGES */
@@ -120,8 +128,9 @@ static uint8_t *host_of(enum zone z, uint32_t k)
 /* Zone and host page of a host address; false outside the arena. */
 bool shmf__va_locate(const void *va, enum zone *z, uint32_t *k)
 {
-    uintptr_t off = (uintptr_t)va - (uintptr_t)pg.arena;
-    if (!pg.arena || (uintptr_t)va < (uintptr_t)pg.arena ||
+    uint8_t *arena = __atomic_load_n(&pg.arena, __ATOMIC_ACQUIRE);
+    uintptr_t off = (uintptr_t)va - (uintptr_t)arena;
+    if (!arena || (uintptr_t)va < (uintptr_t)arena ||
         off >= (size_t)ARENA_PAGES * PAGE_SIZE)
         return false;
     *z = (enum zone)(off / PAGE_SIZE / ZONE_PAGES);
@@ -159,7 +168,7 @@ static bool arena_ready(void)
             return false; /* arena stays mapped; allocations fail from now on */
         zone_init(&pg.zone[z]);
     }
-    pg.arena = a;
+    __atomic_store_n(&pg.arena, a, __ATOMIC_RELEASE);
     return true;
 }
 
@@ -272,13 +281,11 @@ static uint32_t run_alloc(enum zone z, const struct run_req *r)
     return UINT32_MAX;
 }
 
-/* === Page state transitions === */
-
 /* === Canaries of freed pages === */
 
 static size_t canary_len(const struct page_meta *m)
 {
-    return m->canary_full ? PAGE_SIZE : POISON_BYTES;
+    return __atomic_load_n(&m->canary_full, __ATOMIC_RELAXED) ? PAGE_SIZE : POISON_BYTES;
 }
 
 /* Offset of the first byte of [p, p+n) that is not `byte`, or n.  Reads
@@ -333,19 +340,35 @@ static void run_canary_check(enum zone z, uint32_t first, uint32_t n, const char
 
 /* === Page state transitions === */
 
+/* Without ASan, pages freed earlier in this world are checked before they
+   change hands (with ASan, a stale access is reported at once): marked stale
+   here, checked by the allocating processor once it dropped the lock. */
 static void run_mark_allocated(struct palloc *a)
 {
-    /* Without ASan, pages freed earlier in this world are checked before they
-       change hands (with ASan, a stale access is reported at once). */
-    if (!SHMF_HAVE_ASAN)
-        run_canary_check(a->zone, a->first, a->npages, "MmFreeContiguousMemory");
     SHMF_UNPOISON(host_of(a->zone, a->first), (size_t)a->npages * PAGE_SIZE);
     for (uint32_t i = 0; i < a->npages; i++) {
         struct page_meta *m = shmf__meta_of(a->zone, a->first + i);
-        m->state = SHMF_PAGE_ALLOCATED;
+        bool stale = !SHMF_HAVE_ASAN && m->state == SHMF_PAGE_FREED;
+        __atomic_store_n(&m->stale, stale, __ATOMIC_RELAXED);
+        if (!stale)
+            __atomic_store_n(&m->canary_full, false, __ATOMIC_RELAXED);
+        __atomic_store_n(&m->state, SHMF_PAGE_ALLOCATED, __ATOMIC_RELEASE);
         m->contig_base = i == 0 && a->kind == PALLOC_CONTIG;
-        m->canary_full = false;
         m->owner = a;
+    }
+}
+
+void shmf__palloc_check_stale(const struct palloc *a)
+{
+    bool bad = false; /* as run_canary_check: report the first bad page only */
+    for (uint32_t i = 0; i < a->npages; i++) {
+        struct page_meta *m = shmf__meta_of(a->zone, a->first + i);
+        if (!__atomic_load_n(&m->stale, __ATOMIC_RELAXED))
+            continue;
+        if (!bad)
+            bad = !page_canary_check(a->zone, a->first + i, "MmFreeContiguousMemory");
+        __atomic_store_n(&m->canary_full, false, __ATOMIC_RELAXED);
+        __atomic_store_n(&m->stale, false, __ATOMIC_RELAXED);
     }
 }
 
@@ -355,48 +378,64 @@ static void quarantine_check(const struct quar_entry *q)
     run_canary_check(q->zone, q->e.first, q->e.n, "MmFreeContiguousMemory");
 }
 
-/* Release the oldest quarantined run to its zone's free list.  Its pages stay
-   FREED (canaries, ASan poison) until reused. */
-static void quarantine_release_one(void)
+/* Put run e of zone z in the quarantine; the oldest runs that must leave it to
+   make room go to out (at most QUAR_RUNS), for the caller to check and release.
+   pre: SHMF_LK_PAGES held. */
+static unsigned quarantine_push(enum zone z, struct extent e, struct quar_entry *out)
 {
-    struct quar_entry q = pg.quar[pg.quar_head];
-    pg.quar_head = (pg.quar_head + 1) % QUAR_RUNS;
-    pg.quar_count--;
-    pg.quar_pages -= q.e.n;
-    quarantine_check(&q);
-    extent_insert(&pg.zone[q.zone], q.e);
-}
-
-static void quarantine_push(enum zone z, struct extent e)
-{
+    unsigned n = 0;
     while (pg.quar_count > 0 &&
-           (pg.quar_count == QUAR_RUNS || pg.quar_pages + e.n > QUAR_PAGES))
-        quarantine_release_one();
+           (pg.quar_count == QUAR_RUNS || pg.quar_pages + e.n > QUAR_PAGES)) {
+        out[n++] = pg.quar[pg.quar_head];
+        pg.quar_head = (pg.quar_head + 1) % QUAR_RUNS;
+        pg.quar_count--;
+        pg.quar_pages -= out[n - 1].e.n;
+    }
     pg.quar[(pg.quar_head + pg.quar_count) % QUAR_RUNS] = (struct quar_entry){z, e};
     pg.quar_count++;
     pg.quar_pages += e.n;
+    return n;
 }
 
-/* Give a's pages canaries, ASan-poison them, and quarantine them.  No system
-   call: see the top of this file for what that trades away without ASan. */
-void shmf__run_free(struct palloc *a)
+struct shmf_run shmf__run_retire(struct palloc *a)
 {
-    uint8_t *h = host_of(a->zone, a->first);
-    size_t bytes = (size_t)a->npages * PAGE_SIZE;
     for (uint32_t i = 0; i < a->npages; i++) {
         struct page_meta *m = shmf__meta_of(a->zone, a->first + i);
-        m->state = SHMF_PAGE_FREED;
+        __atomic_store_n(&m->state, SHMF_PAGE_FREED, __ATOMIC_RELEASE);
         m->owner = NULL;
-        m->canary_full = i == 0 && !SHMF_HAVE_ASAN;
-        /* The whole first page, the head of the others: freeing stays O(pages)
-           whatever the block size. */
-        memset(h + (size_t)i * PAGE_SIZE, POISON_FREE, canary_len(m));
+        __atomic_store_n(&m->canary_full, i == 0 && !SHMF_HAVE_ASAN, __ATOMIC_RELAXED);
     }
-    SHMF_POISON(h, bytes);
-    a->state = SHMF_PAGE_FREED;
+    __atomic_store_n(&a->state, SHMF_PAGE_FREED, __ATOMIC_RELEASE);
     a->mapped_va = NULL;
     pg.live--;
-    quarantine_push(a->zone, (struct extent){a->first, a->npages});
+    return (struct shmf_run){a->zone, a->first, a->npages};
+}
+
+/* Canaries (the whole first page, the head of the others: freeing stays
+   O(pages) whatever the block size) and ASan poison, then the quarantine.  Runs
+   leaving it are checked, then released to their zone's free list; their pages
+   stay FREED until reused.  No system call: see the top of this file for what
+   that trades away without ASan. */
+void shmf__run_quarantine(struct shmf_run r)
+{
+    struct quar_entry out[QUAR_RUNS];
+    uint8_t *h = host_of(r.zone, r.first);
+    for (uint32_t i = 0; i < r.n; i++) {
+        const struct page_meta *m = shmf__meta_of(r.zone, r.first + i);
+        memset(h + (size_t)i * PAGE_SIZE, POISON_FREE, canary_len(m));
+    }
+    SHMF_POISON(h, (size_t)r.n * PAGE_SIZE);
+    shmf__lock(SHMF_LK_PAGES);
+    unsigned n = quarantine_push(r.zone, (struct extent){r.first, r.n}, out);
+    shmf__unlock(SHMF_LK_PAGES);
+    if (n == 0)
+        return;
+    for (unsigned i = 0; i < n; i++)
+        quarantine_check(&out[i]);
+    shmf__lock(SHMF_LK_PAGES);
+    for (unsigned i = 0; i < n; i++)
+        extent_insert(&pg.zone[out[i].zone], out[i].e);
+    shmf__unlock(SHMF_LK_PAGES);
 }
 
 /* Uninitialized memory gets a non-zero pattern, as Driver Verifier's fill does;
@@ -409,7 +448,7 @@ void shmf__fill_uninit(uint8_t *va, uint32_t npages)
 
 /* === Allocation records === */
 
-/* Records are recycled (under the world lock): a malloc per record churned
+/* Records are recycled (under SHMF_LK_PAGES): a malloc per record churned
    ASan's quarantine on every input. */
 static struct palloc *palloc_spare;
 
@@ -482,70 +521,6 @@ static uint64_t palloc_la(const struct palloc *a)
 
 /* === Runtime interface (rt_internal.h) === */
 
-bool shmf__pages_mdl_pages_freed(const void *ctx)
-{
-    return ((const struct palloc *)ctx)->state == SHMF_PAGE_FREED;
-}
-
-void shmf__pages_mdl_released(void *ctx)
-{
-    shmf__world_lock();
-    shmf__palloc_unlink(ctx);
-    shmf__world_unlock();
-}
-
-/* Logical address of va if it lies in a live mapping (caller holds the lock). */
-static bool va_to_logical_locked(const void *va, uint64_t *la)
-{
-    enum zone z;
-    uint32_t k;
-    if (!shmf__va_locate(va, &z, &k))
-        return false;
-    const struct page_meta *m = shmf__meta_of(z, k);
-    if (m->state != SHMF_PAGE_ALLOCATED ||
-        (m->owner->kind == PALLOC_MDL && !m->owner->mapped_va))
-        return false;
-    *la = (shmf__pfn_of(z, k) << PAGE_SHIFT) | BYTE_OFFSET(va);
-    return true;
-}
-
-bool shmf__va_to_logical(const void *va, uint64_t *logical)
-{
-    shmf__world_lock();
-    bool ok = va_to_logical_locked(va, logical);
-    shmf__world_unlock();
-    return ok;
-}
-
-static bool range_mapped(const uint8_t *p, size_t len)
-{
-    uint64_t la;
-    for (size_t done = 0; done < len;) {
-        if (!va_to_logical_locked(p + done, &la))
-            return false;
-        done += PAGE_SIZE - BYTE_OFFSET(p + done);
-    }
-    return true;
-}
-
-bool shmf__va_range_for_each_page(const void *va, size_t len, shmf_page_chunk_fn fn,
-                                  void *ud)
-{
-    const uint8_t *p = va;
-    uint64_t la;
-    shmf__world_lock();
-    bool ok = len != 0 && (uintptr_t)p + len > (uintptr_t)p && range_mapped(p, len);
-    for (size_t done = 0; ok && done < len;) {
-        size_t n = PAGE_SIZE - BYTE_OFFSET(p + done);
-        n = n < len - done ? n : len - done;
-        va_to_logical_locked(p + done, &la);
-        fn(la, n, ud);
-        done += n;
-    }
-    shmf__world_unlock();
-    return ok;
-}
-
 static enum shmf_page_state page_state_locked(uint64_t la)
 {
     enum zone z;
@@ -557,9 +532,9 @@ static enum shmf_page_state page_state_locked(uint64_t la)
 
 enum shmf_page_state shmf__page_state(uint64_t la)
 {
-    shmf__world_lock();
+    shmf__lock(SHMF_LK_PAGES);
     enum shmf_page_state s = page_state_locked(la);
-    shmf__world_unlock();
+    shmf__unlock(SHMF_LK_PAGES);
     return s;
 }
 
@@ -567,29 +542,64 @@ bool shmf__logical_range_allocated(uint64_t la, size_t n)
 {
     uint64_t last = la + (n ? n - 1 : 0);
     bool ok = last >= la;
-    shmf__world_lock();
+    shmf__lock(SHMF_LK_PAGES);
     for (uint64_t pfn = la >> PAGE_SHIFT; ok && pfn <= last >> PAGE_SHIFT; pfn++)
         ok = page_state_locked(pfn << PAGE_SHIFT) == SHMF_PAGE_ALLOCATED;
-    shmf__world_unlock();
+    shmf__unlock(SHMF_LK_PAGES);
     return ok;
+}
+
+static void *logical_to_host_locked(uint64_t la)
+{
+    enum zone z;
+    uint32_t k;
+    if (page_state_locked(la) != SHMF_PAGE_ALLOCATED || !pfn_locate(la >> PAGE_SHIFT, &z, &k))
+        return NULL;
+    return host_of(z, k) + (la & (PAGE_SIZE - 1));
 }
 
 void *shmf__logical_to_host(uint64_t la)
 {
+    shmf__lock(SHMF_LK_PAGES);
+    void *h = logical_to_host_locked(la);
+    shmf__unlock(SHMF_LK_PAGES);
+    return h;
+}
+
+/* Host address of la if its page is allocated, else 0, without the lock: the
+   page's state is read atomically (its writers store it with release under the
+   lock), the arena and the zone arithmetic never change once set.  As exact as
+   a locked lookup of one page, which is what a caller walking several pages
+   got before, one lock per page. */
+static uintptr_t logical_to_host_unlocked(uint64_t la)
+{
     enum zone z;
     uint32_t k;
-    void *h = NULL;
-    shmf__world_lock();
-    if (page_state_locked(la) == SHMF_PAGE_ALLOCATED &&
-        pfn_locate(la >> PAGE_SHIFT, &z, &k))
-        h = host_of(z, k) + (la & (PAGE_SIZE - 1));
-    shmf__world_unlock();
-    return h;
+    uint8_t *arena = __atomic_load_n(&pg.arena, __ATOMIC_ACQUIRE);
+    if (!arena || !pfn_locate(la >> PAGE_SHIFT, &z, &k) ||
+        __atomic_load_n(&shmf__meta_of(z, k)->state, __ATOMIC_ACQUIRE) != SHMF_PAGE_ALLOCATED)
+        return 0;
+    return (uintptr_t)host_of(z, k) + (la & (PAGE_SIZE - 1));
+}
+
+bool shmf__logical_range_within(uint64_t la, uint64_t n, uintptr_t va, size_t len)
+{
+    uint64_t end = la + n;
+    bool ok = true;
+    while (ok && la < end) {
+        uint64_t chunk_end = (la | (PAGE_SIZE - 1)) + 1;
+        if (chunk_end > end)
+            chunk_end = end;
+        uintptr_t h = logical_to_host_unlocked(la);
+        ok = h && h >= va && h + (chunk_end - la) <= va + len;
+        la = chunk_end;
+    }
+    return ok;
 }
 
 void shmf__pages_check_leaks(void)
 {
-    shmf__world_lock();
+    shmf__lock(SHMF_LK_PAGES);
     for (struct palloc *a = pg.head; a; a = a->next) {
         if (a->state != SHMF_PAGE_ALLOCATED)
             continue;
@@ -603,14 +613,14 @@ void shmf__pages_check_leaks(void)
                      (unsigned long long)palloc_la(a), (unsigned long long)a->seq,
                      (unsigned long)a->site);
     }
-    shmf__world_unlock();
+    shmf__unlock(SHMF_LK_PAGES);
 }
 
 uint64_t shmf__pages_live_count(void)
 {
-    shmf__world_lock();
+    shmf__lock(SHMF_LK_PAGES);
     uint64_t n = pg.live;
-    shmf__world_unlock();
+    shmf__unlock(SHMF_LK_PAGES);
     return n;
 }
 
@@ -621,10 +631,10 @@ uint64_t shmf__pages_live_count(void)
    too would touch the whole high-water range at every unload. */
 void shmf__pages_check_freed(void)
 {
-    shmf__world_lock();
+    shmf__lock(SHMF_LK_PAGES);
     for (uint32_t i = 0; i < pg.quar_count && !shmf_rt_finding_count(); i++)
         quarantine_check(&pg.quar[(pg.quar_head + i) % QUAR_RUNS]);
-    shmf__world_unlock();
+    shmf__unlock(SHMF_LK_PAGES);
 }
 
 /* Make every page handed out since the last reset UNUSED and unpoisoned: only
@@ -647,13 +657,14 @@ static void zone_reset(enum zone z)
 
 void shmf__pages_reset(void)
 {
-    shmf__world_lock();
+    shmf__lock(SHMF_LK_PAGES);
     while (pg.head)
         shmf__palloc_unlink(pg.head);
+    shmf__mdl_reset();
     for (int z = 0; pg.arena && z < ZONE_COUNT; z++)
         zone_reset((enum zone)z);
     pg.quar_head = pg.quar_count = pg.quar_pages = 0;
     pg.seq = 0;
     pg.live = 0;
-    shmf__world_unlock();
+    shmf__unlock(SHMF_LK_PAGES);
 }

@@ -1,7 +1,7 @@
 /*
  * rt_pages.h -- private interface between rt_pages.c (simulated physical
  * memory) and rt_mdl.c (the Mm routines that hand it out).  Not installed.
- * All state behind these is guarded by the world lock.
+ * All state behind these is guarded by SHMF_LK_PAGES: callers hold it.
  */
 #ifndef SHMF_RT_PAGES_H
 #define SHMF_RT_PAGES_H
@@ -32,11 +32,14 @@ struct palloc {
 };
 
 /* Per host page.  owner is set while ALLOCATED; contig_base marks the first page
-   of a contiguous block until the page is reused (double-free detection). */
+   of a contiguous block until the page is reused (double-free detection).
+   canary_full and stale are also written by the processor that allocated the
+   page after it dropped the lock (relaxed atomics; nobody else reads them then). */
 struct page_meta {
     uint8_t state;
     bool contig_base;
-    bool canary_full; /* FREED: the whole page holds canary, not only its head */
+    bool canary_full; /* FREED or stale: the whole page holds canary, not only its head */
+    bool stale;       /* ALLOCATED over a FREED page whose canary is not checked yet */
     struct palloc *owner;
 };
 
@@ -54,12 +57,27 @@ uint64_t shmf__pfn_of(enum zone z, uint32_t k);
 struct page_meta *shmf__meta_of(enum zone z, uint32_t k);
 bool shmf__va_locate(const void *va, enum zone *z, uint32_t *k);
 
-/* Runs and allocation records. */
-void shmf__run_free(struct palloc *a);
+/* Runs and allocation records.  A free takes two steps, so that the pages'
+   bytes are written and checked without the lock: */
+struct shmf_run {
+    enum zone zone;
+    uint32_t first, n;
+};
+/* 1. Under the lock: a's pages become FREED (a's record stays; the caller may
+   unlink it).  Returns the run for step 2. */
+struct shmf_run shmf__run_retire(struct palloc *a);
+/* 2. Without the lock (it takes it): canaries, then the quarantine. */
+void shmf__run_quarantine(struct shmf_run r);
 void shmf__fill_uninit(uint8_t *va, uint32_t npages);
 void shmf__palloc_unlink(struct palloc *a);
 struct palloc *shmf__palloc_alloc(enum palloc_kind kind, enum zone z,
                                   const struct run_req *r, uintptr_t site);
+/* Check the canaries of the pages of a that were FREED before this allocation
+   (builds without ASan; use-after-free) before the caller fills them.  The
+   allocating processor calls it, with or without SHMF_LK_PAGES. */
+void shmf__palloc_check_stale(const struct palloc *a);
 uint8_t *shmf__palloc_va(const struct palloc *a);
+/* Forget every MDL (rt_mdl.c; reset). */
+void shmf__mdl_reset(void);
 
 #endif /* SHMF_RT_PAGES_H */

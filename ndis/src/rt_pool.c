@@ -13,7 +13,9 @@
  * ASan-poisoned, so a faulting access is reported at once.
  *
  * Headers are found by a hash table keyed by user address.  Everything here is
- * guarded by the world lock.
+ * guarded by SHMF_LK_POOL, which comes after SHMF_LK_PAGES in the lock order: the
+ * Mm routines call in here with the pages lock held, and freeing an MDL (which
+ * releases its page record) takes the pages lock first.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -47,7 +49,7 @@ struct pool_block {
     uintptr_t site; /* provider's return address */
     uint64_t seq;   /* allocation sequence number since reset */
     size_t cap;     /* bytes of the chunk (>= chunk_bytes) */
-    void *mdl_ctx;  /* rt_pages.c record while an MDL's pages live */
+    void *mdl_ctx;  /* rt_pages.c record until the MDL block is freed */
     bool is_mdl;
     enum pool_state state;
 };
@@ -58,7 +60,7 @@ struct pool_list {
     size_t bytes;
 };
 
-/* Access under the world lock. */
+/* Access under SHMF_LK_POOL. */
 static struct {
     struct pool_block *buckets[POOL_HASH_SIZE];
     struct pool_list live;       /* allocation order */
@@ -176,7 +178,7 @@ static size_t chunk_bytes(const struct pool_block *b)
 static struct {
     struct pool_block *head[POOL_CLASSES]; /* linked by next */
     size_t bytes;
-} cache;
+} cache; /* access under SHMF_LK_POOL */
 
 static unsigned size_class(size_t bytes)
 {
@@ -191,12 +193,12 @@ static struct pool_block *chunk_get(size_t bytes)
 {
     unsigned c = size_class(bytes);
     struct pool_block *b = NULL;
-    shmf__world_lock();
+    shmf__lock(SHMF_LK_POOL);
     if (c < POOL_CLASSES && (b = cache.head[c]) != NULL) {
         cache.head[c] = b->next;
         cache.bytes -= b->cap;
     }
-    shmf__world_unlock();
+    shmf__unlock(SHMF_LK_POOL);
     if (b)
         return b;
     size_t cap = c < POOL_CLASSES ? (size_t)POOL_CLASS_MIN << c : bytes;
@@ -211,10 +213,10 @@ static struct pool_block *chunk_get(size_t bytes)
     return b;
 }
 
+/* pre: SHMF_LK_POOL held. */
 static void chunk_put(struct pool_block *b)
 {
     unsigned c = size_class(b->cap);
-    shmf__world_lock();
     if (c < POOL_CLASSES && cache.bytes + b->cap <= POOL_CACHE_BYTES) {
         SHMF_POISON(b->chunk, b->cap);
         b->next = cache.head[c];
@@ -222,7 +224,6 @@ static void chunk_put(struct pool_block *b)
         cache.bytes += b->cap;
         b = NULL;
     }
-    shmf__world_unlock();
     if (b) {
         SHMF_UNPOISON(b->chunk, b->cap);
         free(b->chunk);
@@ -258,6 +259,7 @@ static struct pool_block *block_create(size_t size, ULONG tag, uintptr_t site)
     return b;
 }
 
+/* pre: SHMF_LK_POOL held. */
 static void block_destroy(struct pool_block *b)
 {
     chunk_put(b);
@@ -347,11 +349,11 @@ static void *pool_alloc(size_t size, ULONG tag, uintptr_t site, void *mdl_ctx)
         return NULL;
     b->mdl_ctx = mdl_ctx;
     b->is_mdl = mdl_ctx != NULL;
-    shmf__world_lock();
+    shmf__lock(SHMF_LK_POOL);
     b->seq = ++pool.seq;
     list_push(&pool.live, b);
     hash_insert(b);
-    shmf__world_unlock();
+    shmf__unlock(SHMF_LK_POOL);
     return b->user;
 }
 
@@ -414,7 +416,8 @@ static bool free_allowed(const struct pool_block *b, ULONG tag, unsigned how,
     return true;
 }
 
-/* Move b from the live list to the quarantine, poisoned. */
+/* Move b from the live list to the quarantine, poisoned; release an MDL's page
+   record.  pre: SHMF_LK_PAGES held too if b->mdl_ctx. */
 static void block_retire(struct pool_block *b, const char *fn)
 {
     block_check(b, fn);
@@ -457,14 +460,24 @@ static void report_not_a_block(const void *p, const char *fn)
 
 static void pool_free(void *p, ULONG tag, unsigned how, const char *fn)
 {
-    struct pool_block *b;
-    shmf__world_lock();
-    b = p ? hash_find(p) : NULL;
+    bool pages = false;
+    shmf__lock(SHMF_LK_POOL);
+    struct pool_block *b = p ? hash_find(p) : NULL;
+    if (b && b->mdl_ctx) {
+        /* An MDL with its page record: the pages lock comes first. */
+        shmf__unlock(SHMF_LK_POOL);
+        shmf__lock(SHMF_LK_PAGES);
+        shmf__lock(SHMF_LK_POOL);
+        b = hash_find(p);
+        pages = true;
+    }
     if (!b)
         report_not_a_block(p, fn);
     else if (free_allowed(b, tag, how, fn))
         block_retire(b, fn);
-    shmf__world_unlock();
+    shmf__unlock(SHMF_LK_POOL);
+    if (pages)
+        shmf__unlock(SHMF_LK_PAGES);
 }
 
 /* === ndis.h routines === */
@@ -556,13 +569,13 @@ void *shmf__pool_mdl_ctx(const void *p, bool *freed)
 {
     void *ctx = NULL;
     bool was_freed = false;
-    shmf__world_lock();
+    shmf__lock(SHMF_LK_POOL);
     struct pool_block *b = hash_find(p);
     if (b && b->is_mdl) {
         was_freed = b->state == POOL_FREED;
         ctx = was_freed ? NULL : b->mdl_ctx;
     }
-    shmf__world_unlock();
+    shmf__unlock(SHMF_LK_POOL);
     if (freed)
         *freed = was_freed;
     return ctx;
@@ -570,14 +583,14 @@ void *shmf__pool_mdl_ctx(const void *p, bool *freed)
 
 void shmf__pool_free_mdl(void *p)
 {
-    shmf__world_lock();
+    shmf__lock(SHMF_LK_POOL);
     struct pool_block *b = hash_find(p);
     if (b && b->state == POOL_ALLOCATED) {
         list_remove(&pool.live, b);
         hash_remove(b);
         block_destroy(b);
     }
-    shmf__world_unlock();
+    shmf__unlock(SHMF_LK_POOL);
 }
 
 static void list_destroy_all(struct pool_list *l)
@@ -592,18 +605,18 @@ static void list_destroy_all(struct pool_list *l)
 
 void shmf__pool_reset(void)
 {
-    shmf__world_lock();
+    shmf__lock(SHMF_LK_POOL);
     list_destroy_all(&pool.live);
     list_destroy_all(&pool.quarantine);
     memset(pool.buckets, 0, sizeof(pool.buckets));
     pool.seq = 0;
-    shmf__world_unlock();
+    shmf__unlock(SHMF_LK_POOL);
 }
 
 void shmf__pool_check_leaks(void)
 {
     char tag[5];
-    shmf__world_lock();
+    shmf__lock(SHMF_LK_POOL);
     for (struct pool_block *b = pool.live.head; b; b = b->next) {
         tag_text(b->tag, tag);
         shmf__report(SHMF_KIND_LEAK_POOL, (uint64_t)(uintptr_t)b->user,
@@ -613,26 +626,26 @@ void shmf__pool_check_leaks(void)
                      b->is_mdl ? "MDL" : "pool block", (void *)b->user, tag, b->size,
                      (unsigned long long)b->seq, (unsigned long)b->site);
     }
-    shmf__world_unlock();
+    shmf__unlock(SHMF_LK_POOL);
 }
 
 void shmf__pool_check_all(void)
 {
     const uint8_t *bad;
-    shmf__world_lock();
+    shmf__lock(SHMF_LK_POOL);
     for (struct pool_block *b = pool.live.head; b; b = b->next)
         block_check(b, "shmf_pool_check");
     for (struct pool_block *b = pool.quarantine.head; b; b = b->next)
         if ((bad = block_poison_bad(b)) != NULL)
             report_use_after_free(b, bad);
-    shmf__world_unlock();
+    shmf__unlock(SHMF_LK_POOL);
 }
 
 uint64_t shmf__pool_live_count(void)
 {
-    shmf__world_lock();
+    shmf__lock(SHMF_LK_POOL);
     uint64_t n = pool.live.count;
-    shmf__world_unlock();
+    shmf__unlock(SHMF_LK_POOL);
     return n;
 }
 
@@ -640,11 +653,11 @@ bool shmf__pool_contains(const void *p, size_t n)
 {
     uintptr_t a = (uintptr_t)p;
     bool found = false;
-    shmf__world_lock();
+    shmf__lock(SHMF_LK_POOL);
     for (struct pool_block *b = pool.live.head; b && !found; b = b->next) {
         uintptr_t u = (uintptr_t)b->user;
         found = a >= u && a - u <= b->size && n <= b->size - (a - u);
     }
-    shmf__world_unlock();
+    shmf__unlock(SHMF_LK_POOL);
     return found;
 }

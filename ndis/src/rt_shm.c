@@ -6,18 +6,27 @@
  * passes the rest of the parameters to the provider unchanged.  After the
  * allocate handler returns it checks the status, the outputs, and the SG list
  * against the pages that really back the block (ndis-facts 1, 3, 4, 6).
+ *
+ * Locking: the block table, the SG copies, the freed-block notes and the
+ * overlap index (rt_sgcheck.c) are guarded by SHMF_LK_SHM, which comes after
+ * SHMF_LK_PAGES in the lock order: nothing here takes the pages lock while it
+ * holds SHM (the leak check takes PAGES first).  The
+ * registration (chars, registered) is written only while no processor runs
+ * (load, reset) and read without the lock.
+ * NdisAllocateSharedMemory checks what the handler returned without the lock and
+ * takes it twice: to see whether the context is a live block's, and to check
+ * the new block against the live ones and record it in one critical section.
  */
 #include <stdlib.h>
 #include <string.h>
 
+#include "rt_pages.h"
 #include "rt_shm.h"
 
 #define SHMF_HANDLE_BASE 0x5348000000ull /* allocation handles: opaque, never mapped */
 #define SHMF_SG_FILL 0xA5                /* SG buffer fill, checked on failure */
 
 struct block {
-    bool live;
-    unsigned live_pos;    /* index in live_idx while live */
     NDIS_HANDLE handle;   /* allocation handle returned to the miniport */
     NDIS_HANDLE context;  /* provider's SharedMemoryProviderContext */
     NDIS_HANDLE smh;      /* SharedMemoryHandle */
@@ -25,26 +34,53 @@ struct block {
     ULONG length, queue, flags;
     NDIS_SHARED_MEMORY_USAGE usage;
     ULONG sg_count;
+    ULONG sg_cap;         /* elements sg holds; the buffer stays with the entry */
     SCATTER_GATHER_ELEMENT *sg;
+    struct shmf_ovl_ref ovl; /* what the overlap index holds of the block */
 };
 
-static NDIS_SHARED_MEMORY_PROVIDER_CHARACTERISTICS chars;
-static bool registered;
-/* Every block of this world in allocation order (handle = SHMF_HANDLE_BASE +
-   index; freed ones stay for the leak check at unload), and the indices of the
-   live ones, which every scan walks: a long stress run frees far more blocks
-   than it keeps. */
+/* A freed block, for the leak check at unload. */
+struct freed_note {
+    uint64_t la; /* its first SG element's address */
+    NDIS_HANDLE handle;
+    PVOID va;
+    ULONG length, queue;
+};
+
+/* Read on every call without the lock: a cache line of their own. */
+static struct {
+    NDIS_SHARED_MEMORY_PROVIDER_CHARACTERISTICS chars;
+    bool registered;
+} __attribute__((aligned(64))) reg;
+/* The live blocks, packed in blocks[0, nlive): a free moves the last one into
+   the hole.  The entries past nlive keep their SG buffers for the next blocks
+   (a malloc per block churned ASan's quarantine on every input), so a buffer
+   block_info hands out stays valid while its block lives.  Handles are
+   SHMF_HANDLE_BASE + the allocation's number since reset; hmap finds a live
+   handle's entry (open addressing, key 0 free).  Memory stays bounded by the
+   live blocks however long a stress run frees and allocates. */
 static struct block *blocks;
-static unsigned nblocks, cap_blocks;
-static unsigned *live_idx;
-static unsigned nlive, cap_live;
+static unsigned nlive, cap_blocks;
 static uint64_t next_handle;
+static struct hslot {
+    uint64_t key;
+    unsigned idx;
+} *hmap;
+static unsigned hmap_cap; /* a power of two, at least twice nlive */
+
+/* Per logical page, the freed block with the lowest handle (the first in
+   allocation order) whose first SG element starts in it, and the pages noted
+   since reset: the leak check reports the first freed block whose memory is
+   still allocated, without keeping every block of a long run. */
+static struct freed_note *freed;     /* 2 * ZONE_PAGES entries, or NULL */
+static uint32_t *freed_pages;        /* pages with a note */
+static unsigned nfreed_pages;
 
 /* === Registration === */
 
 bool shmf__shm_registered(void)
 {
-    return registered;
+    return reg.registered;
 }
 
 static bool header_ok(const NDIS_OBJECT_HEADER *h)
@@ -78,111 +114,146 @@ NDIS_STATUS NdisSetOptionalHandlers(NDIS_HANDLE NdisHandle,
                      c->AllocateSharedMemoryHandler ? "a free" : "an allocate");
         return NDIS_STATUS_INVALID_PARAMETER;
     }
-    chars = *c; /* copied: the caller's structure usually lives on its stack */
-    registered = true;
+    reg.chars = *c; /* copied: the caller's structure usually lives on its stack */
+    reg.registered = true;
     return NDIS_STATUS_SUCCESS;
 }
 
 /* === Block table === */
 
-/* SG list copies live in an arena of chunks that never move (block_info hands
-   out pointers into it) and are kept across worlds: a malloc per block churned
-   ASan's quarantine on every input.  A world only appends; reset rewinds. */
-#define SG_CHUNK_ELEMS 4096u
-
-struct sg_chunk {
-    struct sg_chunk *next;
-    size_t cap, used;
-    SCATTER_GATHER_ELEMENT e[];
-};
-
-static struct sg_chunk *sg_first, *sg_cur;
-
-static SCATTER_GATHER_ELEMENT *sg_store(size_t n)
+static unsigned hslot_of(uint64_t key)
 {
-    struct sg_chunk **link = sg_cur ? &sg_cur->next : &sg_first;
-    if (sg_cur && sg_cur->cap - sg_cur->used >= n)
-        return &sg_cur->e[(sg_cur->used += n) - n];
-    while (*link && (*link)->cap < n) /* a chunk too small for n: skip it */
-        link = &(*link)->next;
-    if (!*link) {
-        size_t cap = n > SG_CHUNK_ELEMS ? n : SG_CHUNK_ELEMS;
-        struct sg_chunk *c = malloc(sizeof(*c) + cap * sizeof(c->e[0]));
-        if (!c)
-            return NULL;
-        *c = (struct sg_chunk){.next = NULL, .cap = cap};
-        *link = c;
+    return (unsigned)((key * 0x9E3779B97F4A7C15ull) >> 32) & (hmap_cap - 1);
+}
+
+static struct hslot *hmap_find(uint64_t key)
+{
+    unsigned mask = hmap_cap - 1;
+    for (unsigned i = hslot_of(key); key && hmap_cap && hmap[i].key; i = (i + 1) & mask)
+        if (hmap[i].key == key)
+            return &hmap[i];
+    return NULL;
+}
+
+static void hmap_put(uint64_t key, unsigned idx)
+{
+    unsigned i = hslot_of(key);
+    while (hmap[i].key)
+        i = (i + 1) & (hmap_cap - 1);
+    hmap[i] = (struct hslot){key, idx};
+}
+
+/* Linear probing: pull later keys of the cluster back over the hole. */
+static void hmap_del(struct hslot *h)
+{
+    unsigned hole = (unsigned)(h - hmap), mask = hmap_cap - 1;
+    for (unsigned i = (hole + 1) & mask; hmap[i].key; i = (i + 1) & mask) {
+        unsigned home = hslot_of(hmap[i].key);
+        if (((i - home) & mask) >= ((i - hole) & mask)) {
+            hmap[hole] = hmap[i];
+            hole = i;
+        }
     }
-    sg_cur = *link;
-    sg_cur->used = n;
-    return sg_cur->e;
+    hmap[hole].key = 0;
 }
 
-static void sg_rewind(void)
+/* Room for one more live block: entry, map slot. */
+static bool table_reserve(void)
 {
-    for (struct sg_chunk *c = sg_first; c; c = c->next)
-        c->used = 0;
-    sg_cur = sg_first;
-}
-
-void shmf__shm_reset(void)
-{
-    sg_rewind();
-    nblocks = 0;
-    nlive = 0;
-    registered = false;
-    memset(&chars, 0, sizeof(chars));
-    next_handle = SHMF_HANDLE_BASE;
-}
-
-static struct block *block_new(void)
-{
-    if (nblocks == cap_blocks) {
+    if (nlive == cap_blocks) {
         unsigned cap = cap_blocks ? cap_blocks * 2 : 64;
         struct block *b = realloc(blocks, cap * sizeof(*b));
         if (!b)
-            return NULL;
+            return false;
+        memset(b + cap_blocks, 0, (cap - cap_blocks) * sizeof(*b));
         blocks = b;
         cap_blocks = cap;
     }
-    struct block *b = &blocks[nblocks++];
-    memset(b, 0, sizeof(*b));
-    return b;
-}
-
-static bool live_add(unsigned idx)
-{
-    if (nlive == cap_live) {
-        unsigned cap = cap_live ? cap_live * 2 : 64;
-        unsigned *l = realloc(live_idx, cap * sizeof(*l));
-        if (!l)
-            return false;
-        live_idx = l;
-        cap_live = cap;
-    }
-    blocks[idx].live = true;
-    blocks[idx].live_pos = nlive;
-    live_idx[nlive++] = idx;
+    if (2 * (nlive + 1) <= hmap_cap)
+        return true;
+    unsigned cap = hmap_cap ? hmap_cap * 2 : 128;
+    struct hslot *m = calloc(cap, sizeof(*m));
+    if (!m)
+        return false;
+    free(hmap);
+    hmap = m;
+    hmap_cap = cap;
+    for (unsigned k = 0; k < nlive; k++)
+        hmap_put((uint64_t)(uintptr_t)blocks[k].handle, k);
     return true;
 }
 
-static void live_remove(struct block *b)
+/* Entry b's SG buffer, grown to n elements. */
+static bool sg_reserve(struct block *b, ULONG n)
 {
-    unsigned last = live_idx[--nlive];
-    live_idx[b->live_pos] = last;
-    blocks[last].live_pos = b->live_pos;
-    b->live = false;
+    if (n <= b->sg_cap)
+        return true;
+    SCATTER_GATHER_ELEMENT *sg = realloc(b->sg, n * sizeof(*sg));
+    if (!sg)
+        return false;
+    b->sg = sg;
+    b->sg_cap = n;
+    return true;
+}
+
+/* Note freed block b for the leak check (see freed). */
+static void freed_note(const struct block *b)
+{
+    uint64_t la = b->sg_count ? (uint64_t)b->sg[0].Address.QuadPart : 0;
+    uint64_t pfn = la >> PAGE_SHIFT;
+    if (pfn < PFN_BASE || pfn >= PFN_BASE + 2ull * ZONE_PAGES)
+        return; /* never allocated memory: the check would skip it */
+    if (!freed && !(freed = calloc(2 * ZONE_PAGES, sizeof(*freed))))
+        return;
+    if (!freed_pages && !(freed_pages = malloc(2 * ZONE_PAGES * sizeof(*freed_pages))))
+        return;
+    struct freed_note *n = &freed[pfn - PFN_BASE];
+    if (!n->handle)
+        freed_pages[nfreed_pages++] = (uint32_t)(pfn - PFN_BASE);
+    else if ((uintptr_t)n->handle < (uintptr_t)b->handle)
+        return;
+    *n = (struct freed_note){la, b->handle, b->va, b->length, b->queue};
+}
+
+/* Take entry k out of the live blocks; the last one moves into it. */
+static void live_remove(unsigned k, bool note)
+{
+    struct block *b = &blocks[k];
+    shmf__ovl_remove(&b->ovl, b->sg, b->sg_count);
+    if (note)
+        freed_note(b);
+    hmap_del(hmap_find((uint64_t)(uintptr_t)b->handle));
+    if (k != --nlive) {
+        struct block tmp = blocks[k];
+        blocks[k] = blocks[nlive];
+        blocks[nlive] = tmp;
+        hmap_find((uint64_t)(uintptr_t)blocks[k].handle)->idx = k;
+    }
 }
 
 static struct block *live_at(unsigned k)
 {
-    return &blocks[live_idx[k]];
+    return &blocks[k];
+}
+
+void shmf__shm_reset(void)
+{
+    shmf__lock(SHMF_LK_SHM);
+    while (nlive)
+        live_remove(nlive - 1, false);
+    for (unsigned i = 0; i < nfreed_pages; i++)
+        freed[freed_pages[i]].handle = NULL;
+    nfreed_pages = 0;
+    reg.registered = false;
+    memset(&reg.chars, 0, sizeof(reg.chars));
+    next_handle = SHMF_HANDLE_BASE;
+    shmf__unlock(SHMF_LK_SHM);
 }
 
 static struct block *block_by_handle(NDIS_HANDLE h)
 {
-    uint64_t i = (uint64_t)(uintptr_t)h - SHMF_HANDLE_BASE;
-    return i < nblocks && blocks[i].live && blocks[i].handle == h ? &blocks[i] : NULL;
+    struct hslot *m = hmap_find((uint64_t)(uintptr_t)h);
+    return m ? &blocks[m->idx] : NULL;
 }
 
 static void block_info(const struct block *b, struct shmf_block_info *out)
@@ -200,38 +271,40 @@ static void block_info(const struct block *b, struct shmf_block_info *out)
 
 unsigned shmf_rt_block_count(void)
 {
-    shmf__world_lock();
+    shmf__lock(SHMF_LK_SHM);
     unsigned n = nlive;
-    shmf__world_unlock();
+    shmf__unlock(SHMF_LK_SHM);
     return n;
 }
 
 bool shmf_rt_block_get(unsigned idx, struct shmf_block_info *out)
 {
-    shmf__world_lock();
+    shmf__lock(SHMF_LK_SHM);
     bool found = idx < nlive;
     if (found)
         block_info(live_at(idx), out);
-    shmf__world_unlock();
+    shmf__unlock(SHMF_LK_SHM);
     return found;
 }
 
 bool shmf_rt_block_find(NDIS_HANDLE h, struct shmf_block_info *out)
 {
-    shmf__world_lock();
+    shmf__lock(SHMF_LK_SHM);
     struct block *b = block_by_handle(h);
     if (b)
         block_info(b, out);
-    shmf__world_unlock();
+    shmf__unlock(SHMF_LK_SHM);
     return b != NULL;
 }
 
 bool shmf__shm_queue_has_blocks(ULONG queue)
 {
-    for (unsigned k = 0; k < nlive; k++)
-        if (live_at(k)->queue == queue)
-            return true;
-    return false;
+    bool found = false;
+    shmf__lock(SHMF_LK_SHM);
+    for (unsigned k = 0; k < nlive && !found; k++)
+        found = live_at(k)->queue == queue;
+    shmf__unlock(SHMF_LK_SHM);
+    return found;
 }
 
 /* Does live block b's SG list cover [la, la+n)? */
@@ -245,44 +318,59 @@ static bool block_covers(const struct block *b, uint64_t la, size_t n)
     return false;
 }
 
+/* Is b a block of queue covering [la, la+n) (the walk below would stop at it)? */
+static bool dma_target(const struct block *b, ULONG queue, uint64_t la, size_t n)
+{
+    return b && b->queue == queue && block_covers(b, la, 1) && block_covers(b, la, n);
+}
+
 bool shmf__shm_find_dma_target(ULONG queue, uint64_t la, size_t n, long *other_queue)
 {
     *other_queue = -1;
-    for (unsigned k = 0; k < nlive; k++) {
+    shmf__lock(SHMF_LK_SHM);
+    /* The usual DMA hits the block the overlap index names for la's page. */
+    NDIS_HANDLE hint = (NDIS_HANDLE)(uintptr_t)shmf__ovl_owner(la);
+    bool found = dma_target(block_by_handle(hint), queue, la, n);
+    for (unsigned k = 0; k < nlive && !found; k++) {
         const struct block *b = live_at(k);
         if (!block_covers(b, la, 1))
             continue;
-        if (b->queue == queue && block_covers(b, la, n))
-            return true;
+        found = b->queue == queue && block_covers(b, la, n);
         if (b->queue != queue)
             *other_queue = (long)b->queue;
     }
-    return false;
+    shmf__unlock(SHMF_LK_SHM);
+    return found;
 }
 
 /* leak-shared-memory: the free handler returned but pages that backed the
-   block are still allocated when the provider has unloaded. */
+   block are still allocated when the provider has unloaded.  Reports the first
+   such block in allocation order. */
 void shmf__shm_check_leaks(void)
 {
-    for (unsigned i = 0; i < nblocks; i++) {
-        const struct block *b = &blocks[i];
-        if (b->live || b->sg_count == 0)
-            continue;
-        uint64_t la = (uint64_t)b->sg[0].Address.QuadPart;
-        if (shmf__page_state(la) != SHMF_PAGE_ALLOCATED)
-            continue;
-        shmf__report(SHMF_KIND_LEAK_SHARED_MEMORY, (uint64_t)(uintptr_t)b->handle,
+    const struct freed_note *first = NULL;
+    shmf__lock(SHMF_LK_PAGES); /* for shmf__page_state, in the lock order */
+    shmf__lock(SHMF_LK_SHM);
+    for (unsigned i = 0; i < nfreed_pages; i++) {
+        const struct freed_note *n = &freed[freed_pages[i]];
+        if ((!first || (uintptr_t)n->handle < (uintptr_t)first->handle) &&
+            shmf__page_state(n->la) == SHMF_PAGE_ALLOCATED)
+            first = n;
+    }
+    if (first)
+        shmf__report(SHMF_KIND_LEAK_SHARED_MEMORY, (uint64_t)(uintptr_t)first->handle,
                      "FreeSharedMemoryHandler", NULL,
                      "block %p (length %u, queue %u) was freed but its memory at logical "
                      "%#llx is still allocated after unload",
-                     b->va, b->length, b->queue, (unsigned long long)la);
-        return;
-    }
+                     first->va, first->length, first->queue, (unsigned long long)first->la);
+    shmf__unlock(SHMF_LK_SHM);
+    shmf__unlock(SHMF_LK_PAGES);
 }
 
 
-/* block-overlap: [va, va+len) or the SG ranges intersect a live block. */
-bool shmf__shm_overlap_check(PVOID va, ULONG len, const SCATTER_GATHER_ELEMENT *sg, ULONG n)
+/* block-overlap: [va, va+len) or the SG ranges intersect a live block.  The
+   exact test, a walk over every live block; pre: SHMF_LK_SHM held. */
+static bool overlap_scan(PVOID va, ULONG len, const SCATTER_GATHER_ELEMENT *sg, ULONG n)
 {
     uintptr_t s = (uintptr_t)va, e = s + len;
     for (unsigned k = 0; k < nlive; k++) {
@@ -340,29 +428,54 @@ static NDIS_STATUS call_allocate(PNDIS_SHARED_MEMORY_PARAMETERS p, NDIS_HANDLE *
 {
     struct shmf_handler_frame fr;
     shmf__handler_enter(&fr);
-    NDIS_STATUS st = chars.AllocateSharedMemoryHandler(chars.ProviderContext, p, ctx);
+    NDIS_STATUS st =
+        reg.chars.AllocateSharedMemoryHandler(reg.chars.ProviderContext, p, ctx);
     shmf__handler_exit(&fr, "AllocateSharedMemoryHandler");
     return st;
 }
 
+/* pre: SHMF_LK_SHM held. */
 static NDIS_HANDLE record_block(const struct shmf_alloc_check *c, NDIS_HANDLE ctx)
 {
-    shmf__world_lock();
-    struct block *b = block_new();
-    SCATTER_GATHER_ELEMENT *sg = b ? sg_store(c->sg_count ? c->sg_count : 1) : NULL;
-    if (!sg || !live_add((unsigned)(b - blocks))) {
-        if (b)
-            nblocks--;
-        shmf__world_unlock();
+    if (!table_reserve() || !sg_reserve(&blocks[nlive], c->sg_count ? c->sg_count : 1))
         return NULL;
-    }
-    memcpy(sg, c->sg, c->sg_count * sizeof(*sg));
+    struct block *b = &blocks[nlive];
+    memcpy(b->sg, c->sg, c->sg_count * sizeof(*b->sg));
     NDIS_HANDLE h = (NDIS_HANDLE)(uintptr_t)next_handle++;
-    *b = (struct block){true, b->live_pos, h, ctx,
-                        c->after.SharedMemoryHandle, c->after.VirtualAddress,
-                        c->after.Length, c->after.QueueId, c->after.Flags,
-                        c->after.Usage, c->sg_count, sg};
-    shmf__world_unlock();
+    *b = (struct block){.handle = h, .context = ctx, .smh = c->after.SharedMemoryHandle,
+                        .va = c->after.VirtualAddress, .length = c->after.Length,
+                        .queue = c->after.QueueId, .flags = c->after.Flags,
+                        .usage = c->after.Usage, .sg_count = c->sg_count,
+                        .sg_cap = b->sg_cap, .sg = b->sg};
+    hmap_put((uint64_t)(uintptr_t)h, nlive++);
+    shmf__ovl_add(&b->ovl, (uint64_t)(uintptr_t)h, b->va, b->length, b->sg, b->sg_count);
+    return h;
+}
+
+static void report_context_duplicate(NDIS_HANDLE ctx)
+{
+    shmf__report(SHMF_KIND_ALLOC_CONTEXT_DUPLICATE, (uint64_t)(uintptr_t)ctx,
+                 "AllocateSharedMemoryHandler", NULL,
+                 "provider context %p equals the context of a live block", ctx);
+}
+
+/* The checks that need the live blocks, then the record, in one critical
+   section: a block recorded by another processor since c->context_live was
+   taken is seen here.  *ok false: a finding, nothing recorded. */
+static NDIS_HANDLE check_and_record(const struct shmf_alloc_check *c, bool *ok)
+{
+    bool verify = (shmf__verify_flags() & SHMF_VERIFY_F_SHM) != 0;
+    NDIS_HANDLE h = NULL;
+    shmf__lock(SHMF_LK_SHM);
+    *ok = !context_is_live(c->context);
+    if (!*ok)
+        report_context_duplicate(c->context);
+    else if (verify && shmf__ovl_maybe_hit(c->after.VirtualAddress, c->after.Length, c->sg,
+                                           c->sg_count))
+        *ok = overlap_scan(c->after.VirtualAddress, c->after.Length, c->sg, c->sg_count);
+    if (*ok)
+        h = record_block(c, c->context);
+    shmf__unlock(SHMF_LK_SHM);
     return h;
 }
 
@@ -378,7 +491,7 @@ NDIS_STATUS NdisAllocateSharedMemory(NDIS_HANDLE NdisHandle,
     if (!shmf__irql_check_eq(PASSIVE_LEVEL, "NdisAllocateSharedMemory",
                              "NdisAllocateSharedMemory page: PASSIVE_LEVEL"))
         return NDIS_STATUS_FAILURE;
-    if (!registered)
+    if (!reg.registered)
         return NDIS_STATUS_RESOURCES;
     if (!params_valid(SharedMemoryParameters))
         return NDIS_STATUS_INVALID_PARAMETER;
@@ -390,13 +503,12 @@ NDIS_STATUS NdisAllocateSharedMemory(NDIS_HANDLE NdisHandle,
     c.status = call_allocate(SharedMemoryParameters, &ctx);
     snapshot(SharedMemoryParameters, c.size, &c.after);
     c.context = ctx;
-    /* Check and record in one critical section: the block table is shared by
-       every processor (another one's record_block may move it). */
-    shmf__world_lock();
+    shmf__lock(SHMF_LK_SHM);
     c.context_live = ctx && context_is_live(ctx);
+    shmf__unlock(SHMF_LK_SHM);
     bool ok = shmf__check_alloc(&c) && c.status == NDIS_STATUS_SUCCESS;
-    *pAllocationHandle = ok ? record_block(&c, ctx) : NULL;
-    shmf__world_unlock();
+    if (ok)
+        *pAllocationHandle = check_and_record(&c, &ok);
     if (!ok)
         return c.status == NDIS_STATUS_SUCCESS ? NDIS_STATUS_FAILURE : c.status;
     return *pAllocationHandle ? NDIS_STATUS_SUCCESS : NDIS_STATUS_RESOURCES;
@@ -412,12 +524,12 @@ VOID NdisFreeSharedMemory(NDIS_HANDLE NdisHandle, NDIS_HANDLE AllocationHandle)
     if (!shmf__irql_check_eq(PASSIVE_LEVEL, "NdisFreeSharedMemory",
                              "NdisFreeSharedMemory page: PASSIVE_LEVEL"))
         return;
-    shmf__world_lock();
+    shmf__lock(SHMF_LK_SHM);
     struct block *b = block_by_handle(AllocationHandle);
     NDIS_HANDLE ctx = b ? b->context : NULL;
     if (b)
-        live_remove(b);
-    shmf__world_unlock();
+        live_remove((unsigned)(b - blocks), true);
+    shmf__unlock(SHMF_LK_SHM);
     if (!b) {
         shmf__report(SHMF_KIND_POOL_FREE_UNKNOWN, (uint64_t)(uintptr_t)AllocationHandle,
                      "NdisFreeSharedMemory", NULL,
@@ -425,6 +537,6 @@ VOID NdisFreeSharedMemory(NDIS_HANDLE NdisHandle, NDIS_HANDLE AllocationHandle)
         return;
     }
     shmf__handler_enter(&fr);
-    chars.FreeSharedMemoryHandler(chars.ProviderContext, ctx);
+    reg.chars.FreeSharedMemoryHandler(reg.chars.ProviderContext, ctx);
     shmf__handler_exit(&fr, "FreeSharedMemoryHandler");
 }

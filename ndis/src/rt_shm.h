@@ -45,10 +45,33 @@ struct shmf_alloc_check {
     const SCATTER_GATHER_ELEMENT *sg;      /* points into the caller's SG buffer */
 };
 
-/* Check the allocate handler's results; report findings.  On success fills
-   c->sg / c->sg_count.  Returns false if the block must not be recorded. */
+/* Check the allocate handler's results, all but block-overlap (rt_shm.c checks
+   that when it records the block); report findings.  On success fills
+   c->sg / c->sg_count.  Returns false if the block must not be recorded.
+   Takes no lock but the findings lock: page states are read atomically. */
 bool shmf__check_alloc(struct shmf_alloc_check *c);
-bool shmf__shm_overlap_check(PVOID va, ULONG len, const SCATTER_GATHER_ELEMENT *sg, ULONG n);
+
+/* === Overlap index of the live blocks (rt_sgcheck.c) ===
+ * For block-overlap: per logical page of the simulated memory, how many live
+ * blocks' SG elements have a byte in it; per arena page, how many live blocks'
+ * [va, va+length) do; and how many ranges lie (partly) elsewhere.  A new block
+ * can overlap a live one only where a count is not zero, so rt_shm.c runs its
+ * exact walk over the live blocks only then.  pre (all): SHMF_LK_SHM held. */
+struct shmf_ovl_ref {
+    uint32_t va_first, va_pages; /* arena pages counted for [va, va+length) */
+    uint32_t odd;                /* ranges counted as lying elsewhere */
+};
+/* Add a live block; owner (non-zero) names it to shmf__ovl_owner. */
+void shmf__ovl_add(struct shmf_ovl_ref *r, uint64_t owner, PVOID va, ULONG len,
+                   const SCATTER_GATHER_ELEMENT *sg, ULONG n);
+/* Undo shmf__ovl_add(r, ..., sg, n). */
+void shmf__ovl_remove(const struct shmf_ovl_ref *r, const SCATTER_GATHER_ELEMENT *sg, ULONG n);
+/* False only if no live block can overlap [va, va+len) or the SG list. */
+bool shmf__ovl_maybe_hit(PVOID va, ULONG len, const SCATTER_GATHER_ELEMENT *sg, ULONG n);
+/* The owner of the block added last over la's page while a live block's SG
+   list touches that page, else 0: a hint (that block may be freed), checked by
+   the caller. */
+uint64_t shmf__ovl_owner(uint64_t la);
 
 /* Queues (rt_dma.c). */
 void shmf__dma_reset(void);

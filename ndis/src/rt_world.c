@@ -1,41 +1,121 @@
 /*
- * rt_world.c -- one world per input: reset, the world lock, provider load and
+ * rt_world.c -- one world per input: reset, the runtime locks, provider load and
  * unload, handler frames, guarded buffers for the parameters block and SG buffer.
  */
 #define _GNU_SOURCE
 #include <errno.h>
-#include <pthread.h>
+#include <sched.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
 
 #include "rt_shm.h"
 
-static pthread_mutex_t world_mutex = PTHREAD_RECURSIVE_MUTEX_INITIALIZER_NP;
-static uint32_t verify_flags = SHMF_VERIFY_F_ALL;
-static bool tearing_down;
+/* Read by every check on every processor, written only between runs: a cache
+   line apart from anything written while processors run. */
+static struct {
+    uint32_t verify_flags;
+    bool tearing_down;
+    bool provider_loaded;
+} __attribute__((aligned(64))) world = {.verify_flags = SHMF_VERIFY_F_ALL};
 static struct shmf_provider provider;
-static bool provider_loaded;
 static char driver_object[64]; /* what NdisDriverHandle points at */
+
+/* === Runtime locks (order and rules in rt_internal.h) ===
+ * Spin locks: every critical section is short (a table update, a page walk of
+ * one block), and a thread that sleeps on a futex costs a context switch and,
+ * in a VM, an idle exit and a wake-up IPI each, far more than the wait.  A
+ * waiter spins on a read (no cache-line ping-pong), then yields the processor
+ * in case the holder was preempted.  A recursive lock counts the calling
+ * thread's depth; only the outermost acquire touches the lock word.  Each lock
+ * word has its own cache line. */
+
+#define LOCK_SPINS 256 /* pause loops before each sched_yield */
+
+static struct {
+    unsigned word; /* 0 free, 1 held; acquire/release pair the critical sections */
+} __attribute__((aligned(64))) locks[SHMF_LK_COUNT];
+static _Thread_local uint8_t lock_depth[SHMF_LK_COUNT];
+static _Thread_local unsigned lock_held; /* bit l: this thread holds lock l */
+
+#if SHMF_DEBUG >= 1
+static const bool lock_recursive[SHMF_LK_COUNT] = {[SHMF_LK_PAGES] = true};
+
+static void lock_order_check(enum shmf_lk l)
+{
+    const char *why = NULL;
+    if (lock_depth[l] && !lock_recursive[l])
+        why = "re-acquire of a non-recursive lock";
+    else if (!lock_depth[l] && (lock_held & ~((2u << l) - 1)))
+        why = "acquire after a later lock in the order";
+    if (why) {
+        fprintf(stderr, "shmfuzz runtime: lock order violated: %s (lock %d, held %#x)\n",
+                why, (int)l, lock_held);
+        abort();
+    }
+}
+#else
+#define lock_order_check(l) ((void)(l))
+#endif
+
+static inline void cpu_relax(void)
+{
+#if defined(__x86_64__) || defined(__i386__)
+    __builtin_ia32_pause();
+#elif defined(__aarch64__)
+    __asm__ __volatile__("yield");
+#endif
+}
+
+static void spin_acquire(unsigned *word)
+{
+    for (unsigned n = 1;; n++) {
+        if (!__atomic_load_n(word, __ATOMIC_RELAXED) &&
+            !__atomic_exchange_n(word, 1, __ATOMIC_ACQUIRE))
+            return;
+        if (n % LOCK_SPINS == 0)
+            sched_yield();
+        else
+            cpu_relax();
+    }
+}
+
+void shmf__lock(enum shmf_lk l)
+{
+    lock_order_check(l);
+    if (lock_depth[l]++ == 0) {
+        spin_acquire(&locks[l].word);
+        lock_held |= 1u << l;
+    }
+}
+
+void shmf__unlock(enum shmf_lk l)
+{
+    if (--lock_depth[l] == 0) {
+        lock_held &= ~(1u << l);
+        __atomic_store_n(&locks[l].word, 0, __ATOMIC_RELEASE);
+    }
+}
 
 void shmf__world_lock(void)
 {
-    pthread_mutex_lock(&world_mutex);
+    shmf__lock(SHMF_LK_PAGES);
 }
 
 void shmf__world_unlock(void)
 {
-    pthread_mutex_unlock(&world_mutex);
+    shmf__unlock(SHMF_LK_PAGES);
 }
 
 bool shmf__teardown_in_progress(void)
 {
-    return tearing_down;
+    return world.tearing_down;
 }
 
 uint32_t shmf__verify_flags(void)
 {
-    return verify_flags;
+    return world.verify_flags;
 }
 
 NDIS_HANDLE shmf_rt_driver_handle(void)
@@ -46,9 +126,9 @@ NDIS_HANDLE shmf_rt_driver_handle(void)
 void shmf_rt_reset(uint32_t flags, const struct shmf_fault_plan *plan)
 {
     shmf__world_lock();
-    verify_flags = flags & SHMF_VERIFY_F_MASK;
-    tearing_down = false;
-    provider_loaded = false;
+    world.verify_flags = flags & SHMF_VERIFY_F_MASK;
+    world.tearing_down = false;
+    world.provider_loaded = false;
     memset(&provider, 0, sizeof(provider));
     shmf_rt_clear_findings();
     shmf_rt_set_op_index(-1);
@@ -65,7 +145,7 @@ void shmf_rt_reset(uint32_t flags, const struct shmf_fault_plan *plan)
 void shmf_rt_release(void)
 {
     shmf__world_lock();
-    provider_loaded = false;
+    world.provider_loaded = false;
     shmf__shm_reset();
     shmf__pool_reset();
     shmf__pages_reset();
@@ -104,7 +184,7 @@ void shmf__handler_exit(const struct shmf_handler_frame *fr, const char *handler
 
 bool shmf_rt_provider_loaded(void)
 {
-    return provider_loaded;
+    return world.provider_loaded;
 }
 
 int shmf_rt_provider_load(const struct shmf_provider *p)
@@ -125,30 +205,30 @@ int shmf_rt_provider_load(const struct shmf_provider *p)
                      "shared-memory provider characteristics");
         return -EINVAL;
     }
-    provider_loaded = true;
+    world.provider_loaded = true;
     return 0;
 }
 
 void shmf_rt_provider_unload(void)
 {
     struct shmf_handler_frame fr;
-    tearing_down = true;
-    if (provider_loaded && provider.unload) {
+    world.tearing_down = true;
+    if (world.provider_loaded && provider.unload) {
         shmf__handler_enter(&fr);
         provider.unload(driver_object);
         shmf__handler_exit(&fr, "ShmfProviderUnload");
     }
-    provider_loaded = false;
-    if (verify_flags & SHMF_VERIFY_F_SHM)
+    world.provider_loaded = false;
+    if (world.verify_flags & SHMF_VERIFY_F_SHM)
         shmf__shm_check_leaks();
-    if (verify_flags & SHMF_VERIFY_F_POOL) {
+    if (world.verify_flags & SHMF_VERIFY_F_POOL) {
         shmf__pool_check_all();
         shmf__pool_check_leaks();
         shmf__pages_check_freed();
         shmf__pages_check_leaks();
     }
     shmf__shm_reset();
-    tearing_down = false;
+    world.tearing_down = false;
 }
 
 VOID ShmfRtListCorrupt(PLIST_ENTRY Entry)
@@ -196,7 +276,7 @@ static int guarded_pick(size_t n)
 void *shmf_rt_guarded_alloc(size_t n)
 {
     char *p = NULL;
-    shmf__world_lock();
+    shmf__lock(SHMF_LK_GUARD);
     int i = guarded_pick(n);
     if (i >= 0 && gslot[i].cap < n + SHMF_GUARD_PAD) {
         size_t cap = ((n + SHMF_GUARD_PAD) + PAGE_SIZE - 1) & ~(size_t)(PAGE_SIZE - 1);
@@ -210,7 +290,7 @@ void *shmf_rt_guarded_alloc(size_t n)
         SHMF_UNPOISON(p, n);
         SHMF_POISON(p + n, gslot[i].cap - n);
     }
-    shmf__world_unlock();
+    shmf__unlock(SHMF_LK_GUARD);
     return p;
 }
 
@@ -221,14 +301,14 @@ bool shmf_rt_guard_intact(const void *p)
 
 void shmf_rt_guarded_free(void *p)
 {
-    shmf__world_lock();
+    shmf__lock(SHMF_LK_GUARD);
     for (int i = 0; p && i < SHMF_GUARDED_MAX; i++) {
         if (gslot[i].live && gslot[i].buf == p) {
             gslot[i].live = false;
             SHMF_POISON(gslot[i].buf, gslot[i].cap);
         }
     }
-    shmf__world_unlock();
+    shmf__unlock(SHMF_LK_GUARD);
 }
 #else
 
@@ -284,7 +364,7 @@ static void guarded_unmap(char *map, size_t map_len)
 
 void *shmf_rt_guarded_alloc(size_t n)
 {
-    shmf__world_lock();
+    shmf__lock(SHMF_LK_GUARD);
     struct guarded *g = guarded_slot(NULL);
     size_t rounded = (n + 7) & ~(size_t)7;
     size_t data_len = (rounded + PAGE_SIZE - 1) & ~(size_t)(PAGE_SIZE - 1);
@@ -293,7 +373,7 @@ void *shmf_rt_guarded_alloc(size_t n)
         *g = (struct guarded){m + data_len - rounded, m, n, rounded, data_len + PAGE_SIZE};
         memset(g->user + n, SHMF_GUARD_CANARY, rounded - n);
     }
-    shmf__world_unlock();
+    shmf__unlock(SHMF_LK_GUARD);
     return m ? g->user : NULL;
 }
 
@@ -310,12 +390,12 @@ bool shmf_rt_guard_intact(const void *p)
 
 void shmf_rt_guarded_free(void *p)
 {
-    shmf__world_lock();
+    shmf__lock(SHMF_LK_GUARD);
     struct guarded *g = p ? guarded_slot(p) : NULL;
     if (g) {
         guarded_unmap(g->map, g->map_len);
         memset(g, 0, sizeof(*g));
     }
-    shmf__world_unlock();
+    shmf__unlock(SHMF_LK_GUARD);
 }
 #endif
