@@ -110,6 +110,11 @@ class Triage:
         if status == "clean" and art_kind == "hang":
             self.slow.append(path)
             return
+        if status == "clean" and os.path.getsize(path) == 0:
+            # libFuzzer's fork mode writes an empty crash input for a child the
+            # campaign's SIGINT killed.  A real crash of the empty program would
+            # reproduce (replay is deterministic), so a clean one is not a finding.
+            return
         if status == "finding":
             kind, sig = finding["kind"], finding["signature"]
         elif status == "hang":
