@@ -12,7 +12,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include "cli.h"
@@ -42,34 +41,30 @@ static void child_crash(const struct shmf_finding *f, void *ud)
     _exit(1);
 }
 
+struct candidate {
+    const struct shmf_target *t;
+    const struct shmf_prog *p;
+};
+
+static void candidate_child(void *ud, int fd)
+{
+    const struct candidate *c = ud;
+    sig_pipe = fd;
+    child_prog = c->p;
+    shmf_crash_install(child_crash, NULL);
+    struct shmf_exec_result res;
+    struct shmf_exec_opts opts = {.verify_flags = SHMF_VERIFY_F_ALL, .trace = NULL};
+    shmf_exec_run(c->t, c->p, &opts, &res);
+    if (res.findings)
+        send_signature(&res.first, res.first.op_index);
+}
+
 /* Signature of prog's first finding into sig ("" when clean). */
 static void run_candidate(const struct shmf_target *t, const struct shmf_prog *p, char *sig,
                           size_t n)
 {
-    int fds[2];
-    sig[0] = 0;
-    if (pipe(fds) != 0)
-        return;
-    fflush(NULL);
-    pid_t pid = fork();
-    if (pid == 0) {
-        close(fds[0]);
-        sig_pipe = fds[1];
-        child_prog = p;
-        shmf_crash_install(child_crash, NULL);
-        struct shmf_exec_result res;
-        struct shmf_exec_opts opts = {.verify_flags = SHMF_VERIFY_F_ALL, .trace = NULL};
-        shmf_exec_run(t, p, &opts, &res);
-        if (res.findings)
-            send_signature(&res.first, res.first.op_index);
-        _exit(0);
-    }
-    close(fds[1]);
-    ssize_t got = pid > 0 ? read(fds[0], sig, n - 1) : -1;
-    sig[got > 0 ? got : 0] = 0;
-    close(fds[0]);
-    if (pid > 0)
-        waitpid(pid, NULL, 0);
+    struct candidate c = {t, p};
+    shmf_run_forked(candidate_child, &c, sig, n);
 }
 
 static bool same_finding(const char *a, const char *b)

@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdint.h>
 #include <string.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "crash.h"
@@ -212,4 +213,29 @@ void shmf_crash_install(shmf_crash_sink sink, void *ud)
         sigaction(sigs[i], &sa, NULL);
 #endif
     (void)on_signal;
+}
+
+int shmf_run_forked(void (*child)(void *ud, int fd), void *ud, char *out, size_t n)
+{
+    int fds[2], status = 0;
+    out[0] = 0;
+    if (pipe(fds) != 0)
+        return -1;
+    fflush(NULL);
+    pid_t pid = fork();
+    if (pid == 0) {
+        close(fds[0]);
+        child(ud, fds[1]);
+        _exit(0);
+    }
+    close(fds[1]);
+    if (pid < 0) {
+        close(fds[0]);
+        return -1;
+    }
+    ssize_t got = read(fds[0], out, n - 1);
+    out[got > 0 ? got : 0] = 0;
+    close(fds[0]);
+    waitpid(pid, &status, 0);
+    return status;
 }

@@ -18,4 +18,10 @@ void shmf_crash_install(shmf_crash_sink sink, void *ud);
 /* Classify a fault at `addr` of sanitizer type `type` into *f. */
 void shmf_crash_classify(uintptr_t addr, const char *type, struct shmf_finding *f);
 
+/* Run child(ud, fd) in a forked process, so that a crash of the provider
+   cannot take the caller down; the child writes a short text to fd and
+   _exits.  The text goes into out (NUL-terminated, "" when none).  Returns
+   the child's wait status, or -1 when no child ran. */
+int shmf_run_forked(void (*child)(void *ud, int fd), void *ud, char *out, size_t n);
+
 #endif

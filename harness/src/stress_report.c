@@ -12,6 +12,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "crash.h"
 #include "sha256.h"
 #include "stress_internal.h"
 
@@ -112,41 +113,33 @@ static int write_prog(const char *path, const struct shmf_prog *p, const char *c
     return rc;
 }
 
+struct replay {
+    const struct st_world *w;
+    const struct shmf_prog *p;
+};
+
+static void replay_in_child(void *ud, int fd)
+{
+    const struct replay *r = ud;
+    struct shmf_exec_opts eo = {.verify_flags = r->w->o->verify_flags};
+    struct shmf_exec_result res;
+    char k[80] = "";
+    shmf_rt_set_finding_handler(NULL, NULL);
+    shmf_exec_run(r->w->o->target, r->p, &eo, &res);
+    if (res.findings)
+        shmf_finding_kind_name(&res.first, k, sizeof(k));
+    if (write(fd, k, strlen(k)) < 0)
+        _exit(3);
+}
+
 /* Run `p` single-threaded in a fresh world in a child process (a crash of the
    provider must not take the report with it).  Writes the kind found into kind
    ("" when clean). */
 static void replay_child(struct st_world *w, const struct shmf_prog *p, char *kind, size_t n)
 {
-    int fds[2];
-    kind[0] = 0;
-    if (pipe(fds) != 0)
-        return;
-    fflush(NULL);
-    pid_t pid = fork();
-    if (pid == 0) {
-        close(fds[0]);
-        struct shmf_exec_opts eo = {.verify_flags = w->o->verify_flags};
-        struct shmf_exec_result res;
-        char k[80] = "";
-        shmf_rt_set_finding_handler(NULL, NULL);
-        shmf_exec_run(w->o->target, p, &eo, &res);
-        if (res.findings)
-            shmf_finding_kind_name(&res.first, k, sizeof(k));
-        if (write(fds[1], k, strlen(k)) < 0)
-            _exit(3);
-        _exit(0);
-    }
-    close(fds[1]);
-    if (pid < 0) {
-        close(fds[0]);
-        return;
-    }
-    ssize_t got = read(fds[0], kind, n - 1);
-    kind[got > 0 ? got : 0] = 0;
-    close(fds[0]);
-    int status = 0;
-    waitpid(pid, &status, 0);
-    if (!kind[0] && !(WIFEXITED(status) && WEXITSTATUS(status) == 0))
+    struct replay r = {w, p};
+    int status = shmf_run_forked(replay_in_child, &r, kind, n);
+    if (status != -1 && !kind[0] && !(WIFEXITED(status) && WEXITSTATUS(status) == 0))
         snprintf(kind, n, "crash");
 }
 
