@@ -228,7 +228,8 @@ static int queue_rings_create(struct nic_queue *q)
     q->fring = shmf_ring_create(q->count, sizeof(SHMF_NET_FRAGMENT_SHM));
     q->pring = shmf_ring_create(q->count, sizeof(NET_PACKET));
     q->ring_buf = malloc(q->count * sizeof(*q->ring_buf));
-    q->claimed = calloc(q->count, 1);
+    q->claimed = calloc(q->count, sizeof(*q->claimed));
+    q->claim_gen = 1;
     if (!q->fring || !q->pring || !q->ring_buf || !q->claimed)
         return -ENOMEM;
     for (UINT32 i = 0; i < q->count; i++)

@@ -119,7 +119,7 @@ static bool bad_binding(const struct nic_queue *q, const NET_PACKET *pk, UINT32 
               NetRingGetRangeCount(q->fring, f0, first) + pk->FragmentCount <= drained;
 
     for (UINT32 k = 0; ok && k < pk->FragmentCount; k++)
-        ok = !q->claimed[NetRingAdvanceIndex(q->fring, first, k)];
+        ok = q->claimed[NetRingAdvanceIndex(q->fring, first, k)] != q->claim_gen;
     if (!ok)
         shmf_rt_report(SHMF_KIND_RING_INDEX_OUT_OF_RANGE, (uint64_t)(uintptr_t)pk, fn,
                        "NetAdapterCx Rx: a returned packet has FragmentCount != 0 and binds "
@@ -131,6 +131,39 @@ static bool bad_binding(const struct nic_queue *q, const NET_PACKET *pk, UINT32 
     return !ok;
 }
 
+/* A fragment returned with no packet (or with the queue not running): its
+   buffer goes back to the OS unindicated. */
+static void drop_fragment(struct shmf_nic *nic, struct nic_queue *q, UINT32 f)
+{
+    uint32_t b = q->ring_buf[f];
+
+    if (b != NO_BUF && q->bufs[b].state == BUF_POSTED) {
+        q->bufs[b].state = BUF_FREE;
+        nic->stats.dropped++;
+    }
+    q->ring_buf[f] = NO_BUF;
+}
+
+/* Fragment f is bound to a returned packet: indicate its buffer when the queue
+   runs; the element no longer names a buffer either way. */
+static void claim_fragment(struct shmf_nic *nic, struct nic_queue *q, UINT32 f, bool live)
+{
+    q->claimed[f] = q->claim_gen;
+    if (live && q->ring_buf[f] != NO_BUF)
+        indicate(nic, q, f);
+    drop_fragment(nic, q, f);
+}
+
+/* The next advance's stamp: claims of this one are stale at once, with no
+   pass over the elements (but for the wrap of the counter). */
+static void next_claim_gen(struct nic_queue *q)
+{
+    if (++q->claim_gen == 0) {
+        memset(q->claimed, 0, q->count * sizeof(*q->claimed));
+        q->claim_gen = 1;
+    }
+}
+
 /* Take the packets the driver returned ([p0, pBegin)) as indications when the
    queue runs, and give back fragments no packet kept. */
 static int consume(struct shmf_nic *nic, struct nic_queue *q, UINT32 f0, UINT32 p0,
@@ -138,31 +171,22 @@ static int consume(struct shmf_nic *nic, struct nic_queue *q, UINT32 f0, UINT32 
 {
     UINT32 drained = NetRingGetRangeCount(q->fring, f0, q->fring->BeginIndex);
     bool live = q->state == SHMF_NIC_Q_RUNNING;
-    int indicated = 0;
+    uint64_t before = nic->stats.indicated;
+    UINT32 claimed = 0;
 
     for (UINT32 p = p0; p != q->pring->BeginIndex; p = NetRingIncrementIndex(q->pring, p)) {
         const NET_PACKET *pk = NetRingGetPacketAtIndex(q->pring, p);
         if (pk->Ignore || bad_binding(q, pk, f0, drained, fn))
             continue;
-        for (UINT32 k = 0; k < pk->FragmentCount; k++) {
-            UINT32 f = NetRingAdvanceIndex(q->fring, pk->FragmentIndex, k);
-            q->claimed[f] = 1;
-            if (live && q->ring_buf[f] != NO_BUF) {
-                indicate(nic, q, f);
-                indicated++;
-            }
-        }
+        for (UINT32 k = 0; k < pk->FragmentCount; k++)
+            claim_fragment(nic, q, NetRingAdvanceIndex(q->fring, pk->FragmentIndex, k), live);
+        claimed += pk->FragmentCount;
     }
-    for (UINT32 i = 0; i < drained; i++) {
-        UINT32 f = NetRingAdvanceIndex(q->fring, f0, i);
-        if (q->ring_buf[f] != NO_BUF && q->bufs[q->ring_buf[f]].state == BUF_POSTED) {
-            q->bufs[q->ring_buf[f]].state = BUF_FREE;
-            nic->stats.dropped++;
-        }
-        q->ring_buf[f] = NO_BUF;
-        q->claimed[f] = 0;
-    }
-    return indicated;
+    for (UINT32 i = 0; claimed != drained && i < drained; i++) /* each claimed once */
+        if (q->claimed[NetRingAdvanceIndex(q->fring, f0, i)] != q->claim_gen)
+            drop_fragment(nic, q, NetRingAdvanceIndex(q->fring, f0, i));
+    next_claim_gen(q);
+    return (int)(nic->stats.indicated - before);
 }
 
 /* Snapshot both rings (whole, or their headers with the verifier off), call the
@@ -220,12 +244,9 @@ static struct nic_queue *running_queue(struct shmf_nic *nic, unsigned slot, int 
     return q != NULL && q->state == SHMF_NIC_Q_RUNNING ? q : NULL;
 }
 
-static void post_one(struct nic_queue *q, uint32_t b)
+/* Fragment element e describes buffer buf, posted by the OS. */
+static void post_fill(SHMF_NET_FRAGMENT_SHM *e, const struct nic_buf *buf)
 {
-    UINT32 idx = q->fring->EndIndex;
-    SHMF_NET_FRAGMENT_SHM *e = ShmfNetRingGetFragmentShmAtIndex(q->fring, idx);
-    struct nic_buf *buf = &q->bufs[b];
-
     *e = (SHMF_NET_FRAGMENT_SHM){
         .Fragment = {.Capacity = buf->length},
         .LogicalAddress = buf->la,
@@ -235,29 +256,46 @@ static void post_one(struct nic_queue *q, uint32_t b)
         .SharedMemoryLength = buf->length,
         .HardwareStatus = SHMF_HW_IDLE,
     };
-    q->ring_buf[idx] = b;
-    buf->state = BUF_POSTED;
-    q->fring->EndIndex = NetRingIncrementIndex(q->fring, idx);
 }
 
 /* Post free buffers round-robin from post_cursor (which then moves by the
-   number posted), as long as the fragment ring has room. */
+   number posted), as long as the fragment ring has room; EndIndex is
+   published once, after the elements. */
 static unsigned post_buffers(struct nic_queue *q, unsigned count)
 {
-    unsigned space = shmf_ring_post_space(q->fring), moved = 0;
+    NET_RING *r = q->fring;
+    unsigned space = shmf_ring_post_space(r), moved = 0, nbufs = q->nbufs;
     unsigned want = count < space ? count : space;
+    UINT32 end = r->EndIndex;
 
-    if (q->nbufs == 0)
+    if (nbufs == 0)
         return 0;
-    for (unsigned i = 0, b = q->post_cursor % q->nbufs; i < q->nbufs && moved < want; i++) {
-        if (q->bufs[b].state == BUF_FREE) {
-            post_one(q, b);
+    for (unsigned i = 0, b = q->post_cursor % nbufs; i < nbufs && moved < want; i++) {
+        struct nic_buf *buf = &q->bufs[b];
+        if (buf->state == BUF_FREE) {
+            post_fill(ShmfNetRingGetFragmentShmAtIndex(r, end), buf);
+            q->ring_buf[end] = b;
+            buf->state = BUF_POSTED;
+            end = NetRingIncrementIndex(r, end);
             moved++;
         }
-        b = b + 1 == q->nbufs ? 0 : b + 1;
+        b = b + 1 == nbufs ? 0 : b + 1;
     }
-    q->post_cursor = (q->post_cursor + moved) % q->nbufs;
+    r->EndIndex = end;
+    q->post_cursor = (q->post_cursor + moved) % nbufs;
     return moved;
+}
+
+/* Give the driver every packet element the ring has room for, cleared. */
+static void post_packets(NET_RING *r)
+{
+    UINT32 end = r->EndIndex;
+
+    for (UINT32 n = shmf_ring_post_space(r); n > 0; n--) {
+        *NetRingGetPacketAtIndex(r, end) = (NET_PACKET){0};
+        end = NetRingIncrementIndex(r, end);
+    }
+    r->EndIndex = end;
 }
 
 int shmf_nic_post(struct shmf_nic *nic, unsigned slot, unsigned count)
@@ -268,10 +306,7 @@ int shmf_nic_post(struct shmf_nic *nic, unsigned slot, unsigned count)
     if (q == NULL)
         return rc;
     unsigned moved = post_buffers(q, count);
-    for (UINT32 n = shmf_ring_post_space(q->pring); n > 0; n--) {
-        memset(NetRingGetPacketAtIndex(q->pring, q->pring->EndIndex), 0, sizeof(NET_PACKET));
-        q->pring->EndIndex = NetRingIncrementIndex(q->pring, q->pring->EndIndex);
-    }
+    post_packets(q->pring);
     nic->stats.posted += moved;
     return (int)moved;
 }
@@ -312,6 +347,7 @@ int shmf_nic_rx(struct shmf_nic *nic, unsigned slot, unsigned count, unsigned pk
 
     if (q == NULL)
         return rc;
+    shmf_rt_dma_burst_begin();
     for (UINT32 i = q->fring->BeginIndex; i != q->fring->NextIndex && (unsigned)moved < count;
          i = NetRingIncrementIndex(q->fring, i)) {
         SHMF_NET_FRAGMENT_SHM *e = ShmfNetRingGetFragmentShmAtIndex(q->fring, i);
@@ -320,12 +356,15 @@ int shmf_nic_rx(struct shmf_nic *nic, unsigned slot, unsigned count, unsigned pk
         unsigned n = packet_length(pktlen, e->Fragment.Capacity);
         if (n == 0)
             continue;
-        if (rx_one(nic, q, e, n) < 0)
-            return moved > 0 ? moved : -EFAULT;
+        if (rx_one(nic, q, e, n) < 0) {
+            rc = -EFAULT;
+            break;
+        }
         moved++;
     }
+    shmf_rt_dma_burst_end();
     nic->stats.rx_packets += (uint64_t)moved;
-    return moved;
+    return moved > 0 || rc != -EFAULT ? moved : rc;
 }
 
 static int xmit_ensure(struct shmf_nic *nic, struct nic_queue *q)

@@ -51,7 +51,9 @@ struct nic_queue {
     unsigned nbufs, post_cursor, return_cursor;
     NET_RING *fring, *pring;
     uint32_t *ring_buf;      /* buffer index per fragment element, or NO_BUF */
-    uint8_t *claimed;        /* per fragment element, scratch for one advance */
+    uint32_t *claimed;       /* per fragment element: the advance (claim_gen) that
+                                bound it to a returned packet */
+    uint32_t claim_gen;      /* this advance's stamp; never 0 */
     bool lazy;               /* queue 0: memory and rings not allocated yet */
     struct nic_queue *spare_next; /* on shmf_nic.spare once destroyed */
 };

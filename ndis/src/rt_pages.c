@@ -553,9 +553,15 @@ static void *logical_to_host_locked(uint64_t la)
 {
     enum zone z;
     uint32_t k;
-    if (page_state_locked(la) != SHMF_PAGE_ALLOCATED || !pfn_locate(la >> PAGE_SHIFT, &z, &k))
+    if (!pg.arena || !pfn_locate(la >> PAGE_SHIFT, &z, &k) ||
+        shmf__meta_of(z, k)->state != SHMF_PAGE_ALLOCATED)
         return NULL;
     return host_of(z, k) + (la & (PAGE_SIZE - 1));
+}
+
+void *shmf__logical_span_to_host_locked(uint64_t la, size_t n)
+{
+    return (la & (PAGE_SIZE - 1)) + n <= PAGE_SIZE ? logical_to_host_locked(la) : NULL;
 }
 
 void *shmf__logical_to_host(uint64_t la)

@@ -177,6 +177,12 @@ void shmf_rt_queue_dma_stop(ULONG queue_id, bool stopped);
    (dma-after-stop).  Returns 0, or -EFAULT when the transfer was refused. */
 int shmf_rt_dma_write(ULONG queue_id, uint64_t la, const void *src, size_t n);
 int shmf_rt_dma_read(ULONG queue_id, uint64_t la, void *dst, size_t n);
+/* A burst of transfers, as a NIC moves a batch of descriptors: the DMA engine
+   (the runtime's page lock) is held from begin to end, so the shmf_rt_dma_read
+   and shmf_rt_dma_write calls in between do not each take it.  Nothing but
+   those calls in between; bursts do not nest. */
+void shmf_rt_dma_burst_begin(void);
+void shmf_rt_dma_burst_end(void);
 
 /* === Deterministic interleaving ===
    When set, the hook is called at every scheduling point: spin-lock acquire and
