@@ -14,12 +14,14 @@
  *    the runtime and the harness shared nothing.
  *
  * Usage: bench_coherence OPS_PER_S ALLOC_FREE_FRACTION SECONDS OUT.json
+ *        bench_coherence --round-trip     (prints round_trip_ns only)
  */
 #include <jansson.h>
 #include <pthread.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <time.h>
 
 #include "report.h"
@@ -191,6 +193,8 @@ static void calibrate(double target)
 
 int main(int argc, char **argv)
 {
+    if (argc == 2 && strcmp(argv[1], "--round-trip") == 0)
+        return printf("%.1f\n", round_trip_ns()) < 0;
     if (argc != 5)
         return fprintf(stderr, "usage: bench_coherence OPS_PER_S ALLOC_FREE_FRACTION SECONDS "
                                "OUT.json\n"), 2;

@@ -4,7 +4,8 @@
 # Usage: scripts/bench.sh stress [--quick]
 # Env:   BENCH_BUILD_DIR (default build/release), BENCH_SECONDS, BENCH_ROUNDS.
 # Writes reports/out/bench-stress.json: each figure with its unit, the baseline
-# measured in this run, their ratio, the machine and the commit.
+# measured in this run, their ratio (medians over the rounds), each round's
+# ratios and cache-line round trip, the machine and the commit.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 secs=${BENCH_SECONDS:-5}; rounds=${BENCH_ROUNDS:-3}
@@ -17,23 +18,25 @@ out=reports/out/bench-stress.json
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 
-# run NAME THREADS MODE VERIFY(on|off): one run.json per round in $work/NAME.R.json
+# run NAME THREADS MODE VERIFY(on|off) ROUND: one run.json in $work/NAME.ROUND.json
 run() {
-  local name=$1 threads=$2 mode=$3 verify=$4 extra=()
+  local name=$1 threads=$2 mode=$3 verify=$4 r=$5 extra=()
   [ "$verify" = off ] && extra+=(--verify-off)
-  for r in $(seq 1 "$rounds"); do
-    "$build/harness/shmfuzz" stress --quiet --provider reference --threads "$threads" \
-      --mode "$mode" --seconds "$secs" --seed "$r" --out "$work" \
-      --json "$work/$name.$r.json" "${extra[@]}"
-  done
+  "$build/harness/shmfuzz" stress --quiet --provider reference --threads "$threads" \
+    --mode "$mode" --seconds "$secs" --seed "$r" --out "$work" \
+    --json "$work/$name.$r.json" "${extra[@]}"
 }
-# Interleave the configurations round by round would be fairer on a noisy machine;
-# keep the order fixed and report every round instead.
-run t1_on 1 threads on
-run t2_on 2 threads on
-run t1_off 1 threads off
-run t2_off 2 threads off
-run il2_on 2 interleave on
+# Every round runs every configuration, and measures the cache-line round trip
+# between two threads first: on a VM the host moves the virtual processors, and
+# the round trip (so the 2-thread ratio) can change several-fold between minutes.
+for r in $(seq 1 "$rounds"); do
+  "$build/bench/bench_coherence" --round-trip >"$work/rt.$r"
+  run t1_on 1 threads on "$r"
+  run t2_on 2 threads on "$r"
+  run t1_off 1 threads off "$r"
+  run t2_off 2 threads off "$r"
+  run il2_on 2 interleave on "$r"
+done
 
 # The machine's cost of sharing, at the 1-thread rate and op mix just measured:
 # the cache-line round trip, and the provider's own locking alone (coherence.c).
@@ -60,6 +63,13 @@ cfg = {n: med(n) for n in ("t1_on", "t2_on", "t1_off", "t2_off", "il2_on")}
 contention = {n: [r["contention"] for r in runs(n)] for n in ("t2_on", "t2_off")}
 findings = sum(len(r["findings"]) for n in cfg for r in runs(n))
 per_thread = {n: [[t["ops_per_s"] for t in r["per_thread"]] for r in runs(n)] for n in cfg}
+def per_round(a, b):
+    return [round(x["ops_per_s"] / y["ops_per_s"], 3) for x, y in zip(runs(a), runs(b))]
+rounds_detail = {
+    "round_trip_ns": [float(open(f"{work}/rt.{r}").read()) for r in range(1, rounds + 1)],
+    "threads2_verify_on_ratio": per_round("t2_on", "t1_on"),
+    "threads2_verify_off_ratio": per_round("t2_off", "t1_off"),
+}
 data = {
     "schema": "shmfuzz-bench/1", "bench": "stress", "provider": "reference",
     "seconds_per_run": secs, "rounds": rounds, "statistic": "median over rounds",
@@ -76,6 +86,10 @@ data = {
                                 "deterministic interleave mode, 2 coroutines on one thread"),
     },
     "per_thread_ops_per_s": per_thread,
+    "per_round": rounds_detail,
+    "per_round_is": ("each round runs every configuration once (seed = round) after "
+                     "measuring the cache-line round trip between two threads; the "
+                     "ratios are 2 threads over 1 thread within the round"),
     "contention": contention,
     "findings": findings,
     "sharing_cost": json.load(open(f"{work}/coherence.json")),
