@@ -5,8 +5,8 @@ set -euo pipefail
 cd "$(dirname "$0")/../.."
 secs=2
 [ "${1:-}" = "--quick" ] && secs=0.5
-dir=${SHMF_BENCH_RELEASE_DIR:-build/release}
-[ -f "$dir/CMakeCache.txt" ] || cmake --preset release -B "$dir" >/dev/null
+dir=${SHMF_BENCH_RELEASE_DIR:-build/bench}
+[ -f "$dir/CMakeCache.txt" ] || cmake --preset bench -B "$dir" >/dev/null
 cmake "$dir" >/dev/null # picks up libdpdk if it was installed since
 cmake --build "$dir" -j"$(nproc)" --target bench_ring >/dev/null
 out=reports/out/bench-ring.json

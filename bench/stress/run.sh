@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # bench/stress: stress-runner throughput (ops/s) with 1 vs 2 threads and with the
-# verifier off vs on, all measured in the same run on the release build.
+# verifier off vs on, all measured in the same run on the bench preset (release + LTO).
 # Usage: scripts/bench.sh stress [--quick]
-# Env:   BENCH_BUILD_DIR (default build/release), BENCH_SECONDS, BENCH_ROUNDS.
+# Env:   BENCH_BUILD_DIR (default build/bench), BENCH_SECONDS, BENCH_ROUNDS.
 # Writes reports/out/bench-stress.json: each figure with its unit, the baseline
 # measured in this run, their ratio (medians over the rounds), each round's
 # ratios and cache-line round trip, the machine and the commit.
@@ -10,8 +10,8 @@ set -euo pipefail
 cd "$(dirname "$0")/../.."
 secs=${BENCH_SECONDS:-5}; rounds=${BENCH_ROUNDS:-3}
 if [ "${1:-}" = "--quick" ]; then secs=${BENCH_SECONDS:-1.5}; rounds=${BENCH_ROUNDS:-1}; fi
-build=${BENCH_BUILD_DIR:-build/release}
-cmake --preset release -B "$build" >/dev/null
+build=${BENCH_BUILD_DIR:-build/bench}
+cmake --preset bench -B "$build" >/dev/null
 cmake --build "$build" -j"$(nproc)" --target shmfuzz shmfprov_reference bench_coherence >/dev/null
 mkdir -p reports/out
 out=reports/out/bench-stress.json

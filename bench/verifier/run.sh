@@ -5,10 +5,10 @@ set -euo pipefail
 cd "$(dirname "$0")/../.."
 secs=2; rounds=5
 [ "${1:-}" = "--quick" ] && { secs=0.5; rounds=2; }
-cmake --preset release >/dev/null
-cmake --build build/release -j"$(nproc)" --target bench_verifier >/dev/null
+cmake --preset bench >/dev/null
+cmake --build build/bench -j"$(nproc)" --target bench_verifier >/dev/null
 out=reports/out/bench-verifier.json
-build/release/bench/bench_verifier "$secs" "$rounds" "$out.raw"
+build/bench/bench_verifier "$secs" "$rounds" "$out.raw"
 python3 bench/machine.py "$out.raw" "$out"
 rm -f "$out.raw"
 echo "bench: wrote $out"
