@@ -2,8 +2,9 @@
  * stress_interleave.c -- simulated processors as coroutines on one thread,
  * switched at the runtime's scheduling points (see stress.h).
  *
- * Coroutines switch among themselves with swapcontext; they return to the
- * scheduler context only when they finish or when the run is abandoned.
+ * Coroutines switch among themselves (co_context.h: no system call per
+ * switch on x86-64); they return to the scheduler context only when they
+ * finish or when the run is abandoned.
  * Sanitizers are told about every switch (ASan and TSan fiber annotations).
  */
 #define _GNU_SOURCE
@@ -11,8 +12,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
-#include <ucontext.h>
 
+#include "co_context.h"
 #include "mutator.h"
 #include "stress.h"
 
@@ -39,7 +40,7 @@
 #endif
 
 struct coro {
-    ucontext_t uc;
+    struct shmf_co_ctx ctx;
     void *stack;
     unsigned cpu;
     bool done;
@@ -55,7 +56,7 @@ struct engine {
     void *ud;
     struct shmf_interleave_stats *st;
     struct coro co[SHMF_MAX_CPUS];
-    ucontext_t main_uc;
+    struct shmf_co_ctx main_ctx;
 #ifdef IL_TSAN
     void *main_fiber;
 #endif
@@ -96,7 +97,8 @@ static void finish_switch(void *fake)
 #endif
 }
 
-static void switch_to(ucontext_t *from, ucontext_t *to, struct coro *target, bool leaving_forever)
+static void switch_to(struct shmf_co_ctx *from, struct shmf_co_ctx *to, struct coro *target,
+                      bool leaving_forever)
 {
 #ifdef IL_ASAN
     void *fake = NULL;
@@ -111,8 +113,8 @@ static void switch_to(ucontext_t *from, ucontext_t *to, struct coro *target, boo
 #ifdef IL_TSAN
     __tsan_switch_to_fiber(target ? target->fiber : eng->main_fiber, 0);
 #endif
-    eng->from_main = from == &eng->main_uc;
-    swapcontext(from, to);
+    eng->from_main = from == &eng->main_ctx;
+    shmf_co_ctx_switch(from, to);
     finish_switch(fake);
 }
 
@@ -131,7 +133,7 @@ static void go(struct coro *to)
         return;
     eng->st->switches++;
     eng->cur = to;
-    switch_to(me ? &me->uc : &eng->main_uc, to ? &to->uc : &eng->main_uc, to, false);
+    switch_to(me ? &me->ctx : &eng->main_ctx, to ? &to->ctx : &eng->main_ctx, to, false);
     resumed(me);
 }
 
@@ -218,7 +220,7 @@ static void trampoline(void)
     eng->fn(c->cpu, eng->ud);
     c->done = true;
     eng->cur = NULL;
-    switch_to(&c->uc, &eng->main_uc, NULL, true);
+    switch_to(&c->ctx, &eng->main_ctx, NULL, true);
 }
 
 static int coro_init(struct coro *c, unsigned cpu)
@@ -246,20 +248,9 @@ static int coro_init(struct coro *c, unsigned cpu)
     memset(c, 0, sizeof(*c));
     c->cpu = cpu;
     c->stack = stacks[cpu];
-    if (getcontext(&c->uc) != 0)
-        return -errno;
-    c->uc.uc_stack.ss_sp = c->stack;
-    c->uc.uc_stack.ss_size = SHMF_INTERLEAVE_STACK;
-    c->uc.uc_link = NULL;
-    makecontext(&c->uc, trampoline, 0);
-#ifdef IL_ASAN
-    /* ASan's swapcontext interceptor clears the shadow of the target's whole
-       uc_stack on every switch, by remapping it (1 MiB of stack: an mmap and a
-       TLB shootdown per switch).  The switches are annotated with the fiber API
-       above and stale redzones are cleared here, so hide the stack from it:
-       nothing reads uc_stack once makecontext is done. */
-    c->uc.uc_stack.ss_size = 0;
-#endif
+    int rc = shmf_co_ctx_make(&c->ctx, c->stack, SHMF_INTERLEAVE_STACK, trampoline);
+    if (rc != 0)
+        return rc;
 #ifdef IL_TSAN
     c->fiber = __tsan_create_fiber(0);
 #endif
