@@ -343,11 +343,12 @@ static int rx_one(struct shmf_nic *nic, const struct nic_queue *q, SHMF_NET_FRAG
 int shmf_nic_rx(struct shmf_nic *nic, unsigned slot, unsigned count, unsigned pktlen)
 {
     int rc, moved = 0;
+    bool refused = false;
     struct nic_queue *q = running_queue(nic, slot, &rc);
 
     if (q == NULL)
         return rc;
-    shmf_rt_dma_burst_begin();
+    shmf_rt_dma_burst_begin(); /* no provider code runs until its end */
     for (UINT32 i = q->fring->BeginIndex; i != q->fring->NextIndex && (unsigned)moved < count;
          i = NetRingIncrementIndex(q->fring, i)) {
         SHMF_NET_FRAGMENT_SHM *e = ShmfNetRingGetFragmentShmAtIndex(q->fring, i);
@@ -356,15 +357,13 @@ int shmf_nic_rx(struct shmf_nic *nic, unsigned slot, unsigned count, unsigned pk
         unsigned n = packet_length(pktlen, e->Fragment.Capacity);
         if (n == 0)
             continue;
-        if (rx_one(nic, q, e, n) < 0) {
-            rc = -EFAULT;
+        if ((refused = rx_one(nic, q, e, n) < 0))
             break;
-        }
         moved++;
     }
     shmf_rt_dma_burst_end();
     nic->stats.rx_packets += (uint64_t)moved;
-    return moved > 0 || rc != -EFAULT ? moved : rc;
+    return refused && moved == 0 ? -EFAULT : moved;
 }
 
 static int xmit_ensure(struct shmf_nic *nic, struct nic_queue *q)
