@@ -5,65 +5,19 @@
  * miniport halts (lower IRQL, run deferred work, halt the NIC, free every block)
  * -> unload -> leak check.  The first finding stops the program.
  *
- * A program with a `cpu` op runs interleaved: its ops are split into one list
- * per simulated processor, and the lists run as coroutines of the stress
- * runner's interleaving engine (stress.h), switched at the runtime's scheduling
- * points in an order seeded from the input.  A program without one takes the
- * plain sequential path, unchanged.
+ * A program with a `cpu` op runs interleaved (exec_interleave.c): its ops are
+ * split into one list per simulated processor, and the lists run as coroutines
+ * of the stress runner's interleaving engine (stress.h), switched at the
+ * runtime's scheduling points in an order seeded from the input.  A program
+ * without one takes the plain sequential path, unchanged.
  */
 #include <errno.h>
 #include <stddef.h>
 #include <string.h>
 
-#include "exec.h"
 #include "exec_internal.h"
-#include "nic.h"
-#include "stress.h"
-
-#define EXEC_MAX_BLOCKS 256
-#define EXEC_MAX_RAISES 8
-#define EXEC_MAX_WORK 64
-#define EXEC_TOUCH_SLACK 64
-#define EXEC_MAX_CPUS 4            /* simulated processors of an interleaved program */
-#define EXEC_SPIN_LIMIT 20000      /* consecutive spins/waits before `hang` */
-
-/* Per-processor state: raise stack, deferred work, the allocate call's buffers. */
-struct exec_cpu {
-    KIRQL raises[EXEC_MAX_RAISES]; /* IRQLs saved by `raise` */
-    unsigned nraises;
-    unsigned nwork;
-    struct shmf_exec_regions regions;
-    int32_t cur_op;                /* op this processor is running */
-    uint32_t nops, done;           /* interleaved: ops in its list, ops run */
-    struct exec_out out;
-    struct shmf_op work[EXEC_MAX_WORK]; /* requests deferred to PASSIVE_LEVEL */
-};
-
-struct exec_state {
-    const struct shmf_target *t;
-    const struct shmf_prog *prog;
-    FILE *trace;
-    struct shmf_nic *nic;                /* created once, reset per world */
-    NDIS_HANDLE blocks[EXEC_MAX_BLOCKS]; /* the miniport's own allocations, shared */
-    unsigned nblocks;
-    bool loaded;
-    /* interleaved programs */
-    bool il;
-    unsigned ncpus;
-    uint64_t seed;
-    struct shmf_co_mutex nic_mu;  /* every NIC model call */
-    struct shmf_co_mutex excl_mu; /* one exclusive op (reload, qfree) at a time */
-    unsigned busy;                /* processors inside an op */
-    bool excl_pending;            /* an exclusive op waits for busy == 0 */
-    bool have_first;
-    int32_t first_op;
-    shmf_finding_fn prev_handler;
-    void *prev_ud;
-    struct exec_cpu cpu[EXEC_MAX_CPUS];
-};
 
 static struct exec_state S;
-static uint16_t cpu_ops[EXEC_MAX_CPUS][SHMF_OPS_MAX]; /* interleaved: op indices */
 
 static struct exec_cpu *cur_cpu(void)
 {
@@ -82,11 +36,6 @@ int32_t shmf_exec_op_index(void)
     if (S.il && shmf_interleave_active())
         return cur_cpu()->cur_op;
     return shmf_rt_op_index();
-}
-
-static bool stop(void)
-{
-    return shmf_rt_finding_count() != 0;
 }
 
 #define EXEC_OUT(c, ...)                                                                \
@@ -123,7 +72,7 @@ static void load(struct exec_state *s)
 
 static void free_own_blocks(struct exec_state *s)
 {
-    while (s->nblocks && !stop())
+    while (s->nblocks && !shmf__exec_stop())
         NdisFreeSharedMemory(shmf_rt_driver_handle(), s->blocks[--s->nblocks]);
     s->nblocks = 0;
 }
@@ -131,14 +80,14 @@ static void free_own_blocks(struct exec_state *s)
 /* Halt as a correct miniport: every queue and block freed, then unload. */
 static void halt(struct exec_state *s)
 {
-    if (!stop())
+    if (!shmf__exec_stop())
         free_own_blocks(s);
-    if (s->loaded && !stop()) {
+    if (s->loaded && !shmf__exec_stop()) {
         nic_enter(s);
         shmf_nic_halt(s->nic);
         nic_leave(s);
     }
-    if (!stop())
+    if (!shmf__exec_stop())
         shmf_rt_provider_unload();
     s->loaded = false;
 }
@@ -261,7 +210,7 @@ static void do_raise(struct exec_cpu *c, const struct shmf_op *op)
     EXEC_OUT(c, OUT_RAISE, .a = level, .b = old);
 }
 
-static void do_lower(struct exec_cpu *c)
+void shmf__exec_lower(struct exec_cpu *c)
 {
     if (!c->nraises) {
         EXEC_OUT(c, OUT_TEXT, .why = "ignored: no matching raise");
@@ -287,7 +236,6 @@ static void defer(struct exec_cpu *c, const struct shmf_op *op)
     }
 }
 
-static void exec_op(struct exec_state *s, struct exec_cpu *c, const struct shmf_op *op);
 
 static void trace_prefix(FILE *f, const struct exec_cpu *c)
 {
@@ -297,21 +245,21 @@ static void trace_prefix(FILE *f, const struct exec_cpu *c)
         fputs("         ", f);
 }
 
-static void run_work(struct exec_state *s, struct exec_cpu *c)
+void shmf__exec_run_work(struct exec_state *s, struct exec_cpu *c)
 {
     if (KeGetCurrentIrql() != PASSIVE_LEVEL) {
         EXEC_OUT(c, OUT_WORK, .a = 0, .b = c->nwork, .why = "not at PASSIVE_LEVEL");
         return;
     }
     unsigned n = c->nwork, i;
-    for (i = 0; i < c->nwork && !stop(); i++) {
+    for (i = 0; i < c->nwork && !shmf__exec_stop(); i++) {
         if (__builtin_expect(S.trace != NULL, 0)) {
             char line[256];
             shmf_op_format(line, sizeof(line), &c->work[i]);
             trace_prefix(S.trace, c);
             fprintf(S.trace, "work item: %s\n", line);
         }
-        exec_op(s, c, &c->work[i]);
+        shmf__exec_op(s, c, &c->work[i]);
         if (__builtin_expect(S.trace != NULL, 0)) {
             trace_prefix(S.trace, c);
             shmf__exec_trace_out(S.trace, &c->work[i], &c->out);
@@ -367,7 +315,7 @@ static void do_qfree(struct exec_state *s, struct exec_cpu *c, const struct shmf
         EXEC_OUT(c, OUT_TEXT, .why = rc ? "no live queue" : "ignored: the default queue");
         return;
     }
-    for (unsigned i = s->nblocks; i-- > 0 && !stop();) {
+    for (unsigned i = s->nblocks; i-- > 0 && !shmf__exec_stop();) {
         if (!shmf_rt_block_find(s->blocks[i], &b) || b.queue_id != qi.qid)
             continue;
         NDIS_HANDLE h = s->blocks[i];
@@ -375,7 +323,7 @@ static void do_qfree(struct exec_state *s, struct exec_cpu *c, const struct shmf
         NdisFreeSharedMemory(shmf_rt_driver_handle(), h);
         freed++;
     }
-    if (!stop()) {
+    if (!shmf__exec_stop()) {
         nic_enter(s);
         rc = shmf_nic_queue_free(s->nic, op->a[SHMF_ARG_QFREE_QUEUE]);
         nic_leave(s);
@@ -386,7 +334,7 @@ static void do_qfree(struct exec_state *s, struct exec_cpu *c, const struct shmf
 static void do_reload(struct exec_state *s, struct exec_cpu *c)
 {
     halt(s);
-    if (!stop())
+    if (!shmf__exec_stop())
         load(s);
     EXEC_OUT(c, OUT_RELOAD, .a = s->loaded);
 }
@@ -424,7 +372,7 @@ static int nic_op(struct exec_state *s, const struct shmf_op *op, ULONG *qid)
      (1u << SHMF_OP_QFREE) | (1u << SHMF_OP_POST) | (1u << SHMF_OP_DRAIN) |            \
      (1u << SHMF_OP_RET) | (1u << SHMF_OP_RX) | (1u << SHMF_OP_TX))
 
-static void dispatch(struct exec_state *s, struct exec_cpu *c, const struct shmf_op *op)
+void shmf__exec_dispatch(struct exec_state *s, struct exec_cpu *c, const struct shmf_op *op)
 {
     ULONG qid = 0;
     int rc;
@@ -438,9 +386,9 @@ static void dispatch(struct exec_state *s, struct exec_cpu *c, const struct shmf
     case SHMF_OP_FREE: do_free(s, c, op); break;
     case SHMF_OP_TOUCH: do_touch(s, c, op); break;
     case SHMF_OP_RAISE: do_raise(c, op); break;
-    case SHMF_OP_LOWER: do_lower(c); break;
+    case SHMF_OP_LOWER: shmf__exec_lower(c); break;
     case SHMF_OP_DPC: do_dpc(s, c, op); break;
-    case SHMF_OP_WORK: run_work(s, c); break;
+    case SHMF_OP_WORK: shmf__exec_run_work(s, c); break;
     case SHMF_OP_QFREE: do_qfree(s, c, op); break;
     case SHMF_OP_QALLOC:
         rc = nic_op(s, op, &qid);
@@ -460,42 +408,7 @@ static void dispatch(struct exec_state *s, struct exec_cpu *c, const struct shmf
     }
 }
 
-/* Interleaved programs: reload and qfree tear down state other processors use,
-   so they run alone, as a miniport serializes halt and queue teardown against
-   its own requests: they wait until no other processor is inside an op, and
-   no op starts meanwhile. */
-static bool exclusive(unsigned code)
-{
-    return code == SHMF_OP_RELOAD || code == SHMF_OP_QFREE;
-}
-
-static void op_enter(struct exec_state *s)
-{
-    while (s->excl_pending && !stop())
-        shmf_interleave_yield("wait");
-    s->busy++;
-}
-
-static void op_leave(struct exec_state *s)
-{
-    s->busy--;
-}
-
-static void run_exclusive(struct exec_state *s, struct exec_cpu *c, const struct shmf_op *op)
-{
-    s->busy--;
-    shmf_co_mutex_lock(&s->excl_mu);
-    s->excl_pending = true;
-    while (s->busy && !stop())
-        shmf_interleave_yield("wait");
-    if (!stop())
-        dispatch(s, c, op);
-    s->excl_pending = false;
-    shmf_co_mutex_unlock(&s->excl_mu);
-    s->busy++;
-}
-
-static void exec_op(struct exec_state *s, struct exec_cpu *c, const struct shmf_op *op)
+void shmf__exec_op(struct exec_state *s, struct exec_cpu *c, const struct shmf_op *op)
 {
     if (__builtin_expect(S.trace != NULL, 0))
         c->out.kind = OUT_NONE;
@@ -503,22 +416,22 @@ static void exec_op(struct exec_state *s, struct exec_cpu *c, const struct shmf_
         defer(c, op);
         return;
     }
-    if (s->il && exclusive(op->code))
-        run_exclusive(s, c, op);
+    if (s->il && shmf__exec_exclusive(op->code))
+        shmf__exec_run_exclusive(s, c, op);
     else
-        dispatch(s, c, op);
+        shmf__exec_dispatch(s, c, op);
 }
 
 /* === Teardown and results === */
 
 static void teardown(struct exec_state *s, struct exec_cpu *c)
 {
-    if (s->trace && !stop())
+    if (s->trace && !shmf__exec_stop())
         fputs("  ---- teardown: lower IRQL, run deferred work, halt, unload\n", s->trace);
-    while (c->nraises && !stop())
-        do_lower(c);
-    if (!stop())
-        run_work(s, c);
+    while (c->nraises && !shmf__exec_stop())
+        shmf__exec_lower(c);
+    if (!shmf__exec_stop())
+        shmf__exec_run_work(s, c);
     halt(s);
 }
 
@@ -540,129 +453,13 @@ static void fill_result(const struct shmf_prog *prog, uint32_t ran,
     res->faults_injected = shmf_rt_faults_injected();
 }
 
-static void reset_cpu(struct exec_cpu *c)
+void shmf__exec_reset_cpu(struct exec_cpu *c)
 {
     c->nraises = 0;
     c->nwork = 0;
     c->regions = (struct shmf_exec_regions){0};
     c->cur_op = -1;
     c->nops = c->done = 0;
-}
-
-/* === Interleaved programs === */
-
-/* One processor: its ops in program order, then its teardown (back to
-   PASSIVE_LEVEL, its deferred work). */
-static void cpu_main(unsigned cpu, void *ud)
-{
-    struct exec_state *s = ud;
-    struct exec_cpu *c = &s->cpu[cpu];
-    const struct shmf_prog *prog = s->prog;
-    for (uint32_t k = 0; k < c->nops && !stop(); k++) {
-        uint32_t i = cpu_ops[cpu][k];
-        op_enter(s);
-        if (stop()) {
-            op_leave(s);
-            break;
-        }
-        c->cur_op = (int32_t)i;
-        shmf_rt_set_op_index((int32_t)i);
-        if (__builtin_expect(s->trace != NULL, 0))
-            shmf__exec_trace_op(s->trace, i, (int)cpu, &prog->ops[i]);
-        exec_op(s, c, &prog->ops[i]);
-        if (__builtin_expect(s->trace != NULL, 0))
-            shmf__exec_trace_result(s->trace, i, (int)cpu, &prog->ops[i], &c->out);
-        c->done++;
-        op_leave(s);
-    }
-    c->cur_op = (int32_t)prog->nops;
-    if (stop())
-        return;
-    op_enter(s);
-    shmf_rt_set_op_index((int32_t)prog->nops);
-    while (c->nraises && !stop())
-        do_lower(c);
-    if (!stop())
-        run_work(s, c);
-    op_leave(s);
-}
-
-static void on_finding(const struct shmf_finding *f, void *ud)
-{
-    struct exec_state *s = ud;
-    if (!s->have_first) {
-        s->have_first = true;
-        s->first_op = s->cpu[f->cpu % s->ncpus].cur_op;
-    }
-    shmf_interleave_stop();
-    if (s->prev_handler)
-        s->prev_handler(f, s->prev_ud);
-}
-
-/* Highest `cpu` index in the program (-1: no cpu op), the first cpu op's index
-   and the scheduler seed (FNV-1a over the header's reserved field and every cpu
-   op's index). */
-static int scan_cpu_ops(const struct shmf_prog *prog, uint32_t *first, uint64_t *seed)
-{
-    int max = -1;
-    *first = prog->nops;
-    uint64_t h = 0xcbf29ce484222325ull;
-    h = (h ^ (prog->hdr.reserved & 0xff)) * 0x100000001b3ull;
-    h = (h ^ (prog->hdr.reserved >> 8)) * 0x100000001b3ull;
-    for (uint32_t i = 0; i < prog->nops; i++) {
-        if (prog->ops[i].code != SHMF_OP_CPU)
-            continue;
-        int idx = (int)prog->ops[i].a[SHMF_ARG_CPU_INDEX];
-        if (max < 0)
-            *first = i;
-        max = idx > max ? idx : max;
-        h = (h ^ (uint64_t)idx) * 0x100000001b3ull;
-    }
-    *seed = h;
-    return max;
-}
-
-/* Returns the number of ops run, or -1 when the engine could not run (the
-   caller then runs the program sequentially). */
-static int64_t run_interleaved(struct exec_state *s, const struct shmf_prog *prog, int maxidx,
-                               uint32_t first)
-{
-    unsigned n = (unsigned)maxidx + 1 > EXEC_MAX_CPUS ? EXEC_MAX_CPUS : (unsigned)maxidx + 1;
-    unsigned cur = 0;
-    for (unsigned k = 1; k < n; k++)
-        reset_cpu(&s->cpu[k]);
-    s->cpu[0].nops = s->cpu[0].done = 0;
-    for (uint32_t i = first; i < prog->nops; i++) {
-        if (prog->ops[i].code == SHMF_OP_CPU)
-            cur = prog->ops[i].a[SHMF_ARG_CPU_INDEX] % n;
-        else
-            cpu_ops[cur][s->cpu[cur].nops++] = (uint16_t)i;
-    }
-    s->ncpus = n;
-    s->il = true;
-    if (s->trace) {
-        fprintf(s->trace, "  ---- interleaved: %u processors, schedule seed 0x%016llx, ops", n,
-                (unsigned long long)s->seed);
-        for (unsigned k = 0; k < n; k++)
-            fprintf(s->trace, "%s%u", k ? "/" : " ", s->cpu[k].nops);
-        fputc('\n', s->trace);
-    }
-    shmf_rt_get_finding_handler(&s->prev_handler, &s->prev_ud);
-    shmf_rt_set_finding_handler(on_finding, s);
-    struct shmf_interleave_opts io = {.ncpus = n, .seed = s->seed,
-                                      .spin_limit = EXEC_SPIN_LIMIT};
-    struct shmf_interleave_stats st;
-    int rc = shmf_interleave_run(&io, cpu_main, s, &st);
-    shmf_rt_set_finding_handler(s->prev_handler, s->prev_ud);
-    s->il = false;
-    if (rc != 0) {
-        s->ncpus = 1;
-        return -1;
-    }
-    int64_t ran = 0;
-    for (unsigned k = 0; k < n; k++)
-        ran += s->cpu[k].done;
-    return ran;
 }
 
 void shmf_exec_run(const struct shmf_target *t, const struct shmf_prog *prog,
@@ -677,14 +474,14 @@ void shmf_exec_run(const struct shmf_target *t, const struct shmf_prog *prog,
     if (!nic && !(nic = shmf_nic_create()))
         return;
     memset(s, 0, offsetof(struct exec_state, cpu));
-    reset_cpu(&s->cpu[0]);
+    shmf__exec_reset_cpu(&s->cpu[0]);
     s->nic = nic;
     s->t = t;
     s->prog = prog;
     s->trace = opts ? opts->trace : NULL;
     s->ncpus = 1;
     uint32_t first;
-    int maxidx = scan_cpu_ops(prog, &first, &s->seed);
+    int maxidx = shmf__exec_scan_cpu_ops(prog, &first, &s->seed);
     uint32_t verify = opts ? opts->verify_flags : SHMF_VERIFY_F_ALL;
     shmf_rt_reset(verify, opts && opts->fault_override ? opts->fault_override : &plan);
     /* The ring verifier's element snapshots go with the DMA checks. */
@@ -693,23 +490,23 @@ void shmf_exec_run(const struct shmf_target *t, const struct shmf_prog *prog,
     /* Sequential: the whole program, or the prologue before the first cpu op. */
     struct exec_cpu *c = &s->cpu[0];
     uint32_t i;
-    for (i = 0; i < first && !stop(); i++) {
+    for (i = 0; i < first && !shmf__exec_stop(); i++) {
         shmf_rt_set_op_index((int32_t)i);
         c->cur_op = (int32_t)i;
         if (__builtin_expect(s->trace != NULL, 0))
             shmf__exec_trace_op(s->trace, i, -1, &prog->ops[i]);
-        exec_op(s, c, &prog->ops[i]);
+        shmf__exec_op(s, c, &prog->ops[i]);
         if (__builtin_expect(s->trace != NULL, 0))
             shmf__exec_trace_result(s->trace, i, -1, &prog->ops[i], &c->out);
     }
-    if (maxidx >= 0 && !stop()) {
-        int64_t ran = run_interleaved(s, prog, maxidx, first);
+    if (maxidx >= 0 && !shmf__exec_stop()) {
+        int64_t ran = shmf__exec_run_interleaved(s, prog, maxidx, first);
         if (ran >= 0) {
             i += (uint32_t)ran;
         } else { /* the engine is busy (nested run) or out of memory: sequential */
-            for (; i < prog->nops && !stop(); i++) {
+            for (; i < prog->nops && !shmf__exec_stop(); i++) {
                 shmf_rt_set_op_index((int32_t)i);
-                exec_op(s, c, &prog->ops[i]);
+                shmf__exec_op(s, c, &prog->ops[i]);
             }
         }
     }
