@@ -8,7 +8,7 @@ secs=2; rounds=5
 cmake --preset bench >/dev/null
 cmake --build build/bench -j"$(nproc)" --target bench_verifier >/dev/null
 out=reports/out/bench-verifier.json
-build/bench/bench_verifier "$secs" "$rounds" "$out.raw"
+build/bench/bench/bench_verifier "$secs" "$rounds" "$out.raw"
 python3 bench/machine.py "$out.raw" "$out"
 rm -f "$out.raw"
 echo "bench: wrote $out"
