@@ -36,7 +36,7 @@ run tsan-reference tsan reference "$t_tsan"
 run asan-reference ci reference "$t_asan"
 run tsan-race tsan buggy_race_unlocked_remove "$t_race"
 
-python3 - "$work" bench-soak.raw <<'PY'
+python3 - "$work" "$work/raw.json" <<'PY'
 import json, os, sys
 work, dst = sys.argv[1], sys.argv[2]
 def result(name, want_race):
@@ -63,7 +63,6 @@ for r in runs:
           f"{r['seconds']} s, findings {r['findings']}, TSan reports {r['tsan_reports']}")
 PY
 mkdir -p reports/out
-python3 bench/machine.py bench-soak.raw reports/out/bench-soak.json
-rm -f bench-soak.raw
+python3 bench/machine.py "$work/raw.json" reports/out/bench-soak.json
 echo "bench: wrote reports/out/bench-soak.json"
 python3 -c "import json,sys; sys.exit(0 if json.load(open('reports/out/bench-soak.json'))['pass'] else 1)"
