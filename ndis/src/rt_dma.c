@@ -143,10 +143,6 @@ static unsigned char *one_host_run(uint64_t la, size_t n)
     return h != NULL && host_run(h, la, n) == n ? h : NULL;
 }
 
-/* Set between shmf_rt_dma_burst_begin and _end: this thread holds the page
-   lock for the burst. */
-static _Thread_local bool in_burst;
-
 /* Host address of [la, la+n) when the DMA needs no check beyond "every page is
    allocated" (the DMA checks are off) and the range is one run of pages
    contiguous in host memory too (one SG element's buffer usually is); NULL
@@ -161,22 +157,20 @@ static unsigned char *unchecked_target(uint64_t la, size_t n)
     return h != NULL ? h : one_host_run(la, n);
 }
 
-/* One DMA under the page lock (taken here unless a burst holds it).  Anything
-   but the unchecked fast path takes the checked page walk. */
+/* One DMA under the page lock (recursive: inside a burst only its depth
+   moves).  Anything but the unchecked fast path takes the checked page walk. */
 static int dma(ULONG q, uint64_t la, unsigned char *buf, size_t n, bool to_device_memory,
                const char *dir)
 {
     unsigned char *h;
-    bool ok = true, burst = in_burst;
+    bool ok = true;
 
-    if (!burst)
-        shmf__world_lock();
+    shmf__world_lock();
     if ((h = unchecked_target(la, n)) != NULL)
         copy_run(h, buf, n, to_device_memory);
     else if ((ok = dma_allowed(q, la, n, dir)))
         dma_copy(la, buf, n, to_device_memory);
-    if (!burst)
-        shmf__world_unlock();
+    shmf__world_unlock();
     return ok ? 0 : -EFAULT;
 }
 
@@ -190,14 +184,13 @@ int shmf_rt_dma_read(ULONG q, uint64_t la, void *dst, size_t n)
     return dma(q, la, dst, n, false, "read");
 }
 
+/* The page lock is recursive: a burst holds it, its transfers nest. */
 void shmf_rt_dma_burst_begin(void)
 {
     shmf__world_lock();
-    in_burst = true;
 }
 
 void shmf_rt_dma_burst_end(void)
 {
-    in_burst = false;
     shmf__world_unlock();
 }

@@ -179,8 +179,8 @@ int shmf_rt_dma_write(ULONG queue_id, uint64_t la, const void *src, size_t n);
 int shmf_rt_dma_read(ULONG queue_id, uint64_t la, void *dst, size_t n);
 /* A burst of transfers, as a NIC moves a batch of descriptors: the DMA engine
    (the runtime's page lock) is held from begin to end, so the shmf_rt_dma_read
-   and shmf_rt_dma_write calls in between do not each take it.  Nothing but
-   those calls in between; bursts do not nest. */
+   and shmf_rt_dma_write calls in between do not each contend for it.  Nothing
+   but those calls in between. */
 void shmf_rt_dma_burst_begin(void);
 void shmf_rt_dma_burst_end(void);
 
