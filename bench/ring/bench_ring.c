@@ -199,8 +199,41 @@ static void advance(struct shmf_nic *nic, unsigned slot)
     KeLowerIrql(old);
 }
 
-/* Packets per second through post -> rx (DMA) -> advance (drain) -> return, in
-   bursts of BURST; every step must move the whole burst. */
+/* The packet path's steps, timed on their own by stage_run. */
+enum { ST_POST, ST_HAND, ST_RX, ST_DRAIN, ST_RETURN, ST_COUNT };
+static const char *const stage_names[ST_COUNT] = {
+    "post", "advance_hand_to_hardware", "dma_receive", "advance_drain_indicate", "return"};
+
+/* With stage non-NULL: the seconds since *t go to stage[i], and *t moves on. */
+static void step_done(double *stage, int i, double *t)
+{
+    if (stage) {
+        double t1 = now();
+        stage[i] += t1 - *t;
+        *t = t1;
+    }
+}
+
+/* One burst through post -> rx (DMA) -> advance (drain) -> return; every step
+   must move the whole burst.  stage/t: see step_done (NULL: untimed). */
+static void burst(struct shmf_nic *nic, unsigned slot, unsigned pktlen, double *stage, double *t)
+{
+    if (shmf_nic_post(nic, slot, BURST) != (int)BURST)
+        abort();
+    step_done(stage, ST_POST, t);
+    advance(nic, slot); /* driver hands the posts to hardware */
+    step_done(stage, ST_HAND, t);
+    if (shmf_nic_rx(nic, slot, BURST, pktlen) != (int)BURST)
+        abort(); /* NIC DMAs packets in */
+    step_done(stage, ST_RX, t);
+    advance(nic, slot); /* driver drains, OS indicates */
+    step_done(stage, ST_DRAIN, t);
+    if (shmf_nic_return(nic, slot, BURST) != (int)BURST)
+        abort();
+    step_done(stage, ST_RETURN, t);
+}
+
+/* Packets per second through the path, in bursts of BURST. */
 static void packet_run(struct meas *m, bool verify, unsigned pktlen, double secs)
 {
     struct shmf_nic *nic;
@@ -208,16 +241,8 @@ static void packet_run(struct meas *m, bool verify, unsigned pktlen, double secs
     struct shmf_nic_stats st;
     double t0 = now(), t1;
     do {
-        for (int k = 0; k < 64; k++) {
-            if (shmf_nic_post(nic, slot, BURST) != (int)BURST)
-                abort();
-            advance(nic, slot); /* driver hands the posts to hardware */
-            if (shmf_nic_rx(nic, slot, BURST, pktlen) != (int)BURST)
-                abort();        /* NIC DMAs packets in */
-            advance(nic, slot); /* driver drains, OS indicates */
-            if (shmf_nic_return(nic, slot, BURST) != (int)BURST)
-                abort();
-        }
+        for (int k = 0; k < 64; k++)
+            burst(nic, slot, pktlen, NULL, NULL);
         t1 = now();
     } while (t1 - t0 < secs);
     shmf_nic_get_stats(nic, &st);
@@ -230,22 +255,11 @@ static void packet_run(struct meas *m, bool verify, unsigned pktlen, double secs
 }
 
 /* Where a packet's time goes, verifier off: each step of the loop above timed
-   on its own, in ns per packet.  Every step pays one clock read pair per
-   burst (timer_ns, measured here too, divided by BURST). */
-enum { ST_POST, ST_HAND, ST_RX, ST_DRAIN, ST_RETURN, ST_COUNT };
-static const char *const stage_names[ST_COUNT] = {
-    "post", "advance_hand_to_hardware", "dma_receive", "advance_drain_indicate", "return"};
-
+   on its own, in ns per packet.  Every step pays one clock read per burst
+   (timer_ns, measured here too, divided by BURST). */
 struct stages {
     double secs[ST_COUNT], packets, timer_ns;
 };
-
-static double timed(double *acc, double t)
-{
-    double t1 = now();
-    *acc += t1 - t;
-    return t1;
-}
 
 static void stage_run(struct stages *s, unsigned pktlen, double secs)
 {
@@ -254,16 +268,7 @@ static void stage_run(struct stages *s, unsigned pktlen, double secs)
     double t0 = now(), t = t0;
     do {
         for (int k = 0; k < 64; k++) {
-            shmf_nic_post(nic, slot, BURST);
-            t = timed(&s->secs[ST_POST], t);
-            advance(nic, slot);
-            t = timed(&s->secs[ST_HAND], t);
-            shmf_nic_rx(nic, slot, BURST, pktlen);
-            t = timed(&s->secs[ST_RX], t);
-            advance(nic, slot);
-            t = timed(&s->secs[ST_DRAIN], t);
-            shmf_nic_return(nic, slot, BURST);
-            t = timed(&s->secs[ST_RETURN], t);
+            burst(nic, slot, pktlen, s->secs, &t);
             s->packets += BURST;
         }
     } while (t - t0 < secs);
@@ -279,17 +284,16 @@ static json_t *stage_figures(const struct stages *s, unsigned pktlen)
 {
     json_t *j = json_object();
     double total = 0;
+    printf("(b) %u-byte packet stages, ns/packet:", pktlen);
     for (unsigned i = 0; i < ST_COUNT; i++) {
         double ns = s->packets > 0 ? s->secs[i] / s->packets * 1e9 : 0;
         json_object_set_new(j, stage_names[i], json_real(ns));
+        printf(" %s %.2f", stage_names[i], ns);
         total += ns;
     }
+    printf("\n");
     json_object_set_new(j, "total", json_real(total));
     json_object_set_new(j, "timer_ns_per_read", json_real(s->timer_ns));
-    printf("(b) %u-byte packet stages, ns/packet:", pktlen);
-    for (unsigned i = 0; i < ST_COUNT; i++)
-        printf(" %s %.2f", stage_names[i], s->secs[i] / s->packets * 1e9);
-    printf("\n");
     return j;
 }
 
