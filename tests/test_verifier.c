@@ -301,33 +301,41 @@ static void dma_after_stop(void **state)
     EXPECT_FINDING(SHMF_KIND_DMA_AFTER_STOP);
 }
 
-/* A burst holds the page lock across its transfers; each is still checked,
-   and the fast path (checks off) moves the same bytes. */
+/* A burst checks each transfer (the second lands past the block: refused,
+   dma-out-of-block, the burst stops there and reports one done), writes each
+   transfer's two segments back to back, and the fast path (checks off) moves
+   the same bytes. */
 static void dma_in_burst(void **state)
 {
     (void)state;
     NDIS_HANDLE h;
-    char buf[64], back[64] = {0};
-    memset(buf, 0x5a, sizeof(buf));
+    char head[5], body[59], back[64] = {0}, want[64];
+    memset(head, 0x5a, sizeof(head));
+    memset(body, 0xa5, sizeof(body));
+    memcpy(want, head, sizeof(head));
+    memcpy(want + sizeof(head), body, sizeof(body));
     assert_int_equal(setup_mode(MB_NONE), 0);
     assert_int_equal(miniport_alloc(PAGE_SIZE, 0, 0, &h), NDIS_STATUS_SUCCESS);
-    shmf_rt_dma_burst_begin();
-    assert_int_equal(shmf_rt_dma_write(0, block_la(h) + 100, buf, sizeof(buf)), 0);
-    assert_int_not_equal(shmf_rt_dma_write(0, block_la(h) + PAGE_SIZE - 8, buf, 64), 0);
-    shmf_rt_dma_burst_end();
+    struct shmf_dma_xfer x[3] = {
+        {block_la(h) + 100, {{head, sizeof(head)}, {body, sizeof(body)}}},
+        {block_la(h) + PAGE_SIZE - 8, {{head, sizeof(head)}, {body, sizeof(body)}}},
+        {block_la(h) + 300, {{head, sizeof(head)}, {body, sizeof(body)}}},
+    };
+    assert_int_equal(shmf_rt_dma_write_burst(0, x, 3), 1);
     assert_int_equal(shmf_rt_dma_read(0, block_la(h) + 100, back, sizeof(back)), 0);
-    assert_memory_equal(back, buf, sizeof(buf));
+    assert_memory_equal(back, want, sizeof(want));
+    assert_int_equal(shmf_rt_dma_read(0, block_la(h) + 300, back, 1), 0);
+    assert_int_equal(back[0], 0); /* the burst stopped at the refused transfer */
     EXPECT_FINDING(SHMF_KIND_DMA_OUT_OF_BLOCK);
     shmf_rt_reset(0, NULL); /* checks off: the fast path */
     tp_next = 0;
     assert_int_equal(shmf_rt_provider_load(&tp), 0);
     assert_int_equal(miniport_alloc(PAGE_SIZE, 0, 0, &h), NDIS_STATUS_SUCCESS);
     memset(back, 0, sizeof(back));
-    shmf_rt_dma_burst_begin();
-    assert_int_equal(shmf_rt_dma_write(0, block_la(h) + 200, buf, sizeof(buf)), 0);
+    x[0].la = block_la(h) + 200;
+    assert_int_equal(shmf_rt_dma_write_burst(0, x, 1), 1);
     assert_int_equal(shmf_rt_dma_read(0, block_la(h) + 200, back, sizeof(back)), 0);
-    shmf_rt_dma_burst_end();
-    assert_memory_equal(back, buf, sizeof(buf));
+    assert_memory_equal(back, want, sizeof(want));
     EXPECT_NO_FINDING();
 }
 

@@ -39,8 +39,12 @@ static uint32_t get_le32(const unsigned char *p)
 
 static void put_header(unsigned char *p, uint32_t seq)
 {
-    put_le32(p, PKT_SENTINEL);
-    put_le32(p + 4, seq);
+    uint64_t v = PKT_SENTINEL | (uint64_t)seq << 32;
+
+#if __BYTE_ORDER__ == __ORDER_BIG_ENDIAN__
+    v = __builtin_bswap64(v);
+#endif
+    memcpy(p, &v, sizeof(v));
     put_le32(p + 8, PKT_SENTINEL);
 }
 
@@ -52,24 +56,6 @@ static void make_packet(const struct shmf_nic *nic, unsigned char *p, uint32_t s
     memcpy(p, h, n < PKT_HEADER ? n : PKT_HEADER);
     if (n > PKT_HEADER)
         memcpy(p + PKT_HEADER, nic->ramp + phase(seq) + PKT_HEADER, n - PKT_HEADER);
-}
-
-/* Packet seq built in place, for a DMA straight from the ramp: its window with
-   the header written over the first PKT_HEADER bytes, which `saved` keeps until
-   unbuild_packet puts them back. */
-static unsigned char *build_packet(struct shmf_nic *nic, uint32_t seq,
-                                   unsigned char saved[PKT_HEADER])
-{
-    unsigned char *w = nic->ramp + phase(seq);
-
-    memcpy(saved, w, PKT_HEADER);
-    put_header(w, seq);
-    return w;
-}
-
-static void unbuild_packet(unsigned char *w, const unsigned char saved[PKT_HEADER])
-{
-    memcpy(w, saved, PKT_HEADER);
 }
 
 /* pktlen raised to the pattern header and cut to the room (and the NIC's
@@ -99,9 +85,27 @@ static bool packet_ok(const struct shmf_nic *nic, const unsigned char *p, unsign
 
 /* === Driver calls under the ring verifier, and indications === */
 
-static void indicate(struct shmf_nic *nic, struct nic_queue *q, UINT32 f)
+/* A ring as one OS-side routine walks it: the header's layout fields read
+   once (the driver does not run meanwhile, and the ring verifier checked them
+   after its last call), indices taken modulo the ring. */
+struct ring_view {
+    unsigned char *buf;
+    UINT32 mask, stride;
+};
+
+static struct ring_view view_of(const NET_RING *r)
 {
-    const SHMF_NET_FRAGMENT_SHM *e = ShmfNetRingGetFragmentShmAtIndex(q->fring, f);
+    return (struct ring_view){(unsigned char *)r->Buffer, r->ElementIndexMask, r->ElementStride};
+}
+
+static void *elem(struct ring_view v, UINT32 i)
+{
+    return v.buf + (size_t)(i & v.mask) * v.stride;
+}
+
+static void indicate(struct shmf_nic *nic, struct nic_queue *q, struct ring_view fv, UINT32 f)
+{
+    const SHMF_NET_FRAGMENT_SHM *e = elem(fv, f);
     struct nic_buf *buf = &q->bufs[q->ring_buf[f]];
     uint64_t vl = e->Fragment.ValidLength, off = e->Fragment.Offset;
 
@@ -111,15 +115,15 @@ static void indicate(struct shmf_nic *nic, struct nic_queue *q, UINT32 f)
         nic->stats.data_errors++;
 }
 
-static bool bad_binding(const struct nic_queue *q, const NET_PACKET *pk, UINT32 f0,
-                        UINT32 drained, const char *fn)
+static bool bad_binding(const struct nic_queue *q, struct ring_view fv, const NET_PACKET *pk,
+                        UINT32 f0, UINT32 drained, const char *fn)
 {
     UINT32 first = pk->FragmentIndex;
-    bool ok = pk->FragmentCount != 0 && first <= q->fring->ElementIndexMask &&
-              NetRingGetRangeCount(q->fring, f0, first) + pk->FragmentCount <= drained;
+    bool ok = pk->FragmentCount != 0 && first <= fv.mask &&
+              ((first - f0) & fv.mask) + pk->FragmentCount <= drained;
 
     for (UINT32 k = 0; ok && k < pk->FragmentCount; k++)
-        ok = q->claimed[NetRingAdvanceIndex(q->fring, first, k)] != q->claim_gen;
+        ok = q->claimed[(first + k) & fv.mask] != q->claim_gen;
     if (!ok)
         shmf_rt_report(SHMF_KIND_RING_INDEX_OUT_OF_RANGE, (uint64_t)(uintptr_t)pk, fn,
                        "NetAdapterCx Rx: a returned packet has FragmentCount != 0 and binds "
@@ -146,11 +150,12 @@ static void drop_fragment(struct shmf_nic *nic, struct nic_queue *q, UINT32 f)
 
 /* Fragment f is bound to a returned packet: indicate its buffer when the queue
    runs; the element no longer names a buffer either way. */
-static void claim_fragment(struct shmf_nic *nic, struct nic_queue *q, UINT32 f, bool live)
+static void claim_fragment(struct shmf_nic *nic, struct nic_queue *q, struct ring_view fv,
+                           UINT32 f, bool live)
 {
     q->claimed[f] = q->claim_gen;
     if (live && q->ring_buf[f] != NO_BUF)
-        indicate(nic, q, f);
+        indicate(nic, q, fv, f);
     drop_fragment(nic, q, f);
 }
 
@@ -169,22 +174,23 @@ static void next_claim_gen(struct nic_queue *q)
 static int consume(struct shmf_nic *nic, struct nic_queue *q, UINT32 f0, UINT32 p0,
                    const char *fn)
 {
-    UINT32 drained = NetRingGetRangeCount(q->fring, f0, q->fring->BeginIndex);
+    struct ring_view fv = view_of(q->fring), pv = view_of(q->pring);
+    UINT32 drained = (q->fring->BeginIndex - f0) & fv.mask, pend = q->pring->BeginIndex;
     bool live = q->state == SHMF_NIC_Q_RUNNING;
     uint64_t before = nic->stats.indicated;
     UINT32 claimed = 0;
 
-    for (UINT32 p = p0; p != q->pring->BeginIndex; p = NetRingIncrementIndex(q->pring, p)) {
-        const NET_PACKET *pk = NetRingGetPacketAtIndex(q->pring, p);
-        if (pk->Ignore || bad_binding(q, pk, f0, drained, fn))
+    for (UINT32 p = p0; p != pend; p = (p + 1) & pv.mask) {
+        const NET_PACKET *pk = elem(pv, p);
+        if (pk->Ignore || bad_binding(q, fv, pk, f0, drained, fn))
             continue;
         for (UINT32 k = 0; k < pk->FragmentCount; k++)
-            claim_fragment(nic, q, NetRingAdvanceIndex(q->fring, pk->FragmentIndex, k), live);
+            claim_fragment(nic, q, fv, (pk->FragmentIndex + k) & fv.mask, live);
         claimed += pk->FragmentCount;
     }
     for (UINT32 i = 0; claimed != drained && i < drained; i++) /* each claimed once */
-        if (q->claimed[NetRingAdvanceIndex(q->fring, f0, i)] != q->claim_gen)
-            drop_fragment(nic, q, NetRingAdvanceIndex(q->fring, f0, i));
+        if (q->claimed[(f0 + i) & fv.mask] != q->claim_gen)
+            drop_fragment(nic, q, (f0 + i) & fv.mask);
     next_claim_gen(q);
     return (int)(nic->stats.indicated - before);
 }
@@ -264,6 +270,7 @@ static void post_fill(SHMF_NET_FRAGMENT_SHM *e, const struct nic_buf *buf)
 static unsigned post_buffers(struct nic_queue *q, unsigned count)
 {
     NET_RING *r = q->fring;
+    struct ring_view fv = view_of(r);
     unsigned space = shmf_ring_post_space(r), moved = 0, nbufs = q->nbufs;
     unsigned want = count < space ? count : space;
     UINT32 end = r->EndIndex;
@@ -273,10 +280,10 @@ static unsigned post_buffers(struct nic_queue *q, unsigned count)
     for (unsigned i = 0, b = q->post_cursor % nbufs; i < nbufs && moved < want; i++) {
         struct nic_buf *buf = &q->bufs[b];
         if (buf->state == BUF_FREE) {
-            post_fill(ShmfNetRingGetFragmentShmAtIndex(r, end), buf);
+            post_fill(elem(fv, end), buf);
             q->ring_buf[end] = b;
             buf->state = BUF_POSTED;
-            end = NetRingIncrementIndex(r, end);
+            end = (end + 1) & fv.mask;
             moved++;
         }
         b = b + 1 == nbufs ? 0 : b + 1;
@@ -289,11 +296,12 @@ static unsigned post_buffers(struct nic_queue *q, unsigned count)
 /* Give the driver every packet element the ring has room for, cleared. */
 static void post_packets(NET_RING *r)
 {
+    struct ring_view pv = view_of(r);
     UINT32 end = r->EndIndex;
 
     for (UINT32 n = shmf_ring_post_space(r); n > 0; n--) {
-        *NetRingGetPacketAtIndex(r, end) = (NET_PACKET){0};
-        end = NetRingIncrementIndex(r, end);
+        *(NET_PACKET *)elem(pv, end) = (NET_PACKET){0};
+        end = (end + 1) & pv.mask;
     }
     r->EndIndex = end;
 }
@@ -323,47 +331,83 @@ int shmf_nic_advance(struct shmf_nic *nic, unsigned slot)
                       nic->advance ? "ShmfProviderRingAdvance" : "ShmfReferenceRingAdvance");
 }
 
-/* DMA packet nic->seq, n bytes, into fragment e and complete it. */
-static int rx_one(struct shmf_nic *nic, const struct nic_queue *q, SHMF_NET_FRAGMENT_SHM *e,
-                  unsigned n)
-{
-    unsigned char saved[PKT_HEADER];
-    unsigned char *p = build_packet(nic, nic->seq, saved);
-    int rc = shmf_rt_dma_write(q->qid, e->LogicalAddress, p, n);
+/* Up to RX_BATCH packets are DMAed per call into the runtime. */
+#define RX_BATCH 32u
 
-    unbuild_packet(p, saved);
-    if (rc < 0)
-        return rc;
-    nic->seq++;
-    e->HardwareLength = n;
-    e->HardwareStatus = SHMF_HW_DONE;
-    return 0;
+struct rx_batch {
+    unsigned n;
+    struct shmf_dma_xfer x[RX_BATCH];
+    SHMF_NET_FRAGMENT_SHM *e[RX_BATCH];
+    unsigned char hdr[RX_BATCH][16];
+};
+
+/* Packet nic->seq + b->n, len bytes, into fragment e: its header, and its
+   body's window of the ramp. */
+static void rx_add(struct shmf_nic *nic, struct rx_batch *b, SHMF_NET_FRAGMENT_SHM *e,
+                   unsigned len)
+{
+    uint32_t seq = nic->seq + b->n;
+    unsigned hn = len < PKT_HEADER ? len : PKT_HEADER;
+
+    put_header(b->hdr[b->n], seq);
+    b->x[b->n] = (struct shmf_dma_xfer){
+        e->LogicalAddress, {{b->hdr[b->n], hn}, {nic->ramp + phase(seq) + hn, len - hn}}};
+    b->e[b->n++] = e;
+}
+
+/* DMA the batch in one runtime call; complete the fragments it reached.
+   @return the number done (fewer than b->n: one was refused). */
+static unsigned rx_flush(struct shmf_nic *nic, const struct nic_queue *q, struct rx_batch *b)
+{
+    unsigned done = shmf_rt_dma_write_burst(q->qid, b->x, b->n);
+
+    for (unsigned i = 0; i < done; i++) {
+        b->e[i]->HardwareLength = (ULONG)(b->x[i].seg[0].len + b->x[i].seg[1].len);
+        b->e[i]->HardwareStatus = SHMF_HW_DONE;
+    }
+    nic->seq += done;
+    b->n = 0;
+    return done;
+}
+
+/* Collect from element i on, up to RX_BATCH and `left` posted fragments with
+   room for a packet.  @return the element after the last one looked at. */
+static UINT32 rx_collect(struct shmf_nic *nic, const struct nic_queue *q, struct rx_batch *b,
+                         UINT32 i, unsigned left, unsigned pktlen)
+{
+    struct ring_view fv = view_of(q->fring);
+    UINT32 next = q->fring->NextIndex;
+
+    for (; i != next && b->n < RX_BATCH && b->n < left; i = (i + 1) & fv.mask) {
+        SHMF_NET_FRAGMENT_SHM *e = elem(fv, i);
+        unsigned n = packet_length(pktlen, e->Fragment.Capacity);
+        if (e->HardwareStatus == SHMF_HW_POSTED && n != 0)
+            rx_add(nic, b, e, n);
+    }
+    return i;
 }
 
 int shmf_nic_rx(struct shmf_nic *nic, unsigned slot, unsigned count, unsigned pktlen)
 {
-    int rc, moved = 0;
+    int rc;
+    unsigned moved = 0;
     bool refused = false;
     struct nic_queue *q = running_queue(nic, slot, &rc);
+    struct rx_batch b;
 
     if (q == NULL)
         return rc;
-    shmf_rt_dma_burst_begin(); /* no provider code runs until its end */
-    for (UINT32 i = q->fring->BeginIndex; i != q->fring->NextIndex && (unsigned)moved < count;
-         i = NetRingIncrementIndex(q->fring, i)) {
-        SHMF_NET_FRAGMENT_SHM *e = ShmfNetRingGetFragmentShmAtIndex(q->fring, i);
-        if (e->HardwareStatus != SHMF_HW_POSTED)
-            continue;
-        unsigned n = packet_length(pktlen, e->Fragment.Capacity);
-        if (n == 0)
-            continue;
-        if ((refused = rx_one(nic, q, e, n) < 0))
+    b.n = 0;
+    for (UINT32 i = q->fring->BeginIndex; moved < count && !refused;) {
+        i = rx_collect(nic, q, &b, i, count - moved, pktlen);
+        if (b.n == 0)
             break;
-        moved++;
+        unsigned want = b.n, done = rx_flush(nic, q, &b);
+        moved += done;
+        refused = done < want;
     }
-    shmf_rt_dma_burst_end();
-    nic->stats.rx_packets += (uint64_t)moved;
-    return refused && moved == 0 ? -EFAULT : moved;
+    nic->stats.rx_packets += moved;
+    return refused && moved == 0 ? -EFAULT : (int)moved;
 }
 
 static int xmit_ensure(struct shmf_nic *nic, struct nic_queue *q)

@@ -106,6 +106,62 @@ static size_t host_run(const unsigned char *h, uint64_t la, size_t n)
     return run < n ? run : n;
 }
 
+/* memcpy for distinct buffers without a library call up to 64 bytes (a packet
+   header, a small packet): moves of the largest of 16, 8 or 4 bytes that fit,
+   the last one overlapping the one before, all loaded before any is stored. */
+typedef unsigned char v16 __attribute__((vector_size(16)));
+
+static inline v16 load16(const unsigned char *p)
+{
+    v16 v;
+    memcpy(&v, p, sizeof(v));
+    return v;
+}
+
+static inline void store16(unsigned char *p, v16 v)
+{
+    memcpy(p, &v, sizeof(v));
+}
+
+static inline void copy_short(unsigned char *d, const unsigned char *s, size_t n)
+{
+    if (n >= 8) {
+        uint64_t a, b;
+        memcpy(&a, s, 8);
+        memcpy(&b, s + n - 8, 8);
+        memcpy(d, &a, 8);
+        memcpy(d + n - 8, &b, 8);
+    } else if (n >= 4) {
+        uint32_t a, b;
+        memcpy(&a, s, 4);
+        memcpy(&b, s + n - 4, 4);
+        memcpy(d, &a, 4);
+        memcpy(d + n - 4, &b, 4);
+    } else {
+        for (size_t i = 0; i < n; i++)
+            d[i] = s[i];
+    }
+}
+
+static inline void copy_bytes(unsigned char *d, const unsigned char *s, size_t n)
+{
+    if (n > 64) {
+        memcpy(d, s, n);
+    } else if (n > 32) {
+        v16 a = load16(s), b = load16(s + 16), c = load16(s + n - 32), e = load16(s + n - 16);
+        store16(d, a);
+        store16(d + 16, b);
+        store16(d + n - 32, c);
+        store16(d + n - 16, e);
+    } else if (n >= 16) {
+        v16 a = load16(s), b = load16(s + n - 16);
+        store16(d, a);
+        store16(d + n - 16, b);
+    } else {
+        copy_short(d, s, n);
+    }
+}
+
 static void copy_run(unsigned char *h, unsigned char *b, size_t n, bool to_device_memory)
 {
     SHMF_UNPOISON(h, n);
@@ -184,13 +240,32 @@ int shmf_rt_dma_read(ULONG q, uint64_t la, void *dst, size_t n)
     return dma(q, la, dst, n, false, "read");
 }
 
-/* The page lock is recursive: a burst holds it, its transfers nest. */
-void shmf_rt_dma_burst_begin(void)
+/* One transfer of a burst: its two segments, to consecutive bytes. */
+static bool burst_one(ULONG q, const struct shmf_dma_xfer *x)
 {
-    shmf__world_lock();
+    size_t n = x->seg[0].len + x->seg[1].len;
+    unsigned char *h = unchecked_target(x->la, n);
+
+    if (h != NULL) {
+        SHMF_UNPOISON(h, n);
+        copy_bytes(h, x->seg[0].buf, x->seg[0].len);
+        copy_bytes(h + x->seg[0].len, x->seg[1].buf, x->seg[1].len);
+        return true;
+    }
+    if (!dma_allowed(q, x->la, n, "write"))
+        return false;
+    dma_copy(x->la, (unsigned char *)x->seg[0].buf, x->seg[0].len, true);
+    dma_copy(x->la + x->seg[0].len, (unsigned char *)x->seg[1].buf, x->seg[1].len, true);
+    return true;
 }
 
-void shmf_rt_dma_burst_end(void)
+unsigned shmf_rt_dma_write_burst(ULONG q, const struct shmf_dma_xfer *x, unsigned n)
 {
+    unsigned i = 0;
+
+    shmf__world_lock();
+    while (i < n && burst_one(q, &x[i]))
+        i++;
     shmf__world_unlock();
+    return i;
 }

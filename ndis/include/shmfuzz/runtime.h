@@ -177,12 +177,19 @@ void shmf_rt_queue_dma_stop(ULONG queue_id, bool stopped);
    (dma-after-stop).  Returns 0, or -EFAULT when the transfer was refused. */
 int shmf_rt_dma_write(ULONG queue_id, uint64_t la, const void *src, size_t n);
 int shmf_rt_dma_read(ULONG queue_id, uint64_t la, void *dst, size_t n);
-/* A burst of transfers, as a NIC moves a batch of descriptors: the DMA engine
-   (the runtime's page lock) is held from begin to end, so the shmf_rt_dma_read
-   and shmf_rt_dma_write calls in between do not each contend for it.  Nothing
-   but those calls in between. */
-void shmf_rt_dma_burst_begin(void);
-void shmf_rt_dma_burst_end(void);
+/* A burst of writes, as a NIC's DMA engine works through its descriptors:
+   x[i] writes its two segments' bytes, in order, to [la, la + their total),
+   each transfer checked as shmf_rt_dma_write; the page lock is taken once.
+   Stops at the first transfer refused.  @return the number done. */
+struct shmf_dma_seg {
+    const void *buf;
+    size_t len; /* may be 0 */
+};
+struct shmf_dma_xfer {
+    uint64_t la;
+    struct shmf_dma_seg seg[2];
+};
+unsigned shmf_rt_dma_write_burst(ULONG queue_id, const struct shmf_dma_xfer *x, unsigned n);
 
 /* === Deterministic interleaving ===
    When set, the hook is called at every scheduling point: spin-lock acquire and
