@@ -103,60 +103,72 @@ static void *elem(struct ring_view v, UINT32 i)
     return v.buf + (size_t)(i & v.mask) * v.stride;
 }
 
-static void indicate(struct shmf_nic *nic, struct nic_queue *q, struct ring_view fv, UINT32 f)
+/* Fragment f held buffer b, bound to a returned packet of a running queue:
+   the OS takes it as indicated and checks the payload. */
+static void indicate(struct shmf_nic *nic, struct nic_queue *q, struct ring_view fv, UINT32 f,
+                     uint32_t b)
 {
     const SHMF_NET_FRAGMENT_SHM *e = elem(fv, f);
-    struct nic_buf *buf = &q->bufs[q->ring_buf[f]];
+    struct nic_buf *buf = &q->bufs[b];
     uint64_t vl = e->Fragment.ValidLength, off = e->Fragment.Offset;
 
     buf->state = BUF_INDICATED;
-    nic->stats.indicated++;
     if (vl + off > buf->length || !packet_ok(nic, buf->va + off, (unsigned)vl, nic->verify))
         nic->stats.data_errors++;
 }
 
-static bool bad_binding(const struct nic_queue *q, struct ring_view fv, const NET_PACKET *pk,
-                        UINT32 f0, UINT32 drained, const char *fn)
+/* Does a packet bind fragments [first, first + count) that were all returned
+   with it ([f0, f0 + drained)) and are not bound yet in this advance? */
+static bool binding_ok(const struct nic_queue *q, UINT32 mask, UINT32 first, UINT32 count,
+                       UINT32 f0, UINT32 drained)
 {
-    UINT32 first = pk->FragmentIndex;
-    bool ok = pk->FragmentCount != 0 && first <= fv.mask &&
-              ((first - f0) & fv.mask) + pk->FragmentCount <= drained;
-
-    for (UINT32 k = 0; ok && k < pk->FragmentCount; k++)
-        ok = q->claimed[(first + k) & fv.mask] != q->claim_gen;
-    if (!ok)
-        shmf_rt_report(SHMF_KIND_RING_INDEX_OUT_OF_RANGE, (uint64_t)(uintptr_t)pk, fn,
-                       "NetAdapterCx Rx: a returned packet has FragmentCount != 0 and binds "
-                       "fragments returned with it, each once",
-                       "%s returned packet %p of queue %lu bound to fragments %u+%u, "
-                       "outside the %u fragments returned from %u or bound twice",
-                       fn, (const void *)pk, (unsigned long)q->qid, first,
-                       pk->FragmentCount, drained, f0);
-    return !ok;
+    if (count == 0 || first > mask || ((first - f0) & mask) + count > drained)
+        return false;
+    for (UINT32 k = 0; k < count; k++)
+        if (q->claimed[(first + k) & mask] == q->claim_gen)
+            return false;
+    return true;
 }
 
-/* A fragment returned with no packet (or with the queue not running): its
-   buffer goes back to the OS unindicated. */
+static void report_binding(const struct nic_queue *q, const NET_PACKET *pk, UINT32 f0,
+                           UINT32 drained, const char *fn)
+{
+    shmf_rt_report(SHMF_KIND_RING_INDEX_OUT_OF_RANGE, (uint64_t)(uintptr_t)pk, fn,
+                   "NetAdapterCx Rx: a returned packet has FragmentCount != 0 and binds "
+                   "fragments returned with it, each once",
+                   "%s returned packet %p of queue %lu bound to fragments %u+%u, "
+                   "outside the %u fragments returned from %u or bound twice",
+                   fn, (const void *)pk, (unsigned long)q->qid, pk->FragmentIndex,
+                   pk->FragmentCount, drained, f0);
+}
+
+/* Element f no longer names a buffer; a posted buffer it still named goes
+   back to the OS unindicated (returned with no packet, or the queue is not
+   running). */
 static void drop_fragment(struct shmf_nic *nic, struct nic_queue *q, UINT32 f)
 {
     uint32_t b = q->ring_buf[f];
 
+    q->ring_buf[f] = NO_BUF;
     if (b != NO_BUF && q->bufs[b].state == BUF_POSTED) {
         q->bufs[b].state = BUF_FREE;
         nic->stats.dropped++;
     }
-    q->ring_buf[f] = NO_BUF;
 }
 
-/* Fragment f is bound to a returned packet: indicate its buffer when the queue
-   runs; the element no longer names a buffer either way. */
-static void claim_fragment(struct shmf_nic *nic, struct nic_queue *q, struct ring_view fv,
-                           UINT32 f, bool live)
+/* Fragment f is bound to a returned packet: its buffer is indicated when the
+   queue runs, dropped otherwise.  @return 1 if indicated. */
+static unsigned claim_fragment(struct shmf_nic *nic, struct nic_queue *q, struct ring_view fv,
+                               UINT32 f, bool live)
 {
     q->claimed[f] = q->claim_gen;
-    if (live && q->ring_buf[f] != NO_BUF)
-        indicate(nic, q, fv, f);
-    drop_fragment(nic, q, f);
+    if (!live || q->ring_buf[f] == NO_BUF) {
+        drop_fragment(nic, q, f);
+        return 0;
+    }
+    indicate(nic, q, fv, f, q->ring_buf[f]);
+    q->ring_buf[f] = NO_BUF;
+    return 1;
 }
 
 /* The next advance's stamp: claims of this one are stale at once, with no
@@ -177,22 +189,28 @@ static int consume(struct shmf_nic *nic, struct nic_queue *q, UINT32 f0, UINT32 
     struct ring_view fv = view_of(q->fring), pv = view_of(q->pring);
     UINT32 drained = (q->fring->BeginIndex - f0) & fv.mask, pend = q->pring->BeginIndex;
     bool live = q->state == SHMF_NIC_Q_RUNNING;
-    uint64_t before = nic->stats.indicated;
+    unsigned indicated = 0;
     UINT32 claimed = 0;
 
     for (UINT32 p = p0; p != pend; p = (p + 1) & pv.mask) {
         const NET_PACKET *pk = elem(pv, p);
-        if (pk->Ignore || bad_binding(q, fv, pk, f0, drained, fn))
+        UINT32 first = pk->FragmentIndex, count = pk->FragmentCount;
+        if (pk->Ignore)
             continue;
-        for (UINT32 k = 0; k < pk->FragmentCount; k++)
-            claim_fragment(nic, q, fv, (pk->FragmentIndex + k) & fv.mask, live);
-        claimed += pk->FragmentCount;
+        if (!binding_ok(q, fv.mask, first, count, f0, drained)) {
+            report_binding(q, pk, f0, drained, fn);
+            continue;
+        }
+        for (UINT32 k = 0; k < count; k++)
+            indicated += claim_fragment(nic, q, fv, (first + k) & fv.mask, live);
+        claimed += count;
     }
     for (UINT32 i = 0; claimed != drained && i < drained; i++) /* each claimed once */
         if (q->claimed[(f0 + i) & fv.mask] != q->claim_gen)
             drop_fragment(nic, q, (f0 + i) & fv.mask);
     next_claim_gen(q);
-    return (int)(nic->stats.indicated - before);
+    nic->stats.indicated += indicated;
+    return (int)indicated;
 }
 
 /* Snapshot both rings (whole, or their headers with the verifier off), call the
