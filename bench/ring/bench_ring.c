@@ -7,6 +7,7 @@
  * packets -> drain (advance) -> return, beside a plain memcpy of the same bytes.
  *
  * Usage: bench_ring SECONDS OUT.json
+ *        bench_ring --bursts N PKTLEN   (the verifier-off packet loop only)
  */
 #include <jansson.h>
 #include <stdio.h>
@@ -399,10 +400,26 @@ static void packet_figures(json_t *figs, json_t *stages, const struct results *r
     }
 }
 
+/* --bursts N PKTLEN: N bursts of the verifier-off packet loop and nothing
+   else, for counting instructions (bench/ring/instructions.py). */
+static int bursts_only(long n, unsigned pktlen)
+{
+    struct shmf_nic *nic;
+    unsigned slot = world(&nic, false);
+
+    for (long k = 0; k < n; k++)
+        burst(nic, slot, pktlen, NULL, NULL);
+    shmf_nic_halt(nic);
+    shmf_rt_provider_unload();
+    return 0;
+}
+
 int main(int argc, char **argv)
 {
+    if (argc == 4 && strcmp(argv[1], "--bursts") == 0 && atol(argv[2]) > 0 && atoi(argv[3]) > 0)
+        return bursts_only(atol(argv[2]), (unsigned)atoi(argv[3]));
     if (argc != 3)
-        return fprintf(stderr, "usage: bench_ring SECONDS OUT.json\n"), 2;
+        return fprintf(stderr, "usage: bench_ring SECONDS OUT.json | --bursts N PKTLEN\n"), 2;
     double secs = atof(argv[1]);
     json_t *figs = json_array(), *notes = json_array(), *stages = json_object();
     struct results r = {0};
