@@ -349,14 +349,16 @@ int shmf_nic_advance(struct shmf_nic *nic, unsigned slot)
                       nic->advance ? "ShmfProviderRingAdvance" : "ShmfReferenceRingAdvance");
 }
 
-/* Up to RX_BATCH packets are DMAed per call into the runtime. */
+/* Up to RX_BATCH packets are DMAed per call into the runtime.  Each header is
+   written here well before the runtime copies it, so the copy's loads find it
+   in the cache rather than stall on the store. */
 #define RX_BATCH 32u
 
 struct rx_batch {
     unsigned n;
-    struct shmf_dma_xfer x[RX_BATCH];
-    SHMF_NET_FRAGMENT_SHM *e[RX_BATCH];
-    unsigned char hdr[RX_BATCH][16];
+    struct shmf_dma_xfer x[RX_BATCH];    /* header, then the body's ramp window */
+    SHMF_NET_FRAGMENT_SHM *e[RX_BATCH];  /* the fragment each completes */
+    unsigned char hdr[RX_BATCH][16];     /* PKT_HEADER bytes used */
 };
 
 /* Packet nic->seq + b->n, len bytes, into fragment e: its header, and its

@@ -166,9 +166,9 @@ static void copy_run(unsigned char *h, unsigned char *b, size_t n, bool to_devic
 {
     SHMF_UNPOISON(h, n);
     if (to_device_memory)
-        memcpy(h, b, n);
+        copy_bytes(h, b, n);
     else
-        memcpy(b, h, n);
+        copy_bytes(b, h, n);
 }
 
 /* Copy between host memory and logical memory, one translation and one copy per
@@ -213,19 +213,38 @@ static unsigned char *unchecked_target(uint64_t la, size_t n)
     return h != NULL ? h : one_host_run(la, n);
 }
 
-/* One DMA under the page lock (recursive: inside a burst only its depth
-   moves).  Anything but the unchecked fast path takes the checked page walk. */
+/* One transfer between memory and [la, la + the segments' total): the
+   segments in order, written to memory (to_device_memory) or read into.
+   Checked as one transfer; the caller holds the page lock.  Anything but the
+   unchecked fast path takes the checked page walk.  False if refused. */
+__attribute__((always_inline)) /* the burst's constant nseg unrolls its loops */
+static inline bool transfer(ULONG q, uint64_t la, const struct shmf_dma_seg *seg, unsigned nseg,
+                            bool to_device_memory, const char *dir)
+{
+    size_t n = 0;
+    unsigned char *h;
+
+    for (unsigned i = 0; i < nseg; i++)
+        n += seg[i].len;
+    if ((h = unchecked_target(la, n)) != NULL) {
+        for (unsigned i = 0; i < nseg; h += seg[i].len, i++)
+            copy_run(h, (unsigned char *)seg[i].buf, seg[i].len, to_device_memory);
+        return true;
+    }
+    if (!dma_allowed(q, la, n, dir))
+        return false;
+    for (unsigned i = 0; i < nseg; la += seg[i].len, i++)
+        dma_copy(la, (unsigned char *)seg[i].buf, seg[i].len, to_device_memory);
+    return true;
+}
+
 static int dma(ULONG q, uint64_t la, unsigned char *buf, size_t n, bool to_device_memory,
                const char *dir)
 {
-    unsigned char *h;
-    bool ok = true;
+    struct shmf_dma_seg seg = {buf, n};
 
     shmf__world_lock();
-    if ((h = unchecked_target(la, n)) != NULL)
-        copy_run(h, buf, n, to_device_memory);
-    else if ((ok = dma_allowed(q, la, n, dir)))
-        dma_copy(la, buf, n, to_device_memory);
+    bool ok = transfer(q, la, &seg, 1, to_device_memory, dir);
     shmf__world_unlock();
     return ok ? 0 : -EFAULT;
 }
@@ -240,31 +259,12 @@ int shmf_rt_dma_read(ULONG q, uint64_t la, void *dst, size_t n)
     return dma(q, la, dst, n, false, "read");
 }
 
-/* One transfer of a burst: its two segments, to consecutive bytes. */
-static bool burst_one(ULONG q, const struct shmf_dma_xfer *x)
-{
-    size_t n = x->seg[0].len + x->seg[1].len;
-    unsigned char *h = unchecked_target(x->la, n);
-
-    if (h != NULL) {
-        SHMF_UNPOISON(h, n);
-        copy_bytes(h, x->seg[0].buf, x->seg[0].len);
-        copy_bytes(h + x->seg[0].len, x->seg[1].buf, x->seg[1].len);
-        return true;
-    }
-    if (!dma_allowed(q, x->la, n, "write"))
-        return false;
-    dma_copy(x->la, (unsigned char *)x->seg[0].buf, x->seg[0].len, true);
-    dma_copy(x->la + x->seg[0].len, (unsigned char *)x->seg[1].buf, x->seg[1].len, true);
-    return true;
-}
-
 unsigned shmf_rt_dma_write_burst(ULONG q, const struct shmf_dma_xfer *x, unsigned n)
 {
     unsigned i = 0;
 
     shmf__world_lock();
-    while (i < n && burst_one(q, &x[i]))
+    while (i < n && transfer(q, x[i].la, x[i].seg, 2, true, "write"))
         i++;
     shmf__world_unlock();
     return i;
