@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # bench/stress: stress-runner throughput (ops/s) with 1 vs 2 threads and with the
-# verifier off vs on, all measured in the same run on the bench preset (release + LTO).
+# verifier off vs on, and two independent 1-thread processes at once (the
+# machine's own ceiling), all measured in the same run on the bench preset
+# (release + LTO).
 # Usage: scripts/bench.sh stress [--quick]
 # Env:   BENCH_BUILD_DIR (default build/bench), BENCH_SECONDS, BENCH_ROUNDS.
 # Writes reports/out/bench-stress.json: each figure with its unit, the baseline
@@ -26,6 +28,15 @@ run() {
     --mode "$mode" --seconds "$secs" --seed "$r" --out "$work" \
     --json "$work/$name.$r.json" "${extra[@]}"
 }
+# Two independent processes of one thread each, at once (their ops/s summed in
+# the report): what the machine gives two processors that share nothing, the
+# ceiling of any 2-thread ratio at that moment.
+run_pair() {
+  run p2a_on 1 threads on "$1" & local a=$!
+  run p2b_on 1 threads on "$1" & local b=$!
+  wait "$a"
+  wait "$b"
+}
 # Every round runs every configuration, and measures the cache-line round trip
 # between two threads first: on a VM the host moves the virtual processors, and
 # the round trip (so the 2-thread ratio) can change several-fold between minutes.
@@ -36,6 +47,7 @@ for r in $(seq 1 "$rounds"); do
   run t1_off 1 threads off "$r"
   run t2_off 2 threads off "$r"
   run il2_on 2 interleave on "$r"
+  run_pair "$r"
 done
 
 # The machine's cost of sharing, at the 1-thread rate and op mix just measured:
@@ -60,8 +72,10 @@ def fig(value, baseline, baseline_desc, desc):
             "baseline_is": baseline_desc, "ratio": round(value / baseline, 3) if baseline else None,
             "description": desc}
 cfg = {n: med(n) for n in ("t1_on", "t2_on", "t1_off", "t2_off", "il2_on")}
+pair = [a["ops_per_s"] + b["ops_per_s"] for a, b in zip(runs("p2a_on"), runs("p2b_on"))]
+cfg_pair = statistics.median(pair)
 contention = {n: [r["contention"] for r in runs(n)] for n in ("t2_on", "t2_off")}
-findings = sum(len(r["findings"]) for n in cfg for r in runs(n))
+findings = sum(len(r["findings"]) for n in (*cfg, "p2a_on", "p2b_on") for r in runs(n))
 per_thread = {n: [[t["ops_per_s"] for t in r["per_thread"]] for r in runs(n)] for n in cfg}
 def per_round(a, b):
     return [round(x["ops_per_s"] / y["ops_per_s"], 3) for x, y in zip(runs(a), runs(b))]
@@ -69,6 +83,8 @@ rounds_detail = {
     "round_trip_ns": [float(open(f"{work}/rt.{r}").read()) for r in range(1, rounds + 1)],
     "threads2_verify_on_ratio": per_round("t2_on", "t1_on"),
     "threads2_verify_off_ratio": per_round("t2_off", "t1_off"),
+    "independent_2proc_ratio": [round(p / t["ops_per_s"], 3)
+                                for p, t in zip(pair, runs("t1_on"))],
 }
 data = {
     "schema": "shmfuzz-bench/1", "bench": "stress", "provider": "reference",
@@ -84,12 +100,16 @@ data = {
                                   "verifier cost, 2 threads"),
         "interleave_2cpus": fig(cfg["il2_on"], cfg["t1_on"], "1 thread, verifier on",
                                 "deterministic interleave mode, 2 coroutines on one thread"),
+        "independent_2proc": fig(cfg_pair, cfg["t1_on"], "1 thread, verifier on",
+                                 "two processes of 1 thread each at once, sharing nothing: "
+                                 "the machine's own 2-processor ceiling"),
     },
     "per_thread_ops_per_s": per_thread,
     "per_round": rounds_detail,
     "per_round_is": ("each round runs every configuration once (seed = round) after "
                      "measuring the cache-line round trip between two threads; the "
-                     "ratios are 2 threads over 1 thread within the round"),
+                     "ratios are 2 threads (or two 1-thread processes) over 1 thread "
+                     "within the round"),
     "contention": contention,
     "findings": findings,
     "sharing_cost": json.load(open(f"{work}/coherence.json")),
