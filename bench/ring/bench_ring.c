@@ -337,6 +337,7 @@ struct results {
     struct meas ring_off, ring_on, rte;
     struct meas pk_off[2], pk_on[2], mc[2];
     struct stages stages[2];
+    double round_ratio[2][ROUNDS]; /* (b) verifier off / memcpy, each round's slices */
 };
 
 /* Every figure gets `secs` in all, in ROUNDS slices that take turns with the
@@ -352,10 +353,14 @@ static void measure(struct results *r, double secs)
         rte_ring_run(&r->rte, slice);
 #endif
         for (unsigned i = 0; i < 2; i++) {
-            packet_run(&r->pk_off[i], false, lens[i], slice);
+            struct meas off = {0}, mc = {0};
+            packet_run(&off, false, lens[i], slice);
             packet_run(&r->pk_on[i], true, lens[i], slice);
-            memcpy_run(&r->mc[i], lens[i], slice);
+            memcpy_run(&mc, lens[i], slice);
             stage_run(&r->stages[i], lens[i], slice / 2);
+            add(&r->pk_off[i], off.n, off.secs);
+            add(&r->mc[i], mc.n, mc.secs);
+            r->round_ratio[i][k] = rate(mc) > 0 ? rate(off) / rate(mc) : 0;
         }
     }
 }
@@ -379,6 +384,23 @@ static void ring_figures(json_t *figs, json_t *notes, const struct results *r)
                                        "reference ring, verifier off", 0));
     printf("(a) ring: verifier off %.3g elem/s, on %.3g elem/s, rte_ring %.3g elem/s\n", off, on,
            rte);
+}
+
+/* Each round's 64- and 1500-byte verifier-off ratio: on a VM they move with
+   the host's placement of the processors (docs/rings.md). */
+static json_t *round_figures(const struct results *r)
+{
+    json_t *j = json_object();
+
+    for (unsigned i = 0; i < 2; i++) {
+        char name[16];
+        json_t *a = json_array();
+        for (unsigned k = 0; k < ROUNDS; k++)
+            json_array_append_new(a, json_real(r->round_ratio[i][k]));
+        snprintf(name, sizeof(name), "%u", lens[i]);
+        json_object_set_new(j, name, a);
+    }
+    return j;
 }
 
 static void packet_figures(json_t *figs, json_t *stages, const struct results *r)
@@ -442,13 +464,15 @@ int main(int argc, char **argv)
         "of 32 (timer_ns_per_read / 32 per packet)"));
     json_array_append_new(notes, json_string(
         "each figure is measured in 'rounds' slices that take turns with the other figures' "
-        "(items and seconds summed over its slices), so load on the machine hits all alike"));
+        "(items and seconds summed over its slices), so load on the machine hits all alike; "
+        "packet_path_verifier_off_ratio_per_round has (b)'s ratio of each round's slices"));
     json_t *j = json_pack("{s:s, s:o, s:o, s:s, s:f, s:i, s:i, s:i}", "bench", "ring", "figures",
                           figs, "notes", notes, "build", shmf_build_string(), "seconds_per_figure",
                           secs, "rounds", ROUNDS, "burst", BURST, "ring_elements", RING_N);
     json_object_set_new(j, "baseline", json_string("rte_ring (a), memcpy (b); same run"));
     json_object_set_new(j, "dpdk", json_boolean(rate(r.rte) > 0));
     json_object_set_new(j, "packet_path_stages_ns_per_packet", stages);
+    json_object_set_new(j, "packet_path_verifier_off_ratio_per_round", round_figures(&r));
     int rc = shmf_json_write_atomic(j, argv[2]);
     json_decref(j);
     return rc ? 2 : 0;
