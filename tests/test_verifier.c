@@ -309,7 +309,7 @@ static void dma_in_burst(void **state)
 {
     (void)state;
     NDIS_HANDLE h;
-    char head[5], body[59], back[64] = {0}, want[64];
+    char head[5], body[59], back[64] = {0}, want[64], mark = 0x11;
     memset(head, 0x5a, sizeof(head));
     memset(body, 0xa5, sizeof(body));
     memcpy(want, head, sizeof(head));
@@ -321,11 +321,12 @@ static void dma_in_burst(void **state)
         {block_la(h) + PAGE_SIZE - 8, {{head, sizeof(head)}, {body, sizeof(body)}}},
         {block_la(h) + 300, {{head, sizeof(head)}, {body, sizeof(body)}}},
     };
+    assert_int_equal(shmf_rt_dma_write(0, block_la(h) + 300, &mark, 1), 0);
     assert_int_equal(shmf_rt_dma_write_burst(0, x, 3), 1);
     assert_int_equal(shmf_rt_dma_read(0, block_la(h) + 100, back, sizeof(back)), 0);
     assert_memory_equal(back, want, sizeof(want));
     assert_int_equal(shmf_rt_dma_read(0, block_la(h) + 300, back, 1), 0);
-    assert_int_equal(back[0], 0); /* the burst stopped at the refused transfer */
+    assert_int_equal(back[0], mark); /* the burst stopped at the refused transfer */
     EXPECT_FINDING(SHMF_KIND_DMA_OUT_OF_BLOCK);
     shmf_rt_reset(0, NULL); /* checks off: the fast path */
     tp_next = 0;
