@@ -177,7 +177,7 @@ static void copy_run(unsigned char *h, unsigned char *b, size_t n, bool to_devic
 static void dma_copy(uint64_t la, unsigned char *b, size_t n, bool to_device_memory)
 {
     while (n) {
-        unsigned char *h = shmf__logical_to_host(la);
+        unsigned char *h = shmf__logical_to_host_locked(la);
         size_t chunk = PAGE_SIZE - (la & (PAGE_SIZE - 1));
         if (h) {
             chunk = host_run(h, la, n);
@@ -194,7 +194,7 @@ static void dma_copy(uint64_t la, unsigned char *b, size_t n, bool to_device_mem
    host memory too (one SG element's buffer usually is), else NULL. */
 static unsigned char *one_host_run(uint64_t la, size_t n)
 {
-    unsigned char *h = shmf__logical_to_host(la);
+    unsigned char *h = shmf__logical_to_host_locked(la);
 
     return h != NULL && host_run(h, la, n) == n ? h : NULL;
 }
@@ -205,12 +205,9 @@ static unsigned char *one_host_run(uint64_t la, size_t n)
    otherwise.  One translation for a range within a page. */
 static unsigned char *unchecked_target(uint64_t la, size_t n)
 {
-    unsigned char *h;
-
     if (shmf__verify_flags() & SHMF_VERIFY_F_DMA)
         return NULL;
-    h = shmf__logical_span_to_host_locked(la, n);
-    return h != NULL ? h : one_host_run(la, n);
+    return one_host_run(la, n);
 }
 
 /* One transfer between memory and [la, la + the segments' total): the

@@ -167,9 +167,8 @@ bool shmf__va_to_logical(const void *va, uint64_t *logical);
 enum shmf_page_state shmf__page_state(uint64_t la);
 /* Host pointer for logical address la if its page is allocated, else NULL. */
 void *shmf__logical_to_host(uint64_t la);
-/* Host pointer for [la, la+n) if it lies in one allocated page, else NULL (the
-   DMA fast path: one SG element's small buffer).  pre: SHMF_LK_PAGES held. */
-void *shmf__logical_span_to_host_locked(uint64_t la, size_t n);
+/* The same with SHMF_LK_PAGES already held (the DMA paths hold it). */
+void *shmf__logical_to_host_locked(uint64_t la);
 /* True if every byte of [la, la+n) is allocated memory whose host address lies
    in [va, va+len) (n == 0 or a range that wraps: true).  Takes no lock: each
    page's state is read atomically. */

@@ -549,7 +549,7 @@ bool shmf__logical_range_allocated(uint64_t la, size_t n)
     return ok;
 }
 
-static void *logical_to_host_locked(uint64_t la)
+void *shmf__logical_to_host_locked(uint64_t la)
 {
     enum zone z;
     uint32_t k;
@@ -559,15 +559,10 @@ static void *logical_to_host_locked(uint64_t la)
     return host_of(z, k) + (la & (PAGE_SIZE - 1));
 }
 
-void *shmf__logical_span_to_host_locked(uint64_t la, size_t n)
-{
-    return (la & (PAGE_SIZE - 1)) + n <= PAGE_SIZE ? logical_to_host_locked(la) : NULL;
-}
-
 void *shmf__logical_to_host(uint64_t la)
 {
     shmf__lock(SHMF_LK_PAGES);
-    void *h = logical_to_host_locked(la);
+    void *h = shmf__logical_to_host_locked(la);
     shmf__unlock(SHMF_LK_PAGES);
     return h;
 }
