@@ -23,6 +23,7 @@ sync_dir=""
 mode="batch"
 reliability=3
 do_build=1
+strict=0
 afl_mutator=""
 
 usage() {
@@ -47,6 +48,7 @@ parse_args() {
       --mode) need_value "$@"; mode="$2"; shift 2 ;;
       --reliability) need_value "$@"; reliability="$2"; shift 2 ;;
       --no-build) do_build=0; shift ;;
+      --strict) strict=1; shift ;;
       *) shmf_die "unknown argument '$1' (see --help)" ;;
     esac
   done
@@ -82,6 +84,11 @@ abspath() {
   case "$1" in /*) printf '%s\n' "$1" ;; *) printf '%s/%s\n' "$PWD" "$1" ;; esac
 }
 
+# A progress line, on a terminal only: in CI an error path prints its one line alone.
+progress() {
+  if shmf_is_tty; then shmf_log "$@"; fi
+}
+
 # === Building ===
 
 build_all() {
@@ -91,17 +98,17 @@ build_all() {
     fuzz_afl="afl_$provider"
     targets+=("shmfprov_$provider")
   fi
-  shmf_log "building dev (replay) ..."
+  progress "building dev (replay) ..."
   shmf_build dev "${targets[@]}" || shmf_die "build of preset dev failed (see $(shmf_build_root)/dev.log)"
   case "$mode" in
     coverage) ;; # scripts/coverage.sh builds the coverage preset
     *)
       if [ "$engine" != afl ] || [ "$mode" = prune ]; then
-        shmf_log "building libfuzzer ..."
+        progress "building libfuzzer ..."
         shmf_build libfuzzer "$fuzz_lf" || shmf_die "build of preset libfuzzer failed (see $(shmf_build_root)/libfuzzer.log)"
       fi
       if [ "$engine" != libfuzzer ] && [ "$mode" != prune ]; then
-        shmf_log "building afl ..."
+        progress "building afl ..."
         shmf_build afl "$fuzz_afl" "${fuzz_afl}_cmplog" || shmf_die "build of preset afl failed (see $(shmf_build_root)/afl.log)"
         build_afl_mutator
       fi ;;
@@ -138,39 +145,95 @@ build_afl_mutator() {
   afl_mutator="$dir/libshmf_afl_mutator.so"
 }
 
+# The replay binary (build/dev's shmfuzz): the provider is loaded in it before any
+# engine starts. One already built is used as it is (an up-to-date check of the
+# dev tree alone takes seconds); a fresh tree builds it first.
+replay_bin() {
+  local bin
+  bin="$(shmf_bin_dir dev)/harness/shmfuzz"
+  if [ ! -x "$bin" ]; then
+    [ "$do_build" = 1 ] || shmf_die "missing $bin (build failed, or run without --no-build)"
+    progress "building dev (replay) ..."
+    shmf_build dev shmfuzz >/dev/null 2>&1 ||
+      shmf_die "build of preset dev failed (see $(shmf_build_root)/dev.log)"
+  fi
+  printf '%s\n' "$bin"
+}
+
+# Load a provider .so with the replay binary's loader (`shmfuzz replay` of an
+# empty input): no ShmfProviderSetOptions, not an ELF, an undefined symbol ...
+# end the campaign here with the loader's reason, before anything is created.
+# $2 names the provider in that reason (the source for a compiled one).
+# A provider that loads and then fails on the empty input (exit 1) is left to
+# the engines: that is a finding, not a broken provider.
+check_provider_loads() {
+  local so="$1" shown="${2:-$1}" bin empty rc=0 err line
+  bin="$(replay_bin)"
+  empty="$(mktemp "${TMPDIR:-/tmp}/shmf-empty.XXXXXX")"
+  err="$(ASAN_OPTIONS="${ASAN_OPTIONS:+$ASAN_OPTIONS:}detect_leaks=0" \
+         timeout 60 "$bin" replay -q --provider "$so" "$empty" 2>&1 >/dev/null)" || rc=$?
+  rm -f -- "$empty"
+  case "$rc" in
+    2)
+      line="$(printf '%s\n' "$err" | grep -m1 '^shmfuzz: ' || true)"
+      [ -n "$line" ] || line="$(printf '%s\n' "$err" | grep -v '^[[:space:]]*$' | tail -n 1)"
+      line="${line#shmfuzz: }"
+      [ "$so" = "$shown" ] || line="${line//"$so"/"$shown"}"
+      shmf_die "provider check: ${line:-the replay loader refused $shown}" ;;
+    124) shmf_die "provider check: loading $shown and replaying an empty input took more than 60 s" ;;
+  esac
+}
+
+# The first error of a compiler log, on one line.
+compile_error_line() {
+  local line
+  line="$(grep -m1 -E '(error|Error|ERROR)[: ]' "$1" || true)"
+  [ -n "$line" ] || line="$(grep -v '^[[:space:]]*$' "$1" | tail -n 1)"
+  printf '%s\n' "${line:-no compiler output}"
+}
+
 # Compile the provider sources into one .so per use, in parallel: libfuzzer.so
-# (coverage + ASan/UBSan), afl.so (afl-clang-fast) and replay.so (ASan/UBSan).
-# They are built in a staging directory that replaces $1 only when all compiled;
-# on an error the compiler's output is shown and nothing is left behind.
+# (coverage + ASan/UBSan), afl.so (afl-clang-fast) and replay.so (ASan/UBSan),
+# then load replay.so in the replay binary (check_provider_loads).
+# They are built in a staging directory beside the out dir's providers/ that
+# replaces $1 only when all compiled and loaded; on an error one line says why
+# (the first compiler error; the whole output is kept in a file under $TMPDIR)
+# and nothing is left in the out dir. Sources are given to clang by absolute
+# path, so the debug info (and a finding's location) names them absolutely.
 compile_provider() {
-  local dir="$1" stage srcs=() common pids=() what=() i
+  local dir="$1" stage srcs=() abs=() common pids=() what=() i s failed="" log keep n
   mapfile -t srcs < <(shmf_provider_sources "$provider")
+  for s in "${srcs[@]}"; do abs+=("$(cd "$(dirname "$s")" && pwd)/$(basename "$s")"); done
   common=(-fPIC -shared -g -O1 -Wno-multichar -I "$SHMF_ROOT/ndis/include")
-  mkdir -p "$(dirname "$dir")" || shmf_die "cannot create $(dirname "$dir")"
-  stage="$(mktemp -d "$dir.XXXXXX")"
+  stage="$(mktemp -d "$out/.shmf-compile-$(basename "$dir").XXXXXX")" ||
+    shmf_die "cannot create a staging directory in $out"
+  trap 'rm -rf -- "$stage"' EXIT
   clang "${common[@]}" -fsanitize=address,undefined -fno-omit-frame-pointer -o "$stage/replay.so" \
-    "${srcs[@]}" >"$stage/replay.log" 2>&1 & pids+=($!); what+=(replay)
+    "${abs[@]}" >"$stage/replay.log" 2>&1 & pids+=($!); what+=(replay)
   if [ "$engine" != afl ] || [ "$mode" = prune ]; then
     clang "${common[@]}" -fsanitize=fuzzer-no-link,address,undefined -o "$stage/libfuzzer.so" \
-      "${srcs[@]}" >"$stage/libfuzzer.log" 2>&1 & pids+=($!); what+=(libfuzzer)
+      "${abs[@]}" >"$stage/libfuzzer.log" 2>&1 & pids+=($!); what+=(libfuzzer)
   fi
   if [ "$engine" != libfuzzer ] && [ "$mode" != prune ]; then
-    AFL_QUIET=1 afl-clang-fast "${common[@]}" -o "$stage/afl.so" "${srcs[@]}" >"$stage/afl.log" 2>&1 &
+    AFL_QUIET=1 afl-clang-fast "${common[@]}" -o "$stage/afl.so" "${abs[@]}" >"$stage/afl.log" 2>&1 &
     pids+=($!); what+=(afl)
   fi
   for i in "${!pids[@]}"; do
-    if ! wait "${pids[$i]}"; then
-      wait || true
-      local log
-      log="$(sed -n '1,40p' "$stage/${what[$i]}.log")"
-      rm -rf -- "$stage"
-      printf '%s: cannot compile %s for %s (compiler output follows)\n%s\n' \
-        "$SHMF_PROG" "$provider" "${what[$i]}" "$log" >&2
-      exit 2
-    fi
+    if ! wait "${pids[$i]}" && [ -z "$failed" ]; then failed="${what[$i]}"; fi
   done
+  if [ -n "$failed" ]; then
+    log="$stage/$failed.log"
+    keep="$(mktemp "${TMPDIR:-/tmp}/shmfuzz-compile-$(basename "$dir").XXXXXX.log")" && cp -- "$log" "$keep" ||
+      keep="(not kept)"
+    n="$(grep -c -E ' error: ' "$log" || true)"
+    case "$n" in 0|'') n="" ;; 1) n="1 error; " ;; *) n="$n errors; " ;; esac
+    shmf_die "cannot compile $provider for $failed: $(compile_error_line "$log") (${n}compiler output in $keep)"
+  fi
+  check_provider_loads "$stage/replay.so" "$provider (compiled)"
+  mkdir -p -- "$(dirname "$dir")" || shmf_die "cannot create $(dirname "$dir")"
   rm -rf -- "$dir"
   mv -- "$stage" "$dir"
+  trap - EXIT
 }
 
 # === Configuration handed to the orchestrator ===
@@ -201,6 +264,7 @@ write_config() {
   "budget_s": ${budget},
   "mode": $(json_str "$mode"),
   "reliability": ${reliability},
+  "strict": $([ "$strict" = 1 ] && echo true || echo false),
   "out": $(json_str "$out"),
   "corpus": $(json_str "$corpus"),
   "sync_dir": $(json_str "$sync_dir"),
@@ -226,15 +290,17 @@ main() {
   if [ "$provider_kind" = so ]; then provider="$(abspath "$provider")"; fi
   shmf_check_writable "$out"
   shmf_check_corpus "$corpus"
-  shmf_check_writable "$corpus" corpus
   SHMF_QUIET=1 "$SHMF_ROOT/scripts/setup-deps.sh" >/dev/null || shmf_die "dependencies missing (run scripts/setup-deps.sh)"
   check_engines
   local so_dir=""
   if { [ "$provider_kind" = c ] || [ "$provider_kind" = dir ]; } && [ "$mode" != coverage ]; then
     so_dir="$out/providers/$label"
-    shmf_log "compiling $provider ..."
+    progress "compiling $provider ..."
     compile_provider "$so_dir"
+  elif [ "$provider_kind" = so ] && [ "$mode" != coverage ]; then
+    check_provider_loads "$provider"
   fi
+  shmf_check_writable "$corpus" corpus   # creates it: only once the provider is known to load
   if [ "$do_build" = 1 ]; then
     build_all
   elif [ "$engine" != libfuzzer ] && [ "$mode" != prune ] && [ "$mode" != coverage ]; then
