@@ -21,6 +21,7 @@
 #include <errno.h>
 #include <getopt.h>
 #include <limits.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -189,12 +190,20 @@ static json_t *finding_path(const struct campaign *c, const char *fdir, const ch
     return rel_to_out(c, path);
 }
 
+/* A crash that the engine saw and no replay reproduced (triage marks it; older
+   run directories only by its kind). */
+static bool is_unreproduced(const json_t *m)
+{
+    return json_is_true(json_object_get(m, "unreproduced")) ||
+           strncmp(str(m, "kind", ""), "crash-unreproduced", 18) == 0;
+}
+
 static json_t *new_finding(const struct campaign *c, const json_t *m, const char *fdir)
 {
     json_t *rel = json_object_get(m, "reliability");
     return json_pack(
         "{s:s, s:s, s:s, s:s, s:s, s:s, s:f, s:I, s:{s:I, s:I, s:b}, s:o, s:o, s:o, s:o, "
-        "s:O*, s:O*, s:b, s:O*, s:O*}",
+        "s:O*, s:O*, s:b, s:O*, s:O*, s:b}",
         "kind", str(m, "kind", "?"), "signature", str(m, "signature", "?"), "message",
         str(m, "message", ""), "function", str(m, "function", "?"), "first_seen",
         str(m, "first_seen", ""), "input_sha256", str(m, "input_sha256", ""), "first_seen_s",
@@ -206,7 +215,8 @@ static json_t *new_finding(const struct campaign *c, const json_t *m, const char
         "finding_dir", rel_to_out(c, fdir), "engines", json_object_get(m, "engines"),
         "location", json_object_get(m, "location"), "new",
         json_is_true(json_object_get(m, "new")), "minimized_ops",
-        json_object_get(m, "minimized_ops"), "input_ops", json_object_get(m, "input_ops"));
+        json_object_get(m, "minimized_ops"), "input_ops", json_object_get(m, "input_ops"),
+        "unreproduced", is_unreproduced(m));
 }
 
 /* The same signature from another run directory: add up, keep the earliest. */
@@ -281,20 +291,45 @@ static int read_run_dir(struct campaign *c, const char *arg)
 
 /* === campaign.json === */
 
-/* ok, or interrupted / failed when any run directory says so. */
+/* The worst status of the run directories: failed, partial, interrupted, ok. */
 static const char *overall_status(const struct campaign *c)
 {
-    const char *status = "ok";
-    size_t i;
+    static const char *const order[] = {"failed", "partial", "interrupted", "ok"};
+    size_t worst = 3, i, k;
     json_t *m;
     json_array_foreach(c->metas, i, m) {
-        const char *s = str(m, "status", "ok");
-        if (!strcmp(s, "failed"))
-            return "failed";
-        if (!strcmp(s, "interrupted"))
-            status = "interrupted";
+        const char *s = str(m, "status", "failed");
+        for (k = 0; k < 3 && strcmp(s, order[k]); k++)
+            ;
+        worst = k < worst ? k : worst;
     }
-    return status;
+    return order[worst];
+}
+
+/* The run directories' reasons, joined ("; "); NULL when none gave one. */
+static json_t *overall_error(const struct campaign *c)
+{
+    char buf[2000] = "";
+    size_t i, n = 0;
+    json_t *m;
+    json_array_foreach(c->metas, i, m) {
+        const char *e = str(m, "error", NULL);
+        if (e && *e && n < sizeof(buf))
+            n += (size_t)snprintf(buf + n, sizeof(buf) - n, "%s%s", n ? "; " : "", e);
+    }
+    return n ? json_string(buf) : json_null();
+}
+
+/* A fuzzing campaign that executed nothing did not run, whatever its run
+   directories say: it must never read as a clean run. */
+static void check_ran(const json_t *totals, json_t *camp)
+{
+    const char *mode = str(camp, "mode", "batch");
+    bool fuzzing = !strcmp(mode, "batch") || !strcmp(mode, "code-change");
+    if (!fuzzing || num(totals, "execs") > 0 || strcmp(str(camp, "status", ""), "ok"))
+        return;
+    json_object_set_new(camp, "status", json_string("failed"));
+    json_object_set_new(camp, "error", json_string("no engine executed any input"));
 }
 
 static double total_duration(const struct campaign *c)
@@ -314,8 +349,9 @@ static int cmp_finding(const void *a, const void *b)
     return r ? r : strcmp(str(x, "signature", ""), str(y, "signature", ""));
 }
 
-/* Findings as an array ordered by first_seen, then signature. */
-static json_t *findings_array(const struct campaign *c)
+/* The findings (unreproduced == false) or the unreproduced crashes (true) as an
+   array ordered by first_seen, then signature. */
+static json_t *findings_array(const struct campaign *c, bool unreproduced)
 {
     size_t n = json_object_size(c->findings), k = 0;
     json_t **v = calloc(n ? n : 1, sizeof(*v)), *arr = json_array();
@@ -327,15 +363,17 @@ static json_t *findings_array(const struct campaign *c)
         return NULL;
     }
     json_object_foreach(c->findings, key, f)
-        v[k++] = f;
-    qsort(v, n, sizeof(*v), cmp_finding);
-    for (k = 0; k < n; k++)
+        if (json_is_true(json_object_get(f, "unreproduced")) == unreproduced)
+            v[k++] = f;
+    qsort(v, k, sizeof(*v), cmp_finding);
+    for (n = k, k = 0; k < n; k++)
         json_array_append(arr, v[k]);
     free(v);
     return arr;
 }
 
-static json_t *totals_json(const struct campaign *c, const json_t *findings)
+static json_t *totals_json(const struct campaign *c, const json_t *findings,
+                           const json_t *unreproduced)
 {
     json_int_t execs = 0, fresh = 0, unreliable = 0;
     double rate = 0;
@@ -350,30 +388,38 @@ static json_t *totals_json(const struct campaign *c, const json_t *findings)
         unreliable += !json_is_true(json_object_get(json_object_get(r, "reliability"), "reliable"));
     }
     rate = (double)(long long)(rate * 10 + 0.5) / 10;
-    return json_pack("{s:I, s:f, s:I, s:I, s:I}", "execs", execs, "exec_per_s", rate,
+    return json_pack("{s:I, s:f, s:I, s:I, s:I, s:I}", "execs", execs, "exec_per_s", rate,
                      "unique_findings", (json_int_t)json_array_size(findings), "new_findings",
-                     fresh, "unreliable_findings", unreliable);
+                     fresh, "unreliable_findings", unreliable, "unreproduced_crashes",
+                     (json_int_t)json_array_size(unreproduced));
 }
 
 static json_t *campaign_json(const struct campaign *c)
 {
     const json_t *m = c->meta;
     const json_t *last = json_array_get(c->metas, json_array_size(c->metas) - 1);
-    json_t *findings = findings_array(c);
-    if (!findings)
+    json_t *findings = findings_array(c, false), *unrep = findings_array(c, true);
+    json_t *totals = findings && unrep ? totals_json(c, findings, unrep) : NULL, *camp;
+    if (!totals) {
+        json_decref(findings);
+        json_decref(unrep);
         return NULL;
-    return json_pack("{s:s, s:s, s:s*, s:s, s:s, s:s, s:s, s:f, s:O*, s:O*, s:O, s:o, s:o, "
-                     "s:O, s:O*, s:O*, s:s, s:O}",
+    }
+    camp = json_pack("{s:s, s:s, s:s*, s:s, s:s, s:o, s:s, s:s, s:f, s:O*, s:O*, s:O, s:o, "
+                     "s:o, s:o, s:O, s:O*, s:O*, s:s, s:O}",
                      "schema", SHMF_CAMPAIGN_SCHEMA, "provider", str(m, "provider", "?"),
                      "provider_source", json_string_value(json_object_get(m, "provider_source")),
-                     "mode", str(m, "mode", "batch"), "status", overall_status(c), "started",
-                     str(m, "started", ""), "ended", str(last, "ended", ""), "duration_s",
-                     total_duration(c), "budget_s", json_object_get(m, "budget_s"), "jobs",
-                     json_object_get(m, "jobs"), "runs", c->runs, "findings", findings,
-                     "totals", totals_json(c, findings), "coverage_over_time", c->series,
-                     "corpus", json_object_get(last, "corpus"), "source_coverage",
-                     json_object_get(last, "coverage"), "build", shmf_build_string(),
-                     "run_dirs", c->run_dirs);
+                     "mode", str(m, "mode", "batch"), "status", overall_status(c), "error",
+                     overall_error(c), "started", str(m, "started", ""), "ended",
+                     str(last, "ended", ""), "duration_s", total_duration(c), "budget_s",
+                     json_object_get(m, "budget_s"), "jobs", json_object_get(m, "jobs"), "runs",
+                     c->runs, "findings", findings, "unreproduced", unrep, "totals", totals,
+                     "coverage_over_time", c->series, "corpus", json_object_get(last, "corpus"),
+                     "source_coverage", json_object_get(last, "coverage"), "build",
+                     shmf_build_string(), "run_dirs", c->run_dirs);
+    if (camp)
+        check_ran(json_object_get(camp, "totals"), camp);
+    return camp;
 }
 
 /* === Writing === */
@@ -400,15 +446,41 @@ static int write_outputs(const char *out, json_t *camp, json_t *sarif, const cha
 
 /* === Command === */
 
-static int init_campaign(struct campaign *c, const char *out)
+/* c ready to read into, and c->out the absolute --out path.  DIR is not created
+   here (*create says whether it must be, once every input has been read), but
+   it, or the directory that will hold it, must exist and be writable. */
+static int init_campaign(struct campaign *c, const char *out, bool *create)
 {
     static char real_out[PATH_MAX];
+    char parent[PATH_MAX], base[PATH_MAX], err[PATH_MAX + 200];
     struct stat st;
-    if (mkdir(out, 0755) != 0 && errno != EEXIST)
-        return shmf_usage_error("report: cannot create %s: %s", out, strerror(errno));
-    if (stat(out, &st) != 0 || !S_ISDIR(st.st_mode) || !realpath(out, real_out))
-        return shmf_usage_error("report: --out %s is not a directory", out);
     memset(c, 0, sizeof(*c));
+    *create = stat(out, &st) != 0;
+    if (*create && errno != ENOENT)
+        return shmf_usage_error("report: --out %s: %s", out, strerror(errno));
+    if (!*create && !S_ISDIR(st.st_mode))
+        return shmf_usage_error("report: --out %s is not a directory", out);
+    if (!*create && !realpath(out, real_out))
+        return shmf_usage_error("report: --out %s: %s", out, strerror(errno));
+    if (*create) {
+        size_t n = strlen(out);
+        while (n > 1 && out[n - 1] == '/')
+            n--;
+        const char *slash = memrchr(out, '/', n);
+        snprintf(base, sizeof(base), "%.*s", (int)(n - (slash ? (size_t)(slash + 1 - out) : 0)),
+                 slash ? slash + 1 : out);
+        snprintf(parent, sizeof(parent), "%.*s", slash ? (int)(slash - out) : 1,
+                 slash ? (slash == out ? "/" : out) : ".");
+        if (!realpath(parent, real_out))
+            return shmf_usage_error("report: cannot create %s: %s: %s", out, parent,
+                                    strerror(errno));
+        size_t m = strlen(real_out);
+        if (snprintf(real_out + m, sizeof(real_out) - m, "%s%s", m > 1 ? "/" : "", base) >=
+            (int)(sizeof(real_out) - m))
+            return shmf_usage_error("report: --out %s: %s", out, strerror(ENAMETOOLONG));
+    }
+    if (shmf_check_output_dir(*create ? parent : real_out, err, sizeof(err)) != 0)
+        return shmf_usage_error("report: cannot write %s: %s", out, err);
     c->out = real_out;
     c->metas = json_array();
     c->runs = json_array();
@@ -447,27 +519,36 @@ static int build_and_write(struct campaign *c)
 
 int shmf_cmd_report(int argc, char **argv)
 {
-    static const struct option opts[] = {{"out", required_argument, 0, 'o'}, {0, 0, 0, 0}};
+    static const struct option opts[] = {
+        {"out", required_argument, 0, 'o'}, {"help", no_argument, 0, 'h'}, {0, 0, 0, 0}};
     const char *out = NULL;
     struct campaign c;
+    bool create = false;
     int ch, rc = 0;
     optind = 1;
-    while ((ch = getopt_long(argc, argv, "o:", opts, NULL)) != -1) {
+    while ((ch = shmf_getopt("report", argc, argv, "o:h", opts)) != -1) {
+        if (ch == 'h')
+            return shmf_print_usage("report");
         if (ch != 'o')
-            return shmf_usage_error("report: usage: shmfuzz report --out DIR RUN_DIR...");
+            return SHMF_EXIT_USAGE;
         out = optarg;
     }
-    if (!out || optind >= argc)
-        return shmf_usage_error("report: usage: shmfuzz report --out DIR RUN_DIR...");
-    rc = init_campaign(&c, out);
-    if (rc)
-        return rc;
+    if (!out)
+        return shmf_usage_error("report: -o|--out DIR is required (see 'shmfuzz report --help')");
+    if (optind >= argc)
+        return shmf_usage_error("report: no RUN_DIR given (see 'shmfuzz report --help')");
+    rc = init_campaign(&c, out, &create);
+    /* Every run directory is read and checked before DIR is created. */
     for (int i = optind; i < argc && rc == 0; i++)
-        rc = read_run_dir(&c, argv[i]);
-    if (rc)
-        rc = shmf_usage_error("report: %s", rc == -ENOMEM ? "out of memory" : c.err);
-    else
+        if ((rc = read_run_dir(&c, argv[i])) != 0)
+            rc = shmf_usage_error("report: %s", rc == -ENOMEM ? "out of memory" : c.err);
+    if (rc == 0 && create && mkdir(c.out, 0755) != 0 && errno != EEXIST)
+        rc = shmf_usage_error("report: cannot create %s: %s", out, strerror(errno));
+    if (rc == 0) {
         rc = build_and_write(&c);
+        if (rc != SHMF_EXIT_CLEAN && create)
+            rmdir(c.out); /* only when nothing was written into it */
+    }
     free_campaign(&c);
     return rc;
 }

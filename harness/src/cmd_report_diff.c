@@ -8,6 +8,9 @@
  * runs, in that engine's unit), throughput as totals.exec_per_s, and source
  * coverage (mode coverage) by percent where both reports carry it.
  *
+ * A report whose status is failed or partial is refused: a run that did not run
+ * has no findings to compare, and would show every old finding as fixed.
+ *
  * Exit: 0 no new findings, 1 new findings, 2 bad input (one line on stderr).
  * Both inputs are read and checked before anything is written; --json is written
  * atomically (schema shmfuzz-report-diff/1, reports/schema/report-diff.json).
@@ -76,6 +79,23 @@ static int index_findings(struct side *s, char *err, size_t errlen)
     return 0;
 }
 
+/* A campaign that did not run (failed) or ran only in part (partial) has no
+   verdict: every finding of the other side would read as fixed or new. */
+static int check_status(const struct side *s, char *err, size_t errlen)
+{
+    const char *status = json_string_value(json_object_get(s->doc, "status"));
+    const char *why = json_string_value(json_object_get(s->doc, "error"));
+    if (!status) {
+        snprintf(err, errlen, "%s: no status", s->path);
+        return -EINVAL;
+    }
+    if (strcmp(status, "failed") && strcmp(status, "partial"))
+        return 0;
+    snprintf(err, errlen, "%s: that campaign's status is %s (%s): refusing to compare it",
+             s->path, status, why ? why : "no reason recorded");
+    return -EINVAL;
+}
+
 /* Load s->path and check the parts the diff reads. */
 static int load_side(struct side *s, const char *arg, char *err, size_t errlen)
 {
@@ -103,7 +123,8 @@ static int load_side(struct side *s, const char *arg, char *err, size_t errlen)
         snprintf(err, errlen, "%s: findings, runs or totals missing", s->path);
         return -EINVAL;
     }
-    return index_findings(s, err, errlen);
+    rc = check_status(s, err, errlen);
+    return rc ? rc : index_findings(s, err, errlen);
 }
 
 static void free_side(struct side *s)
@@ -374,7 +395,8 @@ static void print_diff(const json_t *d)
 
 int shmf_cmd_report_diff(int argc, char **argv)
 {
-    static const struct option opts[] = {{"json", required_argument, 0, 'j'}, {0, 0, 0, 0}};
+    static const struct option opts[] = {
+        {"json", required_argument, 0, 'j'}, {"help", no_argument, 0, 'h'}, {0, 0, 0, 0}};
     const char *json_out = NULL;
     struct side o, n;
     char err[PATH_MAX + 200] = "";
@@ -383,13 +405,19 @@ int shmf_cmd_report_diff(int argc, char **argv)
     memset(&o, 0, sizeof(o));
     memset(&n, 0, sizeof(n));
     optind = 1;
-    while ((ch = getopt_long(argc, argv, "j:", opts, NULL)) != -1) {
+    while ((ch = shmf_getopt("report-diff", argc, argv, "j:h", opts)) != -1) {
+        if (ch == 'h')
+            return shmf_print_usage("report-diff");
         if (ch != 'j')
-            return shmf_usage_error(DIFF_USAGE);
+            return SHMF_EXIT_USAGE;
         json_out = optarg;
     }
-    if (argc - optind != 2)
-        return shmf_usage_error(DIFF_USAGE);
+    if (argc - optind < 2)
+        return shmf_usage_error("report-diff: needs OLD and NEW (see 'shmfuzz report-diff --help')");
+    if (argc - optind > 2)
+        return shmf_usage_error("report-diff: unexpected argument '%s'", argv[optind + 2]);
+    if (json_out && shmf_check_output_file(json_out, err, sizeof(err)) != 0)
+        return shmf_usage_error("report-diff: %s", err);
     rc = load_side(&o, argv[optind], err, sizeof(err));
     if (!rc)
         rc = load_side(&n, argv[optind + 1], err, sizeof(err));

@@ -7,6 +7,7 @@
 #include <signal.h>
 #include <stdio.h>
 #include <stdint.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -93,9 +94,10 @@ static bool harness_file(const char *file)
 }
 
 /* With a sanitizer runtime: the first frame that is provider code, named by
-   the symbolizer (which, unlike dladdr, sees static functions).  False when no
-   symbolizer is linked in or no frame qualifies. */
-static bool top_frame_symbolized(void *const *frames, int count, char *out, size_t n)
+   the symbolizer (which, unlike dladdr, sees static functions), with its source
+   file and line into f->frame, f->file, f->line.  False when no symbolizer is
+   linked in or no frame qualifies. */
+static bool top_frame_symbolized(void *const *frames, int count, struct shmf_finding *f)
 {
     if (!__sanitizer_symbolize_pc)
         return false;
@@ -104,36 +106,48 @@ static bool top_frame_symbolized(void *const *frames, int count, char *out, size
         /* A return address: the call is the byte before it. */
         void *pc = (void *)((uintptr_t)frames[i] - (i ? 1 : 0));
         buf[0] = 0;
-        __sanitizer_symbolize_pc(pc, "%f\t%s", buf, sizeof(buf));
-        char *tab = strchr(buf, '\t');
-        if (!tab)
+        __sanitizer_symbolize_pc(pc, "%f\t%s\t%l", buf, sizeof(buf));
+        char *tab = strchr(buf, '\t'), *tab2 = tab ? strchr(tab + 1, '\t') : NULL;
+        if (!tab2)
             continue;
-        *tab = 0;
+        *tab = *tab2 = 0;
         const char *fn = buf, *file = tab + 1;
         if (!fn[0] || !strcmp(fn, "??") || runtime_frame(fn) || harness_file(file))
             continue;
-        snprintf(out, n, "%s", fn);
+        snprintf(f->frame, sizeof(f->frame), "%s", fn);
+        if (file[0] == '/')
+            snprintf(f->file, sizeof(f->file), "%s", file);
+        f->line = f->file[0] ? (uint32_t)strtoul(tab2 + 1, NULL, 10) : 0;
         return true;
     }
     return false;
 }
 
-/* The crash place: the first provider frame (symbolized), else the first
-   non-runtime frame dladdr can name (exported functions only). */
-static void top_frame(char *out, size_t n)
+/* The place a finding was seen: the first provider frame (symbolized, with file
+   and line), else the first non-runtime frame dladdr can name (exported
+   functions only), into f->frame; "?" when there is none. */
+static void locate(struct shmf_finding *f)
 {
     void *frames[48];
     int count = backtrace(frames, 48);
-    snprintf(out, n, "?");
-    if (top_frame_symbolized(frames, count, out, n))
+    snprintf(f->frame, sizeof(f->frame), "?");
+    if (top_frame_symbolized(frames, count, f))
         return;
     for (int i = 0; i < count; i++) {
         Dl_info info;
         if (!dladdr(frames[i], &info) || !info.dli_sname || dladdr_skip(info.dli_sname))
             continue;
-        snprintf(out, n, "%s", info.dli_sname);
+        snprintf(f->frame, sizeof(f->frame), "%s", info.dli_sname);
         return;
     }
+}
+
+/* The runtime's locator: verifier findings get the provider frame that made the
+   call being checked (none when the harness found it, e.g. at unload). */
+static void locate_verifier(struct shmf_finding *f)
+{
+    void *frames[48];
+    top_frame_symbolized(frames, backtrace(frames, 48), f);
 }
 
 void shmf_crash_classify(uintptr_t addr, const char *type, struct shmf_finding *f)
@@ -145,7 +159,8 @@ void shmf_crash_classify(uintptr_t addr, const char *type, struct shmf_finding *
        the verifier's own findings. */
     f->op_index = shmf_exec_op_index();
     f->cpu = KeGetCurrentProcessorNumber();
-    top_frame(f->function, sizeof(f->function));
+    locate(f);
+    snprintf(f->function, sizeof(f->function), "%s", f->frame);
     if (in_region(addr, r->params, r->params_len)) {
         f->kind = SHMF_KIND_PARAMS_OUT_OF_BOUNDS;
         snprintf(f->message, sizeof(f->message),
@@ -201,6 +216,7 @@ void shmf_crash_install(shmf_crash_sink sink, void *ud)
 {
     crash_sink = sink;
     crash_ud = ud;
+    shmf_rt_set_locator(sink ? locate_verifier : NULL);
 #ifdef CRASH_ASAN
     __asan_set_death_callback(on_asan_death);
 #else

@@ -104,6 +104,17 @@ json_t *shmf_report_faults(void)
                      "injected", (json_int_t)shmf_rt_faults_injected(), "sites", sites);
 }
 
+/* Where the finding was seen in the provider (file and line when known), or
+   NULL when no provider frame was on the stack. */
+static json_t *frame_json(const struct shmf_finding *f)
+{
+    if (!f->frame[0] || !strcmp(f->frame, "?"))
+        return NULL;
+    return json_pack("{s:s, s:s*, s:o*}", "function", f->frame, "file",
+                     f->file[0] ? f->file : NULL, "line",
+                     f->line ? json_integer((json_int_t)f->line) : NULL);
+}
+
 json_t *shmf_report_finding(const struct shmf_exec_result *res, const struct shmf_prog *prog,
                             const struct shmf_report_ctx *ctx)
 {
@@ -113,7 +124,7 @@ json_t *shmf_report_finding(const struct shmf_exec_result *res, const struct shm
     shmf_finding_signature(f, prog, sig, sizeof(sig));
     shmf_sha256_hex(ctx->input, ctx->input_len, sha);
     return json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:o, s:i, s:i, s:s, s:o*, s:s, s:s, "
-                     "s:s, s:s?, s:s, s:o, s:i, s:o}",
+                     "s:s, s:s?, s:s, s:o, s:i, s:o, s:o*}",
                      "schema", SHMF_FINDING_SCHEMA, "kind", kind, "signature", sig, "op",
                      failing_op_name(f, prog),
                      "message", f->message, "function", f->function, "rule", f->rule,
@@ -124,7 +135,7 @@ json_t *shmf_report_finding(const struct shmf_exec_result *res, const struct shm
                      ctx->engine ? ctx->engine : "replay", "input", ctx->input_path,
                      "build", shmf_build_string(), "reproduce", reproduce_json(ctx),
                      "findings_total", (json_int_t)res->findings, "faults",
-                     shmf_report_faults());
+                     shmf_report_faults(), "frame", frame_json(f));
 }
 
 /* === Atomic file writing === */

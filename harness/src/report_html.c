@@ -32,6 +32,8 @@ static const char *const html_css =
     "padding:4px 8px;text-align:left;vertical-align:top}th{background:#f4f4f4}"
     "td.n{text-align:right;font-variant-numeric:tabular-nums}code{font-size:12px}"
     ".ok{color:#17692b}.bad{color:#b00020;font-weight:600}.warn{color:#9a6700}"
+    ".banner{border:2px solid #b00020;background:#fdecee;color:#b00020;padding:8px 12px;"
+    "margin:1em 0}"
     ".tag{display:inline-block;padding:0 6px;border-radius:8px;background:#eee;font-size:12px}"
     "svg{background:#fcfcfc;border:1px solid #ddd}";
 
@@ -135,6 +137,58 @@ static void html_link(FILE *f, const json_t *f_, const char *key, const char *la
     fputs("</a>", f);
 }
 
+/* file:line (function) of a finding's location, or nothing. */
+static void html_where(FILE *f, const json_t *loc)
+{
+    const char *file = str(loc, "file", NULL);
+    if (!file)
+        return;
+    fputs("<code>", f);
+    html_text(f, file);
+    if (num(loc, "line") > 0)
+        fprintf(f, ":%lld", (long long)num(loc, "line"));
+    fputs("</code>", f);
+    if (str(loc, "function", NULL)) {
+        fputs(" (", f);
+        html_text(f, str(loc, "function", ""));
+        fputs(")", f);
+    }
+}
+
+/* Crashes an engine saw that no replay reproduced: kept apart, with their
+   inputs, as ClusterFuzz keeps unreproducible testcases. */
+static void html_unreproduced(FILE *f, const json_t *camp)
+{
+    const json_t *all = json_object_get(camp, "unreproduced");
+    size_t i;
+    json_t *x;
+    if (!json_array_size(all))
+        return;
+    fprintf(f, "<h2>Unreproduced crashes (%zu)</h2>\n<p class=warn>An engine recorded these "
+               "crashes but the replay build did not reproduce them; they do not count as "
+               "findings (campaign.sh --strict makes them count).</p>\n<table><tr><th>signature"
+               "</th><th>engines</th><th>seen</th><th>reproduced</th><th>input</th></tr>\n",
+            json_array_size(all));
+    json_array_foreach(all, i, x) {
+        const json_t *rel = json_object_get(x, "reliability");
+        const char *eng;
+        json_t *n;
+        fputs("<tr><td><code>", f);
+        html_text(f, str(x, "signature", ""));
+        fputs("</code></td><td>", f);
+        json_object_foreach((json_t *)json_object_get(x, "engines"), eng, n) {
+            html_text(f, eng);
+            fprintf(f, " &times;%lld ", (long long)json_integer_value(n));
+        }
+        fprintf(f, "</td><td class=n>%lld</td><td class=n>%lld/%lld</td><td>",
+                (long long)num(x, "count"), (long long)num(rel, "reproduced"),
+                (long long)num(rel, "attempts"));
+        html_link(f, x, "input", "input.bin");
+        fputs("</td></tr>\n", f);
+    }
+    fputs("</table>\n", f);
+}
+
 static void html_findings(FILE *f, const json_t *camp)
 {
     size_t i;
@@ -142,11 +196,15 @@ static void html_findings(FILE *f, const json_t *camp)
     const json_t *all = json_object_get(camp, "findings");
     fprintf(f, "<h2>Findings (%zu unique)</h2>\n", json_array_size(all));
     if (!json_array_size(all)) {
-        fputs("<p class=ok>No findings.</p>\n", f);
+        if (!strcmp(str(camp, "status", "failed"), "ok"))
+            fputs("<p class=ok>No findings.</p>\n", f);
+        else
+            fputs("<p class=bad>No findings recorded, but the campaign did not run as asked "
+                  "(see above): this is not a clean result.</p>\n", f);
         return;
     }
-    fputs("<table><tr><th>kind</th><th>signature</th><th>message</th><th>first seen</th>"
-          "<th>count</th><th>reproduced</th><th>files</th></tr>\n", f);
+    fputs("<table><tr><th>kind</th><th>signature</th><th>message</th><th>where</th>"
+          "<th>first seen</th><th>count</th><th>reproduced</th><th>files</th></tr>\n", f);
     json_array_foreach(all, i, x) {
         const json_t *rel = json_object_get(x, "reliability");
         bool reliable = json_is_true(json_object_get(rel, "reliable"));
@@ -158,6 +216,8 @@ static void html_findings(FILE *f, const json_t *camp)
         html_text(f, str(x, "signature", ""));
         fputs("</code></td><td>", f);
         html_text(f, str(x, "message", ""));
+        fputs("</td><td>", f);
+        html_where(f, json_object_get(x, "location"));
         fputs("</td><td>", f);
         html_text(f, str(x, "first_seen", ""));
         fprintf(f, " (+%.0f s)</td><td class=n>%lld</td><td class=\"n %s\">%lld/%lld%s</td><td>",
@@ -172,6 +232,37 @@ static void html_findings(FILE *f, const json_t *camp)
     fputs("</table>\n", f);
 }
 
+/* A run that is not ok says so first, in red, with its reason. */
+static void html_status_banner(FILE *f, const json_t *camp)
+{
+    const char *status = str(camp, "status", "failed");
+    size_t i;
+    json_t *r;
+    if (!strcmp(status, "ok"))
+        return;
+    fputs("<div class=banner><b>Campaign ", f);
+    html_text(f, status);
+    fputs(":</b> ", f);
+    html_text(f, str(camp, "error", strcmp(status, "interrupted") ? "no reason recorded"
+                                                                   : "stopped by a signal"));
+    fputs(strcmp(status, "interrupted")
+              ? "<br>This run did not fuzz as asked: its findings are not a verdict on the "
+                "provider."
+              : "<br>The engines were stopped before the budget ran out.",
+          f);
+    json_array_foreach(json_object_get(camp, "runs"), i, r) {
+        if (!strcmp(str(r, "status", "ok"), "ok"))
+            continue;
+        fputs("<br>engine ", f);
+        html_text(f, str(r, "engine", "?"));
+        fputs(" ", f);
+        html_text(f, str(r, "status", "?"));
+        fputs(": ", f);
+        html_text(f, str(r, "error", "no reason recorded"));
+    }
+    fputs("</div>\n", f);
+}
+
 static void html_header(FILE *f, const json_t *camp)
 {
     const json_t *t = json_object_get(camp, "totals");
@@ -181,7 +272,9 @@ static void html_header(FILE *f, const json_t *camp)
     html_text(f, str(camp, "provider", "?"));
     fprintf(f, "</title><style>%s</style></head><body>\n<h1>shmfuzz campaign: ", html_css);
     html_text(f, str(camp, "provider", "?"));
-    fprintf(f, "</h1>\n<p>Status <b class=\"%s\">", strcmp(status, "ok") ? "warn" : "ok");
+    fputs("</h1>\n", f);
+    html_status_banner(f, camp);
+    fprintf(f, "<p>Status <b class=\"%s\">", strcmp(status, "ok") ? "bad" : "ok");
     html_text(f, status);
     fputs("</b>, mode ", f);
     html_text(f, str(camp, "mode", "?"));
@@ -190,7 +283,8 @@ static void html_header(FILE *f, const json_t *camp)
     fprintf(f, ", %.0f s. %lld executions (%.0f/s). <b class=\"%s\">%lld unique findings, "
                "%lld new</b>.</p>\n<p><small>",
             num(camp, "duration_s"), (long long)num(t, "execs"), num(t, "exec_per_s"),
-            num(t, "unique_findings") > 0 ? "bad" : "ok", (long long)num(t, "unique_findings"),
+            num(t, "unique_findings") > 0 || strcmp(status, "ok") ? "bad" : "ok",
+            (long long)num(t, "unique_findings"),
             (long long)num(t, "new_findings"));
     html_text(f, str(camp, "build", ""));
     fputs("</small></p>\n", f);
@@ -205,6 +299,7 @@ char *shmf__campaign_html(const json_t *camp, size_t *len)
         return NULL;
     html_header(f, camp);
     html_findings(f, camp);
+    html_unreproduced(f, camp);
     html_runs(f, camp);
     if (json_array_size(series)) {
         fputs("<h2>Over time</h2>\n", f);

@@ -71,6 +71,13 @@ void shmf_rt_set_finding_handler(shmf_finding_fn fn, void *ud)
     finding_handler_ud = ud;
 }
 
+static shmf_locate_fn locator;
+
+void shmf_rt_set_locator(shmf_locate_fn fn)
+{
+    locator = fn;
+}
+
 void shmf_rt_get_finding_handler(shmf_finding_fn *fn, void **ud)
 {
     *fn = finding_handler;
@@ -125,6 +132,8 @@ static void record(enum shmf_kind kind, uint64_t object, const char *function,
     copy_str(f.function, sizeof(f.function), function);
     copy_str(f.rule, sizeof(f.rule), rule ? rule : shmf_kind_source(kind));
     vsnprintf(f.message, sizeof(f.message), fmt, ap);
+    if (locator && atomic_load(&finding_count) < SHMF_MAX_FINDINGS)
+        locator(&f);
 
     /* Innermost lock: any subsystem may report while it holds its own.  The
        handler runs under it, so handlers see findings one at a time. */

@@ -36,6 +36,11 @@ struct shmf_finding {
     char rule[128];      /* rule enforced */
     char message[320];   /* one line naming the object */
     char detail[48];     /* crash type for SHMF_KIND_CRASH ("heap-buffer-overflow") */
+    /* Where it was seen, when a locator found provider code on the stack (see
+       shmf_rt_set_locator): the provider's function, source file and line. */
+    char frame[64];
+    char file[192];
+    uint32_t line;       /* 0: unknown */
 };
 
 /* Called (under the runtime's lock) for each finding as it is recorded. */
@@ -43,6 +48,13 @@ typedef void (*shmf_finding_fn)(const struct shmf_finding *f, void *ud);
 void shmf_rt_set_finding_handler(shmf_finding_fn fn, void *ud);
 /* The handler installed now (NULL, NULL when none), to chain or restore it. */
 void shmf_rt_get_finding_handler(shmf_finding_fn *fn, void **ud);
+
+/* Fills f->frame, f->file and f->line from the current stack (the provider code
+   that made the call being checked), or leaves them empty.  Called for each of the
+   first SHMF_MAX_FINDINGS findings before it is recorded; it may be slow (it
+   symbolizes), so the fuzz targets install none. */
+typedef void (*shmf_locate_fn)(struct shmf_finding *f);
+void shmf_rt_set_locator(shmf_locate_fn fn);
 
 unsigned shmf_rt_finding_count(void);
 /* i-th recorded finding (first SHMF_MAX_FINDINGS kept), or NULL. */
