@@ -1,6 +1,9 @@
 /*
  * cmd_codec.c -- `shmfuzz decode`, `encode`, `kinds` and `providers`.
  */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -9,43 +12,79 @@
 #include "report.h"
 #include "target.h"
 
+/* Options of a command without option values: -h/--help prints the usage, any
+   other option of opts sets *flag (kinds' --json).  Returns SHMF_CONTINUE, with
+   optind at the first positional argument, or an exit code. */
+static int help_only(const char *cmd, int argc, char **argv, const char *shortopts,
+                     const struct option *opts, int *flag)
+{
+    int c;
+    optind = 1;
+    while ((c = shmf_getopt(cmd, argc, argv, shortopts, opts)) != -1) {
+        if (c == SHMF_OPT_ERROR)
+            return SHMF_EXIT_USAGE;
+        if (c == 'h')
+            return shmf_print_usage(cmd);
+        *flag = 1;
+    }
+    return SHMF_CONTINUE;
+}
+
+static const struct option help_opts[] = {{"help", no_argument, 0, 'h'}, {0, 0, 0, 0}};
+
 int shmf_cmd_decode(int argc, char **argv)
 {
     uint8_t *data;
     size_t len;
-    if (argc != 2)
-        return shmf_usage_error("decode: usage: shmfuzz decode FILE");
-    int rc = shmf_read_file(argv[1], &data, &len);
+    int unused = 0;
+    int rc = help_only("decode", argc, argv, "h", help_opts, &unused);
+    if (rc != SHMF_CONTINUE)
+        return rc;
+    if (optind >= argc)
+        return shmf_usage_error("decode: no input FILE given (see 'shmfuzz decode --help')");
+    if (optind + 1 < argc)
+        return shmf_usage_error("decode: unexpected argument '%s' (one FILE only)",
+                                argv[optind + 1]);
+    const char *in = argv[optind];
+    rc = shmf_read_file(in, &data, &len);
     if (rc)
-        return shmf_usage_error("cannot read %s: %s", argv[1], strerror(-rc));
+        return shmf_usage_error("decode: cannot read %s: %s", in, shmf_read_strerror(rc));
     struct shmf_prog *p = shmf_prog_new();
-    if (!p)
+    if (!p) {
+        free(data);
         return shmf_usage_error("out of memory");
+    }
     shmf_prog_decode(p, data, len);
     rc = shmf_prog_print(stdout, p, SHMF_MARKER_NONE);
     free(data);
     shmf_prog_free(p);
-    return rc ? shmf_usage_error("cannot write output") : SHMF_EXIT_CLEAN;
+    if (rc == 0 && fflush(stdout) != 0)
+        rc = -EIO;
+    return rc ? shmf_usage_error("decode: cannot write the output") : SHMF_EXIT_CLEAN;
 }
 
 int shmf_cmd_encode(int argc, char **argv)
 {
     const char *in, *out;
-    char err[512];
-    if (shmf_parse_in_out(argc, argv, &in, &out) != 0 || !in || !out)
-        return shmf_usage_error("encode: usage: shmfuzz encode FILE.ops -o OUT");
+    char err[PATH_MAX + 200];
+    int rc = shmf_parse_in_out("encode", argc, argv, &in, &out, true);
+    if (rc != SHMF_CONTINUE)
+        return rc;
+    if (shmf_check_output_file(out, err, sizeof(err)) != 0)
+        return shmf_usage_error("encode: %s", err);
     struct shmf_prog *p = shmf_prog_new();
     uint8_t *bytes = NULL;
     size_t len = 0;
     if (!p)
         return shmf_usage_error("out of memory");
-    int rc = shmf_load_input(in, p, &bytes, &len, err, sizeof(err));
+    rc = shmf_load_input(in, p, &bytes, &len, err, sizeof(err));
     shmf_prog_free(p);
     if (rc)
-        return shmf_usage_error("%s", err);
+        return shmf_usage_error("encode: %s", err);
     rc = shmf_write_file_atomic(out, bytes, len);
     free(bytes);
-    return rc ? shmf_usage_error("cannot write %s: %s", out, strerror(-rc)) : SHMF_EXIT_CLEAN;
+    return rc ? shmf_usage_error("encode: cannot write %s: %s", out, strerror(-rc))
+              : SHMF_EXIT_CLEAN;
 }
 
 static json_t *kinds_json(void)
@@ -61,7 +100,14 @@ static json_t *kinds_json(void)
 
 int shmf_cmd_kinds(int argc, char **argv)
 {
-    if (argc == 2 && !strcmp(argv[1], "--json")) {
+    static const struct option opts[] = {
+        {"json", no_argument, 0, 'j'}, {"help", no_argument, 0, 'h'}, {0, 0, 0, 0}};
+    int json = 0, rc = help_only("kinds", argc, argv, "h", opts, &json);
+    if (rc != SHMF_CONTINUE)
+        return rc;
+    if (optind < argc)
+        return shmf_usage_error("kinds: unexpected argument '%s'", argv[optind]);
+    if (json) {
         json_t *j = kinds_json();
         char *s = j ? json_dumps(j, JSON_INDENT(2)) : NULL;
         if (s)
@@ -70,8 +116,6 @@ int shmf_cmd_kinds(int argc, char **argv)
         json_decref(j);
         return s ? SHMF_EXIT_CLEAN : shmf_usage_error("out of memory");
     }
-    if (argc != 1)
-        return shmf_usage_error("kinds: usage: shmfuzz kinds [--json]");
     for (int k = 0; k < SHMF_KIND_COUNT; k++) {
         const char *name = shmf_kind_name((enum shmf_kind)k);
         printf("%-28s %s\n%-28s   rule: %s\n", k == SHMF_KIND_CRASH ? "crash-*" : name,
@@ -82,9 +126,11 @@ int shmf_cmd_kinds(int argc, char **argv)
 
 int shmf_cmd_providers(int argc, char **argv)
 {
-    (void)argv;
-    if (argc != 1)
-        return shmf_usage_error("providers: usage: shmfuzz providers");
+    int unused = 0, rc = help_only("providers", argc, argv, "h", help_opts, &unused);
+    if (rc != SHMF_CONTINUE)
+        return rc;
+    if (optind < argc)
+        return shmf_usage_error("providers: unexpected argument '%s'", argv[optind]);
     shmf_target_list(stdout);
     return SHMF_EXIT_CLEAN;
 }

@@ -7,6 +7,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <getopt.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -26,6 +27,8 @@ struct replay {
     uint32_t verify_flags;
     bool fault_cli;                /* a --fail-* / --fault-* option was given */
     struct shmf_fault_plan fault;  /* ...and the plan it makes */
+    char **files;      /* the files to replay, in order (malloc'ed) */
+    size_t nfiles, cap;
     json_t *findings;  /* array of finding objects */
     unsigned inputs, with_findings;
     /* the input being replayed, for the crash sink */
@@ -43,15 +46,17 @@ static json_t *replay_json(struct replay *r)
                      r->findings);
 }
 
-static void write_json(struct replay *r)
+/* --json OUT, when given; returns 0 or -errno after printing one line. */
+static int write_json(struct replay *r)
 {
     if (!r->json_out)
-        return;
+        return 0;
     json_t *j = replay_json(r);
     int rc = j ? shmf_json_write_atomic(j, r->json_out) : -ENOMEM;
     json_decref(j);
     if (rc)
-        fprintf(stderr, "shmfuzz: cannot write %s: %s\n", r->json_out, strerror(-rc));
+        shmf_usage_error("replay: cannot write %s: %s", r->json_out, strerror(-rc));
+    return rc;
 }
 
 static void print_finding(const struct replay *r, const struct shmf_exec_result *res,
@@ -90,7 +95,10 @@ static void crash_sink(const struct shmf_finding *f, void *ud)
         r->with_findings++;
         print_finding(r, &res, stdout);
         add_finding(r, &res);
-        write_json(r);
+        if (write_json(r) != 0) {
+            fflush(stdout);
+            _exit(SHMF_EXIT_USAGE);
+        }
     }
     fflush(stdout);
     _exit(SHMF_EXIT_FINDING);
@@ -103,7 +111,7 @@ static int replay_one(struct replay *r, const char *path)
     size_t len = 0;
     int rc = shmf_load_input(path, r->cur_prog, &bytes, &len, err, sizeof(err));
     if (rc)
-        return shmf_usage_error("%s", err);
+        return shmf_usage_error("replay: %s", err);
     r->cur_path = path;
     r->cur_bytes = bytes;
     r->cur_len = len;
@@ -128,27 +136,78 @@ static int replay_one(struct replay *r, const char *path)
 }
 
 
-/* Replay every regular file of dir, in name order. */
-static int replay_dir(struct replay *r, const char *dir)
+/* === The inputs === */
+
+static int add_input(struct replay *r, const char *path)
+{
+    if (r->nfiles == r->cap) {
+        size_t cap = r->cap ? 2 * r->cap : 64;
+        char **v = realloc(r->files, cap * sizeof(*v));
+        if (!v)
+            return -ENOMEM;
+        r->files = v;
+        r->cap = cap;
+    }
+    r->files[r->nfiles] = strdup(path);
+    return r->files[r->nfiles++] ? 0 : -ENOMEM;
+}
+
+static int not_regular(const char *path)
+{
+    return shmf_usage_error("replay: %s: not a regular file (FIFO, socket or device)", path);
+}
+
+/* The regular files of dir, in name order; dot files and subdirectories are
+   skipped, anything else that is not a readable regular file is an error. */
+static int add_dir(struct replay *r, const char *dir)
 {
     struct dirent **ents;
-    int n = scandir(dir, &ents, NULL, alphasort);
-    int worst = SHMF_EXIT_CLEAN;
+    int n = scandir(dir, &ents, NULL, alphasort), rc = SHMF_CONTINUE;
     if (n < 0)
-        return shmf_usage_error("cannot read directory %s: %s", dir, strerror(errno));
+        return shmf_usage_error("replay: cannot read directory %s: %s", dir, strerror(errno));
     for (int i = 0; i < n; i++) {
-        char path[4096];
+        char path[PATH_MAX];
         struct stat st;
-        snprintf(path, sizeof(path), "%s/%s", dir, ents[i]->d_name);
-        if (ents[i]->d_name[0] != '.' && stat(path, &st) == 0 && S_ISREG(st.st_mode)) {
-            int rc = replay_one(r, path);
-            worst = rc > worst ? rc : worst;
+        const char *name = ents[i]->d_name;
+        if (rc == SHMF_CONTINUE && name[0] != '.') {
+            snprintf(path, sizeof(path), "%s/%s", dir, name);
+            if (stat(path, &st) != 0)
+                rc = shmf_usage_error("replay: cannot read %s: %s", path, strerror(errno));
+            else if (S_ISREG(st.st_mode) && add_input(r, path) != 0)
+                rc = shmf_usage_error("out of memory");
+            else if (!S_ISREG(st.st_mode) && !S_ISDIR(st.st_mode))
+                rc = not_regular(path);
         }
         free(ents[i]);
     }
     free(ents);
-    return worst;
+    return rc;
 }
+
+/* Every FILE|DIR argument into r->files, checked before anything runs. */
+static int collect_inputs(struct replay *r, int first, int argc, char **argv)
+{
+    for (int i = first; i < argc; i++) {
+        struct stat st;
+        int rc = SHMF_CONTINUE;
+        if (stat(argv[i], &st) != 0)
+            rc = shmf_usage_error("replay: cannot read %s: %s", argv[i], strerror(errno));
+        else if (S_ISDIR(st.st_mode))
+            rc = add_dir(r, argv[i]);
+        else if (!S_ISREG(st.st_mode))
+            rc = not_regular(argv[i]);
+        else if (add_input(r, argv[i]) != 0)
+            rc = shmf_usage_error("out of memory");
+        if (rc != SHMF_CONTINUE)
+            return rc;
+    }
+    if (r->nfiles == 0)
+        return shmf_usage_error("replay: no inputs in %s%s", argv[first],
+                                argc - first > 1 ? " ..." : "");
+    return SHMF_CONTINUE;
+}
+
+/* === Options === */
 
 /* --fail-nth N, --fail-every K, --fail-first-per-site, --fault-random PERMILLE,
    --fault-seed X: a plan that replaces the inputs' header plans. */
@@ -181,13 +240,17 @@ static int parse_args(struct replay *r, int argc, char **argv)
         {"verify-off", no_argument, 0, 'V'},     {"fail-nth", required_argument, 0, 'N'},
         {"fail-every", required_argument, 0, 'E'}, {"fail-first-per-site", no_argument, 0, 'F'},
         {"fault-random", required_argument, 0, 'R'}, {"fault-seed", required_argument, 0, 'S'},
-        {0, 0, 0, 0}};
+        {"help", no_argument, 0, 'h'},           {0, 0, 0, 0}};
     int c;
     optind = 1;
-    while ((c = getopt_long(argc, argv, "p:j:tq", opts, NULL)) != -1) {
-        if (strchr("NEFRS", c)) {
+    while ((c = shmf_getopt("replay", argc, argv, "p:j:tqh", opts)) != -1) {
+        if (c != SHMF_OPT_ERROR && strchr("NEFRS", c)) {
             if (parse_fault_option(r, c, optarg) != 0)
-                return shmf_usage_error("replay: bad value '%s' for a fault option", optarg);
+                return shmf_usage_error("replay: bad value '%s' for --%s", optarg,
+                                        c == 'N'   ? "fail-nth"
+                                        : c == 'E' ? "fail-every"
+                                        : c == 'R' ? "fault-random (0..1000)"
+                                                   : "fault-seed");
             continue;
         }
         switch (c) {
@@ -196,43 +259,63 @@ static int parse_args(struct replay *r, int argc, char **argv)
         case 't': r->trace = true; break;
         case 'q': r->quiet = true; break;
         case 'V': r->verify_flags = 0; break;
-        default: return shmf_usage_error("replay: bad option (see shmfuzz --help)");
+        case 'h': return shmf_print_usage("replay");
+        default: return SHMF_EXIT_USAGE;
         }
     }
     if (optind >= argc)
         return shmf_usage_error("replay: no input given (FILE|DIR...)");
-    return 0;
+    return SHMF_CONTINUE;
+}
+
+/* Everything replay allocated, on every path. */
+static void replay_fini(struct replay *r)
+{
+    for (size_t i = 0; i < r->nfiles; i++)
+        free(r->files[i]);
+    free(r->files);
+    json_decref(r->findings);
+    shmf_prog_free(r->cur_prog);
+    memset(r, 0, sizeof(*r));
+}
+
+static int replay_all(struct replay *r)
+{
+    char err[PATH_MAX + 200], spec[PATH_MAX];
+    const char *provider = shmf_provider_arg(r->provider, spec, sizeof(spec));
+    if (shmf_target_open(provider, &r->target, err, sizeof(err)) != 0)
+        return shmf_usage_error("replay: %s", err);
+    r->findings = json_array();
+    r->cur_prog = shmf_prog_new();
+    if (!r->findings || !r->cur_prog)
+        return shmf_usage_error("out of memory");
+    shmf_crash_install(crash_sink, r);
+    int worst = SHMF_EXIT_CLEAN;
+    for (size_t i = 0; i < r->nfiles && worst != SHMF_EXIT_USAGE; i++) {
+        int rc = replay_one(r, r->files[i]);
+        worst = rc > worst ? rc : worst;
+    }
+    if (worst != SHMF_EXIT_USAGE && write_json(r) != 0)
+        worst = SHMF_EXIT_USAGE;
+    return worst;
 }
 
 int shmf_cmd_replay(int argc, char **argv)
 {
     static struct replay r;
-    char err[600];
+    char err[PATH_MAX + 200];
     memset(&r, 0, sizeof(r));
     r.provider = getenv("SHMFUZZ_PROVIDER") ? getenv("SHMFUZZ_PROVIDER") : "reference";
     r.verify_flags = SHMF_VERIFY_F_ALL;
     int rc = parse_args(&r, argc, argv);
-    if (rc)
+    if (rc != SHMF_CONTINUE)
         return rc;
-    if (shmf_target_open(r.provider, &r.target, err, sizeof(err)) != 0)
-        return shmf_usage_error("%s", err);
-    r.findings = json_array();
-    r.cur_prog = shmf_prog_new();
-    if (!r.findings || !r.cur_prog)
-        return shmf_usage_error("out of memory");
-    shmf_crash_install(crash_sink, &r);
-    int worst = SHMF_EXIT_CLEAN;
-    for (int i = optind; i < argc && worst != SHMF_EXIT_USAGE; i++) {
-        struct stat st;
-        if (stat(argv[i], &st) != 0)
-            rc = shmf_usage_error("cannot read %s: %s", argv[i], strerror(errno));
-        else
-            rc = S_ISDIR(st.st_mode) ? replay_dir(&r, argv[i]) : replay_one(&r, argv[i]);
-        worst = rc > worst ? rc : worst;
-    }
-    if (worst != SHMF_EXIT_USAGE)
-        write_json(&r);
-    json_decref(r.findings);
-    shmf_prog_free(r.cur_prog);
-    return worst;
+    if (r.json_out && shmf_check_output_file(r.json_out, err, sizeof(err)) != 0)
+        rc = shmf_usage_error("replay: %s", err);
+    else
+        rc = collect_inputs(&r, optind, argc, argv);
+    if (rc == SHMF_CONTINUE)
+        rc = replay_all(&r);
+    replay_fini(&r);
+    return rc;
 }

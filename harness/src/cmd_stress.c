@@ -6,6 +6,8 @@
 #define _GNU_SOURCE
 #include <errno.h>
 #include <getopt.h>
+#include <limits.h>
+#include <math.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -36,17 +38,56 @@ static int parse_u64(const char *s, uint64_t *out)
     return 0;
 }
 
-static const char usage_text[] =
-    "usage: shmfuzz stress --provider P [--threads T] [--seconds S | --ops N] [--seed X]\n"
-    "                      [--mode threads|interleave] [--json OUT] [--out DIR]\n"
-    "                      [--verify-off] [--quiet]\n"
-    "  T simulated processors (default 2, at most 16) share one world; default bound\n"
-    "  10 s.  --mode interleave runs them as coroutines switched by the seed's PRNG:\n"
-    "  with --ops the run and its finding are the same every time.\n"
-    "  A finding writes DIR/stress-finding.json, DIR/stress-trace.ops and, when a\n"
-    "  serialized replay reproduces it, DIR/stress-repro.ops (DIR defaults to .).\n";
+#define SHMF_STRESS_MAX_SECONDS (30.0 * 86400) /* as scripts/campaign.sh --time */
 
-int shmf_cmd_stress(int argc, char **argv)
+/* One option of stress into o; SHMF_CONTINUE or an exit code. */
+static int stress_option(struct shmf_stress_opts *o, int c, const char *arg, bool *quiet)
+{
+    uint64_t v;
+    char *end;
+    switch (c) {
+    case 'p': o->provider = arg; break;
+    case 't':
+        if (parse_u64(arg, &v) || v < 1 || v > SHMF_MAX_CPUS)
+            return shmf_usage_error("stress: --threads must be 1..%d, not '%s'", SHMF_MAX_CPUS,
+                                    arg);
+        o->threads = (unsigned)v;
+        break;
+    case 's':
+        o->seconds = strtod(arg, &end);
+        if (end == arg || *end || !isfinite(o->seconds) || !(o->seconds > 0) ||
+            o->seconds > SHMF_STRESS_MAX_SECONDS)
+            return shmf_usage_error("stress: --seconds must be a number in (0, %.0f], not '%s'",
+                                    SHMF_STRESS_MAX_SECONDS, arg);
+        break;
+    case 'n':
+        if (parse_u64(arg, &o->ops) || o->ops == 0)
+            return shmf_usage_error("stress: --ops must be a positive integer, not '%s'", arg);
+        break;
+    case 'S':
+        if (parse_u64(arg, &o->seed))
+            return shmf_usage_error("stress: --seed must be an unsigned integer, not '%s'", arg);
+        break;
+    case 'j': o->json_out = arg; break;
+    case 'o': o->out_dir = arg; break;
+    case 'm':
+        if (!strcmp(arg, "threads"))
+            o->mode = SHMF_STRESS_THREADS;
+        else if (!strcmp(arg, "interleave"))
+            o->mode = SHMF_STRESS_INTERLEAVE;
+        else
+            return shmf_usage_error("stress: --mode must be threads or interleave, not '%s'", arg);
+        break;
+    case 'q': *quiet = true; break;
+    case 'V': o->verify_flags = 0; break;
+    case 'h': return shmf_print_usage("stress");
+    default: return SHMF_EXIT_USAGE;
+    }
+    return SHMF_CONTINUE;
+}
+
+/* Options, then the checks that need no provider: SHMF_CONTINUE or an exit code. */
+static int stress_args(struct shmf_stress_opts *o, int argc, char **argv, bool *quiet)
 {
     static const struct option lopts[] = {
         {"provider", required_argument, 0, 'p'}, {"threads", required_argument, 0, 't'},
@@ -55,67 +96,43 @@ int shmf_cmd_stress(int argc, char **argv)
         {"mode", required_argument, 0, 'm'},     {"out", required_argument, 0, 'o'},
         {"quiet", no_argument, 0, 'q'},          {"verify-off", no_argument, 0, 'V'},
         {"help", no_argument, 0, 'h'},           {0, 0, 0, 0}};
+    char err[PATH_MAX + 200];
+    int c, rc;
+    optind = 1;
+    while ((c = shmf_getopt("stress", argc, argv, "p:t:s:n:S:j:m:o:qh", lopts)) != -1)
+        if ((rc = stress_option(o, c, optarg, quiet)) != SHMF_CONTINUE)
+            return rc;
+    if (optind < argc)
+        return shmf_usage_error("stress: unexpected argument '%s'", argv[optind]);
+    if (!o->provider || !o->provider[0])
+        return shmf_usage_error("stress: --provider P is required (or set SHMFUZZ_PROVIDER)");
+    if (o->seconds == 0 && o->ops == 0)
+        o->seconds = 10;
+    if (o->out_dir && shmf_check_output_dir(o->out_dir, err, sizeof(err)) != 0)
+        return shmf_usage_error("stress: --out %s", err);
+    if (o->json_out && shmf_check_output_file(o->json_out, err, sizeof(err)) != 0)
+        return shmf_usage_error("stress: %s", err);
+    return SHMF_CONTINUE;
+}
+
+int shmf_cmd_stress(int argc, char **argv)
+{
     struct shmf_stress_opts o;
     struct shmf_target target;
     bool quiet = false;
-    uint64_t v;
-    char err[600];
-    int c;
+    char err[PATH_MAX + 200], spec[PATH_MAX];
     memset(&o, 0, sizeof(o));
-    o.provider = getenv("SHMFUZZ_PROVIDER") ? getenv("SHMFUZZ_PROVIDER") : "reference";
+    o.provider = getenv("SHMFUZZ_PROVIDER");
     o.threads = 2;
     o.seed = 1;
     o.verify_flags = SHMF_VERIFY_F_ALL;
     o.mode = SHMF_STRESS_THREADS;
-    optind = 1;
-    while ((c = getopt_long(argc, argv, "p:t:s:n:S:j:m:o:qh", lopts, NULL)) != -1) {
-        switch (c) {
-        case 'p': o.provider = optarg; break;
-        case 't':
-            if (parse_u64(optarg, &v) || v < 1 || v > SHMF_MAX_CPUS)
-                return shmf_usage_error("stress: --threads must be 1..%d", SHMF_MAX_CPUS);
-            o.threads = (unsigned)v;
-            break;
-        case 's': {
-            char *end;
-            o.seconds = strtod(optarg, &end);
-            if (end == optarg || *end || !(o.seconds > 0))
-                return shmf_usage_error("stress: --seconds must be a positive number");
-            break;
-        }
-        case 'n':
-            if (parse_u64(optarg, &o.ops) || o.ops == 0)
-                return shmf_usage_error("stress: --ops must be a positive integer");
-            break;
-        case 'S':
-            if (parse_u64(optarg, &o.seed))
-                return shmf_usage_error("stress: --seed must be an unsigned integer");
-            break;
-        case 'j': o.json_out = optarg; break;
-        case 'o': o.out_dir = optarg; break;
-        case 'm':
-            if (!strcmp(optarg, "threads"))
-                o.mode = SHMF_STRESS_THREADS;
-            else if (!strcmp(optarg, "interleave"))
-                o.mode = SHMF_STRESS_INTERLEAVE;
-            else
-                return shmf_usage_error("stress: --mode must be threads or interleave");
-            break;
-        case 'q': quiet = true; break;
-        case 'V': o.verify_flags = 0; break;
-        case 'h': fputs(usage_text, stdout); return SHMF_EXIT_CLEAN;
-        default: fputs(usage_text, stderr); return SHMF_EXIT_USAGE;
-        }
-    }
-    if (optind < argc)
-        return shmf_usage_error("stress: unexpected argument '%s'", argv[optind]);
-    if (o.seconds == 0 && o.ops == 0)
-        o.seconds = 10;
-    struct stat st;
-    if (o.out_dir && (stat(o.out_dir, &st) != 0 || !S_ISDIR(st.st_mode)))
-        return shmf_usage_error("stress: --out %s is not a directory", o.out_dir);
-    if (shmf_target_open(o.provider, &target, err, sizeof(err)) != 0)
-        return shmf_usage_error("%s", err);
+    int rc = stress_args(&o, argc, argv, &quiet);
+    if (rc != SHMF_CONTINUE)
+        return rc;
+    if (shmf_target_open(shmf_provider_arg(o.provider, spec, sizeof(spec)), &target, err,
+                         sizeof(err)) != 0)
+        return shmf_usage_error("stress: %s", err);
     o.target = &target;
     o.progress = !quiet && isatty(STDERR_FILENO);
     o.interrupted = &interrupted;
@@ -127,7 +144,7 @@ int shmf_cmd_stress(int argc, char **argv)
     sigaction(SIGINT, &sa, &old);
 
     struct shmf_stress_result r;
-    int rc = shmf_stress_run(&o, &r);
+    rc = shmf_stress_run(&o, &r);
     sigaction(SIGINT, &old, NULL);
     if (rc)
         return shmf_usage_error("stress: cannot run: %s", strerror(-rc));
@@ -141,6 +158,10 @@ int shmf_cmd_stress(int argc, char **argv)
     }
     json_decref(r.run);
     int code = r.findings ? SHMF_EXIT_FINDING : SHMF_EXIT_CLEAN;
+    struct stat st;
+    /* The runner reports a failed write on stderr only: never exit clean then. */
+    if (o.json_out && stat(o.json_out, &st) != 0)
+        code = shmf_usage_error("stress: %s was not written", o.json_out);
     if (r.hang) {
         /* Processors are still spinning: leave without running exit handlers. */
         fflush(NULL);

@@ -9,6 +9,7 @@
 #define _GNU_SOURCE
 #include <errno.h>
 #include <getopt.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -96,46 +97,92 @@ static unsigned minimize(const struct shmf_target *t, struct shmf_prog *p, const
     return runs;
 }
 
+/* Options of minimize: SHMF_CONTINUE with *provider, *out and optind at FILE, or an
+   exit code. */
+static int minimize_args(int argc, char **argv, const char **provider, const char **out)
+{
+    static const struct option opts[] = {{"provider", required_argument, 0, 'p'},
+                                         {"out", required_argument, 0, 'o'},
+                                         {"help", no_argument, 0, 'h'},
+                                         {0, 0, 0, 0}};
+    int c;
+    optind = 1;
+    while ((c = shmf_getopt("minimize", argc, argv, "p:o:h", opts)) != -1) {
+        switch (c) {
+        case 'p': *provider = optarg; break;
+        case 'o': *out = optarg; break;
+        case 'h': return shmf_print_usage("minimize");
+        default: return SHMF_EXIT_USAGE;
+        }
+    }
+    if (optind >= argc)
+        return shmf_usage_error("minimize: no input FILE given (see 'shmfuzz minimize --help')");
+    if (optind + 1 < argc)
+        return shmf_usage_error("minimize: unexpected argument '%s' (one FILE only)",
+                                argv[optind + 1]);
+    if (!*out)
+        return shmf_usage_error("minimize: -o|--out OUT.ops is required");
+    return SHMF_CONTINUE;
+}
+
+/* p as op-stream text, atomically into path.  Returns 0 or -errno. */
+static int write_prog_text(const char *path, const struct shmf_prog *p)
+{
+    char *buf = NULL;
+    size_t len = 0;
+    FILE *f = open_memstream(&buf, &len);
+    if (!f)
+        return -errno;
+    int rc = shmf_prog_print(f, p, SHMF_MARKER_NONE) ? -EIO : 0;
+    if (fclose(f) != 0 && rc == 0)
+        rc = -ENOMEM;
+    if (rc == 0)
+        rc = shmf_write_file_atomic(path, buf, len);
+    free(buf);
+    return rc;
+}
+
 int shmf_cmd_minimize(int argc, char **argv)
 {
-    const char *provider = "reference", *out = NULL;
-    char err[600], want[256];
-    int c;
+    const char *provider = getenv("SHMFUZZ_PROVIDER") ? getenv("SHMFUZZ_PROVIDER") : "reference";
+    const char *out = NULL, *in;
+    char err[PATH_MAX + 200], want[256], spec[PATH_MAX];
     struct shmf_target t;
-    optind = 1;
-    while ((c = getopt(argc, argv, "p:o:")) != -1) {
-        if (c == 'p')
-            provider = optarg;
-        else if (c == 'o')
-            out = optarg;
-        else
-            return shmf_usage_error("minimize: usage: shmfuzz minimize [-p P] -o OUT FILE");
-    }
-    if (!out || optind + 1 != argc)
-        return shmf_usage_error("minimize: usage: shmfuzz minimize [-p P] -o OUT FILE");
-    if (shmf_target_open(provider, &t, err, sizeof(err)) != 0)
-        return shmf_usage_error("%s", err);
-    struct shmf_prog *p = shmf_prog_new();
     uint8_t *bytes;
     size_t len;
-    if (!p || shmf_load_input(argv[optind], p, &bytes, &len, err, sizeof(err)) != 0)
-        return shmf_usage_error("%s", p ? err : "out of memory");
+    int rc = minimize_args(argc, argv, &provider, &out);
+    if (rc != SHMF_CONTINUE)
+        return rc;
+    in = argv[optind];
+    if (shmf_check_output_file(out, err, sizeof(err)) != 0)
+        return shmf_usage_error("minimize: %s", err);
+    struct shmf_prog *p = shmf_prog_new();
+    if (!p)
+        return shmf_usage_error("out of memory");
+    if (shmf_load_input(in, p, &bytes, &len, err, sizeof(err)) != 0) {
+        shmf_prog_free(p);
+        return shmf_usage_error("minimize: %s", err);
+    }
     free(bytes);
+    if (shmf_target_open(shmf_provider_arg(provider, spec, sizeof(spec)), &t, err,
+                         sizeof(err)) != 0) {
+        shmf_prog_free(p);
+        return shmf_usage_error("minimize: %s", err);
+    }
     run_candidate(&t, p, want, sizeof(want));
     if (!want[0]) {
         shmf_prog_free(p);
-        return shmf_usage_error("minimize: %s has no finding to keep", argv[optind]);
+        return shmf_usage_error("minimize: %s has no finding to keep", in);
     }
     uint32_t before = p->nops;
     unsigned runs = minimize(&t, p, want);
-    FILE *f = fopen(out, "w");
-    int rc = f ? shmf_prog_print(f, p, SHMF_MARKER_NONE) : -errno;
-    if (f && fclose(f) != 0)
-        rc = -EIO;
-    fprintf(stderr, "minimize: %u -> %u ops in %u runs, finding %s\n", before, p->nops, runs,
-            want);
+    rc = write_prog_text(out, p);
+    if (rc == 0)
+        fprintf(stderr, "minimize: %u -> %u ops in %u runs, finding %s\n", before, p->nops,
+                runs, want);
     shmf_prog_free(p);
-    return rc ? shmf_usage_error("cannot write %s", out) : SHMF_EXIT_FINDING;
+    return rc ? shmf_usage_error("minimize: cannot write %s: %s", out, strerror(-rc))
+              : SHMF_EXIT_FINDING;
 }
 
 /* === repro-c === */
@@ -193,6 +240,8 @@ static int write_repro(const char *out, const struct shmf_prog *p, const char *i
         rc = -ENOMEM;
     if (out && rc == 0)
         rc = shmf_write_file_atomic(out, buf, len);
+    if (!out && rc == 0 && fflush(stdout) != 0)
+        rc = -EIO;
     free(buf);
     return rc;
 }
@@ -200,18 +249,26 @@ static int write_repro(const char *out, const struct shmf_prog *p, const char *i
 int shmf_cmd_repro_c(int argc, char **argv)
 {
     const char *out, *in;
-    char err[600];
-    if (shmf_parse_in_out(argc, argv, &in, &out) != 0 || !in)
-        return shmf_usage_error("repro-c: usage: shmfuzz repro-c [-o OUT.c] FILE");
-    struct shmf_prog *p = shmf_prog_new();
+    char err[PATH_MAX + 200];
     uint8_t *bytes;
     size_t len;
-    if (!p || shmf_load_input(in, p, &bytes, &len, err, sizeof(err)) != 0)
-        return shmf_usage_error("%s", p ? err : "out of memory");
+    int rc = shmf_parse_in_out("repro-c", argc, argv, &in, &out, false);
+    if (rc != SHMF_CONTINUE)
+        return rc;
+    if (out && shmf_check_output_file(out, err, sizeof(err)) != 0)
+        return shmf_usage_error("repro-c: %s", err);
+    struct shmf_prog *p = shmf_prog_new();
+    if (!p)
+        return shmf_usage_error("out of memory");
+    if (shmf_load_input(in, p, &bytes, &len, err, sizeof(err)) != 0) {
+        shmf_prog_free(p);
+        return shmf_usage_error("repro-c: %s", err);
+    }
     free(bytes);
-    int rc = write_repro(out, p, in);
+    rc = write_repro(out, p, in);
     shmf_prog_free(p);
     if (rc)
-        return shmf_usage_error("cannot write %s: %s", out ? out : "stdout", strerror(-rc));
+        return shmf_usage_error("repro-c: cannot write %s: %s", out ? out : "stdout",
+                                strerror(-rc));
     return SHMF_EXIT_CLEAN;
 }
