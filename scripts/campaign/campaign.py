@@ -3,7 +3,17 @@
 hands over a JSON config): runs the engines, shows progress, triages findings,
 merges the corpus, writes runs/ and findings/, and calls `shmfuzz report`.
 
-Exit: 0 ran and nothing new; 1 new findings; 2 could not run (one-line reason).
+Status (meta.json `status`, `error`; docs/campaigns.md "Statuses"):
+    ok           every engine ran and executed inputs
+    partial      an engine failed (could not start, exited non-zero, was killed,
+                 executed nothing) while another ran
+    failed       no engine ran (or the prune merge failed)
+    interrupted  SIGINT/SIGTERM
+
+Exit: 0 ok and nothing new; 1 new findings (ok, or interrupted); 2 failed or
+partial (even with findings: the report is written first), interrupted with
+nothing new, or could not run at all (one-line reason). Crashes no replay
+reproduces count toward exit 1 only with --strict.
 """
 import json
 import os
@@ -38,11 +48,13 @@ class Stop:
 
     def __init__(self):
         self.count = 0
+        self.name = ""
         signal.signal(signal.SIGINT, self.handle)
         signal.signal(signal.SIGTERM, self.handle)
 
     def handle(self, signum, frame):
         self.count += 1
+        self.name = self.name or signal.Signals(signum).name
 
     def __bool__(self):
         return self.count > 0
@@ -84,6 +96,14 @@ def engine_env(cfg, engine):
     if cfg["env"].get(engine):
         env["SHMFUZZ_PROVIDER"] = cfg["env"][engine]
     return env
+
+
+def builds(cfg):
+    """The binaries (and provider .so) each engine and the replay ran: a finding's
+    meta.json `build` names the ones that saw it."""
+    return {"replay": {"binary": cfg["shmfuzz"], "provider": cfg["replay_provider"] or cfg["provider"]},
+            "libfuzzer": {"binary": cfg["lf_bin"], "provider": cfg["env"].get("libfuzzer")},
+            "afl": {"binary": cfg["afl_bin"], "provider": cfg["env"].get("afl")}}
 
 
 def check_binaries(cfg, engines):
@@ -134,7 +154,7 @@ def progress_line(elapsed, budget, engines, triage):
         s = e.last() or {}
         parts.append("%s %s execs %s/s corpus %s%s" % (
             e.name, human(s.get("execs")), human(s.get("exec_per_s")), s.get("corpus_size", "-"),
-            "" if e.running() else " (done)"))
+            "" if e.running() else (" (failed)" if e.status == "failed" else " (done)")))
     parts.append("unique findings %d" % len(triage.by_sig))
     return "  ".join(parts)
 
@@ -274,6 +294,7 @@ def write_meta(cfg, t0, status, engines, corpus_info, coverage, triage, error=""
         "slow_inputs": len(triage.slow) if triage else 0,
         "triage_errors": triage.errors[:50] if triage else [],
         "known_signatures": os.path.basename(cfg["known_file"]),
+        "strict": bool(cfg.get("strict")),
     }
     write_json(os.path.join(cfg["run_dir"], "meta.json"), meta)
 
@@ -308,7 +329,7 @@ def main():
     os.makedirs(cfg["corpus"], exist_ok=True)
     known = load_known(cfg["known_file"])
     triage = Triage(cfg["shmfuzz"], cfg["replay_provider"] or cfg["provider"], cfg["run_dir"],
-                    t0, cfg["reliability"], cfg["provider_source"], cfg["root"])
+                    t0, cfg["reliability"], cfg["provider_source"], cfg["root"], builds(cfg))
     engines, corpus_info, metas, error = [], None, [], ""
     if mode in ("batch", "code-change"):
         engines = fuzz(cfg, stop, triage, known)
@@ -319,8 +340,7 @@ def main():
         corpus_info = keep_corpus(cfg, engines, stop)
         for e in engines:
             write_json(os.path.join(cfg["run_dir"], "runs", e.name + ".json"), e.run_json(t0))
-        if all(e.status == "failed" for e in engines):
-            error = "; ".join("%s: %s" % (e.name, e.error) for e in engines)
+        error = "; ".join("%s: %s" % (e.name, e.error) for e in engines if e.status == "failed")
     elif mode == "prune":
         r = corpus_mod.lf_merge(cfg["lf_bin"], engine_env(cfg, "libfuzzer"), cfg["corpus"], [],
                                 os.path.join(cfg["run_dir"], "prune.log"))
@@ -328,25 +348,54 @@ def main():
             error = "libFuzzer -merge failed (see %s/prune.log)" % cfg["run_dir"]
         corpus_info = {"dir": cfg["corpus"], "before": r[0] if r else None,
                        "after": r[1] if r else None, "method": "libfuzzer-merge"}
-    status = "interrupted" if stop else ("failed" if error else "ok")
+    status = campaign_status(engines, error, stop)
+    if status == "interrupted":
+        error = "stopped by %s after %d s of the %d s budget%s" % (
+            stop.name or "a signal", time.time() - t0, cfg["budget_s"], "; " + error if error else "")
     new = mark_new(cfg, metas, known)
+    counted = [m for m in new if cfg.get("strict") or not m.get("unreproduced")]
     write_meta(cfg, t0, status, engines, corpus_info, coverage, triage, error)
     report(cfg)
-    summarize(cfg, engines, metas, new, corpus_info, coverage, status)
-    if error:
-        die("could not run: " + error)
-    return 1 if new else 0
+    summarize(cfg, engines, metas, new, corpus_info, coverage, status, error)
+    if status in ("failed", "partial"):
+        return 2
+    if counted:
+        return 1
+    return 2 if status == "interrupted" else 0
 
 
-def summarize(cfg, engines, metas, new, corpus_info, coverage, status):
+def campaign_status(engines, error, stop):
+    """interrupted (a signal), failed (nothing ran: every engine failed, or the
+    prune merge), partial (an engine failed, another ran), else ok."""
+    if stop:
+        return "interrupted"
+    if engines:
+        ran = [e for e in engines if e.status == "ok"]
+        if len(ran) == len(engines):
+            return "ok"
+        return "partial" if ran else "failed"
+    return "failed" if error else "ok"
+
+
+def summarize(cfg, engines, metas, new, corpus_info, coverage, status, error):
     for e in engines:
         s = e.last() or {}
-        log("%s: %s, %s execs, %s/s, corpus %s" % (e.name, e.status, human(s.get("execs")),
-            human(s.get("exec_per_s")), s.get("corpus_size", "-")))
-    for m in metas:
+        log("%s: %s%s, %s execs, %s/s, corpus %s" % (
+            e.name, e.status, " (%s)" % e.error if e.error else "", human(e.execs()),
+            human(e.rate()), s.get("corpus_size", "-")))
+    found = [m for m in metas if not m.get("unreproduced")]
+    unrep = [m for m in metas if m.get("unreproduced")]
+    for m in found:
         r = m["reliability"]
         log("%s %s x%d reproduced %d/%d%s" % ("NEW" if m.get("new") else "known", m["signature"],
             m["count"], r["reproduced"], r["attempts"], "" if r["reliable"] else " (unreliable)"))
+    for m in unrep:
+        r = m["reliability"]
+        log("unreproduced: %s x%d (%s), reproduced %d/%d, input %s%s" % (
+            m["signature"], m["count"], ", ".join("%s x%d" % kv for kv in sorted(m["engines"].items())),
+            r["reproduced"], r["attempts"],
+            os.path.join(cfg["run_dir"], "findings", sig_hash(m["signature"]), m["input"]),
+            "" if cfg.get("strict") else "; not counted in the exit code (--strict counts it)"))
     if corpus_info:
         log("corpus %s: %s -> %s (%s)" % (corpus_info["dir"], corpus_info["before"],
             corpus_info["after"], corpus_info["method"]))
@@ -354,8 +403,11 @@ def summarize(cfg, engines, metas, new, corpus_info, coverage, status):
         log("coverage: lines %s%%, branches %s%% -> %s" % (
             coverage.get("lines", {}).get("percent"), coverage.get("branches", {}).get("percent"),
             coverage["html"]))
-    log("%s: %d unique findings, %d new; report %s" % (
-        status, len(metas), len(new), os.path.join(cfg["run_dir"], "campaign.html")))
+    new_found = [m for m in new if not m.get("unreproduced")]
+    log("%s%s: %d unique findings, %d new%s; report %s" % (
+        status, " (%s)" % error if error else "", len(found), len(new_found),
+        ", %d unreproduced crash%s" % (len(unrep), "" if len(unrep) == 1 else "es") if unrep else "",
+        os.path.join(cfg["run_dir"], "campaign.html")))
 
 
 if __name__ == "__main__":

@@ -5,6 +5,14 @@ Normalized sample (the same for both engines, see reports/schema/run.json):
     {"t": seconds since the campaign started, "execs": total executions,
      "exec_per_s": current rate, "corpus_size": entries, "coverage": edges or null,
      "crashes": crash artifacts so far, "hangs": timeout/hang artifacts so far}
+When an engine prints no rate, or 0 (libFuzzer's fork mode always says
+"exec/s 0"), the rate is computed from the executions: since the previous
+sample, or since the engine started for the first one.
+
+An engine's status at the end (finish_status): "ok", "interrupted" (the
+campaign got SIGINT/SIGTERM), or "failed" with `error` saying why: it could
+not start, a process exited non-zero or was killed by a signal the campaign
+did not send, or it executed nothing.
 """
 import math
 import os
@@ -18,6 +26,14 @@ import time
 LF_LINE = re.compile(r"^#(\d+):?\s+(?:\w+\s+)?cov: (\d+) ft: (\d+) corp: (\d+)")
 LF_RATE = re.compile(r"exec/s:? (\d+)")
 LF_STAT = re.compile(r"^stat::(\w+):\s+(\d+)")
+# Fork mode's wrap-up: "INFO: exiting: 1 time: 9s" (1 when a crash was seen and
+# ignored: -ignore_crashes=1 still exits 1 at the end of a run that found one).
+LF_EXIT = re.compile(r"^INFO: exiting: (-?\d+)")
+
+# Log lines that say why an engine stopped (the last one found is quoted).
+REASON_LINE = re.compile(r"PROGRAM ABORT|SYSTEM ERROR|ERROR:|^shmfuzz: |\berror: |"
+                         r"Segmentation fault|Killed|Aborted")
+ANSI = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
 
 # AFL++ renamed fields over the years; the first name found wins.
 AFL_ALIASES = {
@@ -60,6 +76,7 @@ class Engine:
         self.ended = None
         self.status = "not-started"
         self.error = ""
+        self.stopped = False    # the campaign sent the stop signal
         os.makedirs(workdir, exist_ok=True)
 
     def _spawn(self, argv, env, log_path):
@@ -77,6 +94,7 @@ class Engine:
         return any(p.poll() is None for p in self.procs)
 
     def stop(self, sig=signal.SIGINT):
+        self.stopped = True
         for p in self.procs:
             if p.poll() is None:
                 try:
@@ -94,16 +112,70 @@ class Engine:
                 p.wait()
         self.ended = self.ended or time.time()
 
+    def execs(self):
+        return (self.last() or {}).get("execs") or 0
+
+    def _log_reason(self, log_path):
+        """The last line of a log that says why the engine stopped, or ''."""
+        try:
+            with open(log_path, "rb") as f:
+                f.seek(max(0, os.path.getsize(log_path) - 65536))
+                text = f.read().decode("utf-8", "replace")
+        except OSError:
+            return ""
+        hits = [ANSI.sub("", ln).strip() for ln in text.splitlines() if REASON_LINE.search(ln)]
+        hits = [h for h in hits if h]
+        return hits[-1][:200] if hits else ""
+
+    def _expected_exit(self, rc):
+        """Exit codes that are not a failure: 0, anything after the campaign's own
+        stop signal, and the crash exit of an engine told to stop at the first
+        crash (mode code-change)."""
+        if rc == 0 or self.stopped:
+            return True
+        return self.cfg["mode"] == "code-change" and rc > 0 and self.count_artifacts()[0] > 0
+
+    def _exit_text(self, rc):
+        if rc is None:
+            return "did not exit"
+        if rc < 0:
+            try:
+                return "was killed by %s" % signal.Signals(-rc).name
+            except ValueError:
+                return "was killed by signal %d" % -rc
+        return "exited with code %d" % rc
+
     def finish_status(self, interrupted):
-        codes = [p.returncode for p in self.procs]
+        """ok, interrupted or failed (with self.error): see the module's doc."""
         if interrupted:
-            self.status = "interrupted"
-        elif self.last() is None and codes and all(c not in (0, None) for c in codes):
-            self.status = "failed"
-            self.error = self.error or "exited with %s before any progress (see %s)" % (
-                codes, os.path.relpath(self.logs[0], self.cfg["run_dir"]))
-        else:
-            self.status = "ok"
+            self.status, self.error = "interrupted", self.error or ""
+            return
+        if self.status == "failed":       # could not start
+            return
+        problems = []
+        for i, p in enumerate(self.procs):
+            if not self._expected_exit(p.returncode):
+                who = self.instance_name(i)
+                problems.append("%s%s" % (who + " " if who else "", self._exit_text(p.returncode)))
+        text = ", ".join(problems)
+        if not self.execs():
+            text = text + " before any execution" if text else "executed nothing"
+        if not text:
+            self.status, self.error = "ok", ""
+            return
+        log = self.logs[0] if self.logs else ""
+        for i, p in enumerate(self.procs):   # the log of the first process that failed
+            if not self._expected_exit(p.returncode) and i < len(self.logs):
+                log = self.logs[i]
+                break
+        why = self._log_reason(log) if log else ""
+        where = os.path.relpath(log, self.cfg["run_dir"]) if log else ""
+        self.status = "failed"
+        self.error = text + (": %s" % why if why else "") + \
+            (" (see %s)" % where if where else "")
+
+    def instance_name(self, i):
+        return ""
 
     def last(self):
         return self.samples[-1] if self.samples else None
@@ -111,15 +183,32 @@ class Engine:
     def sample(self, t0):
         s = self.read_stats()
         if s is not None:
-            s["t"] = round(time.time() - t0, 1)
+            now = time.time()
+            s["t"] = round(now - t0, 1)
             s["crashes"], s["hangs"] = self.count_artifacts()
+            if not s.get("exec_per_s") and s.get("execs"):
+                s["exec_per_s"] = self._computed_rate(s["execs"], now - t0, t0)
             self.samples.append(s)
         return s
+
+    def _computed_rate(self, execs, t, t0):
+        """Executions per second since the previous sample that had fewer, else
+        since the engine started."""
+        for prev in reversed(self.samples):
+            if prev.get("execs") is not None and prev["execs"] < execs and t - prev["t"] >= 1:
+                return round((execs - prev["execs"]) / (t - prev["t"]), 1)
+        since = t - ((self.started or t0) - t0)
+        return round(execs / since, 1) if since > 0 else None
+
+    def rate(self):
+        """The run's rate: total executions over the run's duration."""
+        dur = (self.ended or time.time()) - (self.started or time.time())
+        return round(self.execs() / dur, 1) if dur > 0 else 0
 
     def run_json(self, t0):
         last = self.last() or {}
         dur = (self.ended or time.time()) - (self.started or t0)
-        execs = last.get("execs") or 0
+        execs = self.execs()
         return {
             "schema": "shmfuzz-run/1",
             "engine": self.name,
@@ -154,6 +243,7 @@ class LibFuzzer(Engine):
         self._pos = 0
         self._state = {}
         self._stats = {}
+        self._exit_said = None
 
     def start(self, inputs, env):
         os.makedirs(self.corpus, exist_ok=True)
@@ -182,10 +272,15 @@ class LibFuzzer(Engine):
         for raw in data[:cut].decode("utf-8", "replace").splitlines():
             m = LF_LINE.match(raw)
             if m:
-                r = LF_RATE.search(raw)
+                # Fork mode ("#N: cov: ...") prints the last job's rate, mostly 0:
+                # sample() computes the campaign's from the executions instead.
+                r = None if raw.startswith("#%s:" % m.group(1)) else LF_RATE.search(raw)
                 self._state = {"execs": int(m.group(1)), "coverage": int(m.group(2)),
                                "features": int(m.group(3)), "corpus_size": int(m.group(4)),
                                "exec_per_s": int(r.group(1)) if r else None}
+            m = LF_EXIT.match(raw)
+            if m:
+                self._exit_said = int(m.group(1))
             m = LF_STAT.match(raw)
             if m:
                 self._stats[m.group(1)] = int(m.group(2))
@@ -213,6 +308,15 @@ class LibFuzzer(Engine):
     def final_stats(self):
         self._scan_log()
         return dict(self._stats)
+
+    def execs(self):
+        self._scan_log()
+        return max(super().execs(), self._stats.get("number_of_executed_units", 0))
+
+    def _expected_exit(self, rc):
+        """Also the code libFuzzer announced at its own wrap-up ("INFO: exiting: N")."""
+        self._scan_log()
+        return super()._expected_exit(rc) or (rc is not None and rc == self._exit_said)
 
     def artifact_files(self):
         out = []
@@ -348,6 +452,9 @@ class Afl(Engine):
 
     def count_artifacts(self):
         return len(self._files("crashes")), len(self._files("hangs"))
+
+    def instance_name(self, i):
+        return self.names[i] if i < len(self.names) else ""
 
     def final_stats(self):
         return {n: self._read_stats(n) for n in self.names}

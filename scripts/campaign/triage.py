@@ -43,7 +43,7 @@ def iso(ts):
 
 class Triage:
     def __init__(self, shmfuzz, provider, run_dir, t0, reliability=3, provider_source="",
-                 root=""):
+                 root="", builds=None):
         self.shmfuzz = shmfuzz
         self.provider = provider
         self.run_dir = run_dir
@@ -51,6 +51,8 @@ class Triage:
         self.reliability = reliability
         self.provider_source = provider_source
         self.root = root
+        # What ran each input: {"replay"|engine: {"binary": path, "provider": path|None}}
+        self.builds = builds or {}
         self.seen_hashes = set()
         self.by_sig = {}        # signature -> record
         self.slow = []          # hang artifacts that replayed clean in time
@@ -139,19 +141,59 @@ class Triage:
         except subprocess.TimeoutExpired:
             return -1
 
-    def _source_location(self, function):
+    def _rel(self, path):
+        """A path relative to the repository root when inside it, else as given."""
+        if self.root and os.path.isabs(path):
+            root = os.path.realpath(self.root)
+            for p in (path, os.path.realpath(path)):
+                if p.startswith(root + os.sep):
+                    return os.path.relpath(p, root)
+        return path
+
+    @staticmethod
+    def _definition_line(path, function):
+        """The line where `function` is defined in path (a regex on the source), or None."""
+        if not function or function == "?" or not os.path.isfile(path):
+            return None
+        pat = re.compile(r"^[A-Za-z_].*\b%s\s*\(" % re.escape(function))
+        with open(path, errors="replace") as f:
+            for n, line in enumerate(f, 1):
+                if pat.match(line) and not line.rstrip().endswith(";"):
+                    return n
+        return None
+
+    def _source_location(self, finding):
+        """meta.json `location`: the provider frame where the fault was seen
+        (finding.json `frame`: file, line, function), with the function's own
+        definition line beside it (`function_line`); without a frame, the
+        failing function's definition in the provider's first source."""
+        frame = (finding or {}).get("frame") or {}
+        if frame.get("file"):
+            path = frame["file"]
+            if not os.path.isabs(path) and self.root:
+                path = os.path.join(self.root, path)
+            loc = {"file": self._rel(path)}
+            fn = frame.get("function")
+            fline = self._definition_line(path, fn)
+            if fn:
+                loc["function"] = fn
+            if fline:
+                loc["function_line"] = fline
+            line = frame.get("line") or fline
+            if line:
+                loc["line"] = line
+            return loc
         src = self.provider_source
         if not src:
             return None
         loc = {"file": src}
         path = src if os.path.isabs(src) else os.path.join(self.root, src)
-        if function and function != "?" and os.path.isfile(path):
-            pat = re.compile(r"^[A-Za-z_].*\b%s\s*\(" % re.escape(function))
-            with open(path, errors="replace") as f:
-                for n, line in enumerate(f, 1):
-                    if pat.match(line) and not line.rstrip().endswith(";"):
-                        loc["line"] = n
-                        break
+        fn = frame.get("function") or (finding or {}).get("function")
+        line = self._definition_line(path, fn)
+        if fn and fn != "?":
+            loc["function"] = fn
+        if line:
+            loc["line"] = loc["function_line"] = line
         return loc
 
     def _reliability(self, path, want):
@@ -219,12 +261,20 @@ class Triage:
             "input_ops": _count_ops(os.path.join(d, "input.ops")),
             "minimized": minimized, "minimized_ops": _count_ops(mops) if minimized else None,
             "reliability": rel, "repro_c": "repro.c",
-            "location": self._source_location(finding.get("function")),
+            "unreproduced": rec["kind"] == "crash-unreproduced",
+            "build": self._builds(rec),
+            "location": self._source_location(finding),
             "artifacts": [os.path.relpath(p, self.run_dir) for _, _, p, _ in
                           sorted(rec["inputs"], key=lambda x: x[1])[:20]],
         }
         _write_json(os.path.join(d, "meta.json"), meta)
         return meta
+
+    def _builds(self, rec):
+        """The builds that saw the input (its engines') and the one that replayed it."""
+        b = {e: self.builds[e] for e in sorted(rec["engines"]) if e in self.builds}
+        b["replay"] = self.builds.get("replay") or {"binary": self.shmfuzz, "provider": self.provider}
+        return b
 
     def _reliability_once(self, path, want):
         saved, self.reliability = self.reliability, 1
