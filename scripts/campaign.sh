@@ -27,7 +27,20 @@ strict=0
 afl_mutator=""
 
 usage() {
-  sed -n '4,10p' "$0" | sed 's/^# \{0,1\}//'
+  cat <<'EOF'
+usage: scripts/campaign.sh [-p|--provider NAME|PATH.so|PATH.c|DIR] [--engine libfuzzer|afl|both]
+                           [-j|--jobs N] [-t|--time DURATION] [--corpus DIR] [-o|--out DIR]
+                           [--sync-dir DIR] [--mode batch|code-change|prune|coverage]
+                           [--reliability R] [--strict] [--no-build] [-h|--help]
+  DURATION   90s, 10m, 8h, 1d or plain seconds: more than 0, at most 30 days
+             (default 60s; 300s in code-change mode)
+  N          processes in total, 1..1024 (default: the number of cores)
+  R          replays of each minimized finding, 1..99 (default 3)
+  --strict   crashes that no replay reproduces count as findings (exit 1)
+  --no-build use the trees in build/ as they are
+With no arguments: a 60 s campaign of both engines against the reference provider.
+Exit: 0 ran, nothing new; 1 new findings; 2 could not run (one-line reason).
+EOF
 }
 
 need_value() {
@@ -49,7 +62,8 @@ parse_args() {
       --reliability) need_value "$@"; reliability="$2"; shift 2 ;;
       --no-build) do_build=0; shift ;;
       --strict) strict=1; shift ;;
-      *) shmf_die "unknown argument '$1' (see --help)" ;;
+      -*) shmf_die "unknown option '$1' (see --help)" ;;
+      *) shmf_die "unexpected argument '$1' (campaign.sh takes options only; see --help)" ;;
     esac
   done
 }
@@ -59,12 +73,18 @@ check_args() {
     shmf_die "--engine must be libfuzzer, afl or both, not '$engine'" ;; esac
   case "$mode" in batch|code-change|prune|coverage) ;; *)
     shmf_die "--mode must be batch, code-change, prune or coverage, not '$mode'" ;; esac
-  if [ -n "$jobs" ] && [[ ! "$jobs" =~ ^[1-9][0-9]*$ ]]; then
-    shmf_die "--jobs must be a positive integer, not '$jobs'"
+  if [ -n "$jobs" ] && { [[ ! "$jobs" =~ ^[1-9][0-9]{0,3}$ ]] || [ "$jobs" -gt 1024 ]; }; then
+    shmf_die "--jobs must be 1..1024, not '$jobs'"
   fi
   [[ "$reliability" =~ ^[1-9][0-9]?$ ]] || shmf_die "--reliability must be 1..99, not '$reliability'"
   if [ -n "$time_arg" ]; then
-    budget="$(shmf_seconds "$time_arg")" || shmf_die "--time must look like 90s, 10m, 8h or 1d, not '$time_arg'"
+    local rc=0
+    budget="$(shmf_seconds "$time_arg")" || rc=$?
+    case "$rc" in
+      0) ;;
+      2) shmf_die "--time must be at most 30 days (30d), not '$time_arg'" ;;
+      *) shmf_die "--time must look like 90s, 10m, 8h or 1d, not '$time_arg'" ;;
+    esac
     [ "$budget" -gt 0 ] || shmf_die "--time must be more than 0"
   elif [ "$mode" = code-change ]; then
     budget=300

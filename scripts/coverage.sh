@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # coverage.sh -- source coverage (llvm-cov) of a provider over a corpus.
 #
-# usage: scripts/coverage.sh --provider NAME|PATH.so|PATH.c|DIR --corpus DIR [--corpus DIR...]
-#                            [--out DIR] [--no-seeds] [--no-build]
+# usage: scripts/coverage.sh -p|--provider NAME|PATH.so|PATH.c|DIR --corpus DIR [--corpus DIR...]
+#                            [-o|--out DIR] [--no-seeds] [--no-build] [-h|--help]
 #   Runs every input of the corpus dirs (and of the seed corpus unless --no-seeds)
 #   through the coverage build and writes OUT/html/index.html, OUT/report.txt and
 #   OUT/summary.json (shmfuzz-coverage/1: line, branch, function and region coverage
@@ -33,7 +33,8 @@ parse_args() {
         shift 2 ;;
       --no-seeds) seeds=0; shift ;;
       --no-build) do_build=0; shift ;;
-      *) shmf_die "unknown argument '$1' (see --help)" ;;
+      -*) shmf_die "unknown option '$1' (see --help)" ;;
+      *) shmf_die "unexpected argument '$1' (coverage.sh takes options only; see --help)" ;;
     esac
   done
   [ -n "$provider" ] || shmf_die "--provider is required (see --help)"

@@ -8,7 +8,8 @@
 #   shmf_die MSG        one-line error on stderr, exit 2 (the project's usage code)
 #   shmf_log MSG        a line on stderr, prefixed with the script's name
 #   shmf_is_tty         true when stderr is a terminal (progress lines only then)
-#   shmf_seconds DUR    90s | 10m | 8h | 1d | 120 -> seconds on stdout (1 on a bad value)
+#   shmf_seconds DUR    90s | 10m | 8h | 1d | 120 -> seconds on stdout (returns 1 on a
+#                       bad value, 2 past 30 days)
 #   shmf_build PRESET [TARGET...]   configure once, then build into build/PRESET
 #   shmf_bin_dir PRESET             build/PRESET
 #   shmf_provider_kind SPEC         name | so | c | dir  (1 when SPEC is none of them)
@@ -39,18 +40,24 @@ shmf_is_tty() {
 }
 
 shmf_seconds() {
-  local v="$1" n unit
+  # At most 30 days: a longer budget is a typo (and larger numbers overflow bash).
+  local v="$1" n unit secs max=2592000
   if [[ ! "$v" =~ ^([0-9]+)([smhd]?)$ ]]; then
     return 1
   fi
   n="${BASH_REMATCH[1]}"
   unit="${BASH_REMATCH[2]}"
+  n="${n#"${n%%[!0]*}"}"          # leading zeros off (10# would do, but not past 2^63)
+  [ "${#n}" -le 10 ] || return 2  # more than 30 days in any unit
+  n="${n:-0}"
   case "$unit" in
-    ''|s) echo $((10#$n)) ;;
-    m) echo $((10#$n * 60)) ;;
-    h) echo $((10#$n * 3600)) ;;
-    d) echo $((10#$n * 86400)) ;;
+    ''|s) secs=$((n)) ;;
+    m) secs=$((n * 60)) ;;
+    h) secs=$((n * 3600)) ;;
+    d) secs=$((n * 86400)) ;;
   esac
+  [ "$secs" -le "$max" ] || return 2
+  echo "$secs"
 }
 
 shmf_build_root() {

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # repro.sh -- replay a finding with its op trace, rebuilding shmfuzz if needed.
 #
-# usage: scripts/repro.sh FINDING_DIR|INPUT [--provider P] [--raw] [--gdb]
+# usage: scripts/repro.sh FINDING_DIR|INPUT [-p|--provider NAME|PATH.so] [--raw] [--gdb] [-h|--help]
 #   FINDING_DIR  a campaign's findings/<hash>/ (replays minimized.ops, then input.bin;
 #                the provider comes from its finding.json unless --provider is given)
 #   INPUT        a binary input or a .ops file (provider: --provider, default reference)
@@ -20,19 +20,47 @@ provider=""
 raw=0
 gdb=0
 
+usage() {
+  sed -n '4,12p' "$0" | sed 's/^# \{0,1\}//'
+}
+
 parse_args() {
   while [ "$#" -gt 0 ]; do
     case "$1" in
-      -h|--help) sed -n '4,13p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
-      --provider|-p) [ "$#" -ge 2 ] || shmf_die "--provider needs a value"; provider="$2"; shift 2 ;;
+      -h|--help) usage; exit 0 ;;
+      --provider|-p)
+        [ "$#" -ge 2 ] && [ -n "$2" ] && [[ "$2" != --* ]] || shmf_die "option $1 needs a value (see --help)"
+        provider="$2"; shift 2 ;;
       --raw) raw=1; shift ;;
       --gdb) gdb=1; shift ;;
+      --) shift; [ "$#" -gt 0 ] || break
+          [ -z "$target" ] && [ "$#" = 1 ] || shmf_die "only one FINDING_DIR or INPUT, got '${2:-$1}' too"
+          target="$1"; shift ;;
       -*) shmf_die "unknown option '$1' (see --help)" ;;
       *) [ -z "$target" ] || shmf_die "only one FINDING_DIR or INPUT, got '$1' too"; target="$1"; shift ;;
     esac
   done
-  [ -n "$target" ] || shmf_die "usage: scripts/repro.sh FINDING_DIR|INPUT [--provider P] [--raw] [--gdb]"
+  [ -n "$target" ] || shmf_die "no FINDING_DIR or INPUT given (usage: scripts/repro.sh FINDING_DIR|INPUT [-p|--provider P] [--raw] [--gdb])"
+}
+
+# Everything the arguments name exists and is usable, before anything is built.
+check_args() {
   [ -e "$target" ] || shmf_die "no such file or directory: $target"
+  if [ -d "$target" ]; then
+    [ -f "$target/input.bin" ] || shmf_die "$target has no input.bin: not a finding directory"
+  elif [ ! -f "$target" ]; then
+    shmf_die "$target is not a regular file (FIFO, socket or device)"
+  elif [ ! -r "$target" ]; then
+    shmf_die "cannot read $target"
+  fi
+  if [ -n "$provider" ]; then
+    case "$(shmf_provider_kind "$provider" || true)" in
+      name) shmf_provider_names | grep -qx -- "$provider" ||
+        shmf_die "unknown provider '$provider' (known: $(shmf_provider_names | paste -sd, - | sed 's/,/, /g'); or give a built .so)" ;;
+      so) shmf_check_provider "$provider" ;;
+      *) shmf_die "--provider '$provider': give a provider name or a built .so (campaign.sh builds a .c; its finding directories name the provider)" ;;
+    esac
+  fi
 }
 
 # The provider recorded in a finding.json, when --provider was not given.
@@ -60,6 +88,7 @@ replay_gdb() {
 
 main() {
   parse_args "$@"
+  check_args
   [ "$gdb" = 0 ] || command -v gdb >/dev/null || shmf_die "--gdb: gdb not found (Debian package gdb)"
   local input="$target" dir=""
   if [ -d "$target" ]; then
