@@ -1,10 +1,15 @@
 #!/usr/bin/env bash
 # Install what shmfuzz needs from Debian's packages, idempotently.
 # Says what it does; installs only what is missing; needs root (or sudo) only then.
+#   scripts/setup-deps.sh           what building, campaigns and reports need
+#   scripts/setup-deps.sh --tests   also what only the tests need (Chromium, which
+#                                   opens the campaign pages in tests/report/browser.py)
 set -euo pipefail
 
 PACKAGES=(cmake make pkg-config clang libclang-rt-14-dev llvm gdb libjansson-dev libcmocka-dev
-          afl++ python3 python3-jsonschema git zip)
+          afl++ python3 python3-jsonschema git zip libjs-chart.js)
+TEST_PACKAGES=(chromium)
+if [ "${1:-}" = "--tests" ]; then PACKAGES+=("${TEST_PACKAGES[@]}"); fi
 
 missing=()
 for p in "${PACKAGES[@]}"; do

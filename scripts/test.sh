@@ -5,7 +5,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 preset=ci
 if [ "${1:-}" = "--preset" ]; then preset="$2"; fi
-scripts/setup-deps.sh
+scripts/setup-deps.sh --tests
 cmake --preset "$preset"
 cmake --build --preset "$preset" -j"$(nproc)"
 ctest --preset "$preset" --output-on-failure -j"$(nproc)"

@@ -44,6 +44,7 @@ struct campaign {
     json_t *findings;      /* object: signature -> finding summary */
     json_t *series;        /* array of {engine, t, execs, exec_per_s, corpus_size, coverage} */
     json_t *run_dirs;      /* array of strings */
+    json_t *details;       /* signature -> {finding, trace, minimized} for the HTML */
     char err[600];
 };
 
@@ -239,6 +240,56 @@ static void merge_finding(json_t *have, json_t *add)
         json_object_set_new(have, "new", json_true());
 }
 
+#define DETAIL_TEXT_MAX (64 * 1024)
+
+/* A text file of a finding directory as a JSON string (at most DETAIL_TEXT_MAX
+   bytes), or NULL when it cannot be read or is not text. */
+static json_t *detail_text(const char *fdir, const char *name)
+{
+    char path[PATH_MAX + 64];
+    uint8_t *data;
+    size_t len;
+    json_t *j;
+    if (!name)
+        return NULL;
+    snprintf(path, sizeof(path), "%s/%s", fdir, name);
+    if (shmf_read_file(path, &data, &len) != 0)
+        return NULL;
+    if (len > DETAIL_TEXT_MAX)
+        memcpy(data + DETAIL_TEXT_MAX - 4, "...\n", 5);
+    /* NULL for text that is not UTF-8 (json_stringn checks it). */
+    j = json_stringn((const char *)data, len > DETAIL_TEXT_MAX ? DETAIL_TEXT_MAX : len);
+    free(data);
+    return j;
+}
+
+/* What the finding's own files add: its failing op and reproduce command (into
+   the campaign finding f) and, for the HTML, finding.json, the marked trace and
+   the minimized program.  finding.json is optional: an unreadable one adds
+   nothing. */
+static void read_detail(struct campaign *c, const char *fdir, const char *sig, json_t *f)
+{
+    char path[PATH_MAX + 16];
+    json_t *fj, *d;
+    if (json_object_get(c->details, sig))
+        return;
+    snprintf(path, sizeof(path), "%s/finding.json", fdir);
+    fj = json_load_file(path, 0, NULL);
+    if (!json_is_object(fj)) {
+        json_decref(fj);
+        fj = NULL;
+    }
+    if (json_is_string(json_object_get(fj, "op")))
+        json_object_set(f, "op", json_object_get(fj, "op"));
+    if (json_is_string(json_object_get(fj, "reproduce")))
+        json_object_set(f, "reproduce", json_object_get(fj, "reproduce"));
+    d = json_pack("{s:o*, s:O*, s:o*}", "finding", fj, "trace", json_object_get(fj, "trace"),
+                  "minimized", detail_text(fdir, str(f, "minimized", NULL) ? "minimized.ops"
+                                                                           : NULL));
+    if (d)
+        json_object_set_new(c->details, sig, d);
+}
+
 static int read_findings(struct campaign *c, const char *run_dir)
 {
     char dir[PATH_MAX], fdir[PATH_MAX], path[PATH_MAX + 16];
@@ -258,7 +309,7 @@ static int read_findings(struct campaign *c, const char *run_dir)
             rc = -ENOMEM;
         else if (json_object_get(c->findings, sig))
             merge_finding(json_object_get(c->findings, sig), f);
-        else if (json_object_set(c->findings, sig, f))
+        else if (read_detail(c, fdir, sig, f), json_object_set(c->findings, sig, f))
             rc = -ENOMEM;
         json_decref(f);
         json_decref(m);
@@ -487,7 +538,8 @@ static int init_campaign(struct campaign *c, const char *out, bool *create)
     c->findings = json_object();
     c->series = json_array();
     c->run_dirs = json_array();
-    if (!c->metas || !c->runs || !c->findings || !c->series || !c->run_dirs)
+    c->details = json_object();
+    if (!c->metas || !c->runs || !c->findings || !c->series || !c->run_dirs || !c->details)
         return shmf_usage_error("out of memory");
     return 0;
 }
@@ -499,13 +551,14 @@ static void free_campaign(struct campaign *c)
     json_decref(c->findings);
     json_decref(c->series);
     json_decref(c->run_dirs);
+    json_decref(c->details);
 }
 
 static int build_and_write(struct campaign *c)
 {
     json_t *camp = campaign_json(c), *sarif = camp ? shmf__campaign_sarif(camp) : NULL;
     size_t html_len = 0;
-    char *html = camp ? shmf__campaign_html(camp, &html_len) : NULL;
+    char *html = camp ? shmf__campaign_html(camp, c->details, &html_len) : NULL;
     int rc = camp && sarif && html ? write_outputs(c->out, camp, sarif, html, html_len)
                                    : shmf_usage_error("report: out of memory");
     if (rc == SHMF_EXIT_CLEAN)

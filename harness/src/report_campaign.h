@@ -10,6 +10,7 @@
 #define SHMF_REPORT_CAMPAIGN_H
 
 #include <stddef.h>
+#include <stdio.h>
 
 #include <jansson.h>
 
@@ -30,8 +31,16 @@ static inline const char *str(const json_t *j, const char *key, const char *dflt
    finding.  NULL on allocation failure. */
 json_t *shmf__campaign_sarif(const json_t *camp);
 
-/* campaign.html: a self-contained page (inline CSS and SVG plots).  Returns a
-   malloc'ed, NUL-terminated buffer of *len bytes, or NULL on allocation failure. */
-char *shmf__campaign_html(const json_t *camp, size_t *len);
+/* campaign.html: a self-contained page (inline CSS, inline Chart.js charts).
+   `details` maps a finding's signature to {"finding": its finding.json, "trace":
+   the input's op trace with the failing op marked, "minimized": the text of its
+   minimized program} (each may be absent).
+   Returns a malloc'ed, NUL-terminated buffer of *len bytes, or NULL on
+   allocation failure. */
+char *shmf__campaign_html(const json_t *camp, const json_t *details, size_t *len);
+
+/* The "Over time" section of campaign.html: canvases, the data island, Chart.js
+   (inlined from SHMF_CHARTJS or Debian's libjs-chart.js) and the drawing script. */
+void shmf__html_charts(FILE *f, const json_t *camp);
 
 #endif /* SHMF_REPORT_CAMPAIGN_H */

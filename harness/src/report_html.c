@@ -1,7 +1,19 @@
 /*
  * report_html.c -- campaign.html for `shmfuzz report`: one self-contained page
- * (inline CSS, no scripts) with the campaign summary, the findings table, the
- * per-engine table and inline SVG plots of the sampled engine statistics.
+ * (inline CSS, inline scripts, no external asset) that a person reads the
+ * morning after a nightly run.  In order:
+ *   - the campaign's status first: a run that is not ok says so in red with its
+ *     reason, never "No findings" in green; budget used against budget given;
+ *   - the findings table: kind (its catalogue description on hover), where
+ *     (file:line of the faulting frame), function, failing op, count, first seen,
+ *     reliability, new/known, links to every file of the finding, and the
+ *     command that reproduces it with a copy button; each row opens to the
+ *     finding's page: message, rule, frame, minimized program with the failing
+ *     op marked, the fault-injection plan and the sites it reached;
+ *   - unreproduced crashes, apart;
+ *   - the engines' health: status, reason, instances, execs, exec/s, corpus,
+ *     coverage, crashes and hangs of the engine itself;
+ *   - source coverage (mode coverage) and the charts (report_html_charts.c).
  * Every string taken from the campaign is HTML-escaped.
  */
 #define _GNU_SOURCE
@@ -11,6 +23,7 @@
 #include <string.h>
 
 #include "report_campaign.h"
+#include "shmfuzz/findings.h"
 
 static void html_text(FILE *f, const char *s)
 {
@@ -20,217 +33,52 @@ static void html_text(FILE *f, const char *s)
         case '>': fputs("&gt;", f); break;
         case '&': fputs("&amp;", f); break;
         case '"': fputs("&quot;", f); break;
+        case '\'': fputs("&#39;", f); break;
         default: fputc(*s, f);
         }
     }
 }
 
 static const char *const html_css =
-    "body{font:14px/1.4 system-ui,sans-serif;margin:2em;color:#222;max-width:1100px}"
+    "body{font:14px/1.4 system-ui,sans-serif;margin:2em;color:#222;max-width:1200px}"
     "h1{font-size:1.4em}h2{font-size:1.15em;margin-top:1.6em}"
     "table{border-collapse:collapse;width:100%}th,td{border-bottom:1px solid #ddd;"
     "padding:4px 8px;text-align:left;vertical-align:top}th{background:#f4f4f4}"
-    "td.n{text-align:right;font-variant-numeric:tabular-nums}code{font-size:12px}"
+    "td.n{text-align:right;font-variant-numeric:tabular-nums}code,pre{font-size:12px}"
+    "pre{background:#f7f7f7;padding:6px;overflow-x:auto;margin:4px 0}"
     ".ok{color:#17692b}.bad{color:#b00020;font-weight:600}.warn{color:#9a6700}"
     ".banner{border:2px solid #b00020;background:#fdecee;color:#b00020;padding:8px 12px;"
     "margin:1em 0}"
     ".tag{display:inline-block;padding:0 6px;border-radius:8px;background:#eee;font-size:12px}"
-    "svg{background:#fcfcfc;border:1px solid #ddd}";
+    "abbr{text-decoration:underline dotted}details summary{cursor:pointer;color:#1f4f99}"
+    "tr.detail td{background:#fafafa;border-bottom:2px solid #ccc}"
+    "button.copy{font-size:11px;margin-left:4px}"
+    ".charts{display:grid;grid-template-columns:repeat(auto-fill,minmax(560px,1fr));gap:8px}"
+    ".charts canvas{border:1px solid #ddd;background:#fff}";
 
-static const char *const engine_colors[] = {"#1f77b4", "#d62728", "#2ca02c", "#9467bd"};
-
-/* Engines that appear in the series, in first-seen order (at most 4). */
-static size_t series_engines(const json_t *series, const char *names[4])
+static void html_link(FILE *f, const char *path, const char *label)
 {
-    size_t n = 0, i, k;
-    json_t *s;
-    json_array_foreach(series, i, s) {
-        const char *e = str(s, "engine", "?");
-        for (k = 0; k < n && strcmp(names[k], e); k++)
-            ;
-        if (k == n && n < 4)
-            names[n++] = e;
-    }
-    return n;
-}
-
-static void series_range(const json_t *series, const char *key, double *tmax, double *vmax)
-{
-    size_t i;
-    json_t *s;
-    *tmax = 1;
-    *vmax = 1;
-    json_array_foreach(series, i, s) {
-        *tmax = num(s, "t") > *tmax ? num(s, "t") : *tmax;
-        *vmax = num(s, key) > *vmax ? num(s, key) : *vmax;
-    }
-}
-
-/* One inline SVG line plot of `key` over time, one polyline per engine. */
-static void html_plot(FILE *f, const json_t *series, const char *key, const char *title)
-{
-    const double w = 520, h = 170, x0 = 60, y0 = 10;
-    const char *names[4];
-    size_t ne = series_engines(series, names), i;
-    double tmax, vmax;
-    json_t *s;
-    series_range(series, key, &tmax, &vmax);
-    fprintf(f, "<figure><figcaption>%s</figcaption><svg xmlns=\"http://www.w3.org/2000/svg\" "
-               "width=\"600\" height=\"210\" role=\"img\">", title);
-    fprintf(f, "<line x1=\"%g\" y1=\"%g\" x2=\"%g\" y2=\"%g\" stroke=\"#999\"/>"
-               "<line x1=\"%g\" y1=\"%g\" x2=\"%g\" y2=\"%g\" stroke=\"#999\"/>",
-            x0, y0, x0, y0 + h, x0, y0 + h, x0 + w, y0 + h);
-    fprintf(f, "<text x=\"4\" y=\"%g\" font-size=\"11\">%.0f</text>"
-               "<text x=\"4\" y=\"%g\" font-size=\"11\">0</text>"
-               "<text x=\"%g\" y=\"%g\" font-size=\"11\" text-anchor=\"end\">%.0f s</text>",
-            y0 + 10, vmax, y0 + h, x0 + w, y0 + h + 16, tmax);
-    for (size_t e = 0; e < ne; e++) {
-        fprintf(f, "<polyline fill=\"none\" stroke-width=\"2\" stroke=\"%s\" points=\"",
-                engine_colors[e]);
-        json_array_foreach(series, i, s) {
-            if (strcmp(str(s, "engine", "?"), names[e]) == 0)
-                fprintf(f, "%.1f,%.1f ", x0 + w * num(s, "t") / tmax,
-                        y0 + h - h * num(s, key) / vmax);
-        }
-        fprintf(f, "\"/><text x=\"%g\" y=\"%g\" font-size=\"12\" fill=\"%s\">", x0 + 10,
-                y0 + 14 + 14 * (double)e, engine_colors[e]);
-        html_text(f, names[e]);
-        fputs("</text>", f);
-    }
-    fputs("</svg></figure>\n", f);
-}
-
-static void html_runs(FILE *f, const json_t *camp)
-{
-    size_t i;
-    json_t *r;
-    fputs("<h2>Engines</h2><table><tr><th>engine</th><th>status</th><th>instances</th>"
-          "<th>duration</th><th>execs</th><th>exec/s</th><th>corpus</th><th>coverage</th>"
-          "<th>crashes</th><th>hangs</th></tr>\n", f);
-    json_array_foreach(json_object_get(camp, "runs"), i, r) {
-        const json_t *cov = json_object_get(r, "coverage");
-        fputs("<tr><td>", f);
-        html_text(f, str(r, "engine", "?"));
-        fprintf(f, "</td><td class=\"%s\">", strcmp(str(r, "status", ""), "ok") ? "warn" : "ok");
-        html_text(f, str(r, "status", "?"));
-        fprintf(f, "</td><td class=n>%lld</td><td class=n>%.0f s</td><td class=n>%lld</td>"
-                   "<td class=n>%.0f</td><td class=n>%lld</td><td class=n>%lld ",
-                (long long)num(r, "instances"), num(r, "duration_s"), (long long)num(r, "execs"),
-                num(r, "exec_per_s"), (long long)num(r, "corpus_size"),
-                (long long)num(cov, "edges"));
-        html_text(f, str(cov, "unit", ""));
-        fprintf(f, "</td><td class=n>%lld</td><td class=n>%lld</td></tr>\n",
-                (long long)num(r, "crashes"), (long long)num(r, "hangs"));
-    }
-    fputs("</table>\n", f);
-}
-
-static void html_link(FILE *f, const json_t *f_, const char *key, const char *label)
-{
-    const char *p = str(f_, key, NULL);
-    if (!p)
+    if (!path)
         return;
     fputs(" <a href=\"", f);
-    html_text(f, p);
+    html_text(f, path);
     fputs("\">", f);
     html_text(f, label);
     fputs("</a>", f);
 }
 
-/* file:line (function) of a finding's location, or nothing. */
-static void html_where(FILE *f, const json_t *loc)
+/* A file of the finding's directory, linked by name. */
+static void finding_file_link(FILE *f, const json_t *x, const char *name)
 {
-    const char *file = str(loc, "file", NULL);
-    if (!file)
+    char path[1200];
+    const char *dir = str(x, "finding_dir", NULL);
+    if (!dir)
         return;
-    fputs("<code>", f);
-    html_text(f, file);
-    if (num(loc, "line") > 0)
-        fprintf(f, ":%lld", (long long)num(loc, "line"));
-    fputs("</code>", f);
-    if (str(loc, "function", NULL)) {
-        fputs(" (", f);
-        html_text(f, str(loc, "function", ""));
-        fputs(")", f);
-    }
+    snprintf(path, sizeof(path), "%s/%s", dir, name);
+    html_link(f, path, name);
 }
 
-/* Crashes an engine saw that no replay reproduced: kept apart, with their
-   inputs, as ClusterFuzz keeps unreproducible testcases. */
-static void html_unreproduced(FILE *f, const json_t *camp)
-{
-    const json_t *all = json_object_get(camp, "unreproduced");
-    size_t i;
-    json_t *x;
-    if (!json_array_size(all))
-        return;
-    fprintf(f, "<h2>Unreproduced crashes (%zu)</h2>\n<p class=warn>An engine recorded these "
-               "crashes but the replay build did not reproduce them; they do not count as "
-               "findings (campaign.sh --strict makes them count).</p>\n<table><tr><th>signature"
-               "</th><th>engines</th><th>seen</th><th>reproduced</th><th>input</th></tr>\n",
-            json_array_size(all));
-    json_array_foreach(all, i, x) {
-        const json_t *rel = json_object_get(x, "reliability");
-        const char *eng;
-        json_t *n;
-        fputs("<tr><td><code>", f);
-        html_text(f, str(x, "signature", ""));
-        fputs("</code></td><td>", f);
-        json_object_foreach((json_t *)json_object_get(x, "engines"), eng, n) {
-            html_text(f, eng);
-            fprintf(f, " &times;%lld ", (long long)json_integer_value(n));
-        }
-        fprintf(f, "</td><td class=n>%lld</td><td class=n>%lld/%lld</td><td>",
-                (long long)num(x, "count"), (long long)num(rel, "reproduced"),
-                (long long)num(rel, "attempts"));
-        html_link(f, x, "input", "input.bin");
-        fputs("</td></tr>\n", f);
-    }
-    fputs("</table>\n", f);
-}
-
-static void html_findings(FILE *f, const json_t *camp)
-{
-    size_t i;
-    json_t *x;
-    const json_t *all = json_object_get(camp, "findings");
-    fprintf(f, "<h2>Findings (%zu unique)</h2>\n", json_array_size(all));
-    if (!json_array_size(all)) {
-        if (!strcmp(str(camp, "status", "failed"), "ok"))
-            fputs("<p class=ok>No findings.</p>\n", f);
-        else
-            fputs("<p class=bad>No findings recorded, but the campaign did not run as asked "
-                  "(see above): this is not a clean result.</p>\n", f);
-        return;
-    }
-    fputs("<table><tr><th>kind</th><th>signature</th><th>message</th><th>where</th>"
-          "<th>first seen</th><th>count</th><th>reproduced</th><th>files</th></tr>\n", f);
-    json_array_foreach(all, i, x) {
-        const json_t *rel = json_object_get(x, "reliability");
-        bool reliable = json_is_true(json_object_get(rel, "reliable"));
-        fputs("<tr><td class=bad>", f);
-        html_text(f, str(x, "kind", "?"));
-        if (json_is_true(json_object_get(x, "new")))
-            fputs(" <span class=tag>new</span>", f);
-        fputs("</td><td><code>", f);
-        html_text(f, str(x, "signature", ""));
-        fputs("</code></td><td>", f);
-        html_text(f, str(x, "message", ""));
-        fputs("</td><td>", f);
-        html_where(f, json_object_get(x, "location"));
-        fputs("</td><td>", f);
-        html_text(f, str(x, "first_seen", ""));
-        fprintf(f, " (+%.0f s)</td><td class=n>%lld</td><td class=\"n %s\">%lld/%lld%s</td><td>",
-                num(x, "first_seen_s"), (long long)num(x, "count"), reliable ? "ok" : "warn",
-                (long long)num(rel, "reproduced"), (long long)num(rel, "attempts"),
-                reliable ? "" : " unreliable");
-        html_link(f, x, "minimized", "minimized.ops");
-        html_link(f, x, "input", "input.bin");
-        html_link(f, x, "repro_c", "repro.c");
-        fputs("</td></tr>\n", f);
-    }
-    fputs("</table>\n", f);
-}
+/* === Status === */
 
 /* A run that is not ok says so first, in red, with its reason. */
 static void html_status_banner(FILE *f, const json_t *camp)
@@ -267,6 +115,7 @@ static void html_header(FILE *f, const json_t *camp)
 {
     const json_t *t = json_object_get(camp, "totals");
     const char *status = str(camp, "status", "?");
+    bool ok = !strcmp(status, "ok");
     fputs("<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"
           "<title>shmfuzz campaign: ", f);
     html_text(f, str(camp, "provider", "?"));
@@ -274,39 +123,286 @@ static void html_header(FILE *f, const json_t *camp)
     html_text(f, str(camp, "provider", "?"));
     fputs("</h1>\n", f);
     html_status_banner(f, camp);
-    fprintf(f, "<p>Status <b class=\"%s\">", strcmp(status, "ok") ? "bad" : "ok");
+    fprintf(f, "<p id=status>Status <b class=\"%s\">", ok ? "ok" : "bad");
     html_text(f, status);
     fputs("</b>, mode ", f);
     html_text(f, str(camp, "mode", "?"));
     fputs(", started ", f);
     html_text(f, str(camp, "started", "?"));
-    fprintf(f, ", %.0f s. %lld executions (%.0f/s). <b class=\"%s\">%lld unique findings, "
-               "%lld new</b>.</p>\n<p><small>",
-            num(camp, "duration_s"), (long long)num(t, "execs"), num(t, "exec_per_s"),
-            num(t, "unique_findings") > 0 || strcmp(status, "ok") ? "bad" : "ok",
-            (long long)num(t, "unique_findings"),
-            (long long)num(t, "new_findings"));
+    fprintf(f, ", ran %.0f s of a %.0f s budget. %lld executions (%.0f/s). "
+               "<b class=\"%s\">%lld unique findings, %lld new</b>",
+            num(camp, "duration_s"), num(camp, "budget_s"), (long long)num(t, "execs"),
+            num(t, "exec_per_s"), num(t, "unique_findings") > 0 || !ok ? "bad" : "ok",
+            (long long)num(t, "unique_findings"), (long long)num(t, "new_findings"));
+    if (num(t, "unreproduced_crashes") > 0)
+        fprintf(f, "; <span class=warn>%lld unreproduced crashes</span>",
+                (long long)num(t, "unreproduced_crashes"));
+    fputs(".</p>\n<p><a href=\"#findings\">findings</a> &middot; <a href=\"#engines\">"
+          "engines</a> &middot; <a href=\"#charts\">charts</a> &middot; <a href=\"campaign.json\">"
+          "campaign.json</a> &middot; <a href=\"campaign.sarif\">campaign.sarif</a></p>\n"
+          "<p><small>Report written by: ", f);
     html_text(f, str(camp, "build", ""));
     fputs("</small></p>\n", f);
 }
 
-char *shmf__campaign_html(const json_t *camp, size_t *len)
+/* === Findings === */
+
+/* file:line of a finding's location, linked to the coverage view of the file
+   when a coverage report of this provider exists. */
+static void html_where(FILE *f, const json_t *loc)
+{
+    const char *file = str(loc, "file", NULL);
+    if (!file)
+        return;
+    fputs("<code>", f);
+    html_text(f, strrchr(file, '/') ? strrchr(file, '/') + 1 : file);
+    if (num(loc, "line") > 0)
+        fprintf(f, ":%lld", (long long)num(loc, "line"));
+    fputs("</code><br><small>", f);
+    html_text(f, file);
+    fputs("</small>", f);
+}
+
+static void html_kind_cell(FILE *f, const json_t *x)
+{
+    const char *kind = str(x, "kind", "?");
+    int k = shmf_kind_from_name(kind);
+    fputs("<td class=bad><abbr title=\"", f);
+    html_text(f, shmf_kind_description(k >= 0 ? (enum shmf_kind)k : SHMF_KIND_CRASH));
+    fputs("\">", f);
+    html_text(f, kind);
+    fputs("</abbr>", f);
+    fputs(json_is_true(json_object_get(x, "new")) ? " <span class=tag>new</span>"
+                                                  : " <span class=tag>known</span>",
+          f);
+    fputs("</td>", f);
+}
+
+static void html_repro(FILE *f, const json_t *x, size_t i)
+{
+    const char *cmd = str(x, "reproduce", NULL);
+    if (!cmd)
+        return;
+    fprintf(f, "<br><code id=repro-%zu>", i);
+    html_text(f, cmd);
+    fprintf(f, "</code><button class=copy data-target=repro-%zu>copy</button>", i);
+}
+
+/* Seconds as h:mm:ss or m:ss. */
+static void html_clock(FILE *f, double s)
+{
+    long t = (long)(s + 0.5);
+    if (t >= 3600)
+        fprintf(f, "%ld:%02ld:%02ld", t / 3600, t % 3600 / 60, t % 60);
+    else
+        fprintf(f, "%ld:%02ld", t / 60, t % 60);
+}
+
+static void html_finding_row(FILE *f, const json_t *x, size_t i)
+{
+    const json_t *rel = json_object_get(x, "reliability");
+    bool reliable = json_is_true(json_object_get(rel, "reliable"));
+    fprintf(f, "<tr class=finding id=f-%zu>", i);
+    html_kind_cell(f, x);
+    fputs("<td>", f);
+    html_where(f, json_object_get(x, "location"));
+    fputs("</td><td><code>", f);
+    html_text(f, str(x, "function", "?"));
+    fputs("</code></td><td>", f);
+    html_text(f, str(x, "op", "?"));
+    fputs("</td><td>", f);
+    html_text(f, str(x, "first_seen", ""));
+    fputs("<br>+", f);
+    html_clock(f, num(x, "first_seen_s"));
+    fprintf(f, " into the run</td><td class=n>%lld</td><td class=\"n %s\">%lld/%lld%s</td><td>",
+            (long long)num(x, "count"), reliable ? "ok" : "warn",
+            (long long)num(rel, "reproduced"), (long long)num(rel, "attempts"),
+            reliable ? "" : " unreliable");
+    html_link(f, str(x, "minimized", NULL), "minimized.ops");
+    finding_file_link(f, x, "input.ops");
+    html_link(f, str(x, "input", NULL), "input.bin");
+    finding_file_link(f, x, "finding.json");
+    html_link(f, str(x, "repro_c", NULL), "repro.c");
+    html_repro(f, x, i);
+    fputs("</td></tr>\n", f);
+}
+
+/* The finding's page, as a row that opens: message, rule, frame, the minimized
+   program with the failing op marked, the fault plan and the sites it reached. */
+static void html_finding_detail(FILE *f, const json_t *x, const json_t *d)
+{
+    const json_t *fj = json_object_get(d, "finding"), *frame = json_object_get(fj, "frame");
+    const json_t *faults = json_object_get(fj, "faults"), *s;
+    size_t i;
+    fputs("<tr class=detail><td colspan=8><details><summary>", f);
+    html_text(f, str(x, "message", ""));
+    fputs("</summary><p>Signature <code>", f);
+    html_text(f, str(x, "signature", ""));
+    fputs("</code>; rule: ", f);
+    html_text(f, str(fj, "rule", "?"));
+    if (frame) {
+        fputs("<br>Seen in <code>", f);
+        html_text(f, str(frame, "function", "?"));
+        fputs("</code> at <code>", f);
+        html_text(f, str(frame, "file", "?"));
+        fprintf(f, ":%lld</code>", (long long)num(frame, "line"));
+    }
+    fputs("</p>", f);
+    if (str(d, "minimized", NULL)) {
+        fputs("<p>Minimized program:</p><pre>", f);
+        html_text(f, str(d, "minimized", ""));
+        fputs("</pre>", f);
+    }
+    if (str(d, "trace", NULL)) {
+        fputs("<p>The input's op trace (<code>&gt;</code> marks the failing op):</p><pre>", f);
+        html_text(f, str(d, "trace", ""));
+        fputs("</pre>", f);
+    }
+    if (faults) {
+        fprintf(f, "<p>Fault injection: %lld allocation attempts, %lld failed on purpose.",
+                (long long)num(faults, "attempts"), (long long)num(faults, "injected"));
+        json_array_foreach(json_object_get(faults, "sites"), i, s) {
+            fputs("<br><code>", f);
+            html_text(f, str(s, "function", "?"));
+            fputs("</code> at ", f);
+            html_text(f, str(s, "site", "?"));
+            fprintf(f, ": %lld attempts, %lld injected", (long long)num(s, "attempts"),
+                    (long long)num(s, "injected"));
+        }
+        fputs("</p>", f);
+    }
+    fputs("</details></td></tr>\n", f);
+}
+
+static void html_findings(FILE *f, const json_t *camp, const json_t *details)
+{
+    size_t i;
+    json_t *x;
+    const json_t *all = json_object_get(camp, "findings");
+    fprintf(f, "<h2 id=findings>Findings (%zu unique)</h2>\n", json_array_size(all));
+    if (!json_array_size(all)) {
+        if (!strcmp(str(camp, "status", "failed"), "ok"))
+            fputs("<p class=ok>No findings.</p>\n", f);
+        else
+            fputs("<p class=bad>No findings recorded, but the campaign did not run as asked "
+                  "(see above): this is not a clean result.</p>\n", f);
+        return;
+    }
+    fputs("<table><tr><th>kind</th><th>where</th><th>function</th><th>failing op</th>"
+          "<th>first seen</th><th>count</th><th>reproduced</th><th>files and command</th>"
+          "</tr>\n", f);
+    json_array_foreach(all, i, x) {
+        html_finding_row(f, x, i);
+        html_finding_detail(f, x, json_object_get(details, str(x, "signature", "")));
+    }
+    fputs("</table>\n", f);
+}
+
+/* Crashes an engine saw that no replay reproduced: kept apart, with their
+   inputs, as ClusterFuzz keeps unreproducible testcases. */
+static void html_unreproduced(FILE *f, const json_t *camp)
+{
+    const json_t *all = json_object_get(camp, "unreproduced");
+    size_t i;
+    json_t *x;
+    if (!json_array_size(all))
+        return;
+    fprintf(f, "<h2 id=unreproduced>Unreproduced crashes (%zu)</h2>\n<p class=warn>An engine "
+               "recorded these crashes but the replay build did not reproduce them; they do "
+               "not count as findings (campaign.sh --strict makes them count).</p>\n<table>"
+               "<tr><th>signature</th><th>engines</th><th>seen</th><th>reproduced</th>"
+               "<th>input</th></tr>\n", json_array_size(all));
+    json_array_foreach(all, i, x) {
+        const json_t *rel = json_object_get(x, "reliability");
+        const char *eng;
+        json_t *n;
+        fputs("<tr><td><code>", f);
+        html_text(f, str(x, "signature", ""));
+        fputs("</code></td><td>", f);
+        json_object_foreach((json_t *)json_object_get(x, "engines"), eng, n) {
+            html_text(f, eng);
+            fprintf(f, " &times;%lld ", (long long)json_integer_value(n));
+        }
+        fprintf(f, "</td><td class=n>%lld</td><td class=n>%lld/%lld</td><td>",
+                (long long)num(x, "count"), (long long)num(rel, "reproduced"),
+                (long long)num(rel, "attempts"));
+        html_link(f, str(x, "input", NULL), "input.bin");
+        fputs("</td></tr>\n", f);
+    }
+    fputs("</table>\n", f);
+}
+
+/* === Engines and coverage === */
+
+static void html_run_row(FILE *f, const json_t *r)
+{
+    const json_t *cov = json_object_get(r, "coverage");
+    bool ok = !strcmp(str(r, "status", ""), "ok");
+    fputs("<tr><td>", f);
+    html_text(f, str(r, "engine", "?"));
+    fprintf(f, "</td><td class=\"%s\">", ok ? "ok" : "bad");
+    html_text(f, str(r, "status", "?"));
+    if (!ok && str(r, "error", NULL)) {
+        fputs(": ", f);
+        html_text(f, str(r, "error", ""));
+    }
+    fprintf(f, "</td><td class=n>%lld</td><td class=n>%.0f s</td><td class=n>%lld</td>"
+               "<td class=n>%.0f</td><td class=n>%lld</td><td class=n>%lld ",
+            (long long)num(r, "instances"), num(r, "duration_s"), (long long)num(r, "execs"),
+            num(r, "exec_per_s"), (long long)num(r, "corpus_size"),
+            (long long)num(cov, "edges"));
+    html_text(f, str(cov, "unit", ""));
+    fprintf(f, "</td><td class=n>%lld</td><td class=n>%lld</td></tr>\n",
+            (long long)num(r, "crashes"), (long long)num(r, "hangs"));
+}
+
+static void html_runs(FILE *f, const json_t *camp)
+{
+    size_t i;
+    json_t *r;
+    fputs("<h2 id=engines>Engines</h2><table><tr><th>engine</th><th>status</th>"
+          "<th>instances</th><th>duration</th><th>execs</th><th>exec/s</th><th>corpus</th>"
+          "<th>coverage</th><th>crash artifacts</th><th>hang artifacts</th></tr>\n", f);
+    json_array_foreach(json_object_get(camp, "runs"), i, r)
+        html_run_row(f, r);
+    fputs("</table>\n", f);
+}
+
+/* llvm-cov's totals of the provider (mode coverage). */
+static void html_source_coverage(FILE *f, const json_t *camp)
+{
+    static const char *const keys[] = {"lines", "branches", "functions", "regions"};
+    const json_t *sc = json_object_get(camp, "source_coverage");
+    if (!json_is_object(sc))
+        return;
+    fputs("<h2 id=source-coverage>Source coverage of the provider (llvm-cov)</h2><table>"
+          "<tr><th>measure</th><th>covered</th><th>total</th><th>percent</th></tr>\n", f);
+    for (size_t k = 0; k < sizeof(keys) / sizeof(keys[0]); k++) {
+        const json_t *m = json_object_get(sc, keys[k]);
+        if (!m)
+            continue;
+        fprintf(f, "<tr><td>%s</td><td class=n>%lld</td><td class=n>%lld</td>"
+                   "<td class=n>%.1f%%</td></tr>\n",
+                keys[k], (long long)num(m, "covered"), (long long)num(m, "count"),
+                num(m, "percent"));
+    }
+    fputs("</table>", f);
+    html_link(f, str(sc, "html", NULL), "line-by-line coverage");
+    fputs("\n", f);
+}
+
+char *shmf__campaign_html(const json_t *camp, const json_t *details, size_t *len)
 {
     char *buf = NULL;
     FILE *f = open_memstream(&buf, len);
-    const json_t *series = json_object_get(camp, "coverage_over_time");
     if (!f)
         return NULL;
     html_header(f, camp);
-    html_findings(f, camp);
+    html_findings(f, camp, details);
     html_unreproduced(f, camp);
     html_runs(f, camp);
-    if (json_array_size(series)) {
-        fputs("<h2>Over time</h2>\n", f);
-        html_plot(f, series, "exec_per_s", "executions per second");
-        html_plot(f, series, "corpus_size", "corpus size");
-        html_plot(f, series, "coverage", "coverage (libFuzzer cov / AFL++ edges)");
-    }
+    html_source_coverage(f, camp);
+    shmf__html_charts(f, camp);
     fputs("<p><small>Machine-readable: campaign.json (shmfuzz-campaign/1), campaign.sarif "
           "(SARIF 2.1.0).</small></p>\n</body></html>\n", f);
     if (fclose(f) != 0) {

@@ -126,7 +126,7 @@ def check_not_ok(name, status, runs, error, want_status=None, want_reason=None):
     level = "warning" if status == "interrupted" else "error"
     assert inv["toolExecutionNotifications"][0]["level"] == level, (name, inv)
     banner = html.find("class=banner")
-    assert 0 <= banner < html.find("<h2>Findings"), (name, "banner first")
+    assert 0 <= banner < html.find("<h2 id=findings>"), (name, "banner first")
     assert want_reason.replace("'", "&#39;") in html[banner:], (name, "reason in the banner")
     assert "No findings." not in html, (name, "a run that did not run says 'No findings.'")
     print("ok: status %s -> campaign.json %s, SARIF executionSuccessful false with the reason, "
