@@ -114,9 +114,11 @@ main() {
     # gdb's own status says nothing about the finding: replay once more, quietly.
     "$bin" replay -q --provider "$provider" "$input" >/dev/null 2>&1 || rc=$?
   else
-    shmf_log "replaying $input against $provider"
+    if shmf_is_tty; then shmf_log "replaying $input against $provider"; fi
     "$bin" replay --trace --provider "$provider" "$input" || rc=$?
   fi
+  # The replay could not run (bad provider or input): its one line says why.
+  [ "$rc" != 2 ] || exit 2
   if [ -n "$dir" ] && [ -f "$dir/repro.c" ]; then
     shmf_log "standalone C reproducer: $dir/repro.c (build line at its top); op trace: $dir/input.ops"
   else
