@@ -8,6 +8,10 @@
 #                                     under campaign-trees/ of this build tree
 #   campaign_reference, _planted,     real 20 s libFuzzer campaigns (reference clean;
 #   _interrupted, _coverage           a planted bug found; SIGINT), coverage.sh
+#   campaign_failed, _partial,        engines that fail (status failed / partial,
+#   _unreproduced                     exit 2) and a crash no replay reproduces
+#                                     (exit 0, 1 with --strict); AFL++ played by a
+#                                     stand-in script, libFuzzer real
 #
 # The campaigns use this build tree as their replay tree (SHMF_DEV_TREE: shmfuzz,
 # the providers, the seeds) and the fixture's trees for the engines (SHMF_BUILD_DIR),
@@ -30,7 +34,7 @@ foreach(t args report triage)
 endforeach()
 
 _shmf_campaign_test(build 600 FIXTURES_SETUP shmf_campaign_engines)
-foreach(t reference planted interrupted coverage)
+foreach(t reference planted interrupted coverage failed partial unreproduced)
   _shmf_campaign_test(${t} 240 FIXTURES_REQUIRED shmf_campaign_engines)
 endforeach()
 

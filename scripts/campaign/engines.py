@@ -76,7 +76,7 @@ class Engine:
         self.ended = None
         self.status = "not-started"
         self.error = ""
-        self.stopped = False    # the campaign sent the stop signal
+        self.signalled = set()  # pids of the processes the campaign sent a stop signal
         os.makedirs(workdir, exist_ok=True)
 
     def _spawn(self, argv, env, log_path):
@@ -94,11 +94,11 @@ class Engine:
         return any(p.poll() is None for p in self.procs)
 
     def stop(self, sig=signal.SIGINT):
-        self.stopped = True
         for p in self.procs:
             if p.poll() is None:
                 try:
                     os.killpg(p.pid, sig)
+                    self.signalled.add(p.pid)
                 except ProcessLookupError:
                     pass
 
@@ -127,13 +127,15 @@ class Engine:
         hits = [h for h in hits if h]
         return hits[-1][:200] if hits else ""
 
-    def _expected_exit(self, rc):
-        """Exit codes that are not a failure: 0, anything after the campaign's own
-        stop signal, and the crash exit of an engine told to stop at the first
-        crash (mode code-change)."""
-        if rc == 0 or self.stopped:
+    def _expected_exit(self, p):
+        """Exits that are not a failure: 0, anything after the campaign's own stop
+        signal, and the crash exit of an engine told to stop at the first crash
+        (mode code-change)."""
+        rc = p.returncode
+        if rc == 0 or p.pid in self.signalled:
             return True
-        return self.cfg["mode"] == "code-change" and rc > 0 and self.count_artifacts()[0] > 0
+        return self.cfg["mode"] == "code-change" and rc is not None and rc > 0 and \
+            self.count_artifacts()[0] > 0
 
     def _exit_text(self, rc):
         if rc is None:
@@ -154,8 +156,8 @@ class Engine:
             return
         problems = []
         for i, p in enumerate(self.procs):
-            if not self._expected_exit(p.returncode):
-                who = self.instance_name(i)
+            if not self._expected_exit(p):
+                who = self.instance_name(i) if len(self.procs) > 1 else ""
                 problems.append("%s%s" % (who + " " if who else "", self._exit_text(p.returncode)))
         text = ", ".join(problems)
         if not self.execs():
@@ -165,7 +167,7 @@ class Engine:
             return
         log = self.logs[0] if self.logs else ""
         for i, p in enumerate(self.procs):   # the log of the first process that failed
-            if not self._expected_exit(p.returncode) and i < len(self.logs):
+            if not self._expected_exit(p) and i < len(self.logs):
                 log = self.logs[i]
                 break
         why = self._log_reason(log) if log else ""
@@ -313,10 +315,11 @@ class LibFuzzer(Engine):
         self._scan_log()
         return max(super().execs(), self._stats.get("number_of_executed_units", 0))
 
-    def _expected_exit(self, rc):
+    def _expected_exit(self, p):
         """Also the code libFuzzer announced at its own wrap-up ("INFO: exiting: N")."""
         self._scan_log()
-        return super()._expected_exit(rc) or (rc is not None and rc == self._exit_said)
+        return super()._expected_exit(p) or (p.returncode is not None and
+                                             p.returncode == self._exit_said)
 
     def artifact_files(self):
         out = []

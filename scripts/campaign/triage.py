@@ -120,10 +120,10 @@ class Triage:
         if status == "finding":
             kind, sig = finding["kind"], finding["signature"]
         elif status == "hang":
-            kind, sig, finding = "hang", "hang|?|timeout", None
+            kind, sig, finding = "hang", "hang|timeout", None
         else:  # the engine saw a crash that the replay build does not reproduce
             kind = "crash-unreproduced"
-            sig = "crash-unreproduced|%s|%s" % (engine, art_kind)
+            sig = "crash-unreproduced|%s:%s" % (engine, art_kind)
             finding = None
         rec = self.by_sig.setdefault(sig, {"signature": sig, "kind": kind, "inputs": [],
                                            "engines": {}, "first_seen": mtime,
@@ -153,7 +153,7 @@ class Triage:
     @staticmethod
     def _definition_line(path, function):
         """The line where `function` is defined in path (a regex on the source), or None."""
-        if not function or function == "?" or not os.path.isfile(path):
+        if not _is_name(function) or not os.path.isfile(path):
             return None
         pat = re.compile(r"^[A-Za-z_].*\b%s\s*\(" % re.escape(function))
         with open(path, errors="replace") as f:
@@ -175,7 +175,7 @@ class Triage:
             loc = {"file": self._rel(path)}
             fn = frame.get("function")
             fline = self._definition_line(path, fn)
-            if fn:
+            if _is_name(fn):
                 loc["function"] = fn
             if fline:
                 loc["function_line"] = fline
@@ -188,9 +188,10 @@ class Triage:
             return None
         loc = {"file": src}
         path = src if os.path.isabs(src) else os.path.join(self.root, src)
-        fn = frame.get("function") or (finding or {}).get("function")
+        fn = frame.get("function") if _is_name(frame.get("function")) else \
+            (finding or {}).get("function")
         line = self._definition_line(path, fn)
-        if fn and fn != "?":
+        if _is_name(fn):
             loc["function"] = fn
         if line:
             loc["line"] = loc["function_line"] = line
@@ -286,6 +287,11 @@ class Triage:
     def finish(self, minimize=True):
         return [self.write_finding(rec, minimize) for rec in
                 sorted(self.by_sig.values(), key=lambda r: r["first_seen"])]
+
+
+def _is_name(function):
+    """A C identifier: not '?', '<null>' or empty (what symbolizers say for no name)."""
+    return bool(function) and re.match(r"^[A-Za-z_][A-Za-z0-9_]*$", function) is not None
 
 
 def _count_ops(path):

@@ -2,8 +2,10 @@
 # run_test.sh -- the campaign tests registered by tests/campaign.cmake.
 # usage: run_test.sh TEST SHMFUZZ_BIN WORK_DIR
 #   TEST: args report triage (no engine); build (the fixture: engine trees under
-#   $SHMF_BUILD_DIR); reference planted interrupted coverage (real campaigns,
-#   using $SHMF_BUILD_DIR and SHMF_DEV_TREE, the ctest tree, as they are).
+#   $SHMF_BUILD_DIR); reference planted interrupted coverage failed partial
+#   unreproduced (real campaigns, using $SHMF_BUILD_DIR and SHMF_DEV_TREE, the
+#   ctest tree, as they are; failed, partial and unreproduced with a stand-in
+#   afl-fuzz, fake_afl below).
 # Exit 0 pass, 1 fail, 77 skip.
 set -euo pipefail
 name="$1"
@@ -41,6 +43,40 @@ expect_no_report() {
   [ ! -e "$1/campaigns" ] && [ ! -e "$1/latest" ] || fail "a report was left in $1: $(ls -R "$1" | head)"
 }
 
+# Nothing at all in the out dir: no report, no providers/, no corpus, no staging dir.
+expect_nothing_left() {
+  expect_no_report "$1"
+  [ -z "$(ls -A "$1" 2>/dev/null)" ] || fail "left in $1: $(ls -A "$1")"
+}
+
+# The provider is loaded in the replay binary before any engine starts: a .so
+# without the ABI, a text file named .so, a .so with an undefined symbol and a
+# .c without the ABI each end the campaign within 2 s with the loader's reason on
+# one line, exit 2, and leave nothing in the out dir.
+test_provider_check() {
+  local camp="$root/scripts/campaign.sh" p t0 ms
+  command -v clang >/dev/null || return 0
+  mkdir -p "$work/pc"
+  echo "not an ELF file" >"$work/pc/text.so"
+  printf 'int not_a_provider(void) { return 1; }\n' >"$work/pc/noabi.c"
+  clang -shared -fPIC -o "$work/pc/noabi.so" "$work/pc/noabi.c"
+  printf 'extern int shmf_no_such_symbol(void);\nint ShmfProviderSetOptions(void *a, void *b) { return shmf_no_such_symbol(); }\n' \
+    >"$work/pc/undef.c"
+  clang -shared -fPIC -o "$work/pc/undef.so" "$work/pc/undef.c"
+  for p in "text.so:cannot load provider .*text.so: .*(file too short|invalid ELF header)" \
+           "noabi.so:.*noabi.so is not a shmfuzz provider: it does not export ShmfProviderSetOptions" \
+           "undef.so:cannot load provider .*undef.so: .*undefined symbol: shmf_no_such_symbol" \
+           "noabi.c:.*noabi.c \(compiled\) is not a shmfuzz provider: it does not export ShmfProviderSetOptions"; do
+    t0="$(date +%s%N)"
+    expect_usage "^campaign: provider check: ${p#*:}" "$camp" --provider "$work/pc/${p%%:*}" \
+      --engine libfuzzer --jobs 1 --time 15s --out "$work/o-pc"
+    ms=$(( ($(date +%s%N) - t0) / 1000000 ))
+    [ "$ms" -lt 2000 ] || fail "provider check of ${p%%:*} took $ms ms (want < 2000)"
+    expect_nothing_left "$work/o-pc"
+    echo "   (${p%%:*}: $ms ms)"
+  done
+}
+
 # A PATH without AFL++: every other program of $PATH, linked into one directory.
 path_without_afl() {
   python3 - "$work/no-afl-bin" <<'PY'
@@ -69,19 +105,18 @@ test_args() {
     expect_usage . "$camp" $a --out "$work/o"
   done
   expect_usage "unknown provider 'nosuch' \(known: reference, " "$camp" --provider nosuch --out "$work/o"
-  # A provider file that does not compile: the reason, then the compiler's output.
+  # A provider file that does not compile: one line with the first compiler error
+  # (the whole output kept in a file it names), no providers/ dir, no report.
   printf '#include <ndis.h>\nNDIS_STATUS ShmfProviderSetOptions(NDIS_HANDLE h, NDIS_HANDLE c)\n{ return nope; }\n' \
     >"$work/broken.c"
-  rc=0
-  err="$("$camp" --provider "$work/broken.c" --engine libfuzzer --out "$work/o-cc" 2>&1 >/dev/null)" || rc=$?
-  [ "$rc" = 2 ] || fail "broken provider: exit $rc, want 2"
-  printf '%s\n' "$err" | grep -v '^campaign: compiling ' | head -n 1 |
-    grep -q "^campaign: cannot compile .*broken.c .*compiler output follows" || fail "broken provider: reason: $err"
-  printf '%s\n' "$err" | grep -q "broken.c:3:.*error: use of undeclared identifier 'nope'" ||
-    fail "broken provider: no compiler output: $err"
-  [ ! -e "$work/o-cc/providers/broken" ] || fail "broken provider: left $work/o-cc/providers/broken"
-  expect_no_report "$work/o-cc"
-  echo "ok: broken provider -> $(printf '%s\n' "$err" | grep '^campaign: cannot') (+ compiler output: $(printf '%s\n' "$err" | grep -c .) lines in all)"
+  expect_usage "^campaign: cannot compile .*broken.c for replay: .*broken.c:3:[0-9]+: error: use of undeclared identifier 'nope' \(1 error; compiler output in .*\)$" \
+    "$camp" --provider "$work/broken.c" --engine libfuzzer --out "$work/o-cc"
+  local kept="${err##*compiler output in }"
+  kept="${kept%)}"
+  grep -q "error: use of undeclared identifier 'nope'" "$kept" || fail "broken provider: $kept has no compiler output"
+  rm -f -- "$kept"
+  expect_nothing_left "$work/o-cc"
+  test_provider_check
   # Missing engines: AFL++ not installed, or engine builds missing with --no-build.
   local nopath
   nopath="$(path_without_afl)"
@@ -185,7 +220,7 @@ assert {r["ruleId"] for r in res} == {"leak-pool", "crash"}, res
 loc = res[0]["locations"][0]["physicalLocation"]
 assert loc["artifactLocation"]["uri"] == "providers/reference/reference.c" and loc["region"]["startLine"] == 204
 h = open(d + "/campaign.html").read()
-assert "<svg" in h and "m &lt;b&gt;&amp;" in h and "unreliable" in h
+assert "<canvas" in h and "m &lt;b&gt;&amp;" in h and "unreliable" in h
 print("ok: report of 2 run dirs: 4 runs, 2 unique findings, SARIF and HTML valid")
 PY
   # Bad input: one-line error, exit 2, nothing written.
@@ -257,6 +292,8 @@ test_triage() {
   mkdir -p "$work/in"
   for f in leak leak2 crash; do "$shmfuzz" encode "$fixtures/$f.ops" -o "$work/in/crash-$f"; done
   "$shmfuzz" encode "$fixtures/clean.ops" -o "$work/in/timeout-clean"
+  # An engine's crash that replays clean: kept apart as crash-unreproduced.
+  "$shmfuzz" encode "$fixtures/clean.ops" -o "$work/in/crash-clean"
   local rc=0
   python3 "$root/scripts/campaign/triage.py" --shmfuzz "$shmfuzz" --provider "$so" \
     --run-dir "$work/run" --provider-source tests/campaign/planted.c "$work/in"/* || rc=$?
@@ -265,7 +302,12 @@ test_triage() {
 import glob, json, os, sys
 d = sys.argv[1]
 metas = {m["kind"]: m for m in (json.load(open(p)) for p in glob.glob(d + "/findings/*/meta.json"))}
-assert sorted(metas) == ["crash-null-deref", "leak-pool"], sorted(metas)
+assert sorted(metas) == ["crash-null-deref", "crash-unreproduced", "leak-pool"], sorted(metas)
+unrep = metas.pop("crash-unreproduced")
+assert unrep["unreproduced"] is True and unrep["signature"] == "crash-unreproduced|manual:crash", unrep
+assert unrep["count"] == 1 and unrep["reliability"]["reproduced"] == 0 and unrep["input_bytes"] > 0, unrep
+assert unrep["build"]["replay"]["provider"].endswith("planted.so"), unrep["build"]
+assert not any(m["unreproduced"] for m in metas.values()), metas
 leak = metas["leak-pool"]
 assert leak["count"] == 2, leak
 assert leak["reliability"] == {"attempts": 3, "reproduced": 3, "reliable": True}, leak
@@ -275,7 +317,7 @@ for m in metas.values():
                       if json.load(open(os.path.join(d, "findings", h, "meta.json")))["kind"] == m["kind"]][0])
     for f in ("finding.json", "input.bin", "input.ops", "minimized.ops", "repro.c"):
         assert os.path.getsize(os.path.join(fd, f)) > 0, (fd, f)
-print("ok: 4 artifacts -> 2 unique findings (leak x2, crash x1), 1 slow input; minimized; 3/3")
+print("ok: 5 artifacts -> 2 unique findings (leak x2, crash x1), 1 unreproduced crash, 1 slow input; minimized; 3/3")
 PY
   python3 "$check" "$root/reports/schema/finding.json" "$work/run"/findings/*/finding.json ||
     fail "finding.json schema"
@@ -297,7 +339,7 @@ test_build() {
   [ -n "${SHMF_BUILD_DIR:-}" ] || fail "SHMF_BUILD_DIR is not set"
   # shellcheck source=scripts/lib.sh
   . "$root/scripts/lib.sh"
-  shmf_build libfuzzer fuzz_reference "fuzz_$planted" || fail "build of preset libfuzzer (see $SHMF_BUILD_DIR/libfuzzer.log)"
+  shmf_build libfuzzer fuzz_reference "fuzz_$planted" fuzz_generic || fail "build of preset libfuzzer (see $SHMF_BUILD_DIR/libfuzzer.log)"
   shmf_build coverage afl_reference || fail "build of preset coverage (see $SHMF_BUILD_DIR/coverage.log)"
   echo "ok: engine trees in $SHMF_BUILD_DIR"
 }
@@ -351,20 +393,26 @@ test_planted() {
   # One bug, one kind and one provider function. The signature also names the
   # failing op, and the bug is reached from several (alloc, a deferred alloc run by
   # `work`, pending work run at teardown), so it may show as several signatures.
-  python3 - "$work/out/latest" "$planted_kind" >"$work/fdirs" <<'PY' || fail "campaign content"
+  python3 - "$work/out/latest" "$planted_kind" "$root" >"$work/fdirs" <<'PY' || fail "campaign content"
 import json, sys
-d, kind = sys.argv[1:]
+d, kind, root = sys.argv[1:]
+vport_line = [n for n, ln in enumerate(open(root + "/providers/buggy/rev1_vport.c"), 1)
+              if "P->VPortId != NDIS_DEFAULT_VPORT_ID" in ln][0]
 c = json.load(open(d + "/campaign.json"))
 f = c["findings"]
 assert f and {x["kind"] for x in f} == {kind}, [x["signature"] for x in f]
 assert len({x["signature"].rsplit("|", 1)[0] for x in f}) == 1, [x["signature"] for x in f]
 for x in f:
-    assert x["new"] and x["reliability"]["reliable"], x
+    assert x["new"] and x["reliability"]["reliable"] and not x.get("unreproduced"), x
     assert x["minimized"] and x["minimized_ops"] <= x["input_ops"], x
-    assert x["location"]["file"] == "providers/buggy/rev1_vport.c", x["location"]
+    # The faulting line (the read of VPortId), the function's own line beside it.
+    loc = x["location"]
+    assert loc["file"] == "providers/buggy/rev1_vport.c" and loc["function"] == "RefValidate", loc
+    assert loc["line"] == vport_line and loc["function_line"] < loc["line"], (loc, vport_line)
 s = json.load(open(d + "/campaign.sarif"))["runs"][0]["results"]
 assert len(s) == len(f) and {r["ruleId"] for r in s} == {kind}, s
 assert all(r["locations"][0]["physicalLocation"]["artifactLocation"]["uri"] == f[0]["location"]["file"] for r in s)
+assert all(r["locations"][0]["physicalLocation"]["region"]["startLine"] == vport_line for r in s), s
 assert kind in open(d + "/campaign.html").read()
 for x in f:
     print(d + "/" + x["minimized"].rsplit("/", 1)[0])
@@ -419,6 +467,193 @@ assert c["runs"][0]["status"] == "interrupted" and c["corpus"]["method"] == "cop
 assert c["duration_s"] < 120, c["duration_s"]
 PY
   echo "ok: SIGINT after $((SECONDS - t0)) s: report valid, status interrupted, finding kept"
+}
+
+# === Engines that fail, and crashes no replay reproduces ===
+
+# A stand-in for AFL++, so these tests need no afl tree: afl-fuzz, afl-cmin and
+# afl-clang-fast on a PATH of their own, and an afl tree that holds only the
+# target's name. $FAKE_AFL says what afl-fuzz does:
+#   fail   print AFL++'s abort line and exit 1 at once (the fork server never came up)
+#   idle   run for its -V budget, execute nothing, exit 0
+#   crash  write fuzzer_stats (1000 execs, "execs_per_sec 0") and one crash, an
+#          input from its -i dir that replays clean, run for -V, exit 0
+# Prints the PATH to use; the trees go to $work/trees (SHMF_BUILD_DIR), its
+# libfuzzer tree the fixture's.
+fake_afl() {
+  local bin="$work/fake-afl-bin" t
+  mkdir -p "$bin" "$work/trees/afl/fuzz"
+  ln -sfn "$SHMF_BUILD_DIR/libfuzzer" "$work/trees/libfuzzer"
+  cat >"$bin/afl-fuzz" <<'SH'
+#!/bin/sh
+# fake afl-fuzz for tests/campaign/run_test.sh (see fake_afl there)
+if [ "${FAKE_AFL:-}" = fail ]; then
+  echo "[-] PROGRAM ABORT : fake afl-fuzz: fork server handshake failed"
+  exit 1
+fi
+in="" out="" name="" budget=5
+while [ $# -gt 0 ]; do
+  case "$1" in
+    -i) in="$2"; shift ;; -o) out="$2"; shift ;; -M|-S) name="$2"; shift ;; -V) budget="$2"; shift ;;
+    --) break ;;
+  esac
+  shift
+done
+if [ "${FAKE_AFL:-}" = crash ]; then
+  mkdir -p "$out/$name/crashes" "$out/$name/queue"
+  printf 'execs_done        : 1000\nexecs_per_sec     : 0\ncorpus_count      : 1\nedges_found       : 10\nsaved_crashes     : 1\nrun_time          : 1\n' \
+    >"$out/$name/fuzzer_stats"
+  cp "$(find "$in" -type f | sort | head -n 1)" "$out/$name/crashes/id:000000,sig:11,src:000000"
+fi
+sleep "$budget"
+SH
+  for t in afl-cmin afl-clang-fast; do printf '#!/bin/sh\nexit 1\n' >"$bin/$t"; done
+  for t in afl_reference "afl_$planted"; do printf '#!/bin/sh\nexit 1\n' >"$work/trees/afl/fuzz/$t"; done
+  chmod +x "$bin"/* "$work/trees/afl/fuzz"/*
+  printf '%s\n' "$bin:$PATH"
+}
+
+# Run a campaign with the stand-in AFL++: fake_campaign MODE OUT ARGS...; sets
+# $rc, the campaign's stderr is in OUT.txt.
+fake_campaign() {
+  local how="$1" out="$2" fpath
+  shift 2
+  fpath="$(fake_afl)"
+  rc=0
+  env PATH="$fpath" FAKE_AFL="$how" SHMF_BUILD_DIR="$work/trees" "$root/scripts/campaign.sh" \
+    --no-build --out "$out" "$@" >"$out.txt" 2>&1 || rc=$?
+  cat "$out.txt"
+}
+
+# meta.json, runs/<engine>.json and the report agree on the status and the reason:
+# expect_status OUT STATUS ENGINE=STATUS...
+expect_status() {
+  local out="$1" status="$2"
+  shift 2
+  python3 - "$out/latest" "$status" "$@" <<'PY' || fail "status content ($status)"
+import html, json, sys
+d, status, pairs = sys.argv[1], sys.argv[2], sys.argv[3:]
+m = json.load(open(d + "/meta.json"))
+assert m["status"] == status, (m["status"], m["error"])
+c = json.load(open(d + "/campaign.json"))
+assert c["status"] == status, c["status"]
+for p in pairs:
+    eng, st = p.split("=")
+    r = json.load(open("%s/runs/%s.json" % (d, eng)))
+    assert r["status"] == st, (eng, r["status"], r["error"])
+    assert (r["error"] is None) == (st == "ok"), (eng, r["error"])
+    if st == "failed":
+        assert eng in m["error"] and r["error"] in m["error"], (m["error"], r["error"])
+if status == "ok":
+    assert m["error"] is None, m["error"]
+else:
+    assert m["error"] and c.get("error") == m["error"], (m["error"], c.get("error"))
+    inv = json.load(open(d + "/campaign.sarif"))["runs"][0]["invocations"][0]
+    assert inv["executionSuccessful"] is False, inv
+    assert any(m["error"] in n["message"]["text"] for n in inv["toolExecutionNotifications"]), inv
+    h = open(d + "/campaign.html").read()
+    for p in pairs:
+        eng, st = p.split("=")
+        if st == "failed":
+            err = json.load(open("%s/runs/%s.json" % (d, eng)))["error"]
+            assert html.escape(err, quote=False) in h, ("HTML lacks the reason", err)
+print("ok: meta.json, runs/, campaign.json%s say %s" % ("" if status == "ok" else ", SARIF, HTML", status))
+PY
+}
+
+# An engine that cannot run: exit 2, status failed and why, in every output.
+# (1) libFuzzer exits at once: the provider (a folder: the reference plus a
+# constructor) loads in shmfuzz replay but exits when loaded in a libFuzzer
+# binary. (2) An AFL++ that runs for its budget and executes nothing.
+test_failed() {
+  local t0=$SECONDS rc=0
+  mkdir -p "$work/nolf"
+  cp "$root/providers/reference/reference.c" "$work/nolf/"
+  cat >"$work/nolf/refuse.c" <<'C'
+#define _GNU_SOURCE
+#include <dlfcn.h>
+#include <stdio.h>
+#include <unistd.h>
+/* Loads in `shmfuzz replay`; refuses to run in a libFuzzer binary. */
+__attribute__((constructor)) static void refuse_libfuzzer(void)
+{
+    if (dlsym(RTLD_DEFAULT, "LLVMFuzzerRunDriver")) {
+        fprintf(stderr, "ERROR: this provider refuses to run under libFuzzer\n");
+        _exit(3);
+    }
+}
+C
+  campaign --provider "$work/nolf" --time 15s >"$work/summary.txt" 2>&1 || rc=$?
+  cat "$work/summary.txt"
+  [ "$rc" = 2 ] || fail "libFuzzer that exits at once: exit $rc, want 2"
+  tail -n 1 "$work/summary.txt" | grep -q "^campaign: failed (libfuzzer: exited with code 3 before any execution: ERROR: this provider refuses to run under libFuzzer (see work/libfuzzer/libfuzzer.log)): 0 unique findings" ||
+    fail "summary line: $(tail -n 1 "$work/summary.txt")"
+  validate_report "$work/out/latest"
+  expect_status "$work/out" failed libfuzzer=failed
+  fake_campaign idle "$work/out-idle" --engine afl --jobs 1 --time 3s
+  [ "$rc" = 2 ] || fail "AFL++ that executes nothing: exit $rc, want 2"
+  tail -n 1 "$work/out-idle.txt" | grep -q "^campaign: failed (afl: executed nothing (see work/afl/afl-main-.*\.log)): " ||
+    fail "summary line: $(tail -n 1 "$work/out-idle.txt")"
+  validate_report "$work/out-idle/latest"
+  expect_status "$work/out-idle" failed afl=failed
+  echo "ok: an engine that exits at once, and one that executes nothing: failed, exit 2, report written; $((SECONDS - t0)) s"
+}
+
+# One engine fails while the other runs: partial, exit 2, the findings of the
+# engine that ran still reported.
+test_partial() {
+  local t0=$SECONDS
+  fake_campaign fail "$work/out" --provider "$planted" --engine both --jobs 2 --time 10s
+  [ "$rc" = 2 ] || fail "partial campaign: exit $rc, want 2"
+  tail -n 1 "$work/out.txt" | grep -q "^campaign: partial (afl: exited with code 1 before any execution: \[-\] PROGRAM ABORT : fake afl-fuzz: fork server handshake failed (see work/afl/afl-main-.*\.log)): [1-9][0-9]* unique findings" ||
+    fail "summary line: $(tail -n 1 "$work/out.txt")"
+  grep -q "^campaign: libfuzzer: ok, " "$work/out.txt" || fail "no libfuzzer line"
+  validate_report "$work/out/latest"
+  expect_status "$work/out" partial libfuzzer=ok afl=failed
+  python3 - "$work/out/latest" "$planted_kind" <<'PY' || fail "partial: the finding"
+import json, sys
+d, kind = sys.argv[1:]
+c = json.load(open(d + "/campaign.json"))
+assert c["findings"] and {f["kind"] for f in c["findings"]} == {kind}, c["findings"]
+PY
+  echo "ok: libFuzzer ran, AFL++ failed: partial, exit 2, finding kept; $((SECONDS - t0)) s"
+}
+
+# A crash no replay reproduces: kept (input, engine, build, count) but apart;
+# it makes the exit code 1 only with --strict. Also: an engine that says
+# "exec/s 0" gets its rate computed from the executions.
+test_unreproduced() {
+  local t0=$SECONDS
+  fake_campaign crash "$work/out" --engine afl --jobs 1 --time 3s
+  [ "$rc" = 0 ] || fail "an unreproduced crash alone: exit $rc, want 0"
+  grep -q "^campaign: unreproduced: crash-unreproduced|afl:crash x1 (afl x1), reproduced 0/3, input .*/input.bin; not counted in the exit code (--strict counts it)$" "$work/out.txt" ||
+    fail "no unreproduced line"
+  tail -n 1 "$work/out.txt" | grep -q "^campaign: ok: 0 unique findings, 0 new, 1 unreproduced crash; " ||
+    fail "summary line: $(tail -n 1 "$work/out.txt")"
+  validate_report "$work/out/latest"
+  expect_status "$work/out" ok afl=ok
+  python3 - "$work/out/latest" <<'PY' || fail "unreproduced content"
+import glob, json, os, sys
+d = sys.argv[1]
+(mp,) = glob.glob(d + "/findings/*/meta.json")
+m = json.load(open(mp))
+assert m["unreproduced"] is True and m["kind"] == "crash-unreproduced", m
+assert m["count"] == 1 and m["engines"] == {"afl": 1}, m
+assert m["build"]["afl"]["binary"].endswith("/afl/fuzz/afl_reference") and m["build"]["replay"]["binary"], m["build"]
+assert os.path.getsize(os.path.join(os.path.dirname(mp), "input.bin")) > 0
+r = json.load(open(d + "/runs/afl.json"))
+assert r["execs"] == 1000 and 0 < r["exec_per_s"] <= 1000, r
+assert all(s["exec_per_s"] and s["exec_per_s"] > 0 for s in r["samples"]), r["samples"]
+c = json.load(open(d + "/campaign.json"))
+assert c["findings"] == [] and len(c.get("unreproduced", [])) == 1, (c["findings"], c.get("unreproduced"))
+assert c["totals"]["exec_per_s"] > 0, c["totals"]
+print("ok: unreproduced crash kept apart; exec/s %.1f computed from 1000 execs" % r["exec_per_s"])
+PY
+  fake_campaign crash "$work/out-strict" --engine afl --jobs 1 --time 3s --strict
+  [ "$rc" = 1 ] || fail "an unreproduced crash with --strict: exit $rc, want 1"
+  grep -q "^campaign: unreproduced: crash-unreproduced|afl:crash x1 (afl x1), reproduced 0/3, input .*/input.bin$" "$work/out-strict.txt" ||
+    fail "no unreproduced line (--strict)"
+  echo "ok: unreproduced crash: exit 0, and 1 with --strict; $((SECONDS - t0)) s"
 }
 
 # scripts/coverage.sh: llvm-cov HTML and a JSON summary of the reference's lines
