@@ -2,7 +2,9 @@
  * cli.h -- the shmfuzz command's subcommands and the helpers they share.
  *
  * Exit codes everywhere: 0 clean, 1 findings, 2 usage / input / environment error
- * with exactly one line on stderr ("shmfuzz: CMD: reason").  Every subcommand
+ * with exactly one line on stderr ("shmfuzz: CMD: reason"; the provider loader's
+ * own reason is printed as it is, "shmfuzz: cannot load provider P: ...", which
+ * scripts/campaign.sh quotes in its provider check).  Every subcommand
  * takes -h/--help (usage on stdout, exit 0), rejects unknown options, missing
  * option values and extra arguments with one line naming the problem, checks
  * its inputs and that its outputs can be written before it runs, and frees what

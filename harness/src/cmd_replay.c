@@ -284,7 +284,7 @@ static int replay_all(struct replay *r)
     char err[PATH_MAX + 200], spec[PATH_MAX];
     const char *provider = shmf_provider_arg(r->provider, spec, sizeof(spec));
     if (shmf_target_open(provider, &r->target, err, sizeof(err)) != 0)
-        return shmf_usage_error("replay: %s", err);
+        return shmf_usage_error("%s", err);
     r->findings = json_array();
     r->cur_prog = shmf_prog_new();
     if (!r->findings || !r->cur_prog)

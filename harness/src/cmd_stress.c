@@ -132,7 +132,7 @@ int shmf_cmd_stress(int argc, char **argv)
         return rc;
     if (shmf_target_open(shmf_provider_arg(o.provider, spec, sizeof(spec)), &target, err,
                          sizeof(err)) != 0)
-        return shmf_usage_error("stress: %s", err);
+        return shmf_usage_error("%s", err);
     o.target = &target;
     o.progress = !quiet && isatty(STDERR_FILENO);
     o.interrupted = &interrupted;

@@ -167,7 +167,7 @@ int shmf_cmd_minimize(int argc, char **argv)
     if (shmf_target_open(shmf_provider_arg(provider, spec, sizeof(spec)), &t, err,
                          sizeof(err)) != 0) {
         shmf_prog_free(p);
-        return shmf_usage_error("minimize: %s", err);
+        return shmf_usage_error("%s", err);
     }
     run_candidate(&t, p, want, sizeof(want));
     if (!want[0]) {
