@@ -10,6 +10,7 @@
  *        bench_ring --bursts N PKTLEN   (the verifier-off packet loop only)
  */
 #include <jansson.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -316,15 +317,22 @@ static void memcpy_run(struct meas *m, unsigned pktlen, double secs)
     add(m, (double)n, t1 - t0);
 }
 
+/* A figure beside its baseline.  A baseline that was not measured (base <= 0:
+   DPDK missing) is null, never 0: "baseline", "ratio" and "met" are null and
+   "baseline_missing" says why. */
 static json_t *figure(const char *name, const char *unit, double value, double base,
                       const char *baseline, double target)
 {
-    json_t *j = json_pack("{s:s, s:s, s:f, s:f, s:f, s:s}", "name", name, "unit", unit,
-                          "value", value, "baseline", base, "ratio",
-                          base > 0 ? value / base : 0.0, "baseline_name", baseline);
+    bool have = base > 0;
+    json_t *j = json_pack("{s:s, s:s, s:f, s:o, s:o, s:s}", "name", name, "unit", unit,
+                          "value", value, "baseline", have ? json_real(base) : json_null(),
+                          "ratio", have ? json_real(value / base) : json_null(),
+                          "baseline_name", baseline);
+    if (!have)
+        json_object_set_new(j, "baseline_missing", json_string(baseline));
     if (target > 0) {
         json_object_set_new(j, "target_ratio", json_real(target));
-        json_object_set_new(j, "met", json_boolean(base > 0 && value / base >= target));
+        json_object_set_new(j, "met", have ? json_boolean(value / base >= target) : json_null());
     }
     return j;
 }
@@ -365,6 +373,11 @@ static void measure(struct results *r, double secs)
     }
 }
 
+/* What to do when the rte_ring baseline is missing. */
+#define DPDK_INSTALL                                                                     \
+    "install Debian's dpdk-dev (or just libdpdk-dev: apt-get install libdpdk-dev), then " \
+    "rerun scripts/bench.sh ring"
+
 static void ring_figures(json_t *figs, json_t *notes, const struct results *r)
 {
     double off = rate(r->ring_off), on = rate(r->ring_on), rte = rate(r->rte);
@@ -372,9 +385,11 @@ static void ring_figures(json_t *figs, json_t *notes, const struct results *r)
     const char *rte_name = "DPDK rte_ring SP/SC bulk enqueue+dequeue, same count and burst";
     (void)notes;
 #else
-    const char *rte_name = "DPDK rte_ring: not available (libdpdk-dev not installed at build)";
-    json_array_append_new(notes, json_string("libdpdk-dev was not found when bench_ring was "
-                                             "built: no rte_ring baseline, ours still measured"));
+    const char *rte_name = "DPDK rte_ring: baseline missing (libdpdk-dev was not installed "
+                           "when bench_ring was built; " DPDK_INSTALL ")";
+    json_array_append_new(notes, json_string("rte_ring baseline missing: libdpdk-dev was not "
+                                             "found when bench_ring was built, ours still "
+                                             "measured; " DPDK_INSTALL));
 #endif
     json_array_append_new(figs, figure("ring_verifier_off_elements_per_s", "element/s", off, rte,
                                        rte_name, 0.8));
@@ -382,8 +397,13 @@ static void ring_figures(json_t *figs, json_t *notes, const struct results *r)
                                        rte_name, 0));
     json_array_append_new(figs, figure("ring_verifier_on_vs_off", "element/s", on, off,
                                        "reference ring, verifier off", 0));
-    printf("(a) ring: verifier off %.3g elem/s, on %.3g elem/s, rte_ring %.3g elem/s\n", off, on,
-           rte);
+    if (rte > 0)
+        printf("(a) ring: verifier off %.3g elem/s, on %.3g elem/s, rte_ring %.3g elem/s\n", off,
+               on, rte);
+    else
+        printf("(a) ring: verifier off %.3g elem/s, on %.3g elem/s; rte_ring baseline missing "
+               "(DPDK not installed: " DPDK_INSTALL ")\n",
+               off, on);
 }
 
 /* Each round's 64- and 1500-byte verifier-off ratio: on a VM they move with
@@ -471,6 +491,10 @@ int main(int argc, char **argv)
                           secs, "rounds", ROUNDS, "burst", BURST, "ring_elements", RING_N);
     json_object_set_new(j, "baseline", json_string("rte_ring (a), memcpy (b); same run"));
     json_object_set_new(j, "dpdk", json_boolean(rate(r.rte) > 0));
+    if (rate(r.rte) <= 0)
+        json_object_set_new(j, "baseline_missing",
+                            json_pack("{s:s}", "rte_ring",
+                                      "DPDK not installed when bench_ring was built: " DPDK_INSTALL));
     json_object_set_new(j, "packet_path_stages_ns_per_packet", stages);
     json_object_set_new(j, "packet_path_verifier_off_ratio_per_round", round_figures(&r));
     int rc = shmf_json_write_atomic(j, argv[2]);
