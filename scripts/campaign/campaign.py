@@ -197,7 +197,7 @@ def fuzz(cfg, stop, triage, known):
     for e in engines:
         e.wait(10)
         e.sample(t0)
-        e.finish_status(bool(stop))
+        e.finish_status((stop.name or "a signal") if stop else "")
     return engines
 
 

@@ -148,9 +148,11 @@ class Engine:
         return "exited with code %d" % rc
 
     def finish_status(self, interrupted):
-        """ok, interrupted or failed (with self.error): see the module's doc."""
+        """ok, interrupted or failed (with self.error): see the module's doc.
+        interrupted: the name of the signal that stopped the campaign, or ''."""
         if interrupted:
-            self.status, self.error = "interrupted", self.error or ""
+            self.status = "interrupted"
+            self.error = self.error or "stopped early: the campaign got %s" % interrupted
             return
         if self.status == "failed":       # could not start
             return
