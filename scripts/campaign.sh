@@ -198,6 +198,7 @@ check_provider_loads() {
       line="$(printf '%s\n' "$err" | grep -m1 '^shmfuzz: ' || true)"
       [ -n "$line" ] || line="$(printf '%s\n' "$err" | grep -v '^[[:space:]]*$' | tail -n 1)"
       line="${line#shmfuzz: }"
+      line="${line#replay: }"
       [ "$so" = "$shown" ] || line="${line//"$so"/"$shown"}"
       shmf_die "provider check: ${line:-the replay loader refused $shown}" ;;
     124) shmf_die "provider check: loading $shown and replaying an empty input took more than 60 s" ;;
@@ -215,19 +216,22 @@ compile_error_line() {
 # Compile the provider sources into one .so per use, in parallel: libfuzzer.so
 # (coverage + ASan/UBSan), afl.so (afl-clang-fast) and replay.so (ASan/UBSan),
 # then load replay.so in the replay binary (check_provider_loads).
-# They are built in a staging directory beside the out dir's providers/ that
-# replaces $1 only when all compiled and loaded; on an error one line says why
-# (the first compiler error; the whole output is kept in a file under $TMPDIR)
-# and nothing is left in the out dir. Sources are given to clang by absolute
-# path, so the debug info (and a finding's location) names them absolutely.
+# They are built in a staging directory under $TMPDIR ($provider_stage, removed
+# on exit) that install_provider moves into the out dir once it is known to be
+# writable; on an error one line says why (the first compiler error; the whole
+# output is kept in a file under $TMPDIR) and the out dir is not touched.
+# Sources are given to clang by absolute path, so the debug info (and with it a
+# finding's location) names them absolutely.
+provider_stage=""
 compile_provider() {
-  local dir="$1" stage srcs=() abs=() common pids=() what=() i s failed="" log keep n
+  local label="$1" stage srcs=() abs=() common pids=() what=() i s failed="" log keep n
   mapfile -t srcs < <(shmf_provider_sources "$provider")
   for s in "${srcs[@]}"; do abs+=("$(cd "$(dirname "$s")" && pwd)/$(basename "$s")"); done
   common=(-fPIC -shared -g -O1 -Wno-multichar -I "$SHMF_ROOT/ndis/include")
-  stage="$(mktemp -d "$out/.shmf-compile-$(basename "$dir").XXXXXX")" ||
-    shmf_die "cannot create a staging directory in $out"
-  trap 'rm -rf -- "$stage"' EXIT
+  provider_stage="$(mktemp -d "${TMPDIR:-/tmp}/shmf-compile-$label.XXXXXX")" ||
+    shmf_die "cannot create a staging directory in ${TMPDIR:-/tmp}"
+  trap 'rm -rf -- "$provider_stage"' EXIT
+  stage="$provider_stage"
   clang "${common[@]}" -fsanitize=address,undefined -fno-omit-frame-pointer -o "$stage/replay.so" \
     "${abs[@]}" >"$stage/replay.log" 2>&1 & pids+=($!); what+=(replay)
   if [ "$engine" != afl ] || [ "$mode" = prune ]; then
@@ -243,16 +247,29 @@ compile_provider() {
   done
   if [ -n "$failed" ]; then
     log="$stage/$failed.log"
-    keep="$(mktemp "${TMPDIR:-/tmp}/shmfuzz-compile-$(basename "$dir").XXXXXX.log")" && cp -- "$log" "$keep" ||
+    keep="$(mktemp "${TMPDIR:-/tmp}/shmfuzz-compile-$label.XXXXXX.log")" && cp -- "$log" "$keep" ||
       keep="(not kept)"
     n="$(grep -c -E ' error: ' "$log" || true)"
     case "$n" in 0|'') n="" ;; 1) n="1 error; " ;; *) n="$n errors; " ;; esac
     shmf_die "cannot compile $provider for $failed: $(compile_error_line "$log") (${n}compiler output in $keep)"
   fi
   check_provider_loads "$stage/replay.so" "$provider (compiled)"
+}
+
+# Move the compiled provider into $1 (OUT/providers/<label>): copied next to it
+# first, then renamed over the old one, so $1 is always a complete build.
+install_provider() {
+  local dir="$1" tmp
   mkdir -p -- "$(dirname "$dir")" || shmf_die "cannot create $(dirname "$dir")"
+  tmp="$(mktemp -d "$(dirname "$dir")/.$(basename "$dir").XXXXXX")" ||
+    shmf_die "cannot create a directory in $(dirname "$dir")"
+  if ! cp -a -- "$provider_stage/." "$tmp/"; then
+    rm -rf -- "$tmp"
+    shmf_die "cannot copy the compiled provider into $(dirname "$dir")"
+  fi
   rm -rf -- "$dir"
-  mv -- "$stage" "$dir"
+  mv -- "$tmp" "$dir"
+  rm -rf -- "$provider_stage"
   trap - EXIT
 }
 
@@ -308,19 +325,24 @@ main() {
   corpus="$(abspath "${corpus:-$out/corpus/$label}")"
   [ -z "$sync_dir" ] || sync_dir="$(abspath "$sync_dir")"
   if [ "$provider_kind" = so ]; then provider="$(abspath "$provider")"; fi
-  shmf_check_writable "$out"
   shmf_check_corpus "$corpus"
   SHMF_QUIET=1 "$SHMF_ROOT/scripts/setup-deps.sh" >/dev/null || shmf_die "dependencies missing (run scripts/setup-deps.sh)"
   check_engines
+  # The provider is loaded (a .c/dir compiled first) before the out dir is
+  # created: a provider that is refused leaves nothing behind.
   local so_dir=""
   if { [ "$provider_kind" = c ] || [ "$provider_kind" = dir ]; } && [ "$mode" != coverage ]; then
-    so_dir="$out/providers/$label"
     progress "compiling $provider ..."
-    compile_provider "$so_dir"
+    compile_provider "$label"
   elif [ "$provider_kind" = so ] && [ "$mode" != coverage ]; then
     check_provider_loads "$provider"
   fi
-  shmf_check_writable "$corpus" corpus   # creates it: only once the provider is known to load
+  shmf_check_writable "$out"
+  if [ -n "$provider_stage" ]; then
+    so_dir="$out/providers/$label"
+    install_provider "$so_dir"
+  fi
+  shmf_check_writable "$corpus" corpus
   if [ "$do_build" = 1 ]; then
     build_all
   elif [ "$engine" != libfuzzer ] && [ "$mode" != prune ] && [ "$mode" != coverage ]; then
