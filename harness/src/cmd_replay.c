@@ -214,8 +214,11 @@ static int collect_inputs(struct replay *r, int first, int argc, char **argv)
 static int parse_fault_option(struct replay *r, int c, const char *arg)
 {
     char *end = NULL;
+    errno = 0;
     unsigned long long v = arg ? strtoull(arg, &end, 0) : 0;
-    if (arg && (*arg == 0 || *end != 0))
+    if (arg && (*arg == 0 || *end != 0 || errno || strchr(arg, '-')))
+        return -EINVAL;
+    if ((c == 'N' || c == 'E') && v > UINT32_MAX)
         return -EINVAL;
     r->fault_cli = true;
     switch (c) {
@@ -247,10 +250,10 @@ static int parse_args(struct replay *r, int argc, char **argv)
         if (c != SHMF_OPT_ERROR && strchr("NEFRS", c)) {
             if (parse_fault_option(r, c, optarg) != 0)
                 return shmf_usage_error("replay: bad value '%s' for --%s", optarg,
-                                        c == 'N'   ? "fail-nth"
-                                        : c == 'E' ? "fail-every"
+                                        c == 'N'   ? "fail-nth (0..4294967295)"
+                                        : c == 'E' ? "fail-every (0..4294967295)"
                                         : c == 'R' ? "fault-random (0..1000)"
-                                                   : "fault-seed");
+                                                   : "fault-seed (an unsigned 64-bit integer)");
             continue;
         }
         switch (c) {
