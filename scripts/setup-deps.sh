@@ -9,7 +9,18 @@ set -euo pipefail
 PACKAGES=(cmake make pkg-config clang libclang-rt-14-dev llvm gdb libjansson-dev libcmocka-dev
           afl++ python3 python3-jsonschema git zip libjs-chart.js)
 TEST_PACKAGES=(chromium)
-if [ "${1:-}" = "--tests" ]; then PACKAGES+=("${TEST_PACKAGES[@]}"); fi
+
+usage() {
+  echo "usage: scripts/setup-deps.sh [--tests]  install the Debian packages shmfuzz needs (idempotent);"
+  echo "       --tests also installs what only the tests need (chromium)"
+}
+case "$#:${1:-}" in
+  0:) ;;
+  1:--tests) PACKAGES+=("${TEST_PACKAGES[@]}") ;;
+  1:-h|1:--help) usage; exit 0 ;;
+  *:-*) echo "setup-deps: unknown option '$1' (see --help)" >&2; exit 2 ;;
+  *) echo "setup-deps: unexpected argument '$1' (see --help)" >&2; exit 2 ;;
+esac
 
 missing=()
 for p in "${PACKAGES[@]}"; do

@@ -475,23 +475,42 @@ static json_t *campaign_json(const struct campaign *c)
 
 /* === Writing === */
 
+/* j as report text: sorted keys, indented, a final newline; NULL when out of
+   memory. */
+static char *report_text(const json_t *j)
+{
+    char *text = json_dumps(j, JSON_SORT_KEYS | JSON_INDENT(2));
+    size_t len = text ? strlen(text) : 0;
+    char *line = text ? realloc(text, len + 2) : NULL;
+    if (!line) {
+        free(text);
+        return NULL;
+    }
+    memcpy(line + len, "\n", 2);
+    return line;
+}
+
+/* campaign.sarif, campaign.html and campaign.json as one set: all or none. */
 static int write_outputs(const char *out, json_t *camp, json_t *sarif, const char *html,
                          size_t html_len)
 {
-    char path[PATH_MAX + 32];
-    int rc;
-    snprintf(path, sizeof(path), "%s/campaign.sarif", out);
-    rc = shmf_json_write_atomic(sarif, path);
-    if (rc == 0) {
-        snprintf(path, sizeof(path), "%s/campaign.html", out);
-        rc = shmf_write_file_atomic(path, html, html_len);
-    }
-    if (rc == 0) {
-        snprintf(path, sizeof(path), "%s/campaign.json", out);
-        rc = shmf_json_write_atomic(camp, path);
-    }
+    char paths[3][PATH_MAX + 32];
+    char *texts[2] = {report_text(sarif), report_text(camp)};
+    struct shmf_out_file files[3];
+    unsigned failed = 0;
+    int rc = texts[0] && texts[1] ? 0 : -ENOMEM;
+    snprintf(paths[0], sizeof(paths[0]), "%s/campaign.sarif", out);
+    snprintf(paths[1], sizeof(paths[1]), "%s/campaign.html", out);
+    snprintf(paths[2], sizeof(paths[2]), "%s/campaign.json", out);
+    files[0] = (struct shmf_out_file){paths[0], texts[0], texts[0] ? strlen(texts[0]) : 0};
+    files[1] = (struct shmf_out_file){paths[1], html, html_len};
+    files[2] = (struct shmf_out_file){paths[2], texts[1], texts[1] ? strlen(texts[1]) : 0};
+    if (rc == 0)
+        rc = shmf_write_files_atomic(files, 3, &failed);
+    free(texts[0]);
+    free(texts[1]);
     if (rc)
-        return shmf_usage_error("report: cannot write %s: %s", path, strerror(-rc));
+        return shmf_usage_error("report: cannot write %s: %s", paths[failed], strerror(-rc));
     return SHMF_EXIT_CLEAN;
 }
 

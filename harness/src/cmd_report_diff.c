@@ -29,7 +29,6 @@
 
 #define SHMF_CAMPAIGN_SCHEMA "shmfuzz-campaign/1"
 #define SHMF_REPORT_DIFF_SCHEMA "shmfuzz-report-diff/1"
-#define DIFF_USAGE "report-diff: usage: shmfuzz report-diff OLD NEW [--json OUT]"
 
 /* One side of the comparison. */
 struct side {

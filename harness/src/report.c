@@ -153,10 +153,10 @@ static int write_full(int fd, const char *data, size_t len)
     return 0;
 }
 
-int shmf_write_file_atomic(const char *path, const void *data, size_t len)
+/* data into "<path>.tmp.<pid>" (its name into tmp), flushed to disk. */
+static int write_temp(const char *path, const void *data, size_t len, char *tmp, size_t n)
 {
-    char tmp[4096];
-    if (snprintf(tmp, sizeof(tmp), "%s.tmp.%ld", path, (long)getpid()) >= (int)sizeof(tmp))
+    if (snprintf(tmp, n, "%s.tmp.%ld", path, (long)getpid()) >= (int)n)
         return -ENAMETOOLONG;
     int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
     if (fd < 0)
@@ -166,10 +166,44 @@ int shmf_write_file_atomic(const char *path, const void *data, size_t len)
         rc = -errno;
     if (close(fd) != 0 && rc == 0)
         rc = -errno;
-    if (rc == 0 && rename(tmp, path) != 0)
-        rc = -errno;
     if (rc != 0)
         unlink(tmp);
+    return rc;
+}
+
+int shmf_write_file_atomic(const char *path, const void *data, size_t len)
+{
+    char tmp[4096];
+    int rc = write_temp(path, data, len, tmp, sizeof(tmp));
+    if (rc == 0 && rename(tmp, path) != 0) {
+        rc = -errno;
+        unlink(tmp);
+    }
+    return rc;
+}
+
+int shmf_write_files_atomic(const struct shmf_out_file *files, unsigned n, unsigned *failed)
+{
+    char tmp[8][4096];
+    unsigned i, k;
+    int rc = 0;
+    if (n > 8)
+        return -E2BIG;
+    for (i = 0; i < n && rc == 0; i++)
+        rc = write_temp(files[i].path, files[i].data, files[i].len, tmp[i], sizeof(tmp[i]));
+    if (rc != 0) {
+        *failed = i - 1;
+        for (k = 0; k + 1 < i; k++)
+            unlink(tmp[k]);
+        return rc;
+    }
+    for (i = 0; i < n; i++) {
+        if (rename(tmp[i], files[i].path) != 0 && rc == 0) {
+            rc = -errno;
+            *failed = i;
+            unlink(tmp[i]);
+        }
+    }
     return rc;
 }
 

@@ -41,6 +41,17 @@ json_t *shmf_report_finding(const struct shmf_exec_result *res, const struct shm
    never leaves a partial file at `path`. */
 int shmf_write_file_atomic(const char *path, const void *data, size_t len);
 
+/* A set of files written together: every file goes to a temporary file first,
+   and only when all were written are they renamed into place, so a failure
+   leaves none of them new (a rename failure, rare, may leave some).  Returns 0
+   or -errno with the failing file's index in *failed.  n <= 8. */
+struct shmf_out_file {
+    const char *path;
+    const void *data;
+    size_t len;
+};
+int shmf_write_files_atomic(const struct shmf_out_file *files, unsigned n, unsigned *failed);
+
 /* Write `j` to `path` atomically with sorted keys and 2-space indent,
    followed by a newline, through shmf_write_file_atomic().  Returns 0 or -errno
    (-ENOMEM when the dump fails); never leaves a partial file at `path`. */
