@@ -116,14 +116,16 @@ class Engine:
         return (self.last() or {}).get("execs") or 0
 
     def _log_reason(self, log_path):
-        """The last line of a log that says why the engine stopped, or ''."""
+        """The last line among the last 30 of a log that says why the engine
+        stopped, or '' (earlier lines may be a crash report of a fuzzed input)."""
         try:
             with open(log_path, "rb") as f:
                 f.seek(max(0, os.path.getsize(log_path) - 65536))
                 text = f.read().decode("utf-8", "replace")
         except OSError:
             return ""
-        hits = [ANSI.sub("", ln).strip() for ln in text.splitlines() if REASON_LINE.search(ln)]
+        tail = [ln for ln in text.splitlines() if ln.strip()][-30:]
+        hits = [ANSI.sub("", ln).strip() for ln in tail if REASON_LINE.search(ln)]
         hits = [h for h in hits if h]
         return hits[-1][:200] if hits else ""
 
