@@ -158,10 +158,10 @@ int shmf_cmd_stress(int argc, char **argv)
     }
     json_decref(r.run);
     int code = r.findings ? SHMF_EXIT_FINDING : SHMF_EXIT_CLEAN;
-    struct stat st;
-    /* The runner reports a failed write on stderr only: never exit clean then. */
-    if (o.json_out && stat(o.json_out, &st) != 0)
-        code = shmf_usage_error("stress: %s was not written", o.json_out);
+    /* A report that could not be written: never a clean (or finding) exit. */
+    if (r.write_error)
+        code = shmf_usage_error("stress: cannot write %s: %s", r.write_failed,
+                                strerror(-r.write_error));
     if (r.hang) {
         /* Processors are still spinning: leave without running exit handlers. */
         fflush(NULL);

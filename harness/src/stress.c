@@ -288,8 +288,13 @@ static void crash_sink(const struct shmf_finding *cf, void *ud)
         w->first_op = c->cur_op;
     }
     w->finding_json = shmf__finding_json(w, &f, false);
-    shmf__write_reports(w, now() - w->t0, crash_run_path);
+    char failed[4096];
+    int wrc = shmf__write_reports(w, now() - w->t0, crash_run_path, failed, sizeof(failed));
     shmf__print_finding(w, &f);
+    if (wrc) { /* a finding whose report is missing is not a result */
+        fprintf(stderr, "shmfuzz: stress: cannot write %s: %s\n", failed, strerror(-wrc));
+        _exit(SHMF_EXIT_USAGE);
+    }
     _exit(SHMF_EXIT_FINDING);
 }
 
@@ -481,7 +486,8 @@ int shmf_stress_run(const struct shmf_stress_opts *o, struct shmf_stress_result 
         r->replayed = json_is_true(json_object_get(rep, "reproduced"));
         shmf__print_finding(&w, f);
     }
-    shmf__write_reports(&w, duration, o->json_out);
+    r->write_error = shmf__write_reports(&w, duration, o->json_out, r->write_failed,
+                                         sizeof(r->write_failed));
     r->run = shmf__run_json(&w, duration);
     if (!stuck)
         world_fini(&w);

@@ -111,6 +111,8 @@ struct shmf_stress_result {
     bool replayed;          /* a serialized replay reproduced the finding kind */
     bool hang;              /* processors never stopped (threads left running) */
     json_t *run;            /* run.json object (owned by the caller) */
+    int write_error;        /* 0, or -errno: a report could not be written */
+    char write_failed[4096]; /* ... this one */
 };
 
 /* Run the stress test.  Returns 0 (result filled, possibly with a finding) or

@@ -126,7 +126,11 @@ void shmf__run_op(struct st_world *w, struct st_cpu *c, const struct shmf_op *op
 json_t *shmf__finding_json(struct st_world *w, const struct shmf_finding *f, bool replay);
 json_t *shmf__run_json(struct st_world *w, double duration);
 void shmf__print_finding(struct st_world *w, const struct shmf_finding *f);
-void shmf__write_reports(struct st_world *w, double duration, const char *run_path);
+/* stress-finding.json (when there is a finding) and the run JSON (run_path, when
+   given).  Returns 0, or -errno with the path that could not be written in
+   failed. */
+int shmf__write_reports(struct st_world *w, double duration, const char *run_path,
+                        char *failed, size_t n);
 void shmf__progress(struct st_world *w, double t);
 
 #endif

@@ -361,22 +361,25 @@ void shmf__print_finding(struct st_world *w, const struct shmf_finding *f)
     fflush(stdout);
 }
 
-void shmf__write_reports(struct st_world *w, double duration, const char *run_path)
+int shmf__write_reports(struct st_world *w, double duration, const char *run_path,
+                        char *failed, size_t n)
 {
     char path[4096];
+    int rc = 0;
     if (w->finding_json) {
         out_path(w, "stress-finding.json", path, sizeof(path));
-        int rc = shmf_json_write_atomic(w->finding_json, path);
+        rc = shmf_json_write_atomic(w->finding_json, path);
         if (rc)
-            fprintf(stderr, "shmfuzz: cannot write %s: %s\n", path, strerror(-rc));
+            snprintf(failed, n, "%s", path);
     }
-    if (run_path) {
+    if (run_path && rc == 0) {
         json_t *j = shmf__run_json(w, duration);
-        int rc = j ? shmf_json_write_atomic(j, run_path) : -ENOMEM;
+        rc = j ? shmf_json_write_atomic(j, run_path) : -ENOMEM;
         if (rc)
-            fprintf(stderr, "shmfuzz: cannot write %s: %s\n", run_path, strerror(-rc));
+            snprintf(failed, n, "%s", run_path);
         json_decref(j);
     }
+    return rc;
 }
 
 void shmf__progress(struct st_world *w, double t)
