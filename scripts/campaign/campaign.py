@@ -49,12 +49,14 @@ class Stop:
     def __init__(self):
         self.count = 0
         self.name = ""
+        self.at = None          # when the first signal came
         signal.signal(signal.SIGINT, self.handle)
         signal.signal(signal.SIGTERM, self.handle)
 
     def handle(self, signum, frame):
         self.count += 1
         self.name = self.name or signal.Signals(signum).name
+        self.at = self.at or time.time()
 
     def __bool__(self):
         return self.count > 0
@@ -351,7 +353,8 @@ def main():
     status = campaign_status(engines, error, stop)
     if status == "interrupted":
         error = "stopped by %s after %d s of the %d s budget%s" % (
-            stop.name or "a signal", time.time() - t0, cfg["budget_s"], "; " + error if error else "")
+            stop.name or "a signal", (stop.at or time.time()) - t0, cfg["budget_s"],
+            "; " + error if error else "")
     new = mark_new(cfg, metas, known)
     counted = [m for m in new if cfg.get("strict") or not m.get("unreproduced")]
     write_meta(cfg, t0, status, engines, corpus_info, coverage, triage, error)
