@@ -17,62 +17,51 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <string.h>
+#include <wchar.h>
 
+/* === C and C++ ===
+ * The headers compile as C11 and as C++ (C++17 and later): the layout checks
+ * and alignment go through these macros, and every declaration has C linkage.
+ * EXTERN_C, C_ASSERT and DECLSPEC_ALIGN are the WDK's names for the same. */
 #ifdef __cplusplus
-extern "C" {
+#define SHMF_STATIC_ASSERT(e, m) static_assert(e, m)
+#define SHMF_ALIGNAS(n) alignas(n)
+#define SHMF_ALIGNOF(t) alignof(t)
+#define SHMF_EXTERN_C_START extern "C" {
+#define SHMF_EXTERN_C_END }
+#ifndef EXTERN_C
+#define EXTERN_C extern "C"
+#endif
+#else
+#define SHMF_STATIC_ASSERT(e, m) _Static_assert(e, m)
+#define SHMF_ALIGNAS(n) _Alignas(n)
+#define SHMF_ALIGNOF(t) _Alignof(t)
+#define SHMF_EXTERN_C_START
+#define SHMF_EXTERN_C_END
+#ifndef EXTERN_C
+#define EXTERN_C extern
+#endif
+#endif
+#ifndef EXTERN_C_START
+#define EXTERN_C_START SHMF_EXTERN_C_START
+#define EXTERN_C_END SHMF_EXTERN_C_END
+#endif
+#ifndef C_ASSERT
+#define C_ASSERT(e) SHMF_STATIC_ASSERT(e, #e)
+#endif
+/* Enumerations have int as their underlying type in C++ too, as MSVC gives
+   them: a provider reading a hostile value (Usage = 28) from a parameter block
+   reads an int, not C++'s undefined behaviour for a value outside the enum. */
+#ifdef __cplusplus
+#define SHMF_ENUM_INT : int
+#else
+#define SHMF_ENUM_INT
 #endif
 
-/* === SAL annotations: empty so annotated WDK sources compile === */
-#define _In_
-#define _In_opt_
-#define _Out_
-#define _Out_opt_
-#define _Inout_
-#define _Inout_opt_
-#define _In_reads_(n)
-#define _In_reads_bytes_(n)
-#define _Out_writes_(n)
-#define _Out_writes_bytes_(n)
-#define _Out_writes_bytes_opt_(n)
-#define _Inout_updates_bytes_(n)
-#define _Must_inspect_result_
-#define _Check_return_
-#define _Success_(e)
-#define _When_(c, a)
-#define _Pre_notnull_
-#define _Post_invalid_
-#define _IRQL_requires_(i)
-#define _IRQL_requires_max_(i)
-#define _IRQL_requires_min_(i)
-#define _IRQL_raises_(i)
-#define _IRQL_saves_
-#define _IRQL_restores_
-#define _IRQL_saves_global_(k, l)
-#define _IRQL_restores_global_(k, l)
-#define _IRQL_always_function_min_(i)
-#define _IRQL_always_function_max_(i)
-#define _Requires_lock_held_(l)
-#define _Requires_lock_not_held_(l)
-#define _Acquires_lock_(l)
-#define _Releases_lock_(l)
-#define _Function_class_(c)
-#define _Use_decl_annotations_
-#define _Enum_is_bitflag_
-#define __drv_allocatesMem(k)
-#define __drv_freesMem(k)
-#define __drv_aliasesMem
-#define __drv_maxIRQL(i)
-#define __drv_requiresIRQL(i)
-#define __drv_setsIRQL(i)
-#define __drv_savesIRQL
-#define __drv_restoresIRQL
-#define __drv_when(c, a)
-#define __drv_strictTypeMatch(m)
-#define NTAPI
-#define FORCEINLINE static inline
-#define IN
-#define OUT
-#define OPTIONAL
+/* === SAL annotations: empty so annotated WDK sources compile (ndis/sal.h) === */
+#include <ndis/sal.h>
+
+SHMF_EXTERN_C_START
 
 /* === Base types (LLP64 widths: ULONG and LONG are 32 bits) === */
 #define VOID void
@@ -85,7 +74,11 @@ typedef uint32_t ULONG, *PULONG;
 typedef int32_t LONG, *PLONG;
 typedef uint32_t UINT, *PUINT;
 typedef uint64_t ULONG64, *PULONG64, ULONGLONG;
-typedef int64_t LONGLONG;
+typedef int64_t LONGLONG, *PLONGLONG;
+typedef int64_t LONG64, *PLONG64;
+typedef short SHORT, *PSHORT;
+typedef int INT, *PINT;
+typedef intptr_t LONG_PTR, *PLONG_PTR;
 typedef uint16_t UINT16;
 typedef uint32_t UINT32;
 typedef uint64_t UINT64;
@@ -135,6 +128,74 @@ typedef LARGE_INTEGER PHYSICAL_ADDRESS, *PPHYSICAL_ADDRESS;
 #define UNREFERENCED_PARAMETER(P) ((void)(P))
 #define MAXULONG 0xffffffffu
 #define MAXULONG64 0xffffffffffffffffull
+#define RTL_NUMBER_OF(A) (sizeof(A) / sizeof((A)[0]))
+#ifndef ARRAYSIZE
+#define ARRAYSIZE(A) RTL_NUMBER_OF(A)
+#endif
+
+/* Alignment (ntdef.h): round a length or an address down or up to a power of two. */
+#define ALIGN_DOWN_BY(length, alignment) ((ULONG_PTR)(length) & ~((ULONG_PTR)(alignment) - 1))
+#define ALIGN_UP_BY(length, alignment)                                                 \
+    (ALIGN_DOWN_BY(((ULONG_PTR)(length) + (alignment) - 1), alignment))
+#define ALIGN_DOWN_POINTER_BY(address, alignment)                                      \
+    ((PVOID)((ULONG_PTR)(address) & ~((ULONG_PTR)(alignment) - 1)))
+#define ALIGN_UP_POINTER_BY(address, alignment)                                        \
+    (ALIGN_DOWN_POINTER_BY(((ULONG_PTR)(address) + (alignment) - 1), alignment))
+#define ALIGN_DOWN(length, type) ALIGN_DOWN_BY(length, sizeof(type))
+#define ALIGN_UP(length, type) ALIGN_UP_BY(length, sizeof(type))
+#define ALIGN_DOWN_POINTER(address, type) ALIGN_DOWN_POINTER_BY(address, sizeof(type))
+#define ALIGN_UP_POINTER(address, type) ALIGN_UP_POINTER_BY(address, sizeof(type))
+
+/* Memory barriers: MemoryBarrier orders loads and stores against the other
+   processors (a full fence); the compiler-only forms order them for this one. */
+#define MemoryBarrier() __atomic_thread_fence(__ATOMIC_SEQ_CST)
+#define KeMemoryBarrier() MemoryBarrier()
+#define KeMemoryBarrierWithoutFence() __atomic_signal_fence(__ATOMIC_SEQ_CST)
+#define _ReadWriteBarrier() __atomic_signal_fence(__ATOMIC_SEQ_CST)
+
+/* === Assertions ===
+ * As in a checked (DBG) build: ASSERT, NT_ASSERT and the rest evaluate their
+ * expression, and a false one is an assertion-failed finding naming the
+ * expression, file and line (the run goes on, as after "ignore" in a
+ * debugger).  -DSHMF_NO_DRIVER_ASSERTS makes them what a free build has:
+ * ASSERT and NT_ASSERT evaluate nothing, NT_VERIFY and NT_FRE_ASSERT still
+ * evaluate (NT_FRE_ASSERT still reports). */
+VOID ShmfRtAssertFailed(const char *Expression, const char *File, ULONG Line);
+
+FORCEINLINE BOOLEAN ShmfRtAssertCheck(BOOLEAN Ok, const char *Expression, const char *File,
+                                      ULONG Line)
+{
+    if (!Ok)
+        ShmfRtAssertFailed(Expression, File, Line);
+    return Ok;
+}
+
+#define SHMF_ASSERT_CHECK_(e, text) ShmfRtAssertCheck((e) ? TRUE : FALSE, text, __FILE__, __LINE__)
+#define NT_FRE_ASSERT(e) ((void)SHMF_ASSERT_CHECK_(e, #e))
+#define NT_FRE_ASSERTMSG(msg, e) ((void)SHMF_ASSERT_CHECK_(e, msg))
+#ifndef SHMF_NO_DRIVER_ASSERTS
+#define ASSERT(e) ((void)SHMF_ASSERT_CHECK_(e, #e))
+#define ASSERTMSG(msg, e) ((void)SHMF_ASSERT_CHECK_(e, msg))
+#define NT_ASSERT(e) ((void)SHMF_ASSERT_CHECK_(e, #e))
+#define NT_ASSERTMSG(msg, e) ((void)SHMF_ASSERT_CHECK_(e, msg))
+#define NT_ASSERTMSGW(msg, e) ((void)SHMF_ASSERT_CHECK_(e, #e))
+#define NT_VERIFY(e) SHMF_ASSERT_CHECK_(e, #e)
+#define NT_VERIFYMSG(msg, e) SHMF_ASSERT_CHECK_(e, msg)
+#else
+#define ASSERT(e) ((void)0)
+#define ASSERTMSG(msg, e) ((void)0)
+#define NT_ASSERT(e) ((void)0)
+#define NT_ASSERTMSG(msg, e) ((void)0)
+#define NT_ASSERTMSGW(msg, e) ((void)0)
+#define NT_VERIFY(e) ((e) ? TRUE : FALSE)
+#define NT_VERIFYMSG(msg, e) ((e) ? TRUE : FALSE)
+#endif
+
+/* PAGED_CODE() marks code that may page: the runtime reports irql-too-high when
+   it runs above APC_LEVEL, as Driver Verifier's IRQL checking makes it fault. */
+VOID ShmfRtPagedCode(const char *Function);
+#define PAGED_CODE() ShmfRtPagedCode(__func__)
+#define PAGED_CODE_LOCKED() ((void)0)
 
 /* === Status codes === */
 #define STATUS_SUCCESS ((NTSTATUS)0x00000000L)
@@ -170,8 +231,7 @@ typedef LARGE_INTEGER PHYSICAL_ADDRESS, *PPHYSICAL_ADDRESS;
 /* === Pages === */
 #define PAGE_SIZE 0x1000
 #define PAGE_SHIFT 12L
-#define BYTE_OFFSET(Va) ((ULONG)((LONG_PTR_SHMF)(Va) & (PAGE_SIZE - 1)))
-typedef intptr_t LONG_PTR_SHMF;
+#define BYTE_OFFSET(Va) ((ULONG)((LONG_PTR)(Va) & (PAGE_SIZE - 1)))
 #define PAGE_ALIGN(Va) ((PVOID)((ULONG_PTR)(Va) & ~((ULONG_PTR)PAGE_SIZE - 1)))
 #define BYTES_TO_PAGES(Size)                                                           \
     (((Size) >> PAGE_SHIFT) + (((Size) & (PAGE_SIZE - 1)) != 0))
@@ -190,9 +250,9 @@ typedef intptr_t LONG_PTR_SHMF;
 #define NDIS_MEMORY_CONTIGUOUS 0x00000001
 #define NDIS_MEMORY_NONCACHED 0x00000002
 
-typedef enum _MODE { KernelMode, UserMode, MaximumMode } MODE;
+typedef enum _MODE SHMF_ENUM_INT { KernelMode, UserMode, MaximumMode } MODE;
 
-typedef enum _MEMORY_CACHING_TYPE {
+typedef enum _MEMORY_CACHING_TYPE SHMF_ENUM_INT {
     MmNotMapped = -1,
     MmNonCached = 0,
     MmCached = 1,
@@ -204,7 +264,7 @@ typedef enum _MEMORY_CACHING_TYPE {
     MmMaximumCacheType = 6
 } MEMORY_CACHING_TYPE;
 
-typedef enum _MM_PAGE_PRIORITY {
+typedef enum _MM_PAGE_PRIORITY SHMF_ENUM_INT {
     LowPagePriority = 0,
     NormalPagePriority = 16,
     HighPagePriority = 32
@@ -212,7 +272,7 @@ typedef enum _MM_PAGE_PRIORITY {
 #define MdlMappingNoWrite 0x80000000u
 #define MdlMappingNoExecute 0x40000000u
 
-typedef enum _EX_POOL_PRIORITY {
+typedef enum _EX_POOL_PRIORITY SHMF_ENUM_INT {
     LowPoolPriority = 0,
     LowPoolPrioritySpecialPoolOverrun = 8,
     LowPoolPrioritySpecialPoolUnderrun = 9,
@@ -315,6 +375,20 @@ FORCEINLINE VOID InsertHeadList(PLIST_ENTRY ListHead, PLIST_ENTRY Entry)
     ListHead->Flink = Entry;
 }
 
+/* Removes and returns the last entry; ListHead itself if the list is empty. */
+FORCEINLINE PLIST_ENTRY RemoveTailList(PLIST_ENTRY ListHead)
+{
+    PLIST_ENTRY Entry = ListHead->Blink, Blink = Entry->Blink;
+    if (Entry->Flink != ListHead || Blink->Flink != Entry) {
+        ShmfRtListCorrupt(ListHead);
+        return ListHead;
+    }
+    ShmfRtListYield();
+    ListHead->Blink = Blink;
+    Blink->Flink = ListHead;
+    return Entry;
+}
+
 /* === MDL === */
 typedef struct _MDL {
     struct _MDL *Next;
@@ -380,7 +454,7 @@ typedef ULONG NDIS_RECEIVE_QUEUE_ID, *PNDIS_RECEIVE_QUEUE_ID;
 typedef ULONG NDIS_NIC_SWITCH_VPORT_ID, *PNDIS_NIC_SWITCH_VPORT_ID;
 #define NDIS_DEFAULT_VPORT_ID 0
 
-typedef enum _NDIS_SHARED_MEMORY_USAGE {
+typedef enum _NDIS_SHARED_MEMORY_USAGE SHMF_ENUM_INT {
     NdisSharedMemoryUsageUndefined,
     NdisSharedMemoryUsageXmit,
     NdisSharedMemoryUsageXmitHeader,
@@ -453,26 +527,37 @@ typedef struct _NDIS_SPIN_LOCK {
 } NDIS_SPIN_LOCK, *PNDIS_SPIN_LOCK;
 
 /* === Layout pinned to the WDK's x64 values (ndis-facts.md sections 2, 4, 6, 9.11) === */
-_Static_assert(sizeof(NDIS_OBJECT_HEADER) == 4, "NDIS_OBJECT_HEADER");
-_Static_assert(sizeof(NDIS_SHARED_MEMORY_PARAMETERS) == 0x48, "params size");
-_Static_assert(offsetof(NDIS_SHARED_MEMORY_PARAMETERS, Flags) == 0x4, "Flags");
-_Static_assert(offsetof(NDIS_SHARED_MEMORY_PARAMETERS, QueueId) == 0x8, "QueueId");
-_Static_assert(offsetof(NDIS_SHARED_MEMORY_PARAMETERS, SharedMemoryHandle) == 0x10, "SMH");
-_Static_assert(offsetof(NDIS_SHARED_MEMORY_PARAMETERS, PreferredNode) == 0x18, "Node");
-_Static_assert(offsetof(NDIS_SHARED_MEMORY_PARAMETERS, Usage) == 0x1C, "Usage");
-_Static_assert(offsetof(NDIS_SHARED_MEMORY_PARAMETERS, Length) == 0x20, "Length");
-_Static_assert(offsetof(NDIS_SHARED_MEMORY_PARAMETERS, VirtualAddress) == 0x28, "VA");
-_Static_assert(offsetof(NDIS_SHARED_MEMORY_PARAMETERS, SGListBufferLength) == 0x30, "SGLen");
-_Static_assert(offsetof(NDIS_SHARED_MEMORY_PARAMETERS, SGListBuffer) == 0x38, "SGBuf");
-_Static_assert(offsetof(NDIS_SHARED_MEMORY_PARAMETERS, VPortId) == 0x40, "VPortId");
-_Static_assert(NDIS_SIZEOF_SHARED_MEMORY_PARAMETERS_REVISION_1 == 0x40, "rev1 size");
-_Static_assert(NDIS_SIZEOF_SHARED_MEMORY_PARAMETERS_REVISION_2 == 0x44, "rev2 size");
-_Static_assert(NDIS_SIZEOF_SHARED_MEMORY_PROVIDER_CHARACTERISTICS_REVISION_1 == 0x20, "chars");
-_Static_assert(sizeof(SCATTER_GATHER_ELEMENT) == 24, "SG element");
-_Static_assert(sizeof(SCATTER_GATHER_LIST) == 16, "SG list header");
-_Static_assert(sizeof(MDL) == 48, "MDL");
-_Static_assert(offsetof(MDL, ByteOffset) == 44, "MDL.ByteOffset");
-_Static_assert(sizeof(PHYSICAL_ADDRESS) == 8, "PHYSICAL_ADDRESS");
+SHMF_STATIC_ASSERT(sizeof(NDIS_OBJECT_HEADER) == 4, "NDIS_OBJECT_HEADER");
+SHMF_STATIC_ASSERT(sizeof(NDIS_SHARED_MEMORY_PARAMETERS) == 0x48, "params size");
+SHMF_STATIC_ASSERT(offsetof(NDIS_SHARED_MEMORY_PARAMETERS, Flags) == 0x4, "Flags");
+SHMF_STATIC_ASSERT(offsetof(NDIS_SHARED_MEMORY_PARAMETERS, QueueId) == 0x8, "QueueId");
+SHMF_STATIC_ASSERT(offsetof(NDIS_SHARED_MEMORY_PARAMETERS, SharedMemoryHandle) == 0x10, "SMH");
+SHMF_STATIC_ASSERT(offsetof(NDIS_SHARED_MEMORY_PARAMETERS, PreferredNode) == 0x18, "Node");
+SHMF_STATIC_ASSERT(offsetof(NDIS_SHARED_MEMORY_PARAMETERS, Usage) == 0x1C, "Usage");
+SHMF_STATIC_ASSERT(offsetof(NDIS_SHARED_MEMORY_PARAMETERS, Length) == 0x20, "Length");
+SHMF_STATIC_ASSERT(offsetof(NDIS_SHARED_MEMORY_PARAMETERS, VirtualAddress) == 0x28, "VA");
+SHMF_STATIC_ASSERT(offsetof(NDIS_SHARED_MEMORY_PARAMETERS, SGListBufferLength) == 0x30, "SGLen");
+SHMF_STATIC_ASSERT(offsetof(NDIS_SHARED_MEMORY_PARAMETERS, SGListBuffer) == 0x38, "SGBuf");
+SHMF_STATIC_ASSERT(offsetof(NDIS_SHARED_MEMORY_PARAMETERS, VPortId) == 0x40, "VPortId");
+SHMF_STATIC_ASSERT(NDIS_SIZEOF_SHARED_MEMORY_PARAMETERS_REVISION_1 == 0x40, "rev1 size");
+SHMF_STATIC_ASSERT(NDIS_SIZEOF_SHARED_MEMORY_PARAMETERS_REVISION_2 == 0x44, "rev2 size");
+SHMF_STATIC_ASSERT(NDIS_SIZEOF_SHARED_MEMORY_PROVIDER_CHARACTERISTICS_REVISION_1 == 0x20, "chars");
+SHMF_STATIC_ASSERT(sizeof(SCATTER_GATHER_ELEMENT) == 24, "SG element");
+SHMF_STATIC_ASSERT(sizeof(SCATTER_GATHER_LIST) == 16, "SG list header");
+SHMF_STATIC_ASSERT(sizeof(MDL) == 48, "MDL");
+SHMF_STATIC_ASSERT(offsetof(MDL, ByteOffset) == 44, "MDL.ByteOffset");
+SHMF_STATIC_ASSERT(sizeof(PHYSICAL_ADDRESS) == 8, "PHYSICAL_ADDRESS");
+
+SHMF_EXTERN_C_END
+
+/* === The driver model: NET_BUFFER shared memory, driver objects, miniport and
+   filter registration === */
+#include <ndis/nbl.h>
+#include <ndis/driver.h>
+#include <ndis/miniport.h>
+#include <ndis/filter.h>
+
+SHMF_EXTERN_C_START
 
 /* === Functions (implemented and verified by the shmfuzz runtime) === */
 
@@ -535,11 +620,20 @@ VOID MmUnmapLockedPages(PVOID BaseAddress, PMDL MemoryDescriptorList);
 PVOID MmGetSystemAddressForMdlSafe(PMDL Mdl, ULONG Priority);
 PHYSICAL_ADDRESS MmGetPhysicalAddress(PVOID BaseAddress);
 
-/* === shmfuzz provider plug-in ABI (DESIGN.md) === */
+/* MDLs for nonpaged buffers (pool or shared memory), <= DISPATCH_LEVEL. */
+PMDL NdisAllocateMdl(NDIS_HANDLE NdisHandle, PVOID VirtualAddress, UINT Length);
+VOID NdisFreeMdl(PMDL Mdl);
+
+/* === Provider entry points (DESIGN.md) ===
+ * A provider exports DriverEntry, as a driver does (it registers with
+ * NdisMRegisterMiniportDriver or NdisFRegisterFilterDriver, whose SetOptions
+ * handler calls NdisSetOptionalHandlers), or the short form
+ * ShmfProviderSetOptions (+ ShmfProviderUnload); the short form wins when a
+ * provider has both.  Declared here with C linkage so a C++ provider's
+ * definitions get it too. */
+DRIVER_INITIALIZE DriverEntry;
 NDIS_STATUS ShmfProviderSetOptions(NDIS_HANDLE NdisDriverHandle, NDIS_HANDLE DriverContext);
 VOID ShmfProviderUnload(NDIS_HANDLE NdisDriverHandle);
 
-#ifdef __cplusplus
-}
-#endif
+SHMF_EXTERN_C_END
 #endif /* SHMF_NDIS_H */

@@ -1,7 +1,10 @@
 /*
- * net/ring.h -- the user-mode subset of the WDK's NetAdapterCx ring headers
- * (net/ring.h, net/ringcollection.h, net/packet.h, net/fragment.h, SDK
- * 10.0.22000), with the WDK's names, field order and x64 layout.
+ * net/ring.h -- NET_RING and its index helpers, the user-mode subset of the
+ * SDK's NetAdapterCx net/ring.h (SDK 10.0.22000), with the WDK's names, field
+ * order and x64 layout.  It also includes the rest of the ring headers
+ * (net/packet.h, net/fragment.h, net/ringcollection.h, net/extension.h and the
+ * fragment extensions), as the SDK's netadaptercx.h does, so code written
+ * against this header alone keeps compiling.
  *
  * Ownership (ndis-facts.md section 8): a ring of NumberOfElements (a power of
  * two, > 1) elements.  The client driver owns [BeginIndex, EndIndex); the OS
@@ -15,15 +18,15 @@
  * that the driver does not); Buffer is a flexible array instead of
  * ANYSIZE_ARRAY, so sizeof(NET_RING) is the header size (64).  The section
  * marked "shmfuzz extension" at the end is not WDK.
+ *
+ * The net/ headers compile as C11 and as C++17, like <ndis.h>.
  */
 #ifndef SHMF_NET_RING_H
 #define SHMF_NET_RING_H
 
 #include <ndis.h>
 
-#ifdef __cplusplus
-extern "C" {
-#endif
+SHMF_EXTERN_C_START
 
 #ifndef SYSTEM_CACHE_ALIGNMENT_SIZE
 #define SYSTEM_CACHE_ALIGNMENT_SIZE 64
@@ -54,22 +57,22 @@ typedef struct _NET_RING {
     /* Free for the driver's use. */
     void *Scratch;
     /* The elements, ElementStride bytes apart, starting at the next cache line. */
-    _Alignas(SYSTEM_CACHE_ALIGNMENT_SIZE) unsigned char Buffer[];
+    SHMF_ALIGNAS(SYSTEM_CACHE_ALIGNMENT_SIZE) unsigned char Buffer[];
 } NET_RING;
 
 /* Layout pinned to the WDK's x64 offsets. */
-_Static_assert(offsetof(NET_RING, OSReserved1) == 0, "NET_RING.OSReserved1");
-_Static_assert(offsetof(NET_RING, ElementStride) == 2, "NET_RING.ElementStride");
-_Static_assert(offsetof(NET_RING, NumberOfElements) == 4, "NET_RING.NumberOfElements");
-_Static_assert(offsetof(NET_RING, ElementIndexMask) == 8, "NET_RING.ElementIndexMask");
-_Static_assert(offsetof(NET_RING, EndIndex) == 12, "NET_RING.EndIndex");
-_Static_assert(offsetof(NET_RING, OSReserved0) == 16, "NET_RING.OSReserved0");
-_Static_assert(offsetof(NET_RING, OSReserved2) == 16, "NET_RING.OSReserved2");
-_Static_assert(offsetof(NET_RING, BeginIndex) == 48, "NET_RING.BeginIndex");
-_Static_assert(offsetof(NET_RING, NextIndex) == 52, "NET_RING.NextIndex");
-_Static_assert(offsetof(NET_RING, Scratch) == 56, "NET_RING.Scratch");
-_Static_assert(offsetof(NET_RING, Buffer) == SYSTEM_CACHE_ALIGNMENT_SIZE, "NET_RING.Buffer");
-_Static_assert(_Alignof(NET_RING) == SYSTEM_CACHE_ALIGNMENT_SIZE, "NET_RING alignment");
+SHMF_STATIC_ASSERT(offsetof(NET_RING, OSReserved1) == 0, "NET_RING.OSReserved1");
+SHMF_STATIC_ASSERT(offsetof(NET_RING, ElementStride) == 2, "NET_RING.ElementStride");
+SHMF_STATIC_ASSERT(offsetof(NET_RING, NumberOfElements) == 4, "NET_RING.NumberOfElements");
+SHMF_STATIC_ASSERT(offsetof(NET_RING, ElementIndexMask) == 8, "NET_RING.ElementIndexMask");
+SHMF_STATIC_ASSERT(offsetof(NET_RING, EndIndex) == 12, "NET_RING.EndIndex");
+SHMF_STATIC_ASSERT(offsetof(NET_RING, OSReserved0) == 16, "NET_RING.OSReserved0");
+SHMF_STATIC_ASSERT(offsetof(NET_RING, OSReserved2) == 16, "NET_RING.OSReserved2");
+SHMF_STATIC_ASSERT(offsetof(NET_RING, BeginIndex) == 48, "NET_RING.BeginIndex");
+SHMF_STATIC_ASSERT(offsetof(NET_RING, NextIndex) == 52, "NET_RING.NextIndex");
+SHMF_STATIC_ASSERT(offsetof(NET_RING, Scratch) == 56, "NET_RING.Scratch");
+SHMF_STATIC_ASSERT(offsetof(NET_RING, Buffer) == SYSTEM_CACHE_ALIGNMENT_SIZE, "NET_RING.Buffer");
+SHMF_STATIC_ASSERT(SHMF_ALIGNOF(NET_RING) == SYSTEM_CACHE_ALIGNMENT_SIZE, "NET_RING alignment");
 
 /* Address of element Index.  The WDK asserts Index <= ElementIndexMask even in
    free builds (NT_FRE_ASSERT, a bug check); here an out-of-range index traps. */
@@ -97,90 +100,17 @@ FORCEINLINE UINT32 NetRingIncrementIndex(NET_RING const *Ring, UINT32 Index)
     return (Index + 1) & Ring->ElementIndexMask;
 }
 
-/* === NET_PACKET (net/packet.h) === */
+SHMF_EXTERN_C_END
 
-/* 5 bytes of bit fields.  The WDK mixes UINT8 and UINT16 bases, which MSVC packs
-   into 5 bytes; packed UINT8/UINT16 bit fields give the same bits here. */
-typedef struct __attribute__((packed)) _NET_PACKET_LAYOUT {
-    UINT8 Layer2HeaderLength : 7;
-    UINT16 Layer3HeaderLength : 9;
-    UINT8 Layer4HeaderLength : 8;
-    UINT8 Layer2Type : 4;
-    UINT8 Layer3Type : 4;
-    UINT8 Layer4Type : 4;
-    UINT8 Reserved0 : 4;
-} NET_PACKET_LAYOUT;
+/* The rest of the ring headers, as netadaptercx.h includes them. */
+#include <net/packet.h>
+#include <net/fragment.h>
+#include <net/ringcollection.h>
+#include <net/extension.h>
+#include <net/logicaladdress.h>
+#include <net/virtualaddress.h>
 
-typedef struct _NET_PACKET {
-    /* First fragment of the packet in the fragment ring. */
-    UINT32 FragmentIndex;
-    /* Number of fragments; non-zero for a received packet that is not ignored. */
-    UINT16 FragmentCount;
-    NET_PACKET_LAYOUT Layout;
-    /* Set by the driver on a packet the OS must drop (Rx cancel). */
-    UINT8 Ignore : 1;
-    /* Free for the driver's use. */
-    UINT8 Scratch : 1;
-    UINT8 Reserved1 : 6;
-} NET_PACKET;
-
-_Static_assert(sizeof(NET_PACKET_LAYOUT) == 5, "NET_PACKET_LAYOUT size");
-_Static_assert(sizeof(NET_PACKET) == 12, "NET_PACKET size");
-_Static_assert(offsetof(NET_PACKET, FragmentCount) == 4, "NET_PACKET.FragmentCount");
-_Static_assert(offsetof(NET_PACKET, Layout) == 6, "NET_PACKET.Layout");
-
-FORCEINLINE NET_PACKET *NetRingGetPacketAtIndex(NET_RING const *Ring, UINT32 Index)
-{
-    return (NET_PACKET *)NetRingGetElementAtIndex(Ring, Index);
-}
-
-/* === NET_FRAGMENT (net/fragment.h) === */
-
-typedef struct _NET_FRAGMENT {
-    /* Bytes of valid data, written by the driver for a received fragment. */
-    UINT64 ValidLength : 26;
-    /* Bytes the fragment's buffer can hold, written by the OS when it posts. */
-    UINT64 Capacity : 26;
-    /* Offset of the valid data in the buffer. */
-    UINT64 Offset : 10;
-    /* Free for the driver's use. */
-    UINT64 Scratch : 1;
-    UINT64 OsReserved_Bounced : 1;
-} NET_FRAGMENT;
-
-_Static_assert(sizeof(NET_FRAGMENT) == 8, "NET_FRAGMENT size");
-
-FORCEINLINE NET_FRAGMENT *NetRingGetFragmentAtIndex(NET_RING const *Ring, UINT32 Index)
-{
-    return (NET_FRAGMENT *)NetRingGetElementAtIndex(Ring, Index);
-}
-
-/* === NET_RING_COLLECTION (net/ringcollection.h) === */
-
-typedef enum _NET_RING_TYPE {
-    NetRingTypePacket = 0,
-    NetRingTypeFragment = 1,
-    NetRingTypeDataBuffer = 2,
-} NET_RING_TYPE;
-
-typedef struct _NET_RING_COLLECTION {
-    NET_RING *Rings[NetRingTypeDataBuffer + 1];
-} NET_RING_COLLECTION;
-
-FORCEINLINE NET_RING *NetRingCollectionGetPacketRing(NET_RING_COLLECTION const *Rings)
-{
-    return Rings->Rings[NetRingTypePacket];
-}
-
-FORCEINLINE NET_RING *NetRingCollectionGetFragmentRing(NET_RING_COLLECTION const *Rings)
-{
-    return Rings->Rings[NetRingTypeFragment];
-}
-
-FORCEINLINE NET_RING *NetRingCollectionGetDataBufferRing(NET_RING_COLLECTION const *Rings)
-{
-    return Rings->Rings[NetRingTypeDataBuffer];
-}
+SHMF_EXTERN_C_START
 
 /* === shmfuzz extension (NOT WDK) ===
  *
@@ -217,8 +147,12 @@ typedef struct _SHMF_NET_FRAGMENT_SHM {
     UINT32 HardwareLength;
 } SHMF_NET_FRAGMENT_SHM;
 
-_Static_assert(offsetof(SHMF_NET_FRAGMENT_SHM, Fragment) == 0, "Fragment first");
-_Static_assert(sizeof(SHMF_NET_FRAGMENT_SHM) == 48, "SHMF_NET_FRAGMENT_SHM size");
+SHMF_STATIC_ASSERT(offsetof(SHMF_NET_FRAGMENT_SHM, Fragment) == 0, "Fragment first");
+SHMF_STATIC_ASSERT(sizeof(SHMF_NET_FRAGMENT_SHM) == 48, "SHMF_NET_FRAGMENT_SHM size");
+SHMF_STATIC_ASSERT(offsetof(SHMF_NET_FRAGMENT_SHM, LogicalAddress) == 8,
+                   "LogicalAddress: where the ms_fragment_logicaladdress extension reads");
+SHMF_STATIC_ASSERT(offsetof(SHMF_NET_FRAGMENT_SHM, VirtualAddress) == 16,
+                   "VirtualAddress: where the ms_fragment_virtualaddress extension reads");
 
 FORCEINLINE SHMF_NET_FRAGMENT_SHM *ShmfNetRingGetFragmentShmAtIndex(NET_RING const *Ring,
                                                                   UINT32 Index)
@@ -226,7 +160,32 @@ FORCEINLINE SHMF_NET_FRAGMENT_SHM *ShmfNetRingGetFragmentShmAtIndex(NET_RING con
     return (SHMF_NET_FRAGMENT_SHM *)NetRingGetElementAtIndex(Ring, Index);
 }
 
-#ifdef __cplusplus
+/* The NetAdapterCx extensions of a shmfuzz ring (what NetRxQueueGetExtension /
+ * NetTxQueueGetExtension return to a NetAdapterCx driver).  A fragment ring of
+ * SHMF_NET_FRAGMENT_SHM elements has the logical-address and virtual-address
+ * fragment extensions, version 1, read in place from each element's
+ * LogicalAddress and VirtualAddress (the NIC model's values).  Any other
+ * query, or a ring of another element type, gets a disabled extension
+ * (Enabled FALSE), as NetAdapterCx returns for an extension it did not
+ * register. */
+FORCEINLINE VOID ShmfNetRingGetExtension(NET_RING const *Ring, NET_EXTENSION_QUERY const *Query,
+                                         NET_EXTENSION *Extension)
+{
+    SIZE_T offset = 0;
+    RtlZeroMemory(Extension, sizeof(*Extension));
+    if (Query->Type != NetExtensionTypeFragment || Query->Version != 1 || Query->Name == NULL ||
+        Ring->ElementStride < sizeof(SHMF_NET_FRAGMENT_SHM))
+        return;
+    if (wcscmp(Query->Name, NET_FRAGMENT_EXTENSION_LOGICAL_ADDRESS_NAME) == 0)
+        offset = offsetof(SHMF_NET_FRAGMENT_SHM, LogicalAddress);
+    else if (wcscmp(Query->Name, NET_FRAGMENT_EXTENSION_VIRTUAL_ADDRESS_NAME) == 0)
+        offset = offsetof(SHMF_NET_FRAGMENT_SHM, VirtualAddress);
+    else
+        return;
+    Extension->Reserved[0] = (void *)((unsigned char *)Ring->Buffer + offset);
+    Extension->Reserved[1] = (void *)(ULONG_PTR)Ring->ElementStride;
+    Extension->Enabled = TRUE;
 }
-#endif
+
+SHMF_EXTERN_C_END
 #endif /* SHMF_NET_RING_H */

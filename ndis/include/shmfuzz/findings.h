@@ -120,7 +120,23 @@
       "a routine was called with parameters its page forbids",                               \
       "DDI pages (zero-byte pool, BugCheckOnFailure, overlapping copy: DV 0xC4/0x00,0x82,0xF0)") \
     X(CRASH, "crash",                                                                        \
-      "the provider crashed (signal or sanitizer report)", "ClusterFuzz crash-* signatures")
+      "the provider crashed (signal or sanitizer report)", "ClusterFuzz crash-* signatures")  \
+    X(ASSERTION_FAILED, "assertion-failed",                                                  \
+      "a driver assertion (ASSERT, NT_ASSERT, NT_VERIFY, NT_FRE_ASSERT) was false",          \
+      "checked-build ASSERT / NT_ASSERT: RtlAssert, bug check 0x139 or a debugger break")     \
+    X(DRIVER_CHARACTERISTICS_INVALID, "driver-characteristics-invalid",                      \
+      "miniport or filter driver characteristics with a wrong header type, revision or "     \
+      "size, an NDIS major version other than 6, or a required handler missing",             \
+      "NdisMRegisterMiniportDriver / NdisFRegisterFilterDriver pages: "                      \
+      "NDIS_STATUS_BAD_CHARACTERISTICS, NDIS_STATUS_BAD_VERSION")                            \
+    X(DRIVER_NOT_REGISTERED, "driver-not-registered",                                        \
+      "DriverEntry returned success without a registered miniport or filter driver",         \
+      "DriverEntry: NdisMRegisterMiniportDriver / NdisFRegisterFilterDriver, else fail")     \
+    X(DRIVER_NOT_DEREGISTERED, "driver-not-deregistered",                                    \
+      "the driver unloaded (or DriverEntry failed) with its miniport or filter driver "      \
+      "still registered",                                                                    \
+      "MiniportDriverUnload / FilterUnload: NdisMDeregisterMiniportDriver, "                 \
+      "NdisFDeregisterFilterDriver")
 
 enum shmf_kind {
 #define SHMF_KIND_ENUM(e, n, d, s) SHMF_KIND_##e,

@@ -125,21 +125,35 @@ void shmf_rt_cpu_attach(uint32_t index);
 typedef NDIS_STATUS (*shmf_set_options_fn)(NDIS_HANDLE NdisDriverHandle,
                                            NDIS_HANDLE DriverContext);
 typedef VOID (*shmf_unload_fn)(NDIS_HANDLE NdisDriverHandle);
+typedef NTSTATUS (*shmf_driver_entry_fn)(PDRIVER_OBJECT DriverObject,
+                                         PUNICODE_STRING RegistryPath);
 
+/* A provider comes in by one of two doors (DESIGN.md): the short form
+   (set_options, with an optional unload), or as a driver (driver_entry alone,
+   registering with NdisMRegisterMiniportDriver or NdisFRegisterFilterDriver,
+   and unloading through its driver object).  set_options wins when both are
+   set. */
 struct shmf_provider {
     const char *name;
-    shmf_set_options_fn set_options; /* required */
-    shmf_unload_fn unload;           /* optional */
+    shmf_set_options_fn set_options;   /* ShmfProviderSetOptions, or NULL */
+    shmf_unload_fn unload;             /* ShmfProviderUnload (optional) */
+    shmf_driver_entry_fn driver_entry; /* DriverEntry, used without set_options */
 };
 
 /* The NDIS handle given to the provider and used by the miniport. */
 NDIS_HANDLE shmf_rt_driver_handle(void);
 
-/* Load: call ShmfProviderSetOptions at PASSIVE_LEVEL and check the registration.
-   Returns 0, or -EINVAL (findings recorded) when the provider is unusable. */
+/* Load at PASSIVE_LEVEL: call ShmfProviderSetOptions; or DriverEntry with a
+   driver object and registry path, whose registration call runs the driver's
+   SetOptionsHandler.  Then check that shared-memory provider characteristics
+   were registered.  Returns 0; -ENODEV when the provider failed its load (a
+   legitimate failure, e.g. under fault injection); -EINVAL (findings
+   recorded) when it is unusable. */
 int shmf_rt_provider_load(const struct shmf_provider *p);
-/* Unload: call ShmfProviderUnload at PASSIVE_LEVEL (every block must be freed
-   first), then check leaks of pool and pages. */
+/* Unload at PASSIVE_LEVEL (every block must be freed first): call
+   ShmfProviderUnload, or the driver object's DriverUnload routine (for a
+   miniport, NDIS's, which calls MiniportDriverUnload) and check the driver
+   deregistered; then check leaks of pool and pages. */
 void shmf_rt_provider_unload(void);
 bool shmf_rt_provider_loaded(void);
 
