@@ -4,8 +4,8 @@
 # Included last from the top-level CMakeLists.txt, when every target exists.
 # Layout under the prefix (docs/byo-provider.md):
 #
-#   include/shmfuzz/ndis.h, net/ring.h,     what a provider compiles against
-#                   shmfuzz/*.h             (-I<prefix>/include/shmfuzz)
+#   include/shmfuzz/ndis.h, ndis/*.h,       what a provider compiles against
+#                   net/*.h, shmfuzz/*.h    (-I<prefix>/include/shmfuzz)
 #   include/shmfuzz/harness/*.h             harness headers the fuzz sources include
 #   lib/libshmf_*.a                         runtime, harness, generic fuzz glue
 #   lib/shmfuzz/providers/libshmfprov_*.so  providers `shmfuzz --provider NAME` finds
@@ -26,10 +26,9 @@ set(SHMF_INSTALL_LIBEXECDIR "${CMAKE_INSTALL_LIBEXECDIR}/shmfuzz")
 
 # === Headers ===
 # Public: the provider's world.  The private runtime headers (ndis/src/*.h) stay.
-install(FILES ndis/include/ndis.h DESTINATION "${SHMF_INSTALL_INCDIR}")
-install(FILES ndis/include/net/ring.h DESTINATION "${SHMF_INSTALL_INCDIR}/net")
-install(FILES ndis/include/shmfuzz/findings.h ndis/include/shmfuzz/runtime.h
-        DESTINATION "${SHMF_INSTALL_INCDIR}/shmfuzz")
+# ndis.h with its parts (ndis/*.h), wdm.h / ntddk.h, net/*.h, shmfuzz/*.h.
+install(DIRECTORY ndis/include/ DESTINATION "${SHMF_INSTALL_INCDIR}"
+        FILES_MATCHING PATTERN "*.h")
 # The closure of the harness headers that harness/fuzz/*.c include, plus the ring
 # driver typedefs that a ShmfProviderRingAdvance export uses (docs/rings.md).
 install(FILES harness/src/exec.h harness/src/mutator.h harness/src/opstream.h
@@ -80,7 +79,10 @@ endforeach()
 # target.c's SHMF_INSTALL_PROVIDER_DIR looks for them.
 get_property(_shmf_providers GLOBAL PROPERTY SHMF_PROVIDERS)
 foreach(_p IN LISTS _shmf_providers)
-  install(TARGETS shmfprov_${_p} LIBRARY DESTINATION "${SHMF_INSTALL_PROVDIR}")
+  get_target_property(_shmf_no_install shmfprov_${_p} SHMF_NO_INSTALL)
+  if(NOT _shmf_no_install) # test providers (tests/wdk.cmake) stay in the build tree
+    install(TARGETS shmfprov_${_p} LIBRARY DESTINATION "${SHMF_INSTALL_PROVDIR}")
+  endif()
 endforeach()
 
 # === Sources shmfuzz_add_provider() compiles in the consumer's build ===

@@ -12,7 +12,7 @@
 #include "shmf_test.h"
 
 static const struct shmf_provider reference = {"reference", ShmfProviderSetOptions,
-                                               ShmfProviderUnload};
+                                               ShmfProviderUnload, NULL};
 
 struct req {
     UCHAR rev;

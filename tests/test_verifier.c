@@ -128,7 +128,7 @@ static NDIS_STATUS tp_set_options(NDIS_HANDLE h, NDIS_HANDLE dc)
     return NdisSetOptionalHandlers(h, (PNDIS_DRIVER_OPTIONAL_HANDLERS)&c);
 }
 
-static const struct shmf_provider tp = {"test", tp_set_options, NULL};
+static const struct shmf_provider tp = {"test", tp_set_options, NULL, NULL};
 
 /* === Miniport side === */
 

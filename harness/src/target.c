@@ -1,5 +1,9 @@
 /*
  * target.c -- loading providers as shared objects (DESIGN.md: the plug-in ABI).
+ *
+ * A provider exports ShmfProviderSetOptions (+ ShmfProviderUnload), the short
+ * form, or only DriverEntry, as a driver does; the runtime loads either
+ * (shmf_rt_provider_load).  ShmfProviderRingAdvance is optional with both.
  */
 #define _GNU_SOURCE
 #include <dirent.h>
@@ -44,10 +48,12 @@ static int open_so(const char *path, struct shmf_target *t, char *err, size_t er
     *(void **)&t->provider.set_options = dlsym(h, "ShmfProviderSetOptions");
     *(void **)&t->provider.unload = dlsym(h, "ShmfProviderUnload");
     t->ring_advance = dlsym(h, "ShmfProviderRingAdvance");
-    if (!t->provider.set_options) {
+    /* A driver: DriverEntry, used when the short form is absent. */
+    *(void **)&t->provider.driver_entry = dlsym(h, "DriverEntry");
+    if (!t->provider.set_options && !t->provider.driver_entry) {
         snprintf(err, errlen,
                  "%s is not a shmfuzz provider: it does not export ShmfProviderSetOptions "
-                 "(see docs/porting.md)", path);
+                 "or DriverEntry (see docs/porting.md)", path);
         dlclose(h);
         return -EINVAL;
     }

@@ -8,8 +8,10 @@
 #include "exec.h"
 
 /* Resolve `spec` (a provider name, or a path containing '/' or ending in .so)
-   into `t`.  On failure writes a one-line reason to err and returns -ENOENT
-   (not found) or -EINVAL (not a provider: ABI symbols missing). */
+   into `t`: ShmfProviderSetOptions / ShmfProviderUnload, or DriverEntry when
+   the provider has no ShmfProviderSetOptions.  On failure writes a one-line
+   reason to err and returns -ENOENT (not found) or -EINVAL (not a provider:
+   neither entry point exported). */
 int shmf_target_open(const char *spec, struct shmf_target *t, char *err, size_t errlen);
 
 /* Directories searched for lib<name>.so / libshmfprov_<name>.so, in order:

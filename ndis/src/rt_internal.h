@@ -206,4 +206,15 @@ bool shmf__va_range_for_each_page(const void *va, size_t len, shmf_page_chunk_fn
 bool shmf__logical_range_allocated(uint64_t la, size_t n);
 /* === End of pool/pages additions. === */
 
+/* === NdisAllocateMdl's MDLs (rt_ndis_mdl.c, rt_pool.c) === */
+
+/* An n-byte pool block holding an MDL from NdisAllocateMdl; only NdisFreeMdl
+   (shmf__pool_free_ndis_mdl) frees it, and the other free routines reject it.
+   No fault injection (the caller already asked).  NULL if the host is out of
+   memory. */
+void *shmf__pool_alloc_ndis_mdl(size_t n, uintptr_t site);
+void shmf__pool_free_ndis_mdl(void *p, const char *fn);
+/* True if p is a live MDL from NdisAllocateMdl. */
+bool shmf__pool_is_ndis_mdl(const void *p);
+
 #endif /* SHMF_RT_INTERNAL_H */

@@ -439,6 +439,10 @@ PVOID MmGetSystemAddressForMdlSafe(PMDL Mdl, ULONG Priority)
     uintptr_t site = SHMF_CALLER();
     (void)Priority;
     shmf__irql_check_max(DISPATCH_LEVEL, fn, "MmGetSystemAddressForMdlSafe page");
+    /* An MDL from NdisAllocateMdl describes nonpaged memory already mapped
+       (MDL_SOURCE_IS_NONPAGED_POOL): the WDK's inline returns MappedSystemVa. */
+    if (Mdl && shmf__pool_is_ndis_mdl(Mdl))
+        return Mdl->MappedSystemVa;
     return mdl_map(Mdl, fn, site, false);
 }
 

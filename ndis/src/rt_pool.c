@@ -32,6 +32,7 @@
 #define POOL_POISON_FREE 0x6bu   /* freed user area, as Linux POISON_FREE */
 #define POOL_FILL_ALLOC 0xcdu    /* uninitialized pool, as DV fills it */
 #define POOL_MDL_TAG 0x206c644du /* 'Mdl ' */
+#define POOL_NDIS_MDL_TAG 0x6c644d4eu /* 'NMdl', NdisAllocateMdl's MDLs */
 
 enum pool_state { POOL_UNUSED, POOL_ALLOCATED, POOL_FREED };
 
@@ -51,6 +52,7 @@ struct pool_block {
     size_t cap;     /* bytes of the chunk (>= chunk_bytes) */
     void *mdl_ctx;  /* rt_pages.c record until the MDL block is freed */
     bool is_mdl;
+    bool is_ndis_mdl; /* from NdisAllocateMdl: only NdisFreeMdl frees it */
     enum pool_state state;
 };
 
@@ -360,6 +362,7 @@ static void *pool_alloc(size_t size, ULONG tag, uintptr_t site, void *mdl_ctx)
 /* Free routes: which checks a free routine applies. */
 #define FREE_CHECK_TAG 0x1u /* a non-zero Tag must equal the allocation tag */
 #define FREE_NDIS 0x2u      /* NdisFree*: the block must come from NDIS, not an MDL */
+#define FREE_NDIS_MDL 0x4u  /* NdisFreeMdl: only an MDL from NdisAllocateMdl */
 
 static void report_free_unknown(const void *p, const char *fn, const char *why)
 {
@@ -400,6 +403,15 @@ static bool free_allowed(const struct pool_block *b, ULONG tag, unsigned how,
     }
     if ((how & FREE_NDIS) && b->is_mdl) {
         report_free_unknown(b->user, fn, "an MDL, which only ExFreePool may free");
+        return false;
+    }
+    if ((how & FREE_NDIS_MDL) && !b->is_ndis_mdl) {
+        report_free_unknown(b->user, fn, "not an MDL from NdisAllocateMdl");
+        return false;
+    }
+    if (!(how & FREE_NDIS_MDL) && b->is_ndis_mdl) {
+        report_free_unknown(b->user, fn,
+                            "an MDL from NdisAllocateMdl, which only NdisFreeMdl may free");
         return false;
     }
     if ((how & FREE_CHECK_TAG) && tag != 0 && !b->is_mdl && tag != b->tag) {
@@ -565,6 +577,31 @@ void *shmf__pool_alloc_mdl(size_t n, void *ctx, uintptr_t site)
     return pool_alloc(n, POOL_MDL_TAG, site, ctx);
 }
 
+void *shmf__pool_alloc_ndis_mdl(size_t n, uintptr_t site)
+{
+    void *p = pool_alloc(n, POOL_NDIS_MDL_TAG, site, NULL);
+    if (p) {
+        shmf__lock(SHMF_LK_POOL);
+        hash_find(p)->is_ndis_mdl = true;
+        shmf__unlock(SHMF_LK_POOL);
+    }
+    return p;
+}
+
+void shmf__pool_free_ndis_mdl(void *p, const char *fn)
+{
+    pool_free(p, 0, FREE_NDIS_MDL, fn);
+}
+
+bool shmf__pool_is_ndis_mdl(const void *p)
+{
+    shmf__lock(SHMF_LK_POOL);
+    const struct pool_block *b = hash_find(p);
+    bool yes = b && b->is_ndis_mdl && b->state == POOL_ALLOCATED;
+    shmf__unlock(SHMF_LK_POOL);
+    return yes;
+}
+
 void *shmf__pool_mdl_ctx(const void *p, bool *freed)
 {
     void *ctx = NULL;
@@ -623,7 +660,8 @@ void shmf__pool_check_leaks(void)
                      "ShmfProviderUnload", NULL,
                      "%s %p (tag '%s', %zu bytes, allocation #%llu) allocated at 0x%lx "
                      "is still allocated at unload",
-                     b->is_mdl ? "MDL" : "pool block", (void *)b->user, tag, b->size,
+                     b->is_mdl || b->is_ndis_mdl ? "MDL" : "pool block", (void *)b->user, tag,
+                     b->size,
                      (unsigned long long)b->seq, (unsigned long)b->site);
     }
     shmf__unlock(SHMF_LK_POOL);

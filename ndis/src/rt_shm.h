@@ -73,6 +73,15 @@ bool shmf__ovl_maybe_hit(PVOID va, ULONG len, const SCATTER_GATHER_ELEMENT *sg, 
    the caller. */
 uint64_t shmf__ovl_owner(uint64_t la);
 
+/* A provider that comes in as a driver (rt_driver.c).  Called with no
+   simulated processor running provider code (load, unload, reset). */
+void shmf__driver_reset(void);
+/* Call DriverEntry at PASSIVE_LEVEL; check it left a driver registered when it
+   succeeded and none when it failed.  0, -ENODEV (it failed) or -EINVAL. */
+int shmf__driver_load(shmf_driver_entry_fn entry);
+/* Call the driver object's DriverUnload routine; check the driver deregistered. */
+void shmf__driver_unload(void);
+
 /* Queues (rt_dma.c). */
 void shmf__dma_reset(void);
 bool shmf__queue_is_allocated(ULONG queue);

@@ -130,6 +130,7 @@ void shmf_rt_reset(uint32_t flags, const struct shmf_fault_plan *plan)
     world.tearing_down = false;
     world.provider_loaded = false;
     memset(&provider, 0, sizeof(provider));
+    shmf__driver_reset();
     shmf_rt_clear_findings();
     shmf_rt_set_op_index(-1);
     shmf__fault_reset();
@@ -187,22 +188,32 @@ bool shmf_rt_provider_loaded(void)
     return world.provider_loaded;
 }
 
-int shmf_rt_provider_load(const struct shmf_provider *p)
+/* The short form: ShmfProviderSetOptions with the NDIS driver handle. */
+static int load_short_form(const struct shmf_provider *p)
 {
     struct shmf_handler_frame fr;
-    if (!p || !p->set_options)
-        return -EINVAL;
-    provider = *p;
     shmf__handler_enter(&fr);
     NDIS_STATUS st = p->set_options(driver_object, NULL);
     shmf__handler_exit(&fr, "ShmfProviderSetOptions");
-    if (st != NDIS_STATUS_SUCCESS)
-        return -ENODEV; /* a legitimate failure, e.g. under fault injection */
+    return st == NDIS_STATUS_SUCCESS ? 0 : -ENODEV; /* e.g. under fault injection */
+}
+
+int shmf_rt_provider_load(const struct shmf_provider *p)
+{
+    if (!p || (!p->set_options && !p->driver_entry))
+        return -EINVAL;
+    provider = *p;
+    int rc = p->set_options ? load_short_form(p) : shmf__driver_load(p->driver_entry);
+    if (rc != 0)
+        return rc;
+    const char *who = p->set_options ? "ShmfProviderSetOptions" : "DriverEntry";
     if (!shmf__shm_registered()) {
-        shmf__report(SHMF_KIND_REGISTER_MISSING_HANDLER, 0, "ShmfProviderSetOptions",
-                     "NdisSetOptionalHandlers page",
-                     "ShmfProviderSetOptions returned success without registering "
-                     "shared-memory provider characteristics");
+        shmf__report(SHMF_KIND_REGISTER_MISSING_HANDLER, 0, who, "NdisSetOptionalHandlers page",
+                     "%s returned success without registering shared-memory provider "
+                     "characteristics%s",
+                     who, p->set_options ? "" : " (from the driver's SetOptionsHandler)");
+        if (!p->set_options)
+            shmf__driver_unload(); /* give the driver back its registration */
         return -EINVAL;
     }
     world.provider_loaded = true;
@@ -213,7 +224,9 @@ void shmf_rt_provider_unload(void)
 {
     struct shmf_handler_frame fr;
     world.tearing_down = true;
-    if (world.provider_loaded && provider.unload) {
+    if (world.provider_loaded && !provider.set_options) {
+        shmf__driver_unload(); /* a driver: its driver object's DriverUnload */
+    } else if (world.provider_loaded && provider.unload) { /* the short form */
         shmf__handler_enter(&fr);
         provider.unload(driver_object);
         shmf__handler_exit(&fr, "ShmfProviderUnload");
