@@ -29,7 +29,8 @@ if(NOT SHMF_DEBUG MATCHES "^[0-3]$")
   message(FATAL_ERROR "SHMF_DEBUG must be 0..3")
 endif()
 
-set(SHMF_WARN_FLAGS -Wall -Wextra -Wstrict-prototypes)
+# -Wstrict-prototypes is C only (g++ warns about it for C++ sources).
+set(SHMF_WARN_FLAGS -Wall -Wextra $<$<COMPILE_LANGUAGE:C>:-Wstrict-prototypes>)
 if(SHMF_WERROR)
   list(APPEND SHMF_WARN_FLAGS -Werror)
 endif()

@@ -11,6 +11,13 @@
 #                     AFL_LLVM_CMPLOG=1 (shmf_afl_cmplog below).
 # The provider sees only ndis.h: its include path is ndis/include.
 #
+# SOURCES may be C (.c) and C++ (.cpp, .cc, .cxx): the headers compile as both.
+# C++ needs the CXX language enabled in the calling project (project(... LANGUAGES
+# C CXX)) with the C++ compiler of the C one (clang++ beside clang: the sanitizer
+# runtimes must match); the engine targets then link with it.  C++ sources are
+# compiled without UBSan's vptr check, whose runtime part the C binaries that
+# load a provider do not carry.
+#
 # The same function serves this tree and, through shmfuzzConfig.cmake, a project
 # that did find_package(shmfuzz).  The package sets SHMF_FUZZ_SOURCE_DIR,
 # SHMF_RUNTIME_TARGET, SHMF_HARNESS_TARGET and SHMF_PACKAGE_SAN_FLAGS; in this tree
@@ -35,10 +42,13 @@ function(shmfuzz_add_provider name)
   # Empty in this tree, where add_compile_options() already applies them.
   set(san_flags ${SHMF_PACKAGE_SAN_FLAGS})
   set(prov_includes $<TARGET_PROPERTY:${runtime_tgt},INTERFACE_INCLUDE_DIRECTORIES> ${P_INCLUDE_DIRECTORIES})
+  _shmf_provider_languages(has_cxx)
+  set(prov_flags -Wno-multichar ${SHMF_PROVIDER_INSTR_FLAGS} ${san_flags}
+      $<$<COMPILE_LANGUAGE:CXX>:-fno-sanitize=vptr>)
 
   add_library(shmfprov_${name} MODULE ${P_SOURCES})
   target_include_directories(shmfprov_${name} PRIVATE ${prov_includes})
-  target_compile_options(shmfprov_${name} PRIVATE -Wno-multichar ${SHMF_PROVIDER_INSTR_FLAGS} ${san_flags})
+  target_compile_options(shmfprov_${name} PRIVATE ${prov_flags})
   set_target_properties(shmfprov_${name} PROPERTIES
       PREFIX "lib" OUTPUT_NAME "shmfprov_${name}"
       LIBRARY_OUTPUT_DIRECTORY "${PROJECT_BINARY_DIR}/providers")
@@ -57,6 +67,9 @@ function(shmfuzz_add_provider name)
     target_compile_options(fuzz_${name} PRIVATE ${san_flags})
     target_link_libraries(fuzz_${name} PRIVATE shmffuzz_${name} ${harness_tgt})
     set_target_properties(fuzz_${name} PROPERTIES RUNTIME_OUTPUT_DIRECTORY "${PROJECT_BINARY_DIR}/fuzz")
+    if(has_cxx)
+      set_target_properties(fuzz_${name} PROPERTIES LINKER_LANGUAGE CXX)
+    endif()
   else()
     _shmf_afl_target("")
     shmf_afl_cmplog_enabled(cmplog)
@@ -74,7 +87,28 @@ function(shmfuzz_add_provider name)
 endfunction()
 
 # The helpers below run in the scope of shmfuzz_add_provider() and read its
-# variables (name, P_SOURCES, prov_includes, san_flags, fuzz_dir, harness_tgt).
+# variables (name, P_SOURCES, prov_includes, prov_flags, san_flags, fuzz_dir,
+# harness_tgt, has_cxx).
+
+# _shmf_provider_languages(<out>): TRUE when P_SOURCES has C++ files; then CXX
+# must be enabled.
+function(_shmf_provider_languages out)
+  set(cxx FALSE)
+  foreach(src IN LISTS P_SOURCES)
+    if(src MATCHES "\\.(cpp|cc|cxx)$")
+      set(cxx TRUE)
+    endif()
+  endforeach()
+  if(cxx)
+    get_property(langs GLOBAL PROPERTY ENABLED_LANGUAGES)
+    if(NOT "CXX" IN_LIST langs)
+      message(FATAL_ERROR "shmfuzz_add_provider(${name}): C++ sources need the CXX language: "
+                          "project(<name> LANGUAGES C CXX) with CMAKE_CXX_COMPILER=clang++ "
+                          "(the C++ compiler of the C one)")
+    endif()
+  endif()
+  set(${out} ${cxx} PARENT_SCOPE)
+endfunction()
 # sfx is "" for the plain targets and _cmplog for the CMPLOG twins, which link the
 # harness's own twin when the tree has one (shmf_harness_cmplog, harness/) and
 # the plain harness otherwise (an installed package).
@@ -91,7 +125,7 @@ function(_shmf_provider_objects sfx)
   _shmf_twin_of(${harness_tgt} "${sfx}" harness)
   add_library(shmfsrc_${name}${sfx} OBJECT ${P_SOURCES})
   target_include_directories(shmfsrc_${name}${sfx} PRIVATE ${prov_includes})
-  target_compile_options(shmfsrc_${name}${sfx} PRIVATE -Wno-multichar ${SHMF_PROVIDER_INSTR_FLAGS} ${san_flags})
+  target_compile_options(shmfsrc_${name}${sfx} PRIVATE ${prov_flags})
 
   add_library(shmffuzz_${name}${sfx} STATIC ${fuzz_dir}/fuzz_common.c)
   target_link_libraries(shmffuzz_${name}${sfx} PUBLIC ${harness})
@@ -110,6 +144,9 @@ function(_shmf_afl_target sfx)
   target_compile_options(${t} PRIVATE ${san_flags})
   target_link_libraries(${t} PRIVATE shmffuzz_${name}${sfx} ${harness})
   set_target_properties(${t} PROPERTIES RUNTIME_OUTPUT_DIRECTORY "${PROJECT_BINARY_DIR}/fuzz")
+  if(has_cxx)
+    set_target_properties(${t} PROPERTIES LINKER_LANGUAGE CXX)
+  endif()
   if(sfx)
     shmf_afl_cmplog(${t})
   endif()
@@ -134,8 +171,12 @@ function(shmf_afl_cmplog)
   set(env ${CMAKE_COMMAND} -E env AFL_LLVM_CMPLOG=1)
   set(cc_launch ${env} ${CMAKE_C_COMPILER_LAUNCHER})
   set(ld_launch ${env} ${CMAKE_C_LINKER_LAUNCHER})
+  set(cxx_launch ${env} ${CMAKE_CXX_COMPILER_LAUNCHER})
+  set(cxx_ld_launch ${env} ${CMAKE_CXX_LINKER_LAUNCHER})
   foreach(t ${ARGN})
-    set_target_properties(${t} PROPERTIES C_COMPILER_LAUNCHER "${cc_launch}" C_LINKER_LAUNCHER "${ld_launch}")
+    set_target_properties(${t} PROPERTIES C_COMPILER_LAUNCHER "${cc_launch}" C_LINKER_LAUNCHER "${ld_launch}"
+                                          CXX_COMPILER_LAUNCHER "${cxx_launch}"
+                                          CXX_LINKER_LAUNCHER "${cxx_ld_launch}")
     target_compile_definitions(${t} PRIVATE SHMF_AFL_CMPLOG=1)
   endforeach()
 endfunction()

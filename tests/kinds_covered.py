@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Every finding kind in the catalogue has a negative test.
 
-A kind counts as covered when a C test checks it (SHMF_KIND_<NAME> in tests/*.c) or a regression input expects it
+A kind counts as covered when a C test checks it (SHMF_KIND_<NAME> in tests/**/*.c) or a regression input expects it
 (`# expect: <name>` in corpus/regressions/*.ops).
 Usage: kinds_covered.py SHMFUZZ SOURCE_DIR
 """
@@ -10,7 +10,7 @@ import glob, json, os, re, subprocess, sys
 shmfuzz, src = sys.argv[1], sys.argv[2]
 kinds = json.loads(subprocess.check_output([shmfuzz, "kinds", "--json"], text=True))
 c_text = ""
-for path in glob.glob(os.path.join(src, "tests", "*.c")):
+for path in glob.glob(os.path.join(src, "tests", "**", "*.c"), recursive=True):
     with open(path) as f:
         c_text += f.read()
 # Test sources name a kind only to check that it was (or was not) reported.
