@@ -112,7 +112,8 @@ static bool top_frame_symbolized(void *const *frames, int count, struct shmf_fin
             continue;
         *tab = *tab2 = 0;
         const char *fn = buf, *file = tab + 1;
-        if (!fn[0] || !strcmp(fn, "??") || runtime_frame(fn) || harness_file(file))
+        if (!fn[0] || !strcmp(fn, "??") || !strcmp(fn, "<null>") || runtime_frame(fn) ||
+            harness_file(file))
             continue;
         snprintf(f->frame, sizeof(f->frame), "%s", fn);
         if (file[0] == '/')

@@ -64,7 +64,7 @@ def make_run(name, status, runs, error=None, findings=True):
         write(os.path.join(d, "findings", "aaaa", "meta.json"),
               finding_meta("params-out-of-bounds|MyValidate", 63))
         write(os.path.join(d, "findings", "bbbb", "meta.json"),
-              finding_meta("crash-unreproduced|afl|crash", 0, unreproduced=True))
+              finding_meta("crash-unreproduced|afl:crash", 0, unreproduced=True))
     return d
 
 
@@ -91,7 +91,7 @@ def check_ok():
     out, camp, sarif, html = report(d)
     assert camp["status"] == "ok" and camp["error"] is None, camp["status"]
     assert [f["signature"] for f in camp["findings"]] == ["params-out-of-bounds|MyValidate"]
-    assert [f["signature"] for f in camp["unreproduced"]] == ["crash-unreproduced|afl|crash"]
+    assert [f["signature"] for f in camp["unreproduced"]] == ["crash-unreproduced|afl:crash"]
     assert camp["totals"]["unique_findings"] == 1 and camp["totals"]["unreproduced_crashes"] == 1
     run = sarif["runs"][0]
     inv = run["invocations"][0]
