@@ -12,6 +12,7 @@ import hashlib
 import json
 import os
 import re
+import shlex
 import shutil
 import subprocess
 import sys
@@ -236,7 +237,11 @@ class Triage:
             os.unlink(fj)
         finding["engine"] = "/".join(sorted(rec["engines"]))
         finding["input"] = "input.bin"
-        finding["reproduce"] = "scripts/repro.sh %s" % os.path.relpath(d, self.run_dir)
+        # Absolute paths: the command works when pasted anywhere (the provider
+        # and the campaign usually live outside the checkout).
+        finding["reproduce"] = "%s %s" % (
+            shlex.quote(os.path.join(os.path.abspath(self.root or "."), "scripts", "repro.sh")),
+            shlex.quote(os.path.abspath(d)))
         _write_json(os.path.join(d, "finding.json"), finding)
         minimized = None
         mops = os.path.join(d, "minimized.ops")
