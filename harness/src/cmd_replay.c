@@ -16,6 +16,7 @@
 
 #include "cli.h"
 #include "crash.h"
+#include "diff.h"
 #include "report.h"
 #include "target.h"
 
@@ -40,7 +41,7 @@ struct replay {
 
 static json_t *replay_json(struct replay *r)
 {
-    return json_pack("{s:s, s:s, s:s, s:i, s:i, s:O}", "schema", SHMF_RUN_SCHEMA, "engine",
+    return json_pack("{s:s, s:s, s:s, s:I, s:I, s:O}", "schema", SHMF_RUN_SCHEMA, "engine",
                      "replay", "provider", r->provider, "inputs", (json_int_t)r->inputs,
                      "inputs_with_findings", (json_int_t)r->with_findings, "findings",
                      r->findings);
@@ -305,6 +306,8 @@ static int replay_all(struct replay *r)
 
 int shmf_cmd_replay(int argc, char **argv)
 {
+    if (shmf_diff_wanted(argc, argv)) /* differential mode: diff_cmd.c */
+        return shmf_diff_cmd_replay(argc, argv);
     static struct replay r;
     char err[PATH_MAX + 200];
     memset(&r, 0, sizeof(r));

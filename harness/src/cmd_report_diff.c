@@ -293,7 +293,7 @@ static json_t *source_coverage_changes(const json_t *old_doc, const json_t *new_
 static json_t *side_json(const struct side *s)
 {
     const json_t *d = s->doc;
-    return json_pack("{s:s, s:O*, s:O*, s:O*, s:O*, s:i}", "path", s->path, "provider",
+    return json_pack("{s:s, s:O*, s:O*, s:O*, s:O*, s:I}", "path", s->path, "provider",
                      json_object_get(d, "provider"), "started", json_object_get(d, "started"),
                      "status", json_object_get(d, "status"), "mode", json_object_get(d, "mode"),
                      "unique_findings", (json_int_t)json_object_size(s->by_sig));

@@ -87,7 +87,7 @@ static json_t *site_json(const struct shmf_fault_site *s)
         base = (uintptr_t)info.dli_fbase;
     }
     snprintf(buf, sizeof(buf), "%s+0x%lx", mod, (unsigned long)(s->site - base));
-    return json_pack("{s:s, s:s, s:i, s:i}", "site", buf, "function", s->function, "attempts",
+    return json_pack("{s:s, s:s, s:I, s:I}", "site", buf, "function", s->function, "attempts",
                      (json_int_t)s->attempts, "injected", (json_int_t)s->injected);
 }
 
@@ -100,7 +100,7 @@ json_t *shmf_report_faults(void)
 {
     json_t *sites = json_array();
     shmf_rt_fault_sites(add_site, sites);
-    return json_pack("{s:i, s:i, s:o}", "attempts", (json_int_t)shmf_rt_alloc_attempts(),
+    return json_pack("{s:I, s:I, s:o}", "attempts", (json_int_t)shmf_rt_alloc_attempts(),
                      "injected", (json_int_t)shmf_rt_faults_injected(), "sites", sites);
 }
 
@@ -123,8 +123,8 @@ json_t *shmf_report_finding(const struct shmf_exec_result *res, const struct shm
     shmf_finding_kind_name(f, kind, sizeof(kind));
     shmf_finding_signature(f, prog, sig, sizeof(sig));
     shmf_sha256_hex(ctx->input, ctx->input_len, sha);
-    return json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:o, s:i, s:i, s:s, s:o*, s:s, s:s, "
-                     "s:s, s:s?, s:s, s:o, s:i, s:o, s:o*}",
+    return json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:o, s:I, s:I, s:s, s:o*, s:s, s:s, "
+                     "s:s, s:s?, s:s, s:o, s:I, s:o, s:o*}",
                      "schema", SHMF_FINDING_SCHEMA, "kind", kind, "signature", sig, "op",
                      failing_op_name(f, prog),
                      "message", f->message, "function", f->function, "rule", f->rule,

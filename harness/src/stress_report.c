@@ -170,7 +170,7 @@ static json_t *try_replay(struct st_world *w, const char *kind)
     for (unsigned v = 0; v < sizeof(variants) / sizeof(variants[0]); v++) {
         serialize(w, variants[v].keep, variants[v].no_irql, UINT64_MAX, p);
         replay_child(w, p, got, sizeof(got));
-        json_array_append_new(tried, json_pack("{s:s, s:i, s:s}", "variant", variants[v].name,
+        json_array_append_new(tried, json_pack("{s:s, s:I, s:s}", "variant", variants[v].name,
                                                "ops", (json_int_t)p->nops, "kind", got));
         if (!got[0] || !same_kind(kind, got))
             continue;
@@ -215,7 +215,7 @@ static json_t *processors_json(struct st_world *w)
             json_array_append_new(log, op_text(&e->op));
             json_array_append_new(seqs, json_integer((json_int_t)e->seq));
         }
-        json_array_append_new(arr, json_pack("{s:i, s:I, s:o, s:o, s:i, s:i}", "cpu",
+        json_array_append_new(arr, json_pack("{s:I, s:I, s:o, s:o, s:I, s:I}", "cpu",
                                              (json_int_t)i, "ops", (json_int_t)c->ops, "log",
                                              log, "log_seq", seqs, "irql",
                                              (json_int_t)(c->nraises ? c->raises[0] : 0),
@@ -260,8 +260,8 @@ json_t *shmf__finding_json(struct st_world *w, const struct shmf_finding *f, boo
         write_prog(path, p, "shmfuzz stress: the processors' last ops, serialized by sequence");
     }
     json_t *j = json_pack(
-        "{s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:i, s:I, s:s, s:s?, s:s, s:s, s:s, s:s, s:o, "
-        "s:i, s:o, s:s, s:b}",
+        "{s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:I, s:I, s:s, s:s?, s:s, s:s, s:s, s:s, s:o, "
+        "s:I, s:o, s:s, s:b}",
         "schema", SHMF_FINDING_SCHEMA, "kind", kind, "signature", sig, "message", f->message,
         "function", f->function, "rule", f->rule, "object", obj, "cpu", (json_int_t)f->cpu,
         "op_index", (json_int_t)(w->first_teardown ? -1 : (json_int_t)w->first_seq),
@@ -307,7 +307,7 @@ json_t *shmf__run_json(struct st_world *w, double duration)
         contended += c->contended;
         for (unsigned k = 0; k < SHMF_OP_COUNT; k++)
             mix[k] += c->mix[k];
-        json_array_append_new(per, json_pack("{s:i, s:I, s:f, s:I, s:I}", "cpu", (json_int_t)i,
+        json_array_append_new(per, json_pack("{s:I, s:I, s:f, s:I, s:I}", "cpu", (json_int_t)i,
                                              "ops", (json_int_t)ops, "ops_per_s",
                                              duration > 0 ? (double)ops / duration : 0.0,
                                              "spins", (json_int_t)c->spins, "contended",
@@ -328,7 +328,7 @@ json_t *shmf__run_json(struct st_world *w, double duration)
         json_object_set_new(cont, "switches", json_integer((json_int_t)w->il.switches));
         json_object_set_new(cont, "scheduling_points", json_integer((json_int_t)w->il.points));
     }
-    return json_pack("{s:s, s:s, s:s, s:s, s:o, s:i, s:f, s:I, s:f, s:o, s:o, s:o, s:o, "
+    return json_pack("{s:s, s:s, s:s, s:s, s:o, s:I, s:f, s:I, s:f, s:o, s:o, s:o, s:o, "
                      "s:b, s:b, s:I, s:s, s:I, s:f}",
                      "schema", SHMF_RUN_SCHEMA, "engine", "stress", "mode", mode_name(w),
                      "provider", w->o->provider, "seed", seed_json(w->o->seed), "threads",
