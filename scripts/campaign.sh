@@ -225,21 +225,33 @@ compile_error_line() {
 provider_stage=""
 compile_provider() {
   local label="$1" stage srcs=() abs=() common pids=() what=() i s failed="" log keep n
+  local cc=clang afl_cc=afl-clang-fast san_cxx=()
   mapfile -t srcs < <(shmf_provider_sources "$provider")
   for s in "${srcs[@]}"; do abs+=("$(cd "$(dirname "$s")" && pwd)/$(basename "$s")"); done
+  # C++ sources: clang++ (afl-clang-fast++) drives and links libstdc++; .c files
+  # are still compiled as C (-x c FILE -x none); no UBSan vptr check, whose
+  # runtime part the C binaries that load the provider do not carry.
+  if printf '%s\n' "${abs[@]}" | grep -qE '\.(cpp|cc|cxx)$'; then
+    cc=clang++ afl_cc=afl-clang-fast++ san_cxx=(-fno-sanitize=vptr)
+    srcs=()
+    for s in "${abs[@]}"; do
+      case "$s" in *.c) srcs+=(-x c "$s" -x none) ;; *) srcs+=("$s") ;; esac
+    done
+    abs=("${srcs[@]}")
+  fi
   common=(-fPIC -shared -g -O1 -Wno-multichar -I "$SHMF_ROOT/ndis/include")
   provider_stage="$(mktemp -d "${TMPDIR:-/tmp}/shmf-compile-$label.XXXXXX")" ||
     shmf_die "cannot create a staging directory in ${TMPDIR:-/tmp}"
   trap 'rm -rf -- "$provider_stage"' EXIT
   stage="$provider_stage"
-  clang "${common[@]}" -fsanitize=address,undefined -fno-omit-frame-pointer -o "$stage/replay.so" \
-    "${abs[@]}" >"$stage/replay.log" 2>&1 & pids+=($!); what+=(replay)
+  "$cc" "${common[@]}" -fsanitize=address,undefined "${san_cxx[@]}" -fno-omit-frame-pointer \
+    -o "$stage/replay.so" "${abs[@]}" >"$stage/replay.log" 2>&1 & pids+=($!); what+=(replay)
   if [ "$engine" != afl ] || [ "$mode" = prune ]; then
-    clang "${common[@]}" -fsanitize=fuzzer-no-link,address,undefined -o "$stage/libfuzzer.so" \
-      "${abs[@]}" >"$stage/libfuzzer.log" 2>&1 & pids+=($!); what+=(libfuzzer)
+    "$cc" "${common[@]}" -fsanitize=fuzzer-no-link,address,undefined "${san_cxx[@]}" \
+      -o "$stage/libfuzzer.so" "${abs[@]}" >"$stage/libfuzzer.log" 2>&1 & pids+=($!); what+=(libfuzzer)
   fi
   if [ "$engine" != libfuzzer ] && [ "$mode" != prune ]; then
-    AFL_QUIET=1 afl-clang-fast "${common[@]}" -o "$stage/afl.so" "${abs[@]}" >"$stage/afl.log" 2>&1 &
+    AFL_QUIET=1 "$afl_cc" "${common[@]}" -o "$stage/afl.so" "${abs[@]}" >"$stage/afl.log" 2>&1 &
     pids+=($!); what+=(afl)
   fi
   for i in "${!pids[@]}"; do

@@ -12,9 +12,9 @@
 #                       bad value, 2 past 30 days)
 #   shmf_build PRESET [TARGET...]   configure once, then build into build/PRESET
 #   shmf_bin_dir PRESET             build/PRESET
-#   shmf_provider_kind SPEC         name | so | c | dir  (1 when SPEC is none of them)
+#   shmf_provider_kind SPEC         name | so | c (a .c or C++ file) | dir  (1 when none)
 #   shmf_provider_label SPEC        a short [A-Za-z0-9_-] label for file names
-#   shmf_provider_sources SPEC      the .c files of a .c/dir provider, one per line
+#   shmf_provider_sources SPEC      the .c/.cpp/.cc/.cxx files of a source/dir provider, one per line
 #   shmf_find_provider_source NAME  providers/**/NAME.c (or a file of providers/*/NAME/)
 #   shmf_provider_names             the providers registered in providers/CMakeLists.txt
 #   shmf_provider_cmake_sources NAME  their SOURCES (absolute paths), one per line
@@ -102,11 +102,12 @@ shmf_build() {
   fi
 }
 
+# A source file is kind c whatever its language: .c, or C++ (.cpp, .cc, .cxx).
 shmf_provider_kind() {
   local spec="$1"
   if [ -d "$spec" ]; then echo dir
   elif [[ "$spec" == *.so ]]; then echo so
-  elif [[ "$spec" == *.c ]]; then echo c
+  elif [[ "$spec" == *.c || "$spec" == *.cpp || "$spec" == *.cc || "$spec" == *.cxx ]]; then echo c
   elif [[ "$spec" =~ ^[A-Za-z0-9_-]+$ ]]; then echo name
   else return 1
   fi
@@ -125,7 +126,8 @@ shmf_provider_label() {
 shmf_provider_sources() {
   local spec="$1"
   if [ -d "$spec" ]; then
-    find "$spec" -maxdepth 1 -name '*.c' -type f | LC_ALL=C sort
+    find "$spec" -maxdepth 1 -type f \( -name '*.c' -o -name '*.cpp' -o -name '*.cc' -o -name '*.cxx' \) |
+      LC_ALL=C sort
   else
     printf '%s\n' "$spec"
   fi
