@@ -8,8 +8,15 @@
  * (ndis/src), which checks each call against its documented contract (IRQL,
  * ownership, pairing) and reports violations as verifier findings.
  *
+ * It compiles as C11 and as C++ (C++17 and later).  Its parts live in ndis/
+ * (SAL annotations, NET_BUFFER shared memory, the driver object, miniport and
+ * filter driver registration) and are included from here; providers include
+ * <ndis.h> only.
+ *
  * Facts and sources: shared/ndis-facts.md.  Nothing in this file is shmfuzz
- * specific except the `Shmf*` plug-in ABI at the end.
+ * specific except the `Shmf*` plug-in ABI at the end and the `ShmfRt*` hooks
+ * the WDK's inline routines and macros call (list checks, assertions,
+ * PAGED_CODE).
  */
 #ifndef SHMF_NDIS_H
 #define SHMF_NDIS_H
