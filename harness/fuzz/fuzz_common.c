@@ -4,6 +4,11 @@
  * Deterministic, never exits on its own, and each input runs in a fresh world,
  * so no state leaks between inputs.  A finding is reported on stderr and turned
  * into abort(), which both engines record as a crash.
+ *
+ * Differential mode (docs/differential.md): with SHMFUZZ_AGAINST=P2 (a name or
+ * a .so) each input also runs on P2 and a divergence is a finding; rules files
+ * come from SHMFUZZ_ALLOW (colon separated), and SHMFUZZ_DIFF_STATS=PATH gets
+ * the counters of allowed differences (diff-<pid>.json in that directory).
  */
 #include <ndis.h>
 #include <stdio.h>
@@ -55,6 +60,8 @@ int shmf_fuzz_init(void)
     prog = shmf_prog_new();
     if (!prog)
         return -1;
+    if (shmf_fuzz_diff_init() != 0)
+        return -1;
     ready = 1;
     return 0;
 }
@@ -80,7 +87,8 @@ void shmf_fuzz_one(const uint8_t *data, size_t size)
     if (shmf_fuzz_init() != 0)
         abort(); /* misconfigured: fail loudly on the first input */
     shmf_prog_decode(prog, data, size);
-    shmf_exec_run(&target, prog, &opts, &res);
+    if (!shmf_fuzz_diff_run(&target, prog, &opts, &res))
+        shmf_exec_run(&target, prog, &opts, &res);
     if (!res.findings)
         return;
     char kind[80], sig[256];

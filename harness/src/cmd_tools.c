@@ -17,6 +17,7 @@
 
 #include "cli.h"
 #include "crash.h"
+#include "diff.h"
 #include "report.h"
 #include "target.h"
 
@@ -144,6 +145,8 @@ static int write_prog_text(const char *path, const struct shmf_prog *p)
 
 int shmf_cmd_minimize(int argc, char **argv)
 {
+    if (shmf_diff_wanted(argc, argv)) /* differential mode: diff_cmd.c */
+        return shmf_diff_cmd_minimize(argc, argv);
     const char *provider = getenv("SHMFUZZ_PROVIDER") ? getenv("SHMFUZZ_PROVIDER") : "reference";
     const char *out = NULL, *in;
     char err[PATH_MAX + 200], want[256], spec[PATH_MAX];

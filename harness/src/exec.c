@@ -38,9 +38,10 @@ int32_t shmf_exec_op_index(void)
     return shmf_rt_op_index();
 }
 
+/* Record what an op did, for the trace and the observer only. */
 #define EXEC_OUT(c, ...)                                                                \
     do {                                                                                \
-        if (__builtin_expect(S.trace != NULL, 0))                                       \
+        if (__builtin_expect(S.record, 0))                                              \
             (c)->out = (struct exec_out){__VA_ARGS__};                                  \
     } while (0)
 
@@ -143,6 +144,8 @@ static void do_alloc(struct exec_state *s, struct exec_cpu *c, const struct shmf
     NDIS_STATUS st = NdisAllocateSharedMemory(shmf_rt_driver_handle(),
                                               (PNDIS_SHARED_MEMORY_PARAMETERS)params, &h);
     check_guards(&c->regions);
+    if (__builtin_expect(s->observe != NULL, 0))
+        c->req = p;
     EXEC_OUT(c, OUT_ALLOC, .a = st, .h = h);
     if (st == NDIS_STATUS_SUCCESS && h) {
         if (s->nblocks == EXEC_MAX_BLOCKS)
@@ -408,18 +411,33 @@ void shmf__exec_dispatch(struct exec_state *s, struct exec_cpu *c, const struct 
     }
 }
 
+/* The observer's view of the op c just ran (op NULL: the first load). */
+static void observe(struct exec_state *s, struct exec_cpu *c, const struct shmf_op *op)
+{
+    const struct shmf_op *ops = s->prog->ops;
+    struct shmf_exec_event ev = {
+        .op = op,
+        .op_index = op ? shmf_exec_op_index() : -1,
+        .cpu = s->il && shmf_interleave_active() ? (int)(c - s->cpu) : -1,
+        .work_item = op && (op < ops || op >= ops + s->prog->nops),
+        .out = &c->out,
+        .params = op && c->out.kind == OUT_ALLOC ? &c->req : NULL,
+        .own_blocks = s->nblocks};
+    s->observe(s->observe_ud, &ev);
+}
+
 void shmf__exec_op(struct exec_state *s, struct exec_cpu *c, const struct shmf_op *op)
 {
-    if (__builtin_expect(S.trace != NULL, 0))
+    if (__builtin_expect(S.record, 0))
         c->out.kind = OUT_NONE;
-    if (needs_passive(op->code) && KeGetCurrentIrql() != PASSIVE_LEVEL) {
+    if (needs_passive(op->code) && KeGetCurrentIrql() != PASSIVE_LEVEL)
         defer(c, op);
-        return;
-    }
-    if (s->il && shmf__exec_exclusive(op->code))
+    else if (s->il && shmf__exec_exclusive(op->code))
         shmf__exec_run_exclusive(s, c, op);
     else
         shmf__exec_dispatch(s, c, op);
+    if (__builtin_expect(s->observe != NULL, 0))
+        observe(s, c, op);
 }
 
 /* === Teardown and results === */
@@ -479,6 +497,9 @@ void shmf_exec_run(const struct shmf_target *t, const struct shmf_prog *prog,
     s->t = t;
     s->prog = prog;
     s->trace = opts ? opts->trace : NULL;
+    s->observe = opts ? opts->observe : NULL;
+    s->observe_ud = opts ? opts->observe_ud : NULL;
+    s->record = s->trace || s->observe;
     s->ncpus = 1;
     uint32_t first;
     int maxidx = shmf__exec_scan_cpu_ops(prog, &first, &s->seed);
@@ -489,6 +510,10 @@ void shmf_exec_run(const struct shmf_target *t, const struct shmf_prog *prog,
     load(s);
     /* Sequential: the whole program, or the prologue before the first cpu op. */
     struct exec_cpu *c = &s->cpu[0];
+    if (__builtin_expect(s->observe != NULL, 0)) {
+        c->out = (struct exec_out){OUT_RELOAD, .a = s->loaded};
+        observe(s, c, NULL);
+    }
     uint32_t i;
     for (i = 0; i < first && !shmf__exec_stop(); i++) {
         shmf_rt_set_op_index((int32_t)i);

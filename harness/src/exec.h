@@ -22,12 +22,21 @@ struct shmf_target {
     char path[512];                    /* where it was loaded from ("" if linked in) */
 };
 
+/* Observer (differential mode, diff.h): when set, called after every op that
+   ran, was deferred or was skipped, work items included, and once after the
+   provider's first load (ev->op NULL).  The event (exec_internal.h) is valid
+   only during the call.  NULL: nothing is recorded, as without a trace. */
+struct shmf_exec_event;
+typedef void (*shmf_exec_observe_fn)(void *ud, const struct shmf_exec_event *ev);
+
 struct shmf_exec_opts {
     uint32_t verify_flags; /* SHMF_VERIFY_F_* (default all) */
     FILE *trace;           /* op trace while running, or NULL */
     /* Fault plan from the command line: when set, it replaces the input
        header's plan (the `fault` op still changes it mid-program). */
     const struct shmf_fault_plan *fault_override;
+    shmf_exec_observe_fn observe; /* or NULL */
+    void *observe_ud;
 };
 
 struct shmf_exec_result {

@@ -39,6 +39,19 @@ struct exec_out {
     const char *why;
 };
 
+/* What the observer sees of one op (exec.h, shmf_exec_observe_fn). */
+struct shmf_exec_event {
+    const struct shmf_op *op;   /* NULL: the provider's first load */
+    int32_t op_index;           /* op running (a work item: the op that ran it) */
+    int cpu;                    /* -1, or the processor of an interleaved op */
+    bool work_item;             /* a deferred request run by `work` or teardown */
+    const struct exec_out *out; /* what it did (recorded as for the trace) */
+    /* An alloc that called NdisAllocateSharedMemory: the request as made (the
+       provider saw its first Header.Size bytes); else NULL. */
+    const NDIS_SHARED_MEMORY_PARAMETERS *params;
+    unsigned own_blocks;        /* the miniport's live blocks after the op */
+};
+
 /* "-> outcome" for op (exec_trace.c). */
 void shmf__exec_trace_out(FILE *f, const struct shmf_op *op, const struct exec_out *o);
 /* "  i [cpu c] op fields" (cpu < 0: a sequential program). */
@@ -65,6 +78,7 @@ struct exec_cpu {
     int32_t cur_op;                /* op this processor is running */
     uint32_t nops, done;           /* interleaved: ops in its list, ops run */
     struct exec_out out;
+    NDIS_SHARED_MEMORY_PARAMETERS req;  /* the last alloc's request (observer only) */
     struct shmf_op work[EXEC_MAX_WORK]; /* requests deferred to PASSIVE_LEVEL */
 };
 
@@ -72,6 +86,9 @@ struct exec_state {
     const struct shmf_target *t;
     const struct shmf_prog *prog;
     FILE *trace;
+    shmf_exec_observe_fn observe;        /* opts->observe, or NULL */
+    void *observe_ud;
+    bool record;                         /* trace or observe: fill exec_cpu.out */
     struct shmf_nic *nic;                /* created once, reset per world */
     NDIS_HANDLE blocks[EXEC_MAX_BLOCKS]; /* the miniport's own allocations, shared */
     unsigned nblocks;

@@ -83,6 +83,11 @@ bool shmf__shm_registered(void)
     return reg.registered;
 }
 
+ULONG shmf_rt_provider_flags(void)
+{
+    return reg.registered ? reg.chars.Flags : 0;
+}
+
 static bool header_ok(const NDIS_OBJECT_HEADER *h)
 {
     return h->Type == NDIS_OBJECT_TYPE_SHARED_MEMORY_PROVIDER_CHARACTERISTICS &&

@@ -136,7 +136,11 @@
       "the driver unloaded (or DriverEntry failed) with its miniport or filter driver "      \
       "still registered",                                                                    \
       "MiniportDriverUnload / FilterUnload: NdisMDeregisterMiniportDriver, "                 \
-      "NdisFDeregisterFilterDriver")
+      "NdisFDeregisterFilterDriver")                                                         \
+    X(DIVERGENCE, "divergence",                                                              \
+      "differential mode: two providers' observable outcomes of one op differ where the "    \
+      "contract or the rules file says they must not",                                       \
+      "docs/differential.md: contract-required refusals, the block as the caller sees it")
 
 enum shmf_kind {
 #define SHMF_KIND_ENUM(e, n, d, s) SHMF_KIND_##e,

@@ -156,6 +156,9 @@ int shmf_rt_provider_load(const struct shmf_provider *p);
    deregistered; then check leaks of pool and pages. */
 void shmf_rt_provider_unload(void);
 bool shmf_rt_provider_loaded(void);
+/* Flags of the registered NDIS_SHARED_MEMORY_PROVIDER_CHARACTERISTICS (e.g.
+   NDIS_SHARED_MEMORY_PROVIDER_CHAR_SUPPORTS_PF_VPORTS); 0 when none. */
+ULONG shmf_rt_provider_flags(void);
 
 /* === Shared-memory blocks (as the verifier tracks them) === */
 
