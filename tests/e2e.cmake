@@ -33,8 +33,9 @@
 # Engines are not built while the tests run: the campaigns use this build tree as
 # their replay tree (SHMF_DEV_TREE) and the trees under campaign-trees/
 # (SHMF_BUILD_DIR) of the campaign_build fixture (tests/campaign.cmake), to which
-# e2e_build adds the generic engine binaries out-of-tree providers load
-# (fuzz_generic; afl_generic, its CMPLOG twin and the AFL++ custom mutator).
+# the fixtures e2e_build and e2e_build_afl add the generic engine binaries that
+# out-of-tree providers load (fuzz_generic; afl_generic, its CMPLOG twin and the
+# AFL++ custom mutator -- only e2e_rel_c needs the afl tree).
 # About 2 minutes in all on 2 cores with `ctest -L e2e` (serial; less with -j2),
 # each test 15-40 s.
 find_program(SHMF_E2E_BASH bash)
@@ -54,12 +55,19 @@ set(_e2e_env
 
 add_test(NAME e2e_build COMMAND ${SHMF_E2E_BASH} ${CMAKE_CURRENT_SOURCE_DIR}/e2e/run.sh build)
 set_tests_properties(e2e_build PROPERTIES
-    LABELS e2e TIMEOUT 600 ENVIRONMENT "${_e2e_env}"
     FIXTURES_REQUIRED shmf_campaign_engines FIXTURES_SETUP shmf_e2e_engines)
+add_test(NAME e2e_build_afl COMMAND ${SHMF_E2E_BASH} ${CMAKE_CURRENT_SOURCE_DIR}/e2e/run.sh build_afl)
+set_tests_properties(e2e_build_afl PROPERTIES FIXTURES_SETUP shmf_e2e_afl)
 
 foreach(_t abs_c rel_c dir so cmake clean_c)
   add_test(NAME e2e_${_t} COMMAND ${SHMF_E2E_BASH} ${CMAKE_CURRENT_SOURCE_DIR}/e2e/run.sh ${_t})
-  set_tests_properties(e2e_${_t} PROPERTIES
-      LABELS e2e TIMEOUT 300 SKIP_RETURN_CODE 77 ENVIRONMENT "${_e2e_env}"
+  set_tests_properties(e2e_${_t} PROPERTIES SKIP_RETURN_CODE 77
       FIXTURES_REQUIRED "shmf_campaign_engines;shmf_e2e_engines")
 endforeach()
+# AFL++ beside libFuzzer: two processes, and the afl tree too.
+set_tests_properties(e2e_rel_c PROPERTIES PROCESSORS 2
+    FIXTURES_REQUIRED "shmf_campaign_engines;shmf_e2e_engines;shmf_e2e_afl")
+
+set_tests_properties(e2e_build e2e_build_afl e2e_abs_c e2e_rel_c e2e_dir e2e_so e2e_cmake e2e_clean_c
+    PROPERTIES LABELS e2e ENVIRONMENT "${_e2e_env}" TIMEOUT 300)
+set_tests_properties(e2e_build e2e_build_afl PROPERTIES TIMEOUT 600)

@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
 # run.sh -- the end-to-end tests registered by tests/e2e.cmake (label e2e).
 # usage: run.sh TEST
-#   build        fixture: the generic engine binaries the out-of-tree campaigns run
-#                (libfuzzer: harness/fuzz_generic; afl: afl_generic, its CMPLOG twin
-#                and the custom mutator) in $SHMF_BUILD_DIR, beside campaign_build's
+#   build        fixture: harness/fuzz_generic, the libFuzzer binary out-of-tree
+#                providers load, in $SHMF_BUILD_DIR/libfuzzer (beside campaign_build's)
+#   build_afl    fixture: afl_generic, its CMPLOG twin and the custom mutator in
+#                $SHMF_BUILD_DIR/afl (nothing when AFL++ is not installed)
 #   abs_c        buggy provider as an absolute .c path
 #   rel_c        buggy provider as a relative .c path, relative --out; both engines
 #   dir          buggy provider as a folder of two .c files
@@ -163,18 +164,25 @@ test_build() {
   . "$root/scripts/lib.sh"
   step "libfuzzer: harness/fuzz_generic in $SHMF_BUILD_DIR/libfuzzer"
   shmf_build libfuzzer fuzz_generic || die "build of fuzz_generic (see $SHMF_BUILD_DIR/libfuzzer.log)"
-  if command -v afl-fuzz >/dev/null && command -v afl-clang-fast >/dev/null; then
-    step "afl: afl_generic, afl_generic_cmplog, custom mutator in $SHMF_BUILD_DIR/afl"
-    shmf_build afl afl_generic afl_generic_cmplog || die "build of afl_generic (see $SHMF_BUILD_DIR/afl.log)"
-    # As campaign.sh's build_afl_mutator: plain clang, no AFL++ instrumentation.
-    local d="$SHMF_BUILD_DIR/afl/campaign" src="$root/harness"
-    mkdir -p "$d"
-    clang -O2 -g -fPIC -shared -fvisibility=hidden -I "$src/src" -o "$d/libshmf_afl_mutator.so" \
-      "$src/fuzz/afl_mutator.c" "$src/src/mutator.c" "$src/src/opstream.c" ||
-      die "cannot build the AFL++ custom mutator"
-  else
+  finish
+}
+
+# A fixture of its own, so that an AFL++ build problem stops e2e_rel_c only.
+test_build_afl() {
+  if ! command -v afl-fuzz >/dev/null || ! command -v afl-clang-fast >/dev/null; then
     step "AFL++ not installed: e2e_rel_c runs libFuzzer only"
+    return 0
   fi
+  # shellcheck source=scripts/lib.sh disable=SC1091
+  . "$root/scripts/lib.sh"
+  step "afl: afl_generic, afl_generic_cmplog, custom mutator in $SHMF_BUILD_DIR/afl"
+  shmf_build afl afl_generic afl_generic_cmplog || die "build of afl_generic (see $SHMF_BUILD_DIR/afl.log)"
+  # As campaign.sh's build_afl_mutator: plain clang, no AFL++ instrumentation.
+  local d="$SHMF_BUILD_DIR/afl/campaign" src="$root/harness"
+  mkdir -p "$d"
+  clang -O2 -g -fPIC -shared -fvisibility=hidden -I "$src/src" -o "$d/libshmf_afl_mutator.so" \
+    "$src/fuzz/afl_mutator.c" "$src/src/mutator.c" "$src/src/opstream.c" ||
+    die "cannot build the AFL++ custom mutator"
   finish
 }
 
