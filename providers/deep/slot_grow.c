@@ -18,7 +18,7 @@
 #define SG_TAG_BLOCK 'bgSD'
 #define SG_TAG_TABLE 'tgSD'
 #define SG_TAG_CTX 'xgSD'
-#define SG_INITIAL_SLOTS 16u
+#define SG_INITIAL_SLOTS 64u
 #define SG_MAX_SLOTS 4096u
 
 typedef struct _SG_BLOCK {
