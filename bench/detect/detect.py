@@ -8,9 +8,17 @@ budget and record when a finding of the EXPECTED kind (corpus/regressions/
 unguided random baseline with Mann-Whitney U and Vargha-Delaney A12, as
 FuzzBench does, and write reports/out/bench-detect.json and .md.
 
+Two tiers of planted bugs: shallow (providers/buggy/<bug>.c, provider
+buggy_<bug>, the default) and deep (providers/deep/<x>.c, provider and bug
+deep_<x>: several ops in order and/or exact field values; 300 s budget by
+default). --tier all runs both.
+
 Usage (normally through bench/detect/run.sh, which builds first):
-  detect.py [--quick] [--trials T] [--budget S] [--bugs a,b] [--engines e1,e2]
-            [--out DIR] [--bin DIR]
+  detect.py [--quick] [--tier shallow|deep|all] [--trials T] [--budget S]
+            [--bugs a,b] [--engines e1,e2] [--out DIR] [--print-targets] [--print-plan]
+
+The binaries come from build/<preset> (SHMF_BUILD_DIR overrides build/, and
+SHMF_DEV_TREE the dev tree, as in scripts/lib.sh).
 
 Only the python3 standard library. See bench/detect/README.md.
 """
@@ -33,6 +41,11 @@ ENGINES = ("libfuzzer", "afl", "stress", "random")
 ENGINE_ASAN_OPTIONS = "detect_leaks=0:symbolize=0"  # the same for every ASan engine
 RACE = "race_unlocked_remove"
 QUICK_BUGS = ("double_free", "lock_on_reject", "contig_ignored")
+# The deep tier's quick set checks the plumbing only: none of them is expected
+# to be found in the quick budget.
+QUICK_DEEP_BUGS = ("deep_vport_refs", "deep_node_cache")
+TIERS = ("shallow", "deep", "all")
+TIER_BUDGET = {"shallow": 60.0, "deep": 300.0, "all": 60.0}  # default seconds per trial
 POLL = 0.05
 GRACE = 5.0  # seconds past the budget before an engine is killed
 
@@ -41,14 +54,37 @@ def log(msg):
     print("detect: " + msg, file=sys.stderr, flush=True)
 
 
+# === Build trees (as scripts/lib.sh: SHMF_BUILD_DIR, SHMF_DEV_TREE) ===
+
+def build_dir(preset):
+    if preset == "dev" and os.environ.get("SHMF_DEV_TREE"):
+        return os.environ["SHMF_DEV_TREE"]
+    return os.path.join(os.environ.get("SHMF_BUILD_DIR") or os.path.join(ROOT, "build"), preset)
+
+
 # === Bugs ===
 
-def load_bugs():
-    """{bug: {"provider", "expected" (list of kinds, ["any"] for the race)}} from
-    corpus/regressions/*.ops, restricted to providers/buggy/*.c."""
+def tier_sources(tier):
+    """(tier, bug, provider, source) of every planted bug of the tier: shallow bugs
+    are named as their file (provider buggy_<bug>), deep bugs as their provider
+    (deep_<file>); the regression input is corpus/regressions/<bug>.ops."""
+    out = []
+    if tier in ("shallow", "all"):
+        for path in sorted(glob.glob(os.path.join(ROOT, "providers", "buggy", "*.c"))):
+            name = os.path.splitext(os.path.basename(path))[0]
+            out.append(("shallow", name, "buggy_" + name, path))
+    if tier in ("deep", "all"):
+        for path in sorted(glob.glob(os.path.join(ROOT, "providers", "deep", "*.c"))):
+            name = "deep_" + os.path.splitext(os.path.basename(path))[0]
+            out.append(("deep", name, name, path))
+    return out
+
+
+def load_bugs(tier="shallow"):
+    """{bug: {"provider", "tier", "expected" (list of kinds, ["any"] for the race)}}
+    from corpus/regressions/<bug>.ops, for the providers of the tier."""
     bugs = {}
-    for path in sorted(glob.glob(os.path.join(ROOT, "providers", "buggy", "*.c"))):
-        name = os.path.splitext(os.path.basename(path))[0]
+    for bug_tier, name, provider, _src in tier_sources(tier):
         reg = os.path.join(ROOT, "corpus", "regressions", name + ".ops")
         expect, also = None, []
         try:
@@ -65,7 +101,8 @@ def load_bugs():
             continue
         single = expect != "none"
         bugs[name] = {
-            "provider": "buggy_" + name,
+            "provider": provider,
+            "tier": bug_tier,
             # The race is clean single-threaded by design: under the stress runner
             # any finding counts (the reference is clean under stress).
             # `# also:` kinds are the same root cause reported on another path
@@ -80,38 +117,38 @@ def load_bugs():
 #     change the programs in the middle of a run ===
 
 def snapshot(bin_dir, bugs, engines):
-    b = os.path.join(ROOT, "build")
+    dev, rel, lf, afl = (build_dir(p) for p in ("dev", "release", "libfuzzer", "afl"))
     need = {
-        "dev/shmfuzz": os.path.join(b, "dev", "harness", "shmfuzz"),
-        "seeds": os.path.join(b, "dev", "corpus", "seeds"),
+        "dev/shmfuzz": os.path.join(dev, "harness", "shmfuzz"),
+        "seeds": os.path.join(dev, "corpus", "seeds"),
         "dict": os.path.join(ROOT, "corpus", "shmfuzz.dict"),
     }
     for bug, info in bugs.items():
         p = info["provider"]
         need["dev/providers/libshmfprov_%s.so" % p] = os.path.join(
-            b, "dev", "providers", "libshmfprov_%s.so" % p)
+            dev, "providers", "libshmfprov_%s.so" % p)
         if "stress" in engines:
             need["release/providers/libshmfprov_%s.so" % p] = os.path.join(
-                b, "release", "providers", "libshmfprov_%s.so" % p)
+                rel, "providers", "libshmfprov_%s.so" % p)
         if "libfuzzer" in engines and info["single_threaded"]:
-            need["libfuzzer/fuzz_%s" % p] = os.path.join(b, "libfuzzer", "fuzz", "fuzz_" + p)
+            need["libfuzzer/fuzz_%s" % p] = os.path.join(lf, "fuzz", "fuzz_" + p)
         if "afl" in engines and info["single_threaded"]:
-            need["afl/afl_%s" % p] = os.path.join(b, "afl", "fuzz", "afl_" + p)
-            cmplog = os.path.join(b, "afl", "fuzz", "afl_%s_cmplog" % p)
+            need["afl/afl_%s" % p] = os.path.join(afl, "fuzz", "afl_" + p)
+            cmplog = os.path.join(afl, "fuzz", "afl_%s_cmplog" % p)
             if os.path.exists(cmplog):  # optional: AFL++ runs without -c otherwise
                 need["afl/afl_%s_cmplog" % p] = cmplog
         if "random" in engines and info["single_threaded"]:
             need["random/bench_detect_random_%s" % p] = os.path.join(
-                b, "libfuzzer", "bench", "detect", "bench_detect_random_" + p)
+                lf, "bench", "detect", "bench_detect_random_" + p)
     if "stress" in engines:
-        need["release/shmfuzz"] = os.path.join(b, "release", "harness", "shmfuzz")
+        need["release/shmfuzz"] = os.path.join(rel, "harness", "shmfuzz")
     if "afl" in engines:
-        need["afl/libshmf_afl_mutator.so"] = os.path.join(b, "afl", "campaign",
+        need["afl/libshmf_afl_mutator.so"] = os.path.join(afl, "campaign",
                                                           "libshmf_afl_mutator.so")
     missing = [src for src in need.values() if not os.path.exists(src)]
     if missing:
         raise SystemExit("detect: missing (build first: scripts/bench.sh detect): " +
-                         ", ".join(os.path.relpath(m, ROOT) for m in missing))
+                         ", ".join(missing))
     shutil.rmtree(bin_dir, ignore_errors=True)
     for dst, src in need.items():
         dst = os.path.join(bin_dir, dst)
@@ -663,8 +700,9 @@ def markdown(doc):
     rows = {(r["bug"], r["engine"]): r for r in doc["results"]}
     comps = {(c["bug"], c["engine"]): c for c in doc["comparisons"]}
     vs = [e for e in engines if e != "random"] if "random" in engines else []
-    out = ["# bench/detect: time to first detection of the planted bugs", ""]
     s = doc["settings"]
+    out = ["# bench/detect: time to first detection of the planted bugs (%s tier)" %
+           s.get("tier", "shallow"), ""]
     out.append("%d trial(s) per bug x engine, %g s budget per trial, seeds %s; commit %s, %s "
                "(%s cores). Cells: median time to the first finding of the expected kind "
                "(undetected trials count as budget + 1 s), then trials that detected it. "
@@ -717,15 +755,63 @@ def markdown(doc):
     return "\n".join(out)
 
 
+# === Plan ===
+
+def resolve_bug(name, bugs):
+    """A bug by its name, or by its provider's (buggy_<bug>; a deep bug without
+    its deep_ prefix is accepted too)."""
+    if name in bugs:
+        return name
+    if name.startswith("buggy_") and name[len("buggy_"):] in bugs:
+        return name[len("buggy_"):]
+    if "deep_" + name in bugs:
+        return "deep_" + name
+    return name
+
+
+def make_plan(names, bugs, engines, trials):
+    plan = []
+    for bug in names:
+        for eng in engines:
+            if not bugs[bug]["single_threaded"] and eng != "stress":
+                continue  # the race needs concurrency: stress runner only
+            for k in range(trials):
+                plan.append((bug, eng, k))
+    return plan
+
+
+def print_plan(bugs, engines, trials, budget, tier):
+    """What a run would do and its worst case (nothing found: every trial runs its
+    whole budget, plus about 2 s of start-up and replays each), without running."""
+    plan = make_plan(list(bugs), bugs, engines, trials)
+    per_engine = {}
+    for _bug, eng, _k in plan:
+        per_engine[eng] = per_engine.get(eng, 0) + 1
+    worst = len(plan) * (budget + 2)
+    print("tier %s: %d bug(s) x %s, %d trial(s), %g s budget: %d runs" % (
+        tier, len(bugs), ",".join(engines), trials, budget, len(plan)))
+    for eng in engines:
+        print("  %-9s %3d runs, at most %.1f h" % (
+            eng, per_engine.get(eng, 0), per_engine.get(eng, 0) * (budget + 2) / 3600.0))
+    print("worst case (nothing found): %.0f s = %.1f h, one trial at a time" % (worst, worst / 3600.0))
+    for bug, info in bugs.items():
+        print("  %-24s %-22s expect %s" % (bug, info["provider"], "/".join(info["expected"])))
+
+
 # === Main ===
 
 def main(argv):
     ap = argparse.ArgumentParser(prog="scripts/bench.sh detect", description=__doc__,
                                  formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--quick", action="store_true",
-                    help="2 trials, %s, 5 s budget (about a minute)" % ",".join(QUICK_BUGS))
+                    help="2 trials, %s (deep: %s), 5 s budget (about a minute)" % (
+                        ",".join(QUICK_BUGS), ",".join(QUICK_DEEP_BUGS)))
+    ap.add_argument("--tier", choices=TIERS, default="shallow",
+                    help="planted bugs of providers/buggy (shallow), providers/deep (deep) "
+                         "or both (all)")
     ap.add_argument("--trials", type=int)
-    ap.add_argument("--budget", type=float, help="seconds per trial (default 60)")
+    ap.add_argument("--budget", type=float,
+                    help="seconds per trial (default 60; 300 with --tier deep)")
     ap.add_argument("--bugs", help="comma-separated bug names (default: all)")
     ap.add_argument("--engines", default=",".join(ENGINES))
     ap.add_argument("--seed", type=int, default=1, help="seed of trial 1 (trial k: seed + k - 1)")
@@ -734,16 +820,21 @@ def main(argv):
     ap.add_argument("--out", default=os.path.join(ROOT, "reports", "out"))
     ap.add_argument("--print-targets", action="store_true",
                     help="print 'PRESET TARGET' lines of what this run needs built, then exit")
+    ap.add_argument("--print-plan", action="store_true",
+                    help="print the runs this would make and their worst-case time, then exit")
     a = ap.parse_args(argv)
 
-    all_bugs = load_bugs()
+    all_bugs = load_bugs(a.tier)
     trials = a.trials or (2 if a.quick else 5)
-    budget = a.budget or (5.0 if a.quick else 60.0)
+    budget = a.budget or (5.0 if a.quick else TIER_BUDGET[a.tier])
     if a.bugs:
         names = [b.strip() for b in a.bugs.split(",") if b.strip()]
+    elif a.quick:
+        names = {"shallow": list(QUICK_BUGS), "deep": list(QUICK_DEEP_BUGS),
+                 "all": list(QUICK_BUGS) + list(QUICK_DEEP_BUGS)}[a.tier]
     else:
-        names = list(QUICK_BUGS) if a.quick else sorted(all_bugs)
-    names = [n[len("buggy_"):] if n.startswith("buggy_") else n for n in names]
+        names = sorted(all_bugs)
+    names = [resolve_bug(n, all_bugs) for n in names]
     unknown = [n for n in names if n not in all_bugs]
     engines = [e.strip() for e in a.engines.split(",") if e.strip()]
     bad = [e for e in engines if e not in ENGINES]
@@ -756,6 +847,9 @@ def main(argv):
         for t in build_targets(bugs, engines):
             print(" ".join(t))
         return 0
+    if a.print_plan:
+        print_plan(bugs, engines, trials, budget, a.tier)
+        return 0
 
     out_dir = os.path.abspath(a.out)
     work = os.path.join(out_dir, "bench-detect")
@@ -765,13 +859,7 @@ def main(argv):
            "stress_threads": a.stress_threads, "random_gen": a.random_gen}
     cfg["replayer"] = Replayer(cfg["bin"])
 
-    plan = []
-    for bug in names:
-        for eng in engines:
-            if not bugs[bug]["single_threaded"] and eng != "stress":
-                continue  # the race needs concurrency: stress runner only
-            for k in range(trials):
-                plan.append((bug, eng, k))
+    plan = make_plan(names, bugs, engines, trials)
     seeds = [a.seed + k for k in range(trials)]
     log("%d bug(s) x %s, %d trial(s), %g s budget: %d runs, at most %.0f s" % (
         len(names), ",".join(engines), trials, budget, len(plan), len(plan) * (budget + 2)))
@@ -804,7 +892,8 @@ def main(argv):
         "bench": "detect",
         "schema": "shmfuzz-bench-detect/1",
         "status": status,
-        "settings": {"trials": trials, "budget_s": budget, "engines": engines, "bugs": names,
+        "settings": {"tier": a.tier, "trials": trials, "budget_s": budget, "engines": engines,
+                     "bugs": names,
                      "seeds": seeds, "quick": a.quick, "stress_threads": a.stress_threads,
                      "random_generator": a.random_gen,
                      "libfuzzer": "one process, seeds + dict, ASan+UBSan; restarted from its corpus on another kind",

@@ -1,21 +1,28 @@
 #!/usr/bin/env bash
 # bench/detect: time to first detection of the planted bugs per engine
 # (libFuzzer, AFL++, the stress runner, and an unguided random baseline).
-# Usage: scripts/bench.sh detect [--quick] [--trials T] [--budget SECONDS]
-#                                [--bugs a,b] [--engines libfuzzer,afl,stress,random]
+# Usage: scripts/bench.sh detect [--quick] [--tier shallow|deep|all] [--trials T] [--budget SECONDS]
+#                                [--bugs a,b] [--engines libfuzzer,afl,stress,random] [--print-plan]
 # Writes reports/out/bench-detect.json and reports/out/bench-detect.md.
-# SHMF_DETECT_NO_BUILD=1 skips building (uses what is in build/ as it is).
+# --tier deep: the deep tier (providers/deep/, 300 s per trial by default);
+# --print-plan: the runs and their worst-case time, without building or running.
+# SHMF_DETECT_NO_BUILD=1 skips building (uses what is in build/ as it is);
+# SHMF_BUILD_DIR / SHMF_DEV_TREE choose other trees, as for the other scripts.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 SHMF_PROG=bench-detect
 source scripts/lib.sh
 
 py=bench/detect/detect.py
+for arg in "$@"; do
+  [ "$arg" != --print-plan ] || exec python3 "$py" "$@"
+done
 targets="$(python3 "$py" --print-targets "$@")" || exit 2
 
 build_afl_mutator() {
   # Runs inside afl-fuzz: plain clang, no AFL++ instrumentation (as campaign.sh).
-  local dir="$SHMF_ROOT/build/afl/campaign" src="$SHMF_ROOT/harness"
+  local dir src="$SHMF_ROOT/harness"
+  dir="$(shmf_bin_dir afl)/campaign"
   mkdir -p "$dir"
   clang -O2 -g -fPIC -shared -fvisibility=hidden -I "$src/src" -o "$dir/libshmf_afl_mutator.so" \
     "$src/fuzz/afl_mutator.c" "$src/src/mutator.c" "$src/src/opstream.c" 2>"$dir/mutator.log"
@@ -27,7 +34,7 @@ if [ -z "${SHMF_DETECT_NO_BUILD:-}" ]; then
     [ ${#tgts[@]} -gt 0 ] || continue
     shmf_log "building $preset: ${#tgts[@]} target(s) ..."
     if [ "$preset" = afl-mutator ]; then
-      build_afl_mutator || shmf_log "warning: AFL++ mutator build failed (see build/afl/campaign/mutator.log); using the existing one if any"
+      build_afl_mutator || shmf_log "warning: AFL++ mutator build failed (see $(shmf_bin_dir afl)/campaign/mutator.log); using the existing one if any"
     elif ! shmf_build "$preset" "${tgts[@]}"; then
       # The tree may be mid-edit by someone else: fall back to what was built before.
       shmf_log "warning: build of preset $preset failed (see build/$preset.log); using the binaries already there"
