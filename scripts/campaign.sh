@@ -291,6 +291,11 @@ json_str() {
   python3 -c 'import json,sys; print(json.dumps(sys.argv[1]))' "$1"
 }
 
+# The lines of stdin as a JSON list of strings.
+json_list() {
+  python3 -c 'import json,sys; print(json.dumps([l.rstrip("\n") for l in sys.stdin if l.strip()]))'
+}
+
 write_config() {
   local cfg="$1" label="$2" so_dir="$3" src
   src=""
@@ -300,9 +305,16 @@ write_config() {
     c) src="$(abspath "$provider")"; src="${src#"$SHMF_ROOT"/}" ;;
     dir) src="$(shmf_provider_sources "$provider" | head -n 1)"; src="$(abspath "$src")"; src="${src#"$SHMF_ROOT"/}" ;;
   esac
+  local srcs_json
+  case "$provider_kind" in
+    name) srcs_json="$(shmf_provider_cmake_sources "$provider" | json_list)" ;;
+    c|dir) srcs_json="$(shmf_provider_sources "$provider" | while read -r f; do abspath "$f"; done | json_list)" ;;
+    *) srcs_json="[]" ;;
+  esac
   cat >"$cfg" <<EOF
 {
   "root": $(json_str "$SHMF_ROOT"),
+  "provider_sources": ${srcs_json},
   "provider": $(json_str "$provider"),
   "provider_kind": $(json_str "$provider_kind"),
   "provider_label": $(json_str "$label"),

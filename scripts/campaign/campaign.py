@@ -331,7 +331,8 @@ def main():
     os.makedirs(cfg["corpus"], exist_ok=True)
     known = load_known(cfg["known_file"])
     triage = Triage(cfg["shmfuzz"], cfg["replay_provider"] or cfg["provider"], cfg["run_dir"],
-                    t0, cfg["reliability"], cfg["provider_source"], cfg["root"], builds(cfg))
+                    t0, cfg["reliability"], cfg["provider_source"], cfg["root"], builds(cfg),
+                    provider_sources=cfg.get("provider_sources"))
     engines, corpus_info, metas, error = [], None, [], ""
     if mode in ("batch", "code-change"):
         engines = fuzz(cfg, stop, triage, known)

@@ -44,13 +44,14 @@ def iso(ts):
 
 class Triage:
     def __init__(self, shmfuzz, provider, run_dir, t0, reliability=3, provider_source="",
-                 root="", builds=None):
+                 root="", builds=None, provider_sources=None):
         self.shmfuzz = shmfuzz
         self.provider = provider
         self.run_dir = run_dir
         self.t0 = t0
         self.reliability = reliability
         self.provider_source = provider_source
+        self.provider_sources = list(provider_sources or [])  # every source, absolute
         self.root = root
         # What ran each input: {"replay"|engine: {"binary": path, "provider": path|None}}
         self.builds = builds or {}
@@ -187,16 +188,30 @@ class Triage:
         src = self.provider_source
         if not src:
             return None
-        loc = {"file": src}
-        path = src if os.path.isabs(src) else os.path.join(self.root, src)
         fn = frame.get("function") if _is_name(frame.get("function")) else \
             (finding or {}).get("function")
-        line = self._definition_line(path, fn)
+        path, line = self._defining_source(src, fn)
+        loc = {"file": self._rel(path) if path != src else src}
         if _is_name(fn):
             loc["function"] = fn
         if line:
             loc["line"] = loc["function_line"] = line
         return loc
+
+    def _defining_source(self, src, fn):
+        """(path, line) of fn's definition: in the provider's first source `src`,
+        else in its other sources (a folder's or a CMake provider's); (src, None)
+        when none defines it."""
+        path = src if os.path.isabs(src) else os.path.join(self.root, src)
+        line = self._definition_line(path, fn)
+        if line or not _is_name(fn):
+            return (src, line)
+        for other in self.provider_sources:
+            if os.path.realpath(other) != os.path.realpath(path):
+                line = self._definition_line(other, fn)
+                if line:
+                    return (other, line)
+        return (src, None)
 
     def _reliability(self, path, want):
         got = 0
