@@ -19,3 +19,13 @@ add_test(NAME report_browser
                  ${CMAKE_CURRENT_BINARY_DIR}/campaign/planted/out)
 set_tests_properties(report_browser PROPERTIES LABELS report TIMEOUT 180 SKIP_RETURN_CODE 77
                      DEPENDS "campaign_reference;campaign_planted")
+
+# The standalone C reproducer (`shmfuzz repro-c`) compiles with the provider and the
+# libraries as its header says, and replays the finding.
+string(REPLACE ";" " " _shmf_repro_san "${SHMF_SAN_FLAGS}")
+add_test(NAME repro_c_compiles
+         COMMAND ${CMAKE_CURRENT_SOURCE_DIR}/repro_c/run.sh $<TARGET_FILE:shmfuzz>
+                 ${PROJECT_SOURCE_DIR} ${CMAKE_CURRENT_BINARY_DIR}/repro_c ${CMAKE_C_COMPILER}
+                 "${_shmf_repro_san}" ${PROJECT_BINARY_DIR}/harness/generated
+                 $<TARGET_FILE:shmf_harness> $<TARGET_FILE:shmf_runtime>)
+set_tests_properties(repro_c_compiles PROPERTIES LABELS unit TIMEOUT 120)

@@ -27,6 +27,8 @@
 NDIS_STATUS ShmfProviderSetOptions(NDIS_HANDLE, NDIS_HANDLE) __attribute__((weak));
 VOID ShmfProviderUnload(NDIS_HANDLE) __attribute__((weak));
 VOID ShmfProviderRingAdvance(void *, void *, ULONG) __attribute__((weak));
+/* A provider that registers as a driver: DriverEntry alone (docs/porting.md). */
+NTSTATUS DriverEntry(PDRIVER_OBJECT, PUNICODE_STRING) __attribute__((weak));
 
 static struct shmf_target target;
 static struct shmf_prog *prog;
@@ -47,10 +49,11 @@ int shmf_fuzz_init(void)
         if (shmf_engine_is_libfuzzer() &&
             shmf_target_check_instrumented(target.path, err, sizeof(err)) != 0)
             fprintf(stderr, "shmfuzz: warning: %s\n", err);
-    } else if (ShmfProviderSetOptions) {
+    } else if (ShmfProviderSetOptions || DriverEntry) {
         target.provider.name = SHMF_TARGET_NAME;
         target.provider.set_options = ShmfProviderSetOptions;
         target.provider.unload = ShmfProviderUnload;
+        target.provider.driver_entry = ShmfProviderSetOptions ? NULL : DriverEntry;
         target.ring_advance = (void *)ShmfProviderRingAdvance;
     } else {
         fprintf(stderr, "shmfuzz: this target has no provider linked in; set "

@@ -190,11 +190,16 @@ int shmf_cmd_minimize(int argc, char **argv)
 
 /* === repro-c === */
 
+/* The enum constant of each op, from the one op list. */
+#define OP_ENUM_NAME(U, l) "SHMF_OP_" #U,
+static const char *const op_enum_names[] = {SHMF_OP_LIST(OP_ENUM_NAME, SHMF__NO_FIELD)};
+#undef OP_ENUM_NAME
+
 static void emit_op(FILE *f, const struct shmf_op *op)
 {
     char text[256];
     shmf_op_format(text, sizeof(text), op);
-    fprintf(f, "    {SHMF_OP_%s, {", shmf_op_name(op->code));
+    fprintf(f, "    {%s, {", op_enum_names[op->code]);
     for (unsigned i = 0; i < shmf_op_nargs(op->code); i++)
         fprintf(f, "%s%#x", i ? ", " : "", op->a[i]);
     fprintf(f, "}}, /* %s */\n", text);
@@ -207,7 +212,11 @@ static void emit_repro(FILE *f, const struct shmf_prog *p, const char *src)
                "provider.c \\\n *        -L<build> -lshmf_harness -lshmf_runtime -ljansson -ldl "
                "-lpthread\n * It replays the ops below through the shmfuzz runtime against "
                "the provider\n * linked with it and prints the first finding.\n */\n", src);
-    fprintf(f, "#include <stdio.h>\n#include <stdlib.h>\n#include <ndis.h>\n#include \"exec.h\"\n\n");
+    fprintf(f, "#include <stdio.h>\n#include <stdlib.h>\n#include <ndis.h>\n#include \"exec.h\"\n\n"
+               "/* The provider's entry points: the short form, or DriverEntry alone. */\n"
+               "NDIS_STATUS ShmfProviderSetOptions(NDIS_HANDLE, NDIS_HANDLE) __attribute__((weak));\n"
+               "VOID ShmfProviderUnload(NDIS_HANDLE) __attribute__((weak));\n"
+               "NTSTATUS DriverEntry(PDRIVER_OBJECT, PUNICODE_STRING) __attribute__((weak));\n\n");
     fprintf(f, "static const struct shmf_op ops[] = {\n");
     for (uint32_t i = 0; i < p->nops; i++)
         emit_op(f, &p->ops[i]);
@@ -215,9 +224,13 @@ static void emit_repro(FILE *f, const struct shmf_prog *p, const char *src)
         fprintf(f, "    {SHMF_OP_RELOAD, {0}},\n");
     fprintf(f, "};\n\nint main(void)\n{\n"
                "    struct shmf_prog *p = shmf_prog_new();\n"
-               "    struct shmf_target t = {{\"repro\", ShmfProviderSetOptions, ShmfProviderUnload}, 0, \"\"};\n"
+               "    struct shmf_target t = {0};\n"
                "    struct shmf_exec_opts opts = {.verify_flags = SHMF_VERIFY_F_ALL, .trace = stdout};\n"
                "    struct shmf_exec_result res;\n"
+               "    t.provider.name = \"repro\";\n"
+               "    t.provider.set_options = ShmfProviderSetOptions;\n"
+               "    t.provider.unload = ShmfProviderUnload;\n"
+               "    t.provider.driver_entry = ShmfProviderSetOptions ? NULL : DriverEntry;\n"
                "    p->hdr.fault_flags = %u;\n    p->hdr.fail_nth = %u;\n    p->hdr.fail_every = %u;\n"
                "    p->nops = %u;\n"
                "    for (unsigned i = 0; i < p->nops; i++)\n        p->ops[i] = ops[i];\n"
