@@ -117,7 +117,7 @@ shmf_provider_label() {
   local spec="$1" base
   base="$(basename "${spec%/}")"
   base="${base%.so}"
-  base="${base%.c}"
+  case "$base" in *.c|*.cpp|*.cc|*.cxx) base="${base%.*}" ;; esac
   base="${base#libshmfprov_}"
   base="${base#lib}"
   printf '%s\n' "${base//[^A-Za-z0-9_-]/_}"
@@ -161,13 +161,13 @@ shmf_provider_cmake_sources() {
 shmf_check_provider() {
   local spec="$1" kind
   kind="$(shmf_provider_kind "$spec")" ||
-    shmf_die "--provider '$spec' is not a name, a .so, a .c file or a directory"
+    shmf_die "--provider '$spec' is not a name, a .so, a .c/.cpp file or a directory"
   case "$kind" in
     so|c) [ -f "$spec" ] || shmf_die "--provider: no such file: $spec"
           [ -r "$spec" ] || shmf_die "--provider: cannot read $spec" ;;
-    dir) [ -n "$(shmf_provider_sources "$spec")" ] || shmf_die "--provider: no .c files in $spec" ;;
+    dir) [ -n "$(shmf_provider_sources "$spec")" ] || shmf_die "--provider: no .c or .cpp files in $spec" ;;
     name) shmf_provider_names | grep -qx -- "$spec" ||
-      shmf_die "unknown provider '$spec' (known: $(shmf_provider_names | paste -sd, - | sed 's/,/, /g'); or give a .c, a directory of .c files, or a .so)" ;;
+      shmf_die "unknown provider '$spec' (known: $(shmf_provider_names | paste -sd, - | sed 's/,/, /g'); or give a .c/.cpp file, a directory of them, or a .so)" ;;
   esac
 }
 
