@@ -6,8 +6,9 @@
  *
  * The two worlds are in step until an allowed difference changes one of them
  * (a block one side served and the other refused, a queue one side could not
- * fill) or their miniports hold different numbers of blocks: from then on
- * slot-addressed ops reach different objects, so only the properties that
+ * fill), their miniports hold different numbers of blocks, or a fault was
+ * injected into either: from then on slot-addressed ops reach different
+ * objects and each world's state is its own, so only the properties that
  * depend on the op alone (scope ALWAYS) are compared.
  */
 #define _GNU_SOURCE
@@ -187,6 +188,22 @@ static void refused_bytes(struct diff_ev *e, const NDIS_SHARED_MEMORY_PARAMETERS
     e->total_bytes = all + p->Length;
 }
 
+/* A NIC op that found no memory: what the busiest queue, and all queues, hold
+   (the NIC's own request is not seen). */
+static void nic_bytes(struct diff_ev *e)
+{
+    struct shmf_block_info b;
+    uint64_t q[SHMF_MAX_QUEUES] = {0}, all = 0, most = 0;
+    for (unsigned i = 0; shmf_rt_block_get(i, &b); i++) {
+        all += b.length;
+        q[b.queue_id % SHMF_MAX_QUEUES] += b.length;
+        if (q[b.queue_id % SHMF_MAX_QUEUES] > most)
+            most = q[b.queue_id % SHMF_MAX_QUEUES];
+    }
+    e->queue_bytes = most;
+    e->total_bytes = all;
+}
+
 static void observe_alloc(const struct shmf_diff_side *sd, struct diff_ev *e,
                           const struct shmf_exec_event *ev)
 {
@@ -275,7 +292,11 @@ static void observe(void *ud, const struct shmf_exec_event *ev)
         break;
     case OUT_NIC:
     case OUT_QALLOC:
-    case OUT_QFREE: e->v[SHMF_DP_NIC] = nic_class(ev->out->a); break;
+    case OUT_QFREE:
+        e->v[SHMF_DP_NIC] = nic_class(ev->out->a);
+        if (e->v[SHMF_DP_NIC] == SHMF_DV_NO_MEMORY)
+            nic_bytes(e);
+        break;
     default: break;
     }
     if (sd->keep_text) {
@@ -413,7 +434,11 @@ static void compare(struct shmf_diff *d, const struct shmf_prog *prog)
         d->counts.events++;
         if (compare_event(d, k, &desync))
             return;
-        if (!desync && a->ev[k].own_blocks != b->ev[k].own_blocks) {
+        /* Different live blocks, or a fault injected into either world (the
+           Nth allocation of one provider is not the Nth of another, and a
+           failure may change a world without changing the op's outcome). */
+        if (!desync && (a->ev[k].own_blocks != b->ev[k].own_blocks || a->ev[k].injected ||
+                        b->ev[k].injected)) {
             desync = true;
             d->counts.desyncs++;
         }

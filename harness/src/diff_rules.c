@@ -30,9 +30,10 @@
     X(PAGES, "pages", NUM, "pages the request's Length spans")                             \
     X(SG_ROOM, "sg-room", NUM, "SG elements the request's SG buffer holds")                \
     X(QUEUE_BYTES, "queue-bytes", NUM,                                                     \
-      "bytes the request's queue would hold with it, on a side that refused it")           \
+      "bytes the request's queue would hold with it, on a side that refused it (a NIC "    \
+      "op that found no memory: what that side's busiest queue holds)")                    \
     X(TOTAL_BYTES, "total-bytes", NUM,                                                     \
-      "bytes all queues would hold with it, on a side that refused it")                    \
+      "bytes all queues would hold with it, on a side that refused it (a NIC op: hold)")   \
     X(CONTIGUOUS, "contiguous", FLAG, "the request asked for CONTIGUOUS")                   \
     X(INJECTED, "injected", FLAG, "a fault was injected during the op, on either side")
 
