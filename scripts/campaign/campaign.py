@@ -17,9 +17,11 @@ reproduces count toward exit 1 only with --strict.
 """
 import json
 import os
+import queue
 import signal
 import subprocess
 import sys
+import threading
 import time
 
 sys.dont_write_bytecode = True  # keep scripts/campaign/ free of __pycache__
@@ -30,7 +32,8 @@ from triage import Triage, iso, sig_hash  # noqa: E402
 
 PROGRESS_EVERY_S = 5
 STOP_GRACE_S = 20      # -V / -max_total_time overshoot we tolerate before SIGINT
-TRIAGE_PER_TICK = 16   # artifacts replayed per progress tick while fuzzing
+TRIAGE_NICE = 10       # live triage's replays yield the CPU to the engines (batch mode)
+TICK_S = 0.25          # how often the engines are polled (reaped, restarted)
 
 
 def die(msg):
@@ -150,14 +153,14 @@ def clock(s):
         "%d:%02d" % (s // 60, s % 60)
 
 
-def progress_line(elapsed, budget, engines, triage):
+def progress_line(elapsed, budget, engines, unique):
     parts = ["%s/%s" % (clock(elapsed), clock(budget))]
     for e in engines:
         s = e.last() or {}
         parts.append("%s %s execs %s/s corpus %s%s" % (
             e.name, human(s.get("execs")), human(s.get("exec_per_s")), s.get("corpus_size", "-"),
             "" if e.running() else (" (failed)" if e.status == "failed" else " (done)")))
-    parts.append("unique findings %d" % len(triage.by_sig))
+    parts.append("unique findings %d" % len(unique))
     return "  ".join(parts)
 
 
@@ -177,25 +180,33 @@ def fuzz(cfg, stop, triage, known):
             e.status, e.error = "failed", "cannot start: %s" % ex
     log("fuzzing %s for %ds (%s) -> %s" % (cfg["provider"], cfg["budget_s"],
         ", ".join("%s x%d" % kv for kv in jobs.items()), cfg["run_dir"]))
-    done, last_print = set(), 0.0
+    # Code-change mode waits on triage to stop at the first new finding: not niced.
+    live = LiveTriage(triage, TRIAGE_NICE if cfg["mode"] == "batch" else 0)
+    last_print, last_triage = 0.0, 0.0
     while True:
-        time.sleep(1)
+        # A short tick: a libFuzzer worker stopped by a finding restarts within it.
+        time.sleep(TICK_S)
         now = time.time()
+        for e in engines:
+            e.tick(now)
         for e in engines:
             if e.procs and (not e.samples or now - t0 - e.samples[-1]["t"] >= PROGRESS_EVERY_S):
                 e.sample(t0)
-        live_triage(engines, triage, done)
+        if now - last_triage >= 1:
+            last_triage = now
+            live.submit(engines)
         if cfg["tty"] and now - last_print >= PROGRESS_EVERY_S:
             last_print = now
-            print("campaign: " + progress_line(now - t0, cfg["budget_s"], engines, triage),
+            print("campaign: " + progress_line(now - t0, cfg["budget_s"], engines, live.unique()),
                   file=sys.stderr, flush=True)
-        new = set(triage.by_sig) - known
+        new = live.unique() - known
         if stop or not any(e.running() for e in engines) or \
                 now - t0 > cfg["budget_s"] + STOP_GRACE_S or \
                 (cfg["mode"] == "code-change" and new):
             break
     for e in engines:
         e.stop()
+    live.finish()   # the replay under way; what is left is triaged after the engines stop
     for e in engines:
         e.wait(10)
         e.sample(t0)
@@ -203,16 +214,63 @@ def fuzz(cfg, stop, triage, known):
     return engines
 
 
-def live_triage(engines, triage, done, limit=TRIAGE_PER_TICK):
+class LiveTriage:
+    """Replays the engines' new artifacts while they fuzz, in a thread of its own:
+    a replay takes 0.1-2 s, and the supervisor's loop must keep reaping and
+    restarting engine processes meanwhile. The thread lowers its own priority
+    (Linux applies nice to the calling thread, and its replays inherit it), so on
+    a machine whose cores the engines fill, triage takes what they leave."""
+
+    def __init__(self, triage, nice):
+        self.triage = triage
+        self.nice = nice
+        self.lock = threading.Lock()
+        self.todo = queue.Queue()
+        self.queued = set()
+        self.quit = False
+        self.thread = threading.Thread(target=self._run, name="live-triage", daemon=True)
+        self.thread.start()
+
+    def submit(self, engines):
+        for e in engines:
+            for path, art in e.artifact_files():
+                if path not in self.queued:
+                    self.queued.add(path)
+                    self.todo.put((path, e.name, art))
+
+    def _run(self):
+        if self.nice:
+            try:
+                os.nice(self.nice)
+            except OSError:
+                pass
+        while not self.quit:
+            try:
+                item = self.todo.get(timeout=0.5)
+            except queue.Empty:
+                continue
+            if item is None:
+                break
+            with self.lock:
+                self.triage.classify(*item)
+
+    def unique(self):
+        with self.lock:
+            return set(self.triage.by_sig)
+
+    def finish(self):
+        """Stop after the replay under way (live_triage replays the rest)."""
+        self.quit = True
+        self.todo.put(None)
+        self.thread.join()
+
+
+def live_triage(engines, triage, done):
     for e in engines:
         for path, art in e.artifact_files():
-            if limit is not None and limit <= 0:
-                return
             if path not in done:
                 done.add(path)
                 triage.classify(path, e.name, art)
-                if limit is not None:
-                    limit -= 1
 
 
 def keep_corpus(cfg, engines, stop):
@@ -338,7 +396,7 @@ def main():
         engines = fuzz(cfg, stop, triage, known)
         if stop:
             log("interrupted: collecting findings and keeping the corpus")
-        live_triage(engines, triage, set(), limit=None)  # Triage skips known contents
+        live_triage(engines, triage, set())  # Triage skips known contents
         metas = triage.finish(minimize=stop.count < 2 and not stop)
         corpus_info = keep_corpus(cfg, engines, stop)
         for e in engines:

@@ -1,22 +1,43 @@
-"""Engines of a campaign: libFuzzer (-fork) and AFL++ (-M/-S), started side by side,
-sampled into one stats language, stopped cleanly.
+"""Engines of a campaign: libFuzzer (in-process workers under a supervisor) and
+AFL++ (-M/-S), started side by side, sampled into one stats language, stopped
+cleanly.
+
+libFuzzer runs as N long-lived in-process workers (N = its share of --jobs), not
+-fork=N: fork mode runs job k for k seconds (so a 60 s campaign is ~10 jobs of
+1-10 s), starts each job from sqrt(corpus) seeds, re-executes each job's new
+inputs in a merge subprocess and lets the last job overrun the budget; measured
+on the 2-core VM that cost 20-40 % of libFuzzer's own rate (docs/campaigns.md,
+"Throughput"). A worker fuzzes until the budget ends, sharing one corpus
+directory with the others (-reload=1); a worker that stops on a crash, timeout
+or OOM has written its artifact and is restarted at once (after a short back-off
+when it keeps dying at start-up) for the rest of the budget, so the campaign
+continues after a finding as fork mode's -ignore_crashes did. An input that
+crashes while a worker loads the corpus is taken out of the staged seeds and of
+the corpus before the restart (its artifact stays for triage).
 
 Normalized sample (the same for both engines, see reports/schema/run.json):
     {"t": seconds since the campaign started, "execs": total executions,
      "exec_per_s": current rate, "corpus_size": entries, "coverage": edges or null,
      "crashes": crash artifacts so far, "hangs": timeout/hang artifacts so far}
-When an engine prints no rate, or 0 (libFuzzer's fork mode always says
-"exec/s 0"), the rate is computed from the executions: since the previous
-sample, or since the engine started for the first one.
+A sample's rate is computed from the executions: since the previous sample, or
+since the engine started for the first one (libFuzzer's own exec/s is a
+process's average; AFL++'s is used when it gives one). In-process libFuzzer
+prints its execution count only with new coverage and at powers of two, so
+between those lines a running worker's count is extrapolated from its last line
+and its printed rate (the sample says "execs_estimated": true); a run's total
+(runs/<engine>.json `execs`) is exact: each worker process's
+stat::number_of_executed_units, printed on every exit path.
 
 An engine's status at the end (finish_status): "ok", "interrupted" (the
 campaign got SIGINT/SIGTERM), or "failed" with `error` saying why: it could
 not start, a process exited non-zero or was killed by a signal the campaign
 did not send, or it executed nothing.
 """
+import hashlib
 import math
 import os
 import re
+import shutil
 import signal
 import socket
 import subprocess
@@ -26,9 +47,6 @@ import time
 LF_LINE = re.compile(r"^#(\d+):?\s+(?:\w+\s+)?cov: (\d+) ft: (\d+) corp: (\d+)")
 LF_RATE = re.compile(r"exec/s:? (\d+)")
 LF_STAT = re.compile(r"^stat::(\w+):\s+(\d+)")
-# Fork mode's wrap-up: "INFO: exiting: 1 time: 9s" (1 when a crash was seen and
-# ignored: -ignore_crashes=1 still exits 1 at the end of a run that found one).
-LF_EXIT = re.compile(r"^INFO: exiting: (-?\d+)")
 
 # Log lines that say why an engine stopped (the last one found is quoted).
 REASON_LINE = re.compile(r"PROGRAM ABORT|SYSTEM ERROR|ERROR:|^shmfuzz: |\berror: |"
@@ -69,7 +87,8 @@ class Engine:
         self.budget_s = budget_s
         self.jobs = jobs
         self.procs = []
-        self.logs = []
+        self.proc_logs = []  # the log of each process of self.procs
+        self.logs = []       # each log once
         self.samples = []
         self.command = []
         self.started = None
@@ -79,19 +98,30 @@ class Engine:
         self.signalled = set()  # pids of the processes the campaign sent a stop signal
         os.makedirs(workdir, exist_ok=True)
 
-    def _spawn(self, argv, env, log_path):
-        log = open(log_path, "wb")
-        self.logs.append(log_path)
-        p = subprocess.Popen(argv, env=env, stdout=log, stderr=subprocess.STDOUT,
-                             stdin=subprocess.DEVNULL, start_new_session=True,
-                             cwd=self.workdir)
-        log.close()
+    def _spawn(self, argv, env, log_path, append=False, record=True):
+        log = open(log_path, "ab" if append else "wb")
+        if log_path not in self.logs:
+            self.logs.append(log_path)
+        try:
+            p = subprocess.Popen(argv, env=env, stdout=log, stderr=subprocess.STDOUT,
+                                 stdin=subprocess.DEVNULL, start_new_session=True,
+                                 cwd=self.workdir)
+        finally:
+            log.close()
         self.procs.append(p)
-        self.command.append(argv)
+        self.proc_logs.append(log_path)
+        if record:
+            self.command.append(argv)
         return p
 
     def running(self):
         return any(p.poll() is None for p in self.procs)
+
+    def tick(self, now):
+        """Called about every 0.25 s while the campaign fuzzes (reap, restart)."""
+
+    def instances(self):
+        return len(self.procs)
 
     def stop(self, sig=signal.SIGINT):
         for p in self.procs:
@@ -161,7 +191,7 @@ class Engine:
         problems = []
         for i, p in enumerate(self.procs):
             if not self._expected_exit(p):
-                who = self.instance_name(i) if len(self.procs) > 1 else ""
+                who = self.instance_name(i) if self.instances() > 1 else ""
                 problems.append("%s%s" % (who + " " if who else "", self._exit_text(p.returncode)))
         text = ", ".join(problems)
         if not self.execs():
@@ -171,8 +201,8 @@ class Engine:
             return
         log = self.logs[0] if self.logs else ""
         for i, p in enumerate(self.procs):   # the log of the first process that failed
-            if not self._expected_exit(p) and i < len(self.logs):
-                log = self.logs[i]
+            if not self._expected_exit(p) and i < len(self.proc_logs):
+                log = self.proc_logs[i]
                 break
         why = self._log_reason(log) if log else ""
         where = os.path.relpath(log, self.cfg["run_dir"]) if log else ""
@@ -221,7 +251,7 @@ class Engine:
             "provider": self.cfg["provider"],
             "status": self.status,
             "error": self.error or None,
-            "instances": len(self.procs),
+            "instances": self.instances(),
             "started_s": round((self.started or t0) - t0, 1),
             "duration_s": round(dur, 1),
             "execs": execs,
@@ -237,70 +267,289 @@ class Engine:
         }
 
 
+# A worker run that dies before it has loaded the corpus (an input of it crashes,
+# or every input does) is restarted after 0.5 s, 1 s, 2 s ... (at most
+# RESTART_MAX_DELAY_S; back to none once a run gets going), so it cannot spin
+# the CPU; a run that fuzzed and then found something restarts at once.
+RESTART_MAX_DELAY_S = 10.0
+# Less budget than this left: a worker that stopped is not restarted.
+RESTART_MIN_LEFT_S = 1.0
+LF_ARTIFACT = re.compile(r"Test unit written to (\S+)")
+LF_INITED = re.compile(r"^#\d+\s+INITED\b")
+
+
+class _LfWorker:
+    """One slot of libFuzzer's share of --jobs: the in-process libFuzzer runs it
+    has had (one at a time; a new one after a finding) and what their log said."""
+
+    def __init__(self, index, log):
+        self.index = index
+        self.log = log
+        self.proc = None
+        self.runs = 0
+        self.pos = 0                # how far the log has been read
+        self.done_execs = 0         # executions of the runs that have ended
+        self.line = None            # last "#N ..." line of the current run
+        self.final = None           # its stat::number_of_executed_units, once printed
+        self.inited = False         # the current run loaded the corpus ("INITED")
+        self.written = []           # artifacts the current run wrote
+        self.run_started = None
+        self.restart_at = None      # when to start the next run (None: none pending)
+        self.fast_exits = 0
+        self.coverage = 0           # best cov/ft/corp seen in any run
+        self.features = 0
+        self.corp = 0
+        self.stats = {}             # stat:: lines, summed over the runs
+
+
 class LibFuzzer(Engine):
+    """libFuzzer as self.jobs in-process workers under the campaign's supervision
+    (the module's doc says why not -fork)."""
+
     name = "libfuzzer"
     coverage_unit = "libfuzzer-cov"
 
     def __init__(self, cfg, workdir, budget_s, jobs):
         super().__init__(cfg, workdir, budget_s, jobs)
-        self.corpus = os.path.join(workdir, "corpus")
+        self.corpus = os.path.join(workdir, "corpus")      # every worker's output, shared
+        self.seeds = os.path.join(workdir, "seeds")        # persistent corpus + seeds, by sha1
         self.artifacts = os.path.join(workdir, "artifacts")
-        self.log = os.path.join(workdir, "libfuzzer.log")
-        self._pos = 0
-        self._state = {}
-        self._stats = {}
-        self._exit_said = None
+        self.log = os.path.join(workdir, "libfuzzer.log")  # worker 0 (w1: libfuzzer-w1.log ...)
+        self.workers = [_LfWorker(i, self.log if i == 0 else
+                                  os.path.join(workdir, "libfuzzer-w%d.log" % i))
+                        for i in range(jobs)]
+        self.deadline = None
+        self.stopping = False
+        self.env = None
+        self.finding_exits = set()  # pids of runs that ended on a crash/timeout/OOM artifact
+        self.proc_worker = {}       # pid -> worker index
+        self.dropped = []           # sha1 of inputs that crashed a worker at corpus load
+        self.restarts = 0
+        self._reported = 0          # the largest execs a sample has shown (samples never go back)
+
+    # === Start and restart ===
+
+    def _stage_seeds(self, inputs):
+        """Hard-link (else copy) every regular file of the input dirs into one
+        directory under its sha1: duplicates collapse, and an input that crashes
+        at load can be taken out without touching the persistent corpus."""
+        os.makedirs(self.seeds, exist_ok=True)
+        n = 0
+        for d in inputs:
+            for name in sorted(os.listdir(d)) if os.path.isdir(d) else []:
+                src = os.path.join(d, name)
+                if name.startswith(".") or not os.path.isfile(src):
+                    continue
+                try:
+                    with open(src, "rb") as f:
+                        dst = os.path.join(self.seeds, hashlib.sha1(f.read()).hexdigest())
+                    if os.path.exists(dst):
+                        continue
+                    try:
+                        os.link(src, dst)
+                    except OSError:
+                        shutil.copyfile(src, dst)
+                    n += 1
+                except OSError:
+                    continue
+        return n
+
+    def _argv(self, left):
+        return [self.cfg["lf_bin"], "-max_total_time=%d" % max(1, int(math.ceil(left))),
+                "-timeout=10", "-rss_limit_mb=2048", "-detect_leaks=0", "-print_final_stats=1",
+                # Workers share self.corpus: each picks up the others' finds every second.
+                "-reload=%d" % (1 if self.jobs > 1 else 0), "-print_funcs=0",
+                "-dict=%s" % self.cfg["dict"], "-artifact_prefix=%s/" % self.artifacts,
+                self.corpus, self.seeds]
 
     def start(self, inputs, env):
         os.makedirs(self.corpus, exist_ok=True)
         os.makedirs(self.artifacts, exist_ok=True)
-        stop_on_crash = self.cfg["mode"] == "code-change"
-        argv = [self.cfg["lf_bin"], "-fork=%d" % self.jobs,
-                "-ignore_crashes=%d" % (0 if stop_on_crash else 1),
-                "-ignore_timeouts=1", "-ignore_ooms=1",
-                "-max_total_time=%d" % self.budget_s, "-timeout=10", "-rss_limit_mb=2048",
-                "-detect_leaks=0", "-print_final_stats=1",
-                "-dict=%s" % self.cfg["dict"], "-artifact_prefix=%s/" % self.artifacts,
-                self.corpus] + [d for d in inputs if os.path.isdir(d)]
+        self._stage_seeds(inputs)
+        # No symbolized stack in the worker's crash report: llvm-symbolizer takes
+        # 0.1-0.5 s per crash, during which the worker fuzzes nothing; triage
+        # replays every artifact with a symbolized report anyway.
+        asan = env.get("ASAN_OPTIONS", "")
+        if "symbolize=" not in asan:
+            env = dict(env, ASAN_OPTIONS=(asan + ":" if asan else "") + "symbolize=0")
+        self.env = env
         self.started = time.time()
-        self._spawn(argv, env, self.log)
+        self.deadline = self.started + self.budget_s
+        for w in self.workers:
+            self._run(w, self.started)
         self.status = "running"
 
-    def _scan_log(self):
+    def _run(self, w, now):
+        left = self.deadline - now
+        w.restart_at = None
+        if w.runs:
+            with open(w.log, "ab") as f:
+                f.write(("\ncampaign: worker %d: run %d, %.0f s of the budget left\n"
+                         % (w.index, w.runs + 1, left)).encode())
+        argv = self._argv(left)
+        w.proc = self._spawn(argv, self.env, w.log, append=w.runs > 0, record=w.runs == 0)
+        self.proc_worker[w.proc.pid] = w.index
+        w.runs += 1
+        w.run_started = now
+        w.line, w.final, w.inited, w.written = None, None, False, []
+
+    def tick(self, now):
+        for w in self.workers:
+            if w.proc is not None and w.proc.poll() is not None:
+                self._reap(w, now)
+            if w.restart_at is not None and now >= w.restart_at and not self.stopping:
+                if self.deadline - now >= RESTART_MIN_LEFT_S:
+                    self.restarts += 1
+                    self._run(w, now)
+                else:
+                    w.restart_at = None
+
+    def _reap(self, w, now):
+        """A run ended: count its executions; restart the worker after a finding."""
+        p = w.proc
+        self._scan(w)
+        w.done_execs += w.final if w.final is not None else (w.line or {}).get("execs", 0)
+        w.line, w.final, w.proc = None, None, None
+        if p.returncode == 0 or p.pid in self.signalled:
+            return                                  # budget spent, or stopped by us
+        written = [a for a in w.written if os.path.isfile(a)]
+        if not written:
+            return                                  # no artifact: finish_status says failed
+        self.finding_exits.add(p.pid)
+        if self.stopping:
+            return
+        if w.inited:
+            w.fast_exits, delay = 0, 0.0
+        else:
+            self._drop(written)                     # the input crashed the corpus load
+            w.fast_exits += 1
+            delay = min(RESTART_MAX_DELAY_S, 0.25 * (2 ** w.fast_exits))
+        w.restart_at = now + delay
+
+    def _drop(self, artifacts):
+        """Take the inputs of these artifacts out of the staged seeds and the corpus
+        (libFuzzer names corpus files by sha1): a worker that loads them dies again."""
+        for a in artifacts:
+            try:
+                with open(a, "rb") as f:
+                    h = hashlib.sha1(f.read()).hexdigest()
+            except OSError:
+                continue
+            self.dropped.append(h)
+            for d in (self.seeds, self.corpus):
+                try:
+                    os.unlink(os.path.join(d, h))
+                except OSError:
+                    pass
+
+    def running(self):
+        """A worker runs, has ended and is not reaped yet (tick restarts it), or
+        waits for its restart."""
+        return any(w.proc is not None or w.restart_at is not None for w in self.workers)
+
+    def stop(self, sig=signal.SIGINT):
+        self.stopping = True
+        for w in self.workers:
+            w.restart_at = None
+        super().stop(sig)
+
+    def wait(self, grace):
+        super().wait(grace)
+        for w in self.workers:
+            if w.proc is not None:
+                self._reap(w, time.time())
+
+    def instances(self):
+        return len(self.workers)
+
+    def instance_name(self, i):
+        if i < len(self.procs):
+            return "w%d" % self.proc_worker.get(self.procs[i].pid, 0)
+        return ""
+
+    # === Stats ===
+
+    def _scan(self, w):
         try:
-            with open(self.log, "rb") as f:
-                f.seek(self._pos)
+            with open(w.log, "rb") as f:
+                f.seek(w.pos)
                 data = f.read()
         except OSError:
             return
         cut = data.rfind(b"\n") + 1
-        self._pos += cut
+        w.pos += cut
+        now = time.time()
         for raw in data[:cut].decode("utf-8", "replace").splitlines():
             m = LF_LINE.match(raw)
             if m:
-                # Fork mode ("#N: cov: ...") prints the last job's rate, mostly 0:
-                # sample() computes the campaign's from the executions instead.
-                r = None if raw.startswith("#%s:" % m.group(1)) else LF_RATE.search(raw)
-                self._state = {"execs": int(m.group(1)), "coverage": int(m.group(2)),
-                               "features": int(m.group(3)), "corpus_size": int(m.group(4)),
-                               "exec_per_s": int(r.group(1)) if r else None}
-            m = LF_EXIT.match(raw)
-            if m:
-                self._exit_said = int(m.group(1))
+                r = LF_RATE.search(raw)
+                w.line = {"execs": int(m.group(1)), "rate": int(r.group(1)) if r else 0,
+                          "seen": now}
+                w.coverage = max(w.coverage, int(m.group(2)))
+                w.features = max(w.features, int(m.group(3)))
+                w.corp = max(w.corp, int(m.group(4)))
+                if LF_INITED.match(raw):
+                    w.inited = True
+                continue
             m = LF_STAT.match(raw)
             if m:
-                self._stats[m.group(1)] = int(m.group(2))
+                k, v = m.group(1), int(m.group(2))
+                if k == "number_of_executed_units":
+                    w.final = v
+                if k in ("peak_rss_mb", "slowest_unit_time_sec", "average_exec_per_sec"):
+                    w.stats[k] = max(w.stats.get(k, 0), v)
+                else:
+                    w.stats[k] = w.stats.get(k, 0) + v
+                continue
+            m = LF_ARTIFACT.search(raw)
+            if m:
+                w.written.append(m.group(1))
+
+    def _worker_execs(self, w, now, estimate):
+        """(executions, estimated?) of a worker: its ended runs, plus the running
+        one's final count, or its last line (extrapolated when estimate)."""
+        if w.final is not None:
+            return w.done_execs + w.final, False
+        line = w.line or {}
+        n = line.get("execs", 0)
+        if estimate and w.proc is not None and w.proc.poll() is None and line.get("rate"):
+            extra = line["rate"] * max(0.0, now - line["seen"])
+            if extra >= line["rate"]:               # more than a second since the line
+                return w.done_execs + n + int(extra), True
+        return w.done_execs + n, False
 
     def read_stats(self):
-        self._scan_log()
-        if not self._state:
+        now = time.time()
+        for w in self.workers:
+            self._scan(w)
+        if not any(w.line or w.done_execs or w.final for w in self.workers):
             return None
-        s = dict(self._state)
+        execs, estimated = 0, False
+        for w in self.workers:
+            n, est = self._worker_execs(w, now, True)
+            execs += n
+            estimated = estimated or est
+        self._reported = max(self._reported, execs)
+        s = {"execs": self._reported, "exec_per_s": None,
+             "coverage": max(w.coverage for w in self.workers),
+             "features": max(w.features for w in self.workers),
+             "corpus_size": max(w.corp for w in self.workers)}
+        if estimated:
+            s["execs_estimated"] = True
         try:
-            s["corpus_size"] = max(s["corpus_size"] or 0, len(os.listdir(self.corpus)))
+            s["corpus_size"] = max(s["corpus_size"], len(os.listdir(self.corpus)))
         except OSError:
             pass
         return s
+
+    def execs(self):
+        """Exact: every run's stat::number_of_executed_units (or its last line)."""
+        now = time.time()
+        total = 0
+        for w in self.workers:
+            self._scan(w)
+            total += self._worker_execs(w, now, False)[0]
+        return total
 
     def count_artifacts(self):
         try:
@@ -312,18 +561,25 @@ class LibFuzzer(Engine):
         return crashes, hangs
 
     def final_stats(self):
-        self._scan_log()
-        return dict(self._stats)
-
-    def execs(self):
-        self._scan_log()
-        return max(super().execs(), self._stats.get("number_of_executed_units", 0))
+        for w in self.workers:
+            self._scan(w)
+        out = {}
+        for w in self.workers:
+            for k, v in w.stats.items():
+                out[k] = max(out.get(k, 0), v) if k in ("peak_rss_mb", "slowest_unit_time_sec",
+                                                        "average_exec_per_sec") \
+                    else out.get(k, 0) + v
+        out["number_of_executed_units"] = self.execs()
+        out["workers"] = len(self.workers)
+        out["worker_runs"] = sum(w.runs for w in self.workers)
+        out["restarts"] = self.restarts
+        out["inputs_dropped_at_load"] = len(self.dropped)
+        return out
 
     def _expected_exit(self, p):
-        """Also the code libFuzzer announced at its own wrap-up ("INFO: exiting: N")."""
-        self._scan_log()
-        return super()._expected_exit(p) or (p.returncode is not None and
-                                             p.returncode == self._exit_said)
+        """Also a run that ended on a finding (it wrote an artifact: crash, timeout,
+        OOM); the worker was restarted."""
+        return super()._expected_exit(p) or p.pid in self.finding_exits
 
     def artifact_files(self):
         out = []
