@@ -5,7 +5,7 @@
 # usage: scripts/campaign.sh [--provider NAME|PATH.so|PATH.c|DIR] [--engine libfuzzer|afl|both]
 #                            [--jobs N] [--time 90s|10m|8h] [--corpus DIR] [--out DIR]
 #                            [--sync-dir DIR] [--mode batch|code-change|prune|coverage]
-#                            [--reliability R] [--no-build]
+#                            [--reliability R] [--no-build] [--against NAME|PATH.so [--allow RULES]]
 # With no arguments: a 60 s campaign of both engines against the reference provider.
 # Exit: 0 ran, nothing new; 1 new findings; 2 could not run (one-line reason).
 set -euo pipefail
@@ -25,19 +25,25 @@ reliability=3
 do_build=1
 strict=0
 afl_mutator=""
+against=""
+allow=""
 
 usage() {
   cat <<'EOF'
 usage: scripts/campaign.sh [-p|--provider NAME|PATH.so|PATH.c|DIR] [--engine libfuzzer|afl|both]
                            [-j|--jobs N] [-t|--time DURATION] [--corpus DIR] [-o|--out DIR]
                            [--sync-dir DIR] [--mode batch|code-change|prune|coverage]
-                           [--reliability R] [--strict] [--no-build] [-h|--help]
+                           [--reliability R] [--strict] [--no-build]
+                           [--against NAME|PATH.so [--allow RULES]] [-h|--help]
   DURATION   90s, 10m, 8h, 1d or plain seconds: more than 0, at most 30 days
              (default 60s; 300s in code-change mode)
   N          processes in total, 1..1024 (default: the number of cores)
   R          replays of each minimized finding, 1..99 (default 3)
   --strict   crashes that no replay reproduces count as findings (exit 1)
   --no-build use the trees in build/ as they are
+  --against  differential mode (docs/differential.md): each input also runs on
+             this provider, a divergence is a finding; RULES declare allowed
+             differences (default corpus/differential/reference.rules)
 With no arguments: a 60 s campaign of both engines against the reference provider.
 Exit: 0 ran, nothing new; 1 new findings; 2 could not run (one-line reason).
 EOF
@@ -62,6 +68,8 @@ parse_args() {
       --reliability) need_value "$@"; reliability="$2"; shift 2 ;;
       --no-build) do_build=0; shift ;;
       --strict) strict=1; shift ;;
+      --against) need_value "$@"; against="$2"; shift 2 ;;
+      --allow) need_value "$@"; allow="$2"; shift 2 ;;
       -*) shmf_die "unknown option '$1' (see --help)" ;;
       *) shmf_die "unexpected argument '$1' (campaign.sh takes options only; see --help)" ;;
     esac
@@ -93,10 +101,25 @@ check_args() {
   fi
   shmf_check_provider "$provider"
   provider_kind="$(shmf_provider_kind "$provider")"
+  check_against
   if [ -n "$corpus" ] && [ -e "$corpus" ] && [ ! -d "$corpus" ]; then
     shmf_die "--corpus must be a directory: $corpus"
   fi
   return 0
+}
+
+# --against: a provider name or a .so (the engines dlopen it); --allow only with it.
+check_against() {
+  if [ -z "$against" ]; then
+    [ -z "$allow" ] || shmf_die "--allow needs --against (see --help)"
+    return 0
+  fi
+  case "$(shmf_provider_kind "$against" || true)" in
+    name|so) shmf_check_provider "$against" ;;
+    *) shmf_die "--against takes a provider name or a .so, not '$against'" ;;
+  esac
+  allow="${allow:-$SHMF_ROOT/corpus/differential/reference.rules}"
+  [ -f "$allow" ] && [ -r "$allow" ] || shmf_die "--allow: cannot read $allow"
 }
 
 # Absolute path of a (possibly not yet existing) path.
@@ -113,10 +136,20 @@ progress() {
 
 build_all() {
   local fuzz_lf=fuzz_generic fuzz_afl=afl_generic targets=(shmfuzz shmf_seed_corpus)
+  local engine_targets=()
   if [ "$provider_kind" = name ]; then
     fuzz_lf="fuzz_$provider"
     fuzz_afl="afl_$provider"
     targets+=("shmfprov_$provider")
+  fi
+  if [ -n "$against" ]; then # the generic targets dlopen both providers
+    fuzz_lf=fuzz_generic
+    fuzz_afl=afl_generic
+    [ "$provider_kind" != name ] || engine_targets+=("shmfprov_$provider")
+    if [[ "$against" != */* && "$against" != *.so ]]; then
+      targets+=("shmfprov_$against")
+      engine_targets+=("shmfprov_$against")
+    fi
   fi
   progress "building dev (replay) ..."
   shmf_build dev "${targets[@]}" || shmf_die "build of preset dev failed (see $(shmf_build_root)/dev.log)"
@@ -125,11 +158,11 @@ build_all() {
     *)
       if [ "$engine" != afl ] || [ "$mode" = prune ]; then
         progress "building libfuzzer ..."
-        shmf_build libfuzzer "$fuzz_lf" || shmf_die "build of preset libfuzzer failed (see $(shmf_build_root)/libfuzzer.log)"
+        shmf_build libfuzzer "$fuzz_lf" ${engine_targets[@]+"${engine_targets[@]}"} || shmf_die "build of preset libfuzzer failed (see $(shmf_build_root)/libfuzzer.log)"
       fi
       if [ "$engine" != libfuzzer ] && [ "$mode" != prune ]; then
         progress "building afl ..."
-        shmf_build afl "$fuzz_afl" "${fuzz_afl}_cmplog" || shmf_die "build of preset afl failed (see $(shmf_build_root)/afl.log)"
+        shmf_build afl "$fuzz_afl" "${fuzz_afl}_cmplog" ${engine_targets[@]+"${engine_targets[@]}"} || shmf_die "build of preset afl failed (see $(shmf_build_root)/afl.log)"
         build_afl_mutator
       fi ;;
   esac
@@ -317,6 +350,8 @@ write_config() {
   "provider_sources": ${srcs_json},
   "provider": $(json_str "$provider"),
   "provider_kind": $(json_str "$provider_kind"),
+  "against": $(json_str "$against"),
+  "allow": $(json_str "$allow"),
   "provider_label": $(json_str "$label"),
   "provider_source": $(json_str "$src"),
   "so_dir": $(json_str "$so_dir"),
@@ -349,6 +384,8 @@ main() {
   corpus="$(abspath "${corpus:-$out/corpus/$label}")"
   [ -z "$sync_dir" ] || sync_dir="$(abspath "$sync_dir")"
   if [ "$provider_kind" = so ]; then provider="$(abspath "$provider")"; fi
+  if [[ "$against" == */* || "$against" == *.so ]]; then against="$(abspath "$against")"; fi
+  [ -z "$allow" ] || allow="$(abspath "$allow")"
   shmf_check_corpus "$corpus"
   SHMF_QUIET=1 "$SHMF_ROOT/scripts/setup-deps.sh" >/dev/null || shmf_die "dependencies missing (run scripts/setup-deps.sh)"
   check_engines

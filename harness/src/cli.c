@@ -31,19 +31,25 @@ static const struct subcommand subcommands[] = {
     {"replay", shmf_cmd_replay,
      "[-p|--provider P] [-j|--json OUT] [-t|--trace] [-q|--quiet] [--verify-off]\n"
      "[--fail-nth N] [--fail-every K] [--fail-first-per-site]\n"
-     "[--fault-random PERMILLE] [--fault-seed X] FILE|DIR...",
+     "[--fault-random PERMILLE] [--fault-seed X] [-A|--against P2 [--allow RULES]...]\n"
+     "FILE|DIR...",
      "replay inputs without an engine: the op trace, the failing op marked, the finding",
      "  P is a provider name or a .so (default: $SHMFUZZ_PROVIDER, else reference).\n"
      "  A DIR stands for its regular files (not dot files, not subdirectories), in\n"
      "  name order; a set of inputs that runs nothing is an error.  --json writes a\n"
      "  shmfuzz-run/1 document.  The fault options replace the inputs' header plans\n"
-     "  (PERMILLE 0..1000).  Exit 0 clean, 1 a finding, 2 error."},
+     "  (PERMILLE 0..1000).  --against runs each input on P2 too and reports where\n"
+     "  the two part (a divergence; docs/differential.md), --trace side by side;\n"
+     "  RULES declare allowed differences.\n"
+     "  Exit 0 clean, 1 a finding, 2 error."},
     {"decode", shmf_cmd_decode, "FILE", "print a binary input as op-stream text", NULL},
     {"encode", shmf_cmd_encode, "FILE.ops -o|--out OUT",
      "write the binary form of a text input", NULL},
-    {"minimize", shmf_cmd_minimize, "[-p|--provider P] -o|--out OUT.ops FILE",
+    {"minimize", shmf_cmd_minimize,
+     "[-p|--provider P] [-A|--against P2 [--allow RULES]...] -o|--out OUT.ops FILE",
      "remove whole ops while the finding signature stays",
-     "  P as for replay.  Exit 1 when OUT.ops is written (it keeps the finding);\n"
+     "  P as for replay; with --against, the divergence's signature is kept.\n"
+     "  Exit 1 when OUT.ops is written (it keeps the finding);\n"
      "  2 on an error, or when FILE has no finding to keep."},
     {"repro-c", shmf_cmd_repro_c, "[-o|--out OUT.c] FILE",
      "a standalone C program replaying the input (stdout without -o)", NULL},

@@ -4,7 +4,8 @@
  * and cmd_tools.c hand their arguments here when --against is among them.
  *
  *   replay   [-p P] -A|--against P2 [--allow RULES]... [-j OUT] [-t] [-q]
- *            [--verify-off] FILE|DIR...
+ *            [--verify-off] [--fail-nth N] [--fail-every K] [--fail-first-per-site]
+ *            [--fault-random PERMILLE] [--fault-seed X] FILE|DIR...
  *   minimize [-p P] -A|--against P2 [--allow RULES]... -o OUT.ops FILE
  *
  * Exit codes as everywhere: 0 clean, 1 a finding (a divergence or the
@@ -36,6 +37,8 @@ struct dcmd {
     unsigned nallow;
     bool trace, quiet;
     uint32_t verify_flags;
+    bool fault_cli;                /* a --fail-* / --fault-* option was given */
+    struct shmf_fault_plan fault;  /* ...the plan it makes, for both sides */
     struct shmf_target target;
     struct shmf_diff diff;
     bool diff_open;
@@ -63,6 +66,27 @@ bool shmf_diff_wanted(int argc, char **argv)
 
 /* === Options === */
 
+/* --fail-nth N, --fail-every K, --fail-first-per-site, --fault-random
+   PERMILLE, --fault-seed X (as replay): 0, or -EINVAL for a bad value. */
+static int fault_option(struct dcmd *c, int ch, const char *arg)
+{
+    char *end = NULL;
+    errno = 0;
+    unsigned long long v = arg ? strtoull(arg, &end, 0) : 0;
+    if (arg && (*arg == 0 || *end != 0 || *arg == '-' || errno ||
+                (ch != 'S' && v > UINT32_MAX) || (ch == 'R' && v > 1000)))
+        return -EINVAL;
+    c->fault_cli = true;
+    switch (ch) {
+    case 'N': c->fault.fail_nth = (uint32_t)v; break;
+    case 'E': c->fault.fail_every = (uint32_t)v; break;
+    case 'F': c->fault.first_per_site = true; break;
+    case 'R': c->fault.random_permille = (uint32_t)v; break;
+    default: c->fault.random_seed = v; break;
+    }
+    return 0;
+}
+
 static int parse_args(struct dcmd *c, int argc, char **argv)
 {
     static const struct option opts[] = {
@@ -70,11 +94,26 @@ static int parse_args(struct dcmd *c, int argc, char **argv)
         {"allow", required_argument, 0, 'a'},    {"json", required_argument, 0, 'j'},
         {"out", required_argument, 0, 'o'},      {"trace", no_argument, 0, 't'},
         {"quiet", no_argument, 0, 'q'},          {"verify-off", no_argument, 0, 'V'},
+        {"fail-nth", required_argument, 0, 'N'}, {"fail-every", required_argument, 0, 'E'},
+        {"fail-first-per-site", no_argument, 0, 'F'},
+        {"fault-random", required_argument, 0, 'R'}, {"fault-seed", required_argument, 0, 'S'},
         {"help", no_argument, 0, 'h'},           {0, 0, 0, 0}};
     bool replay = strcmp(c->cmd, "replay") == 0;
     int ch;
     optind = 1;
     while ((ch = shmf_getopt(c->cmd, argc, argv, replay ? "p:A:j:tqh" : "p:A:o:h", opts)) != -1) {
+        if (ch != SHMF_OPT_ERROR && strchr("NEFRS", ch)) {
+            if (!replay)
+                return shmf_usage_error("minimize: option not supported here (see 'shmfuzz "
+                                        "minimize --help')");
+            if (fault_option(c, ch, optarg) != 0)
+                return shmf_usage_error("replay: bad value '%s' for --%s", optarg,
+                                        ch == 'N'   ? "fail-nth"
+                                        : ch == 'E' ? "fail-every"
+                                        : ch == 'R' ? "fault-random (0..1000)"
+                                                    : "fault-seed");
+            continue;
+        }
         switch (ch) {
         case 'p': c->provider = optarg; break;
         case 'A': c->against = optarg; break;
@@ -281,7 +320,8 @@ static int replay_one(struct dcmd *c, const char *path)
     c->cur_bytes = bytes;
     c->cur_len = len;
     c->inputs++;
-    struct shmf_exec_opts opts = {.verify_flags = c->verify_flags};
+    struct shmf_exec_opts opts = {.verify_flags = c->verify_flags,
+                                  .fault_override = c->fault_cli ? &c->fault : NULL};
     struct shmf_exec_result res;
     if (!c->quiet)
         printf("== %s (%u ops): %s against %s\n", path, c->prog->nops, c->diff.side[0].name,

@@ -88,6 +88,8 @@ def resolve(cfg):
     pick["dir"] = pick["c"]
     cfg["replay_provider"] = prov if kind in ("name", "so") else pick[kind]("replay")
     cfg["env"] = {e: pick[kind](e) for e in ("libfuzzer", "afl")}
+    if cfg.get("against"):
+        resolve_against(cfg)
     label = cfg["provider_label"]
     stamp = time.strftime("%Y%m%dT%H%M%SZ", time.gmtime())
     cfg["run_dir"] = os.path.join(cfg["out"], "campaigns", "%s-%s-%s" % (label, cfg["mode"], stamp))
@@ -95,12 +97,59 @@ def resolve(cfg):
     return cfg
 
 
+def resolve_against(cfg):
+    """Differential mode (docs/differential.md): the generic targets load both
+    providers, each from the engine's own tree when it is a name."""
+    trees, prov, against = cfg["trees"], cfg["provider"], cfg["against"]
+    cfg["lf_bin"] = os.path.join(trees["libfuzzer"], "harness", "fuzz_generic")
+    cfg["afl_bin"] = os.path.join(trees["afl"], "harness", "afl_generic")
+    cmplog = cfg["afl_bin"] + "_cmplog"
+    cfg["afl_cmplog"] = cmplog if os.access(cmplog, os.X_OK) else ""
+    so = lambda tree, p: p if "/" in p or p.endswith(".so") else \
+        os.path.join(trees[tree], "providers", "libshmfprov_%s.so" % p)
+    for e in ("libfuzzer", "afl"):
+        if cfg["provider_kind"] == "name":
+            cfg["env"][e] = so(e, prov)
+    cfg["against_env"] = {e: so(e, against) for e in ("libfuzzer", "afl")}
+    cfg["replay_args"] = ["--against", against, "--allow", cfg["allow"]]
+
+
 def engine_env(cfg, engine):
     env = dict(os.environ)
-    env.pop("SHMFUZZ_PROVIDER", None)
+    for k in ("SHMFUZZ_PROVIDER", "SHMFUZZ_AGAINST", "SHMFUZZ_ALLOW", "SHMFUZZ_DIFF_STATS"):
+        env.pop(k, None)
     if cfg["env"].get(engine):
         env["SHMFUZZ_PROVIDER"] = cfg["env"][engine]
+    if cfg.get("against"):
+        stats = os.path.join(cfg["run_dir"], "work", "diff-stats", engine)
+        os.makedirs(stats, exist_ok=True)
+        env.update(SHMFUZZ_AGAINST=cfg["against_env"][engine], SHMFUZZ_ALLOW=cfg["allow"],
+                   SHMFUZZ_DIFF_STATS=stats)
     return env
+
+
+def diff_stats(cfg, engine):
+    """The engine's differential counters (diff-<pid>.json of each of its
+    processes, summed): runs/<engine>.json stats.differential, campaign.json."""
+    d = os.path.join(cfg["run_dir"], "work", "diff-stats", engine)
+    total = {"against": cfg["against"], "allow": cfg["allow"], "processes": 0}
+    for name in sorted(os.listdir(d)) if os.path.isdir(d) else []:
+        try:
+            with open(os.path.join(d, name)) as f:
+                s = json.load(f)
+        except (OSError, ValueError):
+            continue
+        total["processes"] += 1
+        for k in ("runs", "ops_compared", "divergences", "desyncs", "interleaved_skipped"):
+            total[k] = total.get(k, 0) + s.get(k, 0)
+        a = total.setdefault("allowed", {"total": 0, "by_property": {}, "by_rule": {}})
+        a["total"] += s.get("allowed", {}).get("total", 0)
+        for p, n in s.get("allowed", {}).get("by_property", {}).items():
+            a["by_property"][p] = a["by_property"].get(p, 0) + n
+        for r in s.get("allowed", {}).get("by_rule", []):
+            key = "%s %s" % (r["where"], r["rule"])
+            a["by_rule"][key] = a["by_rule"].get(key, 0) + r["count"]
+    return total
 
 
 def builds(cfg):
@@ -390,7 +439,8 @@ def main():
     known = load_known(cfg["known_file"])
     triage = Triage(cfg["shmfuzz"], cfg["replay_provider"] or cfg["provider"], cfg["run_dir"],
                     t0, cfg["reliability"], cfg["provider_source"], cfg["root"], builds(cfg),
-                    provider_sources=cfg.get("provider_sources"))
+                    provider_sources=cfg.get("provider_sources"),
+                    replay_args=cfg.get("replay_args"))
     engines, corpus_info, metas, error = [], None, [], ""
     if mode in ("batch", "code-change"):
         engines = fuzz(cfg, stop, triage, known)
@@ -400,7 +450,10 @@ def main():
         metas = triage.finish(minimize=stop.count < 2 and not stop)
         corpus_info = keep_corpus(cfg, engines, stop)
         for e in engines:
-            write_json(os.path.join(cfg["run_dir"], "runs", e.name + ".json"), e.run_json(t0))
+            rj = e.run_json(t0)
+            if cfg.get("against"):
+                rj.setdefault("stats", {})["differential"] = diff_stats(cfg, e.name)
+            write_json(os.path.join(cfg["run_dir"], "runs", e.name + ".json"), rj)
         error = "; ".join("%s: %s" % (e.name, e.error) for e in engines if e.status == "failed")
     elif mode == "prune":
         r = corpus_mod.lf_merge(cfg["lf_bin"], engine_env(cfg, "libfuzzer"), cfg["corpus"], [],

@@ -44,7 +44,7 @@ def iso(ts):
 
 class Triage:
     def __init__(self, shmfuzz, provider, run_dir, t0, reliability=3, provider_source="",
-                 root="", builds=None, provider_sources=None):
+                 root="", builds=None, provider_sources=None, replay_args=None):
         self.shmfuzz = shmfuzz
         self.provider = provider
         self.run_dir = run_dir
@@ -52,6 +52,8 @@ class Triage:
         self.reliability = reliability
         self.provider_source = provider_source
         self.provider_sources = list(provider_sources or [])  # every source, absolute
+        # Differential mode: ["--against", P2, "--allow", RULES] for replay and minimize.
+        self.replay_args = list(replay_args or [])
         self.root = root
         # What ran each input: {"replay"|engine: {"binary": path, "provider": path|None}}
         self.builds = builds or {}
@@ -70,7 +72,8 @@ class Triage:
             fd, tmp = tempfile.mkstemp(suffix=".json")
             os.close(fd)
             json_out = tmp
-        argv = [self.shmfuzz, "replay", "-q", "--provider", self.provider, "--json", json_out, path]
+        argv = [self.shmfuzz, "replay", "-q", "--provider", self.provider] + self.replay_args + \
+            ["--json", json_out, path]
         try:
             p = subprocess.run(argv, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
                                timeout=timeout)
@@ -257,11 +260,16 @@ class Triage:
         finding["reproduce"] = "%s %s" % (
             shlex.quote(os.path.join(os.path.abspath(self.root or "."), "scripts", "repro.sh")),
             shlex.quote(os.path.abspath(d)))
+        if self.replay_args:  # differential: both providers, side by side
+            finding["reproduce"] = " ".join(shlex.quote(a) for a in [
+                os.path.abspath(self.shmfuzz), "replay", "--trace", "--provider", self.provider] +
+                self.replay_args + [os.path.abspath(inp)])
         _write_json(os.path.join(d, "finding.json"), finding)
         minimized = None
         mops = os.path.join(d, "minimized.ops")
         if minimize and not rec["kind"].startswith(("hang", "crash-unreproduced")):
-            rc = self._run([self.shmfuzz, "minimize", "-p", self.provider, "-o", mops, inp],
+            rc = self._run([self.shmfuzz, "minimize", "-p", self.provider] + self.replay_args +
+                           ["-o", mops, inp],
                            MINIMIZE_TIMEOUT_S)
             minimized = "minimized.ops" if rc == 1 and os.path.exists(mops) else None
         if minimized is None:
