@@ -8,7 +8,20 @@
 #   wdk_*_replay|stress  two providers that export only DriverEntry -- a C
 #                        miniport and a C++ filter, built by shmfuzz_add_provider --
 #                        clean under `shmfuzz replay` (every seed) and `shmfuzz stress`.
+#   test_ring_rules      NetAdapterCx's ring rules (item 5): a tiny driver per
+#                        rule (tests/ring_rules/), each caught with exactly its
+#                        finding; the reference ring driver clean.
 # Included from tests/CMakeLists.txt.
+
+# === NetAdapterCx ring rules (C only: before the C++ check) ===
+add_executable(test_ring_rules ${CMAKE_CURRENT_SOURCE_DIR}/ring_rules/test_ring_rules.c
+               ${CMAKE_CURRENT_SOURCE_DIR}/ring_rules/rule_drivers.c
+               ${PROJECT_SOURCE_DIR}/providers/reference/reference.c)
+target_link_libraries(test_ring_rules PRIVATE shmf_harness PkgConfig::CMOCKA)
+target_include_directories(test_ring_rules PRIVATE ${CMAKE_CURRENT_SOURCE_DIR})
+target_compile_options(test_ring_rules PRIVATE -Wno-multichar)
+add_test(NAME test_ring_rules COMMAND test_ring_rules)
+set_tests_properties(test_ring_rules PROPERTIES LABELS "unit;wdk" TIMEOUT 60)
 
 # C++ with the compiler of the C one (clang -> clang++, gcc -> g++): a provider's
 # sanitizer runtime must be the one of the binaries that load it.

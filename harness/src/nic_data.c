@@ -216,7 +216,8 @@ static int consume(struct shmf_nic *nic, struct nic_queue *q, UINT32 f0, UINT32 
 }
 
 /* Snapshot both rings (whole, or their headers with the verifier off), call the
-   driver routine, verify, then consume. */
+   driver routine, verify (the element rules of a receive queue with full
+   snapshots only), then consume. */
 static int run_driver(struct shmf_nic *nic, struct nic_queue *q, shmf_ring_advance_fn fn,
                       const char *name)
 {
@@ -228,6 +229,8 @@ static int run_driver(struct shmf_nic *nic, struct nic_queue *q, shmf_ring_advan
     fn(q->fring, q->pring, q->qid);
     unsigned bad = shmf_ring_verify(&nic->fsnap, q->fring, name);
     bad |= shmf_ring_verify(&nic->psnap, q->pring, name);
+    if (bad == 0 && nic->verify)
+        bad = shmf_ring_verify_rx(&nic->psnap, q->pring, &nic->fsnap, q->fring, name);
     if (bad != 0) {
         shmf_ring_restore(&nic->fsnap, q->fring);
         shmf_ring_restore(&nic->psnap, q->pring);
@@ -236,25 +239,79 @@ static int run_driver(struct shmf_nic *nic, struct nic_queue *q, shmf_ring_advan
     return consume(nic, q, nic->fsnap.begin, nic->psnap.begin, name);
 }
 
-/* Cancel must return every element; otherwise the OS would wait for ever. */
+static const char *advance_name(const struct shmf_nic *nic)
+{
+    return nic->advance ? "ShmfProviderRingAdvance" : "ShmfReferenceRingAdvance";
+}
+
+/* One advance at the IRQL NetAdapterCx's verifier gives it: that verifier
+   raises to DISPATCH_LEVEL around every other advance (the 1st, 3rd, ...) and
+   leaves the others at the caller's PASSIVE_LEVEL, so a driver that assumes
+   either IRQL is caught.  With the model's checks on, advances alternate the
+   same way whatever the caller runs at (the dpc op: DISPATCH_LEVEL); with them
+   off, every advance runs at DISPATCH_LEVEL. */
+static int run_advance(struct shmf_nic *nic, struct nic_queue *q)
+{
+    KIRQL want = !nic->verify || (++q->advances & 1) ? DISPATCH_LEVEL : PASSIVE_LEVEL;
+    bool moved = shmf_rt_irql() != want;
+    uint64_t saved = moved ? shmf_rt_irql_enter(want) : 0;
+    int rc = run_driver(nic, q, nic->advance ? nic->advance : ShmfReferenceRingAdvance,
+                        advance_name(nic));
+
+    if (moved)
+        shmf_rt_irql_leave(saved);
+    return rc;
+}
+
+/* Elements the driver still owns in both rings of q. */
+static UINT32 driver_held(const struct nic_queue *q)
+{
+    return shmf_ring_driver_count(q->fring) + shmf_ring_driver_count(q->pring);
+}
+
+/* After cancel, NetAdapterCx goes on calling advance until the driver has
+   returned every element of both rings (RtEthSample's EvtRxQueueCancel counts
+   on it).  Here: until the rings are empty, a violation, or CANCEL_IDLE
+   advances in a row that return nothing (the NIC is stopped: nothing will
+   complete).  @return false after a ring-rule violation. */
+#define CANCEL_IDLE 4u
+
+static bool advance_until_empty(struct shmf_nic *nic, struct nic_queue *q, unsigned *calls)
+{
+    for (unsigned idle = 0; driver_held(q) != 0 && idle < CANCEL_IDLE; (*calls)++) {
+        UINT32 before = driver_held(q);
+        if (run_advance(nic, q) == -EPROTO)
+            return false;
+        idle = driver_held(q) < before ? 0 : idle + 1;
+    }
+    return true;
+}
+
+/* Cancel must return every element, with the advances after it; otherwise the
+   OS would wait for ever. */
 void shmf__nic_cancel_ring(struct shmf_nic *nic, struct nic_queue *q)
 {
     const char *name = nic->cancel ? "ShmfProviderRingCancel" : "ShmfReferenceRingCancel";
-    unsigned kept = 0;
+    unsigned kept = 0, calls = 0;
+    bool clean = run_driver(nic, q, nic->cancel ? nic->cancel : ShmfReferenceRingCancel,
+                            name) != -EPROTO &&
+                 advance_until_empty(nic, q, &calls);
+    UINT32 packets = shmf_ring_driver_count(q->pring);
 
-    run_driver(nic, q, nic->cancel ? nic->cancel : ShmfReferenceRingCancel, name);
     for (unsigned i = 0; i < q->nbufs; i++) {
         if (q->bufs[i].state == BUF_POSTED) {
             q->bufs[i].state = BUF_FREE;
             kept++;
         }
     }
-    if (kept != 0)
+    if (clean && (kept != 0 || packets != 0))
         shmf_rt_report(SHMF_KIND_HANG, (uint64_t)(uintptr_t)q->fring, name,
-                       "NetAdapterCx Rx cancel must return every element, or the queue is "
-                       "never deleted",
-                       "%s kept %u fragments of queue %lu; freeing the queue would hang",
-                       name, kept, (unsigned long)q->qid);
+                       "NetAdapterCx Rx cancel, and the advances after it, must return every "
+                       "element, or the queue is never deleted",
+                       "%s and %u %s calls after it kept %u fragments and %u packets of "
+                       "queue %lu; freeing the queue would hang",
+                       name, calls, advance_name(nic), kept, (unsigned)packets,
+                       (unsigned long)q->qid);
 }
 
 /* === Data path === */
@@ -270,11 +327,14 @@ static struct nic_queue *running_queue(struct shmf_nic *nic, unsigned slot, int 
     return q != NULL && q->state == SHMF_NIC_Q_RUNNING ? q : NULL;
 }
 
-/* Fragment element e describes buffer buf, posted by the OS. */
+/* Fragment element e describes buffer buf, posted by the OS; ValidLength and
+   Offset, which the driver must write, hold the OS's poison (ring_verify.h). */
 static void post_fill(SHMF_NET_FRAGMENT_SHM *e, const struct nic_buf *buf)
 {
     *e = (SHMF_NET_FRAGMENT_SHM){
-        .Fragment = {.Capacity = buf->length},
+        .Fragment = {.ValidLength = SHMF_RING_POISON_VALID_LENGTH,
+                     .Capacity = buf->length,
+                     .Offset = SHMF_RING_POISON_OFFSET},
         .LogicalAddress = buf->la,
         .VirtualAddress = buf->va,
         .SharedMemoryHandle = buf->smh,
@@ -313,14 +373,16 @@ static unsigned post_buffers(struct nic_queue *q, unsigned count)
     return moved;
 }
 
-/* Give the driver every packet element the ring has room for, cleared. */
+/* Give the driver every packet element the ring has room for, poisoned
+   (ring_verify.h). */
 static void post_packets(NET_RING *r)
 {
     struct ring_view pv = view_of(r);
     UINT32 end = r->EndIndex;
+    const NET_PACKET poisoned = shmf_ring_poisoned_packet();
 
     for (UINT32 n = shmf_ring_post_space(r); n > 0; n--) {
-        *(NET_PACKET *)elem(pv, end) = (NET_PACKET){0};
+        *(NET_PACKET *)elem(pv, end) = poisoned;
         end = (end + 1) & pv.mask;
     }
     r->EndIndex = end;
@@ -347,8 +409,7 @@ int shmf_nic_advance(struct shmf_nic *nic, unsigned slot)
     if (q == NULL)
         return rc;
     nic->stats.advances++;
-    return run_driver(nic, q, nic->advance ? nic->advance : ShmfReferenceRingAdvance,
-                      nic->advance ? "ShmfProviderRingAdvance" : "ShmfReferenceRingAdvance");
+    return run_advance(nic, q);
 }
 
 /* Up to RX_BATCH packets are DMAed per call into the runtime.  Each header is

@@ -55,6 +55,7 @@ struct nic_queue {
                                 bound it to a returned packet */
     uint32_t claim_gen;      /* this advance's stamp; never 0 */
     bool lazy;               /* queue 0: memory and rings not allocated yet */
+    uint32_t advances;       /* driver advances so far (NetAdapterCx's IRQL toggle) */
     struct nic_queue *spare_next; /* on shmf_nic.spare once destroyed */
 };
 
@@ -90,7 +91,8 @@ int shmf__nic_block_alloc(struct shmf_nic *nic, ULONG qid, NDIS_SHARED_MEMORY_US
    queue_start error (the queue then stays without a data path). */
 int shmf__nic_queue_materialize(struct shmf_nic *nic, struct nic_queue *q);
 
-/* Run the driver's cancel under the verifier and take back every buffer it kept
+/* Run the driver's cancel under the verifier, then its advance until both rings
+   are empty, as NetAdapterCx does, and take back every buffer it kept
    (nic_data.c); reports a hang if it did not return everything. */
 void shmf__nic_cancel_ring(struct shmf_nic *nic, struct nic_queue *q);
 

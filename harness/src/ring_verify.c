@@ -3,7 +3,10 @@
  * ring_verify.h; the checks follow NetAdapterCx's Verifier_VerifyRingImmutable,
  * Verifier_VerifyRingBeginIndex and Verifier_VerifyRingImmutableFrameworkElements,
  * with two additions: indices must stay within ElementIndexMask, and a
- * NextIndex the driver writes must lie in [Begin, End].
+ * NextIndex the driver writes must lie in [Begin, End].  The element rules of a
+ * queue follow Verifier_VerifyRingImmutableDriverRx and ...DriverTx*, with one
+ * difference: a packet's whole fragment span must lie in the fragments it
+ * returned, where NetAdapterCx checks its first and last fragment.
  */
 #include "ring_verify.h"
 
@@ -17,11 +20,56 @@
     "NET_RING: header fields before BeginIndex are read-only to the driver "           \
     "(NetAdapterCx FailureCode_InvalidRingImmutable)"
 #define RULE_INDEX                                                                     \
-    "NET_RING: BeginIndex only moves forward inside [Begin, End), NextIndex lies in "  \
-    "[Begin, End], indices <= ElementIndexMask (NetAdapterCx InvalidRingBeginIndex)"
+    "NET_RING: Begin moves forward in [Begin, End), Next in [Begin, End], indices <= " \
+    "mask (NetAdapterCx InvalidRingBeginIndex)"
 #define RULE_OWNERSHIP                                                                 \
     "NET_RING: elements in [End, Begin) belong to the OS "                             \
     "(NetAdapterCx FailureCode_InvalidRingImmutableFrameworkElement)"
+/* The element rules; each names NetAdapterCx's failure code (under 128 bytes). */
+#define RULE_UNWRITTEN_PACKET                                                          \
+    "Rx: a returned packet's FragmentIndex, FragmentCount, Layer types are written, "  \
+    "count > 0 (InvalidRingUnmodifiedRxPacket)"
+#define RULE_UNWRITTEN_FRAGMENT                                                        \
+    "Rx: a returned packet's fragments have ValidLength and Offset written "           \
+    "(InvalidRingModifiedRxFragment)"
+#define RULE_FRAGMENT_RANGE                                                            \
+    "Rx: a returned packet's fragments were in the driver's range and are returned "   \
+    "(InvalidRingRxPacketFragment*Range)"
+#define RULE_FRAGMENT_ORDER                                                            \
+    "Rx: returned packets' fragments ascend and do not overlap "                       \
+    "(InvalidRingRxPacketFragment*Overlap)"
+#define RULE_LAYOUT                                                                    \
+    "Rx: layer types in range, header lengths their type allows "                      \
+    "(InvalidRingRxPacketLayer*)"
+#define RULE_FRAGMENT_LENGTH                                                           \
+    "Rx: Offset + ValidLength <= Capacity (InvalidRingRxPacketFragmentLengthInvalid)"
+#define RULE_RESERVED                                                                  \
+    "Rx: a packet's reserved bits are the OS's (InvalidRingModifiedRxPacket)"
+#define RULE_IGNORE                                                                    \
+    "Rx: a packet marked Ignore is not otherwise modified "                            \
+    "(InvalidRingImmutableDriverRxPacketIgnore)"
+#define RULE_CAPACITY                                                                  \
+    "Rx: a returned fragment's Capacity and reserved bit are the OS's "                \
+    "(InvalidRingUnmodifiedRxFragment)"
+#define RULE_TX                                                                        \
+    "Tx: only Scratch of the driver's packets and fragments may change "              \
+    "(InvalidRingImmutableDriverTx*)"
+
+/* A finding's rule holds 127 characters: the failure code at the end stays. */
+#define RULE_FITS(r) _Static_assert(sizeof(r) <= sizeof(((struct shmf_finding *)0)->rule), #r)
+RULE_FITS(RULE_IMMUTABLE);
+RULE_FITS(RULE_INDEX);
+RULE_FITS(RULE_OWNERSHIP);
+RULE_FITS(RULE_UNWRITTEN_PACKET);
+RULE_FITS(RULE_UNWRITTEN_FRAGMENT);
+RULE_FITS(RULE_FRAGMENT_RANGE);
+RULE_FITS(RULE_FRAGMENT_ORDER);
+RULE_FITS(RULE_LAYOUT);
+RULE_FITS(RULE_FRAGMENT_LENGTH);
+RULE_FITS(RULE_RESERVED);
+RULE_FITS(RULE_IGNORE);
+RULE_FITS(RULE_CAPACITY);
+RULE_FITS(RULE_TX);
 
 /* === Rings === */
 
@@ -278,4 +326,236 @@ unsigned shmf_ring_verify(const struct shmf_ring_snapshot *s, const NET_RING *ri
     if (s->has_elements)
         bad |= check_ownership(s, ring, function);
     return bad;
+}
+
+/* === Element rules of a queue === */
+
+/* One call's view of a queue: the elements before (snapshots) and after. */
+struct queue_view {
+    const struct shmf_ring_snapshot *ps, *fs;
+    const NET_RING *pr, *fr;
+    const char *function;
+    unsigned bad; /* SHMF_RING_V_* reported so far: one finding per kind */
+};
+
+static const NET_PACKET *packet_before(const struct queue_view *v, UINT32 i)
+{
+    return (const NET_PACKET *)(v->ps->elems + (size_t)i * v->ps->stride);
+}
+
+static const NET_PACKET *packet_after(const struct queue_view *v, UINT32 i)
+{
+    return (const NET_PACKET *)&v->pr->Buffer[(size_t)i * v->ps->stride];
+}
+
+static const NET_FRAGMENT *fragment_before(const struct queue_view *v, UINT32 i)
+{
+    return (const NET_FRAGMENT *)(v->fs->elems + (size_t)i * v->fs->stride);
+}
+
+static const NET_FRAGMENT *fragment_after(const struct queue_view *v, UINT32 i)
+{
+    return (const NET_FRAGMENT *)&v->fr->Buffer[(size_t)i * v->fs->stride];
+}
+
+static enum shmf_kind kind_of(unsigned bit)
+{
+    switch (bit) {
+    case SHMF_RING_V_UNWRITTEN:
+        return SHMF_KIND_RING_RX_PACKET_UNWRITTEN;
+    case SHMF_RING_V_PACKET:
+        return SHMF_KIND_RING_RX_PACKET_INVALID;
+    case SHMF_RING_V_ELEMENT:
+        return SHMF_KIND_RING_ELEMENT_IMMUTABLE_MODIFIED;
+    default:
+        return SHMF_KIND_RING_INDEX_OUT_OF_RANGE;
+    }
+}
+
+/* Report a violation of `rule` by element `index` (at `at`) of the packet or
+   fragment ring (`elem`), unless this call already has a finding of that kind.
+   Always returns false, so a check can end with `return violation(...)`. */
+static bool violation(struct queue_view *v, unsigned bit, const void *at, const char *elem,
+                      UINT32 index, const char *rule, const char *what)
+{
+    if (v->bad & bit)
+        return false;
+    v->bad |= bit;
+    shmf_rt_report(kind_of(bit), (uint64_t)(uintptr_t)at, v->function, rule,
+                   "%s: %s %u (%p) %s", v->function, elem, index, at, what);
+    return false;
+}
+
+static bool packet_fields_equal(const NET_PACKET *a, const NET_PACKET *b)
+{
+    return a->FragmentIndex == b->FragmentIndex && a->FragmentCount == b->FragmentCount &&
+           memcmp(&a->Layout, &b->Layout, sizeof(a->Layout)) == 0 &&
+           a->Reserved1 == b->Reserved1;
+}
+
+/* A packet in the driver's range before the call, returned or kept: Ignore
+   may be set on an otherwise unchanged packet; the reserved bits stay. */
+static bool packet_kept_fields(struct queue_view *v, UINT32 i)
+{
+    const NET_PACKET *b = packet_before(v, i), *a = packet_after(v, i);
+
+    if (a->Ignore)
+        return packet_fields_equal(b, a) ||
+               violation(v, SHMF_RING_V_ELEMENT, a, "packet", i, RULE_IGNORE,
+                         "is marked Ignore and was modified");
+    if (b->Reserved1 != a->Reserved1 || b->Layout.Reserved0 != a->Layout.Reserved0)
+        return violation(v, SHMF_RING_V_ELEMENT, a, "packet", i, RULE_RESERVED,
+                         "had its reserved bits (Reserved1, Layout.Reserved0) modified");
+    return true;
+}
+
+static bool packet_written(struct queue_view *v, UINT32 i, const NET_PACKET *a)
+{
+    const char *what = NULL;
+
+    if (a->FragmentIndex == SHMF_RING_POISON_FRAGMENT_INDEX)
+        what = "was returned with FragmentIndex unwritten (the OS's poison)";
+    else if (a->FragmentCount == SHMF_RING_POISON_FRAGMENT_COUNT)
+        what = "was returned with FragmentCount unwritten (the OS's poison)";
+    else if (a->Layout.Layer2Type == SHMF_RING_POISON_LAYER_TYPE ||
+             a->Layout.Layer3Type == SHMF_RING_POISON_LAYER_TYPE ||
+             a->Layout.Layer4Type == SHMF_RING_POISON_LAYER_TYPE)
+        what = "was returned with a Layout layer type unwritten (the OS's poison)";
+    else if (a->FragmentCount == 0)
+        what = "was returned with FragmentCount 0";
+    return what == NULL ||
+           violation(v, SHMF_RING_V_UNWRITTEN, a, "packet", i, RULE_UNWRITTEN_PACKET, what);
+}
+
+/* Offset of fragment index x from the fragment ring's Begin before the call. */
+static UINT32 frag_offset(const struct queue_view *v, UINT32 x)
+{
+    return (x - v->fs->begin) & v->fs->mask;
+}
+
+/* The packet's fragments lie in the ones returned in this call,
+   [fs->begin, fr->BeginIndex), after the previous packet's (*next: the offset
+   the next packet's first fragment must reach). */
+static bool packet_fragments_placed(struct queue_view *v, UINT32 i, const NET_PACKET *a,
+                                    UINT32 *next)
+{
+    UINT32 owned = range(v->fs, v->fs->begin, v->fs->end);
+    UINT32 returned = range(v->fs, v->fs->begin, v->fr->BeginIndex);
+    uint64_t first = frag_offset(v, a->FragmentIndex), end = first + a->FragmentCount;
+
+    if (a->FragmentIndex > v->fs->mask || end > owned)
+        return violation(v, SHMF_RING_V_INDEX, a, "packet", i, RULE_FRAGMENT_RANGE,
+                         "names fragments outside the driver's range before the call");
+    if (end > returned)
+        return violation(v, SHMF_RING_V_INDEX, a, "packet", i, RULE_FRAGMENT_RANGE,
+                         "names fragments the driver did not return");
+    if (first < *next)
+        return violation(v, SHMF_RING_V_INDEX, a, "packet", i, RULE_FRAGMENT_ORDER,
+                         "names fragments before or inside the previous packet's");
+    *next = (UINT32)end;
+    return true;
+}
+
+/* What is impossible about a layout, or NULL: types within their enums,
+   header lengths their type allows (0: not given). */
+static const char *layout_problem(const NET_PACKET_LAYOUT *l)
+{
+    unsigned l2 = l->Layer2HeaderLength, l3 = l->Layer3HeaderLength, l4 = l->Layer4HeaderLength;
+    bool ipv4 = l->Layer3Type >= NetPacketLayer3TypeIPv4UnspecifiedOptions &&
+                l->Layer3Type <= NetPacketLayer3TypeIPv4NoOptions;
+
+    if (l->Layer2Type > NetPacketLayer2TypeIeee80211)
+        return "has a Layer2Type past NetPacketLayer2TypeIeee80211";
+    if (l->Layer3Type > NetPacketLayer3TypeIPv6NoExtensions)
+        return "has a Layer3Type past NetPacketLayer3TypeIPv6NoExtensions";
+    if (l->Layer4Type > NetPacketLayer4TypeIPNotFragment)
+        return "has a Layer4Type past NetPacketLayer4TypeIPNotFragment";
+    if (l->Layer2Type == NetPacketLayer2TypeNull && l2 != 0)
+        return "has a Null layer 2 with a header length";
+    if (l->Layer2Type == NetPacketLayer2TypeEthernet && l2 != 0 && l2 < 14)
+        return "has an Ethernet header shorter than 14 bytes";
+    if (ipv4 && l3 != 0 && l3 < 20)
+        return "has an IPv4 header shorter than 20 bytes";
+    if (l->Layer3Type >= NetPacketLayer3TypeIPv6UnspecifiedExtensions && l3 != 0 && l3 < 40)
+        return "has an IPv6 header shorter than 40 bytes";
+    if (l->Layer4Type == NetPacketLayer4TypeTcp && l4 != 0 && (l4 < 20 || l4 > 60 || l4 % 4))
+        return "has a TCP header length outside 20..60 or not a multiple of 4";
+    if (l->Layer4Type == NetPacketLayer4TypeUdp && l4 != 0 && l4 < 8)
+        return "has a UDP header shorter than 8 bytes";
+    return NULL;
+}
+
+/* Each fragment of returned packet a: written, Capacity and the reserved bit
+   kept, its data inside its buffer. */
+static bool packet_fragments_ok(struct queue_view *v, const NET_PACKET *a)
+{
+    for (UINT32 k = 0; k < a->FragmentCount; k++) {
+        UINT32 f = (a->FragmentIndex + k) & v->fs->mask;
+        const NET_FRAGMENT *b = fragment_before(v, f), *x = fragment_after(v, f);
+        if (x->ValidLength == SHMF_RING_POISON_VALID_LENGTH ||
+            x->Offset == SHMF_RING_POISON_OFFSET)
+            return violation(v, SHMF_RING_V_UNWRITTEN, x, "fragment", f,
+                             RULE_UNWRITTEN_FRAGMENT,
+                             "was returned with ValidLength or Offset unwritten (the OS's poison)");
+        if (x->Capacity != b->Capacity || x->OsReserved_Bounced != b->OsReserved_Bounced)
+            return violation(v, SHMF_RING_V_ELEMENT, x, "fragment", f, RULE_CAPACITY,
+                             "had its Capacity or OsReserved_Bounced modified");
+        if ((uint64_t)x->Offset + x->ValidLength > x->Capacity)
+            return violation(v, SHMF_RING_V_PACKET, x, "fragment", f, RULE_FRAGMENT_LENGTH,
+                             "has Offset + ValidLength past its Capacity");
+    }
+    return true;
+}
+
+/* A packet the driver returned in this call, not marked Ignore. */
+static void returned_packet(struct queue_view *v, UINT32 i, UINT32 *next)
+{
+    const NET_PACKET *a = packet_after(v, i);
+
+    if (!packet_written(v, i, a) || !packet_fragments_placed(v, i, a, next))
+        return;
+    const char *problem = layout_problem(&a->Layout);
+    if (problem != NULL) {
+        violation(v, SHMF_RING_V_PACKET, a, "packet", i, RULE_LAYOUT, problem);
+        return;
+    }
+    packet_fragments_ok(v, a);
+}
+
+unsigned shmf_ring_verify_rx(const struct shmf_ring_snapshot *ps, const NET_RING *pr,
+                             const struct shmf_ring_snapshot *fs, const NET_RING *fr,
+                             const char *function)
+{
+    struct queue_view v = {ps, fs, pr, fr, function ? function : "EvtPacketQueueAdvance", 0};
+    bool returned = true;
+    UINT32 next = 0;
+
+    for (UINT32 i = ps->begin; i != ps->end; i = (i + 1) & ps->mask) {
+        returned = returned && i != pr->BeginIndex;
+        if (packet_kept_fields(&v, i) && returned && !packet_after(&v, i)->Ignore)
+            returned_packet(&v, i, &next);
+    }
+    return v.bad;
+}
+
+unsigned shmf_ring_verify_tx(const struct shmf_ring_snapshot *ps, const NET_RING *pr,
+                             const struct shmf_ring_snapshot *fs, const NET_RING *fr,
+                             const char *function)
+{
+    struct queue_view v = {ps, fs, pr, fr, function ? function : "EvtPacketQueueAdvance", 0};
+
+    for (UINT32 i = ps->begin; i != ps->end && !v.bad; i = (i + 1) & ps->mask) {
+        const NET_PACKET *b = packet_before(&v, i), *a = packet_after(&v, i);
+        if (!packet_fields_equal(b, a) || b->Ignore != a->Ignore)
+            violation(&v, SHMF_RING_V_ELEMENT, a, "packet", i, RULE_TX,
+                      "was modified in other fields than Scratch");
+    }
+    for (UINT32 i = fs->begin; i != fs->end && !v.bad; i = (i + 1) & fs->mask) {
+        const NET_FRAGMENT *b = fragment_before(&v, i), *a = fragment_after(&v, i);
+        if (b->ValidLength != a->ValidLength || b->Capacity != a->Capacity ||
+            b->Offset != a->Offset || b->OsReserved_Bounced != a->OsReserved_Bounced)
+            violation(&v, SHMF_RING_V_ELEMENT, a, "fragment", i, RULE_TX,
+                      "was modified in other fields than Scratch");
+    }
+    return v.bad;
 }

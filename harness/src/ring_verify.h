@@ -15,8 +15,23 @@
  *                            NextIndex the driver wrote is not in [Begin, End];
  *   ring-ownership-violated  an element the OS owned, [End, Begin), changed
  *                            (full snapshots only).
- * At most one finding of each kind is reported per ring and call.  The header
- * checks cost O(1); the element copy and comparison O(NumberOfElements).
+ * With full snapshots of both rings of a queue, shmf_ring_verify_rx (receive)
+ * or shmf_ring_verify_tx (transmit) then checks the elements of the driver's
+ * range, as NetAdapterCx's Verifier_VerifyRingImmutableDriverRx / ...Tx* do:
+ *   ring-rx-packet-unwritten a returned receive packet, or a fragment it
+ *                            names, still holds the OS's poison (below), or
+ *                            has FragmentCount 0;
+ *   ring-index-out-of-range  a returned packet's fragments are not inside the
+ *                            driver's range before the call and outside it
+ *                            after, or not after the previous packet's;
+ *   ring-rx-packet-invalid   a layer type out of range, a header length its
+ *                            type forbids, Offset + ValidLength > Capacity;
+ *   ring-element-immutable-modified  reserved bits, an Ignore packet (but the
+ *                            bit), a returned fragment's Capacity changed; on
+ *                            transmit, anything but Scratch.
+ * At most one finding of each kind is reported per ring (per queue for the
+ * element rules) and call.  The header checks cost O(1); the element copy and
+ * comparisons O(NumberOfElements).
  *
  * Conventions: int functions return 0 or a negative errno; pointers are
  * non-NULL unless stated.  Not thread-safe: one snapshot per ring and thread.
@@ -29,6 +44,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdio.h>
+#include <string.h>
 
 /* Largest ring the OS side creates (2^8 elements). */
 #define SHMF_RING_MAX_ORDER 8u
@@ -37,7 +53,40 @@
 #define SHMF_RING_V_IMMUTABLE 0x1u /**< ring-immutable-modified */
 #define SHMF_RING_V_INDEX 0x2u     /**< ring-index-out-of-range */
 #define SHMF_RING_V_OWNERSHIP 0x4u /**< ring-ownership-violated */
-#define SHMF_RING_V_MASK 0x7u
+#define SHMF_RING_V_UNWRITTEN 0x8u /**< ring-rx-packet-unwritten */
+#define SHMF_RING_V_PACKET 0x10u   /**< ring-rx-packet-invalid */
+#define SHMF_RING_V_ELEMENT 0x20u  /**< ring-element-immutable-modified */
+#define SHMF_RING_V_MASK 0x3fu
+
+/* The OS's poison: NetAdapterCx's verifier writes these into the fields of
+   every element it posts to a receive queue that the driver must write before
+   it returns the element (NxQueueVerifier::PreAdvance), and each returned
+   packet must hold none of them.  Layout's header lengths are poisoned too
+   (all ones) but not checked: 0 is a valid length.  An Offset of 1023 is a
+   valid value that reads as unwritten, as in NetAdapterCx. */
+#define SHMF_RING_POISON_FRAGMENT_INDEX UINT32_MAX
+#define SHMF_RING_POISON_FRAGMENT_COUNT UINT16_MAX
+#define SHMF_RING_POISON_LAYER_TYPE 0xfu  /* each of Layer2/3/4Type */
+#define SHMF_RING_POISON_VALID_LENGTH 0x3ffffffu
+#define SHMF_RING_POISON_OFFSET 0x3ffu
+
+/* A receive packet as the OS posts it: the driver-written fields poisoned,
+   Ignore, Scratch and the reserved bits 0. */
+static inline NET_PACKET shmf_ring_poisoned_packet(void)
+{
+    NET_PACKET p;
+
+    memset(&p, 0, sizeof(p));
+    p.FragmentIndex = SHMF_RING_POISON_FRAGMENT_INDEX;
+    p.FragmentCount = SHMF_RING_POISON_FRAGMENT_COUNT;
+    p.Layout.Layer2HeaderLength = 0x7f;
+    p.Layout.Layer3HeaderLength = 0x1ff;
+    p.Layout.Layer4HeaderLength = 0xff;
+    p.Layout.Layer2Type = SHMF_RING_POISON_LAYER_TYPE;
+    p.Layout.Layer3Type = SHMF_RING_POISON_LAYER_TYPE;
+    p.Layout.Layer4Type = SHMF_RING_POISON_LAYER_TYPE;
+    return p;
+}
 
 /* A copy of one ring as it was before a driver call. */
 struct shmf_ring_snapshot {
@@ -108,6 +157,22 @@ int shmf_ring_snapshot_take_header(struct shmf_ring_snapshot *s, const NET_RING 
    pre: s was taken of this ring. */
 unsigned shmf_ring_verify(const struct shmf_ring_snapshot *s, const NET_RING *ring,
                           const char *function);
+
+/* The element rules of one call into a receive queue's driver (advance or
+   cancel): every packet of the packet ring's range before the call, returned
+   ([Begin before, Begin after)) or kept, and the fragments each returned
+   packet names.  ps / fs are full snapshots of the packet ring pr and the
+   fragment ring fr (NET_PACKET and NET_FRAGMENT-first elements), and
+   shmf_ring_verify found no immutable or index violation in either.
+   @return the SHMF_RING_V_* bits violated (0: clean). */
+unsigned shmf_ring_verify_rx(const struct shmf_ring_snapshot *ps, const NET_RING *pr,
+                             const struct shmf_ring_snapshot *fs, const NET_RING *fr,
+                             const char *function);
+/* The same for a transmit queue: in the driver's range before the call, only
+   the Scratch bit of a packet or a fragment may change.  Same pre. */
+unsigned shmf_ring_verify_tx(const struct shmf_ring_snapshot *ps, const NET_RING *pr,
+                             const struct shmf_ring_snapshot *fs, const NET_RING *fr,
+                             const char *function);
 
 /* Put ring back as it was when s was taken (header, and the elements of a full
    snapshot), so the OS side can go on from a consistent state after a

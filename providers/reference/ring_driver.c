@@ -11,13 +11,22 @@
 
 /* === Drain: return completed fragments and bind packets === */
 
-/* Bind the packet at PacketIndex to the one fragment at FragmentIndex. */
+/* Bind the packet at PacketIndex to the one fragment at FragmentIndex.  The OS
+   posts packets with FragmentIndex, FragmentCount and Layout poisoned, and a
+   returned packet must have written all three (Layout's reserved bits stay the
+   OS's); this NIC does not parse headers, so every layer is Unspecified. */
 static VOID BindPacket(NET_RING *PacketRing, UINT32 PacketIndex, UINT32 FragmentIndex)
 {
     NET_PACKET *packet = NetRingGetPacketAtIndex(PacketRing, PacketIndex);
 
     packet->FragmentIndex = FragmentIndex;
     packet->FragmentCount = 1;
+    packet->Layout.Layer2Type = NetPacketLayer2TypeUnspecified;
+    packet->Layout.Layer3Type = NetPacketLayer3TypeUnspecified;
+    packet->Layout.Layer4Type = NetPacketLayer4TypeUnspecified;
+    packet->Layout.Layer2HeaderLength = 0;
+    packet->Layout.Layer3HeaderLength = 0;
+    packet->Layout.Layer4HeaderLength = 0;
     packet->Ignore = 0;
 }
 

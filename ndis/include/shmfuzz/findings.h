@@ -140,7 +140,25 @@
     X(DIVERGENCE, "divergence",                                                              \
       "differential mode: two providers' observable outcomes of one op differ where the "    \
       "contract or the rules file says they must not",                                       \
-      "docs/differential.md: contract-required refusals, the block as the caller sees it")
+      "docs/differential.md: contract-required refusals, the block as the caller sees it")   \
+    X(RING_RX_PACKET_UNWRITTEN, "ring-rx-packet-unwritten",                                  \
+      "a receive packet the driver returned, or a fragment it names, still holds a value "   \
+      "the OS poisoned before the advance (FragmentIndex, FragmentCount, a layer type, "     \
+      "ValidLength, Offset), or has FragmentCount 0",                                        \
+      "NetAdapterCx verifier: InvalidRingUnmodifiedRxPacket, InvalidRingModifiedRxFragment, " \
+      "InvalidRingRxPacketFragmentCountZero")                                                \
+    X(RING_RX_PACKET_INVALID, "ring-rx-packet-invalid",                                      \
+      "a receive packet the driver returned describes no possible packet: a layer type out " \
+      "of range, a header length its type forbids, or Offset + ValidLength > Capacity",      \
+      "NetAdapterCx verifier: InvalidRingRxPacketLayer*Type*, "                              \
+      "InvalidRingRxPacketFragmentLengthInvalid")                                            \
+    X(RING_ELEMENT_IMMUTABLE_MODIFIED, "ring-element-immutable-modified",                    \
+      "the driver changed a field of an element in its own range that it must leave: "       \
+      "reserved bits, an Ignore packet (but the bit), a receive fragment's Capacity, on "    \
+      "transmit anything but Scratch",                                                       \
+      "NetAdapterCx verifier: InvalidRingModifiedRxPacket, "                                 \
+      "InvalidRingImmutableDriverRxPacketIgnore, InvalidRingUnmodifiedRxFragment, "          \
+      "InvalidRingImmutableDriverTx*")
 
 enum shmf_kind {
 #define SHMF_KIND_ENUM(e, n, d, s) SHMF_KIND_##e,
