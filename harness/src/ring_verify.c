@@ -559,3 +559,15 @@ unsigned shmf_ring_verify_tx(const struct shmf_ring_snapshot *ps, const NET_RING
     }
     return v.bad;
 }
+
+unsigned shmf_ring_verify_queue(const struct shmf_ring_snapshot *ps, const NET_RING *pr,
+                                const struct shmf_ring_snapshot *fs, const NET_RING *fr,
+                                bool rx, const char *function)
+{
+    unsigned bad = shmf_ring_verify(fs, fr, function) | shmf_ring_verify(ps, pr, function);
+
+    if (bad != 0 || !ps->has_elements || !fs->has_elements)
+        return bad;
+    return rx ? shmf_ring_verify_rx(ps, pr, fs, fr, function)
+              : shmf_ring_verify_tx(ps, pr, fs, fr, function);
+}

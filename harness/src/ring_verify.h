@@ -174,6 +174,14 @@ unsigned shmf_ring_verify_tx(const struct shmf_ring_snapshot *ps, const NET_RING
                              const struct shmf_ring_snapshot *fs, const NET_RING *fr,
                              const char *function);
 
+/* Both rings of a queue after one driver call: shmf_ring_verify on each, then,
+   if neither broke a header or index rule and both snapshots are full, the
+   element rules of a receive (rx true) or transmit queue.
+   @return the SHMF_RING_V_* bits violated (0: clean). */
+unsigned shmf_ring_verify_queue(const struct shmf_ring_snapshot *ps, const NET_RING *pr,
+                                const struct shmf_ring_snapshot *fs, const NET_RING *fr,
+                                bool rx, const char *function);
+
 /* Put ring back as it was when s was taken (header, and the elements of a full
    snapshot), so the OS side can go on from a consistent state after a
    violation. */

@@ -21,12 +21,9 @@ static VOID BindPacket(NET_RING *PacketRing, UINT32 PacketIndex, UINT32 Fragment
 
     packet->FragmentIndex = FragmentIndex;
     packet->FragmentCount = 1;
-    packet->Layout.Layer2Type = NetPacketLayer2TypeUnspecified;
-    packet->Layout.Layer3Type = NetPacketLayer3TypeUnspecified;
-    packet->Layout.Layer4Type = NetPacketLayer4TypeUnspecified;
-    packet->Layout.Layer2HeaderLength = 0;
-    packet->Layout.Layer3HeaderLength = 0;
-    packet->Layout.Layer4HeaderLength = 0;
+    NET_PACKET_LAYOUT layout = {0};
+    layout.Reserved0 = packet->Layout.Reserved0;
+    packet->Layout = layout;
     packet->Ignore = 0;
 }
 

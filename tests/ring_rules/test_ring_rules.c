@@ -273,10 +273,7 @@ static unsigned tx_run(shmf_ring_advance_fn fn)
     assert_int_equal(shmf_ring_snapshot_take(&t.fs, t.fr), 0);
     assert_int_equal(shmf_ring_snapshot_take(&t.ps, t.pr), 0);
     fn(t.fr, t.pr, 1);
-    bad = shmf_ring_verify(&t.fs, t.fr, "EvtTxQueueAdvance") |
-          shmf_ring_verify(&t.ps, t.pr, "EvtTxQueueAdvance");
-    if (bad == 0)
-        bad = shmf_ring_verify_tx(&t.ps, t.pr, &t.fs, t.fr, "EvtTxQueueAdvance");
+    bad = shmf_ring_verify_queue(&t.ps, t.pr, &t.fs, t.fr, false, "EvtTxQueueAdvance");
     shmf_ring_snapshot_fini(&t.fs);
     shmf_ring_snapshot_fini(&t.ps);
     shmf_ring_destroy(t.fr);
