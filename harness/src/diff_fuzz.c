@@ -12,6 +12,7 @@
  * an input that makes the providers part in a new way is kept.
  */
 #define _GNU_SOURCE
+#include <dlfcn.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -28,9 +29,12 @@
 
 /* libFuzzer reads the bytes of this section as extra coverage counters. */
 __attribute__((section("__libfuzzer_extra_counters"), used)) static uint8_t counters[FEATURES];
-/* The AFL++ map and its size, in AFL++ builds (weak: absent elsewhere). */
-extern uint8_t *__afl_area_ptr __attribute__((weak));
-extern uint32_t __afl_map_size __attribute__((weak));
+/* The AFL++ map and its size, looked up at run time in AFL++ builds (absent
+   elsewhere).  Not declared here: afl-clang-fast's pass owns those names, and a
+   weak declaration in instrumented code is renamed (__afl_area_ptr.N) and fails
+   to link. */
+static uint8_t **afl_area;
+static uint32_t *afl_map_size;
 
 static struct shmf_diff diff;
 static bool on;
@@ -43,8 +47,8 @@ static void feature(void *ud, uint32_t hash)
     uint8_t *c = &counters[hash % FEATURES];
     if (*c != 0xff)
         (*c)++;
-    if (&__afl_area_ptr && __afl_area_ptr && &__afl_map_size && __afl_map_size)
-        __afl_area_ptr[hash % __afl_map_size]++;
+    if (afl_area && *afl_area && afl_map_size && *afl_map_size)
+        (*afl_area)[hash % *afl_map_size]++;
 }
 
 static void write_stats(void)
@@ -83,6 +87,8 @@ int shmf_fuzz_diff_init(void)
         return -1;
     }
     diff.feature = feature;
+    afl_area = (uint8_t **)dlsym(RTLD_DEFAULT, "__afl_area_ptr");
+    afl_map_size = (uint32_t *)dlsym(RTLD_DEFAULT, "__afl_map_size");
     if (dir && *dir) {
         snprintf(stats_path, sizeof(stats_path), "%s/diff-%ld.json", dir, (long)getpid());
         atexit(write_stats);
