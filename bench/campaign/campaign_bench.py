@@ -1,0 +1,300 @@
+#!/usr/bin/env python3
+"""bench/campaign driver (run.sh builds, then calls this).
+
+For each engine, in one run and interleaved round by round:
+  in-process  the engine alone on the reference provider: libFuzzer as one
+              process with a campaign worker's flags; AFL++ as one afl-fuzz with
+              the campaign main instance's flags (-M, -c CMPLOG twin, -x dict,
+              the custom mutator, the campaign's AFL_* settings);
+  campaign    scripts/campaign.sh --engine E --jobs 1, same budget, same seeds
+              (a fresh --out: no persistent corpus), rate = its runs/E.json
+              exec_per_s (executions over the engine's run time);
+  jobs 2      the same campaign with --jobs 2.
+libFuzzer is also run as the campaigns ran it before (-fork=1 -ignore_*), for
+the record (--no-fork leaves it out).
+
+Figures (each with per-round values and their spread): campaign / in-process
+per engine (target >= 0.8), jobs 2 / jobs 1 per engine (target >= 1.6).
+Every run notes the machine's load average: on a shared machine only figures
+of the same round compare.
+"""
+import argparse
+import json
+import os
+import re
+import shutil
+import statistics
+import subprocess
+import sys
+import time
+
+ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
+CAMPAIGN = os.path.join(ROOT, "scripts", "campaign.sh")
+DICT = os.path.join(ROOT, "corpus", "shmfuzz.dict")
+ENGINES = ("libfuzzer", "afl")
+TARGET_CAMPAIGN = 0.8
+TARGET_JOBS2 = 1.6
+
+
+def die(msg):
+    print("bench-campaign: " + msg, file=sys.stderr)
+    sys.exit(2)
+
+
+def parse(argv):
+    ap = argparse.ArgumentParser(prog="scripts/bench.sh campaign", add_help=False)
+    ap.add_argument("--quick", action="store_true")
+    ap.add_argument("--rounds", type=int)
+    ap.add_argument("--budget", type=int)
+    ap.add_argument("--engines", default="libfuzzer,afl")
+    ap.add_argument("--no-fork", action="store_true")
+    ap.add_argument("--check-args", action="store_true")
+    ap.add_argument("--print-engines", action="store_true")
+    ap.add_argument("--dev")
+    ap.add_argument("--lf")
+    ap.add_argument("--afl")
+    ap.add_argument("--work")
+    ap.add_argument("--out")
+    try:
+        a, rest = ap.parse_known_args(argv)
+    except SystemExit:
+        die("bad arguments (see scripts/bench.sh campaign --help)")
+    if rest:
+        die("unknown argument '%s' (see scripts/bench.sh campaign --help)" % rest[0])
+    a.engines = [e for e in a.engines.split(",") if e]
+    for e in a.engines:
+        if e not in ENGINES:
+            die("--engines takes libfuzzer and/or afl, not '%s'" % e)
+    if not a.engines:
+        die("--engines is empty")
+    if a.rounds is not None and not 1 <= a.rounds <= 20:
+        die("--rounds must be 1..20")
+    if a.budget is not None and not 2 <= a.budget <= 3600:
+        die("--budget must be 2..3600 seconds")
+    a.rounds = a.rounds or (1 if a.quick else 3)
+    a.budget = a.budget or (5 if a.quick else 60)
+    if a.quick:
+        a.no_fork = True
+    return a
+
+
+def load():
+    try:
+        return round(os.getloadavg()[0], 2)
+    except OSError:
+        return None
+
+
+def seeds(dev):
+    d = os.path.join(dev, "corpus", "seeds")
+    if not os.path.isdir(d) or not os.listdir(d):
+        die("no seed corpus in %s (build shmf_seed_corpus)" % d)
+    return d
+
+
+def fresh(path):
+    shutil.rmtree(path, ignore_errors=True)
+    os.makedirs(path)
+    return path
+
+
+# === The engines alone ===
+
+def lf_alone(a, work, fork):
+    """fuzz_reference as one process: a campaign worker's flags (or, fork, the
+    flags campaigns used with -fork=1). Rate: executed units over wall time."""
+    corpus = fresh(os.path.join(work, "corpus"))
+    art = fresh(os.path.join(work, "artifacts"))
+    argv = [os.path.join(a.lf, "fuzz", "fuzz_reference"), "-max_total_time=%d" % a.budget,
+            "-timeout=10", "-rss_limit_mb=2048", "-detect_leaks=0", "-print_final_stats=1",
+            "-dict=" + DICT, "-artifact_prefix=%s/" % art]
+    if fork:
+        argv += ["-fork=1", "-ignore_crashes=1", "-ignore_timeouts=1", "-ignore_ooms=1"]
+    else:
+        argv += ["-reload=0", "-print_funcs=0"]
+    argv += [corpus, seeds(a.dev)]
+    env = dict(os.environ, ASAN_OPTIONS="detect_leaks=0:symbolize=0")
+    l0 = load()
+    t0 = time.time()
+    with open(os.path.join(work, "log"), "wb") as log:
+        rc = subprocess.run(argv, env=env, stdout=log, stderr=subprocess.STDOUT,
+                            stdin=subprocess.DEVNULL).returncode
+    wall = time.time() - t0
+    text = open(os.path.join(work, "log"), errors="replace").read()
+    execs = [int(x) for x in re.findall(r"^stat::number_of_executed_units:\s*(\d+)", text, re.M)]
+    lines = [int(x) for x in re.findall(r"^#(\d+)", text, re.M)]
+    n = max(execs + lines + [0])
+    return {"execs": n, "seconds": round(wall, 2), "exec_per_s": round(n / wall, 1) if wall else 0,
+            "exit": rc, "load": [l0, load()], "command": " ".join(argv)}
+
+
+def afl_alone(a, work):
+    """afl-fuzz alone with the campaign main instance's flags and environment."""
+    out = fresh(os.path.join(work, "sync"))
+    afl = os.path.join(a.afl, "fuzz", "afl_reference")
+    argv = ["afl-fuzz", "-i", seeds(a.dev), "-o", out, "-M", "main-bench"]
+    if os.access(afl + "_cmplog", os.X_OK):
+        argv += ["-c", afl + "_cmplog"]
+    argv += ["-V", str(a.budget), "-t", "1000", "-x", DICT, "--", afl]
+    env = dict(os.environ, AFL_NO_UI="1", AFL_SKIP_CPUFREQ="1", AFL_NO_AFFINITY="1",
+               AFL_I_DONT_CARE_ABOUT_MISSING_CRASHES="1", AFL_AUTORESUME="1",
+               AFL_SKIP_CRASHES="1", AFL_FAST_CAL="1", AFL_IGNORE_UNKNOWN_ENVS="1",
+               AFL_CUSTOM_MUTATOR_LIBRARY=os.path.join(a.afl, "campaign", "libshmf_afl_mutator.so"))
+    l0 = load()
+    t0 = time.time()
+    with open(os.path.join(work, "log"), "wb") as log:
+        rc = subprocess.run(argv, env=env, stdout=log, stderr=subprocess.STDOUT,
+                            stdin=subprocess.DEVNULL).returncode
+    wall = time.time() - t0
+    stats = {}
+    try:
+        with open(os.path.join(out, "main-bench", "fuzzer_stats")) as f:
+            for line in f:
+                k, _, v = line.partition(":")
+                stats[k.strip()] = v.strip()
+    except OSError:
+        pass
+    n = int(stats.get("execs_done", 0) or 0)
+    return {"execs": n, "seconds": round(wall, 2), "exec_per_s": round(n / wall, 1) if wall else 0,
+            "exit": rc, "load": [l0, load()], "command": " ".join(argv),
+            "afl_execs_per_sec": stats.get("execs_per_sec")}
+
+
+# === The same engine in a campaign ===
+
+def campaign(a, work, engine, jobs):
+    out = fresh(work)
+    argv = [CAMPAIGN, "--no-build", "--engine", engine, "--jobs", str(jobs),
+            "--time", "%ds" % a.budget, "--out", out]
+    l0 = load()
+    t0 = time.time()
+    with open(os.path.join(work, "campaign.txt"), "wb") as log:
+        rc = subprocess.run(argv, stdout=log, stderr=subprocess.STDOUT,
+                            stdin=subprocess.DEVNULL).returncode
+    wall = time.time() - t0
+    try:
+        with open(os.path.join(out, "latest", "runs", engine + ".json")) as f:
+            run = json.load(f)
+    except (OSError, ValueError):
+        tail = open(os.path.join(work, "campaign.txt"), errors="replace").read().strip()
+        return {"error": "campaign exited %d: %s" % (rc, tail.splitlines()[-1] if tail else "")}
+    return {"execs": run["execs"], "seconds": run["duration_s"], "exec_per_s": run["exec_per_s"],
+            "status": run["status"], "instances": run["instances"], "exit": rc,
+            "campaign_wall_s": round(wall, 1), "load": [l0, load()],
+            "command": " ".join(argv), "stats": run.get("stats")}
+
+
+# === Figures ===
+
+def ratio(x, y):
+    if not x or not y or x.get("error") or y.get("error") or not y.get("exec_per_s"):
+        return None
+    return round(x["exec_per_s"] / y["exec_per_s"], 3)
+
+
+def figure(name, engine, rounds, num, den, target, what):
+    per = [ratio(r.get(num), r.get(den)) for r in rounds]
+    ok = [p for p in per if p is not None]
+    vals = [r[num]["exec_per_s"] for r in rounds if r.get(num) and not r[num].get("error")]
+    base = [r[den]["exec_per_s"] for r in rounds if r.get(den) and not r[den].get("error")]
+    med = round(statistics.median(ok), 3) if ok else None
+    return {"name": name, "engine": engine, "unit": "exec/s", "what": what,
+            "value": statistics.median(vals) if vals else None,
+            "baseline": statistics.median(base) if base else None,
+            "ratio": med, "ratio_per_round": per,
+            "ratio_spread": [min(ok), max(ok)] if ok else None,
+            "target_ratio": target, "met": (med >= target) if (med is not None and target) else None}
+
+
+def main():
+    a = parse(sys.argv[1:])
+    if a.check_args:
+        return 0
+    if a.print_engines:
+        print(",".join(a.engines))
+        return 0
+    for k in ("dev", "lf", "afl", "work", "out"):
+        if not getattr(a, k):
+            die("--%s is required" % k)
+    engines = list(a.engines)
+    notes = []
+    if "afl" in engines and (shutil.which("afl-fuzz") is None or
+                             not os.access(os.path.join(a.afl, "fuzz", "afl_reference"), os.X_OK)):
+        engines.remove("afl")
+        notes.append("AFL++ (afl-fuzz, build/afl/fuzz/afl_reference) not available: AFL++ not measured")
+    if "libfuzzer" in engines and not os.access(os.path.join(a.lf, "fuzz", "fuzz_reference"), os.X_OK):
+        die("missing %s/fuzz/fuzz_reference" % a.lf)
+    work = os.path.abspath(a.work)
+    fresh(work)
+    plan = []
+    for e in engines:
+        plan += [(e, "alone"), (e, "campaign_j1"), (e, "campaign_j2")]
+        if e == "libfuzzer" and not a.no_fork:
+            plan.append((e, "fork_alone"))
+    rounds = {e: [] for e in engines}
+    print("bench-campaign: %d round(s) of %d s runs: %s (load average %s on %d cores)" % (
+        a.rounds, a.budget, ", ".join("%s %s" % p for p in plan), load(), os.cpu_count()),
+        flush=True)
+    for r in range(a.rounds):
+        # Odd rounds run the plan backwards, so a load that drifts during a round
+        # does not always favour the same side of a ratio.
+        order = plan if r % 2 == 0 else plan[::-1]
+        res = {e: {} for e in engines}
+        for e, what in order:
+            d = os.path.join(work, "r%d" % (r + 1), "%s-%s" % (e, what))
+            os.makedirs(d, exist_ok=True)
+            if what == "alone":
+                x = lf_alone(a, d, False) if e == "libfuzzer" else afl_alone(a, d)
+            elif what == "fork_alone":
+                x = lf_alone(a, d, True)
+            else:
+                x = campaign(a, d, e, 1 if what == "campaign_j1" else 2)
+            res[e][what] = x
+            print("  round %d %-9s %-12s %s" % (
+                r + 1, e, what, x["error"] if x.get("error") else
+                "%8.1f exec/s  (%d execs / %.1f s, load %s)" % (x["exec_per_s"], x["execs"],
+                                                               x["seconds"], x["load"])),
+                flush=True)
+        for e in engines:
+            rounds[e].append(res[e])
+    figs = []
+    for e in engines:
+        figs.append(figure("%s_campaign_vs_inprocess" % e, e, rounds[e], "campaign_j1", "alone",
+                           TARGET_CAMPAIGN, "campaign --jobs 1 rate / the engine alone, same budget "
+                           "and seeds"))
+        figs.append(figure("%s_jobs2_vs_jobs1" % e, e, rounds[e], "campaign_j2", "campaign_j1",
+                           TARGET_JOBS2, "campaign --jobs 2 rate / campaign --jobs 1 rate"))
+        if e == "libfuzzer" and not a.no_fork:
+            figs.append(figure("libfuzzer_fork_vs_inprocess", e, rounds[e], "fork_alone", "alone",
+                               None, "libFuzzer -fork=1 (the campaigns' former mode) / in-process"))
+    loads = [l for e in engines for rr in rounds[e] for x in rr.values() for l in x.get("load", [])
+             if l is not None]
+    cores = os.cpu_count() or 1
+    if loads and max(loads) > 0.5 * cores:
+        notes.append("the 1-minute load average was %.1f-%.1f on %d cores during the runs: other "
+                     "processes took CPU the engines wanted, so rates move from run to run; compare "
+                     "within a round (ratio_per_round), and on a quiet machine rerun "
+                     "scripts/bench.sh campaign for the figures" % (min(loads), max(loads), cores))
+    if cores < 2:
+        notes.append("one core: --jobs 2 cannot scale here")
+    print("bench-campaign: results (median of per-round ratios, spread over rounds)")
+    for f in figs:
+        print("  %-32s %s  (per round %s)%s" % (
+            f["name"], "n/a" if f["ratio"] is None else "%.2fx" % f["ratio"], f["ratio_per_round"],
+            "" if f["target_ratio"] is None else "  target >= %.1fx: %s" % (
+                f["target_ratio"], {True: "met", False: "NOT met", None: "n/a"}[f["met"]])))
+    for n in notes:
+        print("  note: " + n)
+    doc = {"bench": "campaign", "schema": "shmfuzz-bench-campaign/1", "budget_s": a.budget,
+           "rounds": a.rounds, "provider": "reference", "engines": engines,
+           "baseline": "each engine alone with a campaign worker's (libFuzzer) or main "
+                       "instance's (AFL++) flags, same budget, same seeds, same round",
+           "figures": figs, "runs": rounds, "notes": notes, "load_average": [min(loads), max(loads)]
+           if loads else None}
+    with open(a.out, "w") as f:
+        json.dump(doc, f, indent=2, sort_keys=True)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
