@@ -183,6 +183,118 @@ def build_targets(bugs, engines):
     return out
 
 
+# === Variants: one engine with other flags, environment, binaries or seeds ===
+
+VARIANT_KEYS = ("arg", "env", "bin", "mutator", "seeds")
+
+
+def parse_variants(specs):
+    """--variant NAME=ENGINE[,arg=X][,env=K=V][,bin=TREE][,mutator=SO][,seeds=DIR]...
+    (each key may repeat) -> {NAME: {"engine", "args", "env", "bin", "mutator", "seeds"}}.
+    arg: an extra engine argument (libFuzzer flag, afl-fuzz option); env: an extra
+    environment variable; bin: a build tree of the engine's preset (TREE/fuzz/fuzz_<p>,
+    TREE/fuzz/afl_<p>, TREE/bench/detect/bench_detect_random_<p>) instead of the
+    default one; mutator: the AFL++ custom mutator .so; seeds: a folder of extra seeds
+    (.ops text, encoded with the dev tree's shmfuzz, or binary inputs) added to the
+    seed corpus."""
+    out = {}
+    for spec in specs or []:
+        name, _, rest = spec.partition("=")
+        parts = rest.split(",")
+        if not name or name in ENGINES or not parts[0] in ENGINES or name in out:
+            raise ValueError("bad --variant %r: NAME=ENGINE[,key=value...] with a new NAME "
+                             "and ENGINE one of %s" % (spec, ",".join(ENGINES)))
+        v = {"engine": parts[0], "args": [], "env": {}, "bin": None, "mutator": None,
+             "seeds": []}
+        for kv in parts[1:]:
+            k, sep, val = kv.partition("=")
+            if k not in VARIANT_KEYS or not sep:
+                raise ValueError("bad --variant %r: unknown key %r (keys: %s)" % (
+                    spec, k, ",".join(VARIANT_KEYS)))
+            if k == "arg":
+                v["args"].append(val)
+            elif k == "env":
+                ek, sep, ev = val.partition("=")
+                if not sep:
+                    raise ValueError("bad --variant %r: env=NAME=VALUE" % spec)
+                v["env"][ek] = ev
+            elif k == "seeds":
+                v["seeds"].append(os.path.abspath(val))
+            else:
+                v[k] = os.path.abspath(val)
+        out[name] = v
+    return out
+
+
+def base_engine(eng, variants):
+    return variants[eng]["engine"] if eng in variants else eng
+
+
+def snapshot_variants(bin_dir, bugs, variants):
+    """bin/variants/<NAME>/: the main snapshot's layout (symlinks), with the
+    variant's own binaries and seeds in place of the default ones."""
+    for name, v in variants.items():
+        vdir = os.path.join(bin_dir, "variants", name)
+        os.makedirs(vdir)
+        for entry in os.listdir(bin_dir):
+            if entry != "variants":
+                os.symlink(os.path.join(bin_dir, entry), os.path.join(vdir, entry))
+        eng = v["engine"]
+        if v["bin"] or v["mutator"]:
+            sub = {"libfuzzer": "libfuzzer", "afl": "afl", "random": "random"}.get(eng)
+            if sub is None:
+                raise SystemExit("detect: variant %s: bin=/mutator= apply to libfuzzer, afl "
+                                 "and random" % name)
+            os.remove(os.path.join(vdir, sub))
+            os.makedirs(os.path.join(vdir, sub))
+            main_sub = os.path.join(bin_dir, sub)
+            for f in os.listdir(main_sub):
+                os.symlink(os.path.join(main_sub, f), os.path.join(vdir, sub, f))
+            files = {}
+            for info in bugs.values():
+                if not info["single_threaded"] or not v["bin"]:
+                    continue
+                p = info["provider"]
+                if eng == "libfuzzer":
+                    files["fuzz_" + p] = os.path.join(v["bin"], "fuzz", "fuzz_" + p)
+                elif eng == "afl":
+                    files["afl_" + p] = os.path.join(v["bin"], "fuzz", "afl_" + p)
+                    cmplog = os.path.join(v["bin"], "fuzz", "afl_%s_cmplog" % p)
+                    if os.path.exists(cmplog):
+                        files["afl_%s_cmplog" % p] = cmplog
+                else:
+                    files["bench_detect_random_" + p] = os.path.join(
+                        v["bin"], "bench", "detect", "bench_detect_random_" + p)
+            if v["mutator"]:
+                files["libshmf_afl_mutator.so"] = v["mutator"]
+            for f, src in files.items():
+                if not os.path.exists(src):
+                    raise SystemExit("detect: variant %s: missing %s" % (name, src))
+                dst = os.path.join(vdir, sub, f)
+                if os.path.lexists(dst):
+                    os.remove(dst)
+                shutil.copy2(src, dst)
+        if v["seeds"]:
+            os.remove(os.path.join(vdir, "seeds"))
+            shutil.copytree(os.path.join(bin_dir, "seeds"), os.path.join(vdir, "seeds"))
+            for d in v["seeds"]:
+                for f in sorted(os.listdir(d)):
+                    src, dst = os.path.join(d, f), os.path.join(vdir, "seeds", "extra-" + f)
+                    if f.endswith(".ops"):
+                        subprocess.run([os.path.join(bin_dir, "dev", "shmfuzz"), "encode", src,
+                                        "-o", dst[:-4]], check=True, stdout=subprocess.DEVNULL)
+                    elif os.path.isfile(src):
+                        shutil.copy2(src, dst)
+
+
+def variant_cfg(cfg, eng, variants):
+    if eng not in variants:
+        return cfg
+    v = variants[eng]
+    return dict(cfg, bin=os.path.join(cfg["bin"], "variants", eng), extra_args=v["args"],
+                extra_env=v["env"])
+
+
 # === Running things ===
 
 class Child:
@@ -323,6 +435,7 @@ def run_libfuzzer(cfg, bug, info, seed, budget, wd, res):
     # llvm-symbolizer over the ASan binary takes ~0.5 s before the crash input
     # is written; the finding and its input are what is timed (as for random).
     env = dict(os.environ, ASAN_OPTIONS=ENGINE_ASAN_OPTIONS)
+    env.update(cfg.get("extra_env", {}))
     seeds_src = os.path.join(cfg["bin"], "seeds")
     bad = set()  # sha1 of inputs that crashed with another kind
     t0 = time.time()
@@ -345,8 +458,8 @@ def run_libfuzzer(cfg, bug, info, seed, budget, wd, res):
         argv = [os.path.join(cfg["bin"], "libfuzzer", "fuzz_" + p),
                 "-seed=%d" % (seed * 1000003 + restart), "-max_total_time=%d" % max(1, math.ceil(left)),
                 "-timeout=10", "-rss_limit_mb=2048", "-detect_leaks=0", "-print_final_stats=1",
-                "-dict=" + os.path.join(cfg["bin"], "dict"), "-artifact_prefix=" + arts + "/",
-                corpus, seeds]
+                "-dict=" + os.path.join(cfg["bin"], "dict"), "-artifact_prefix=" + arts + "/"]
+        argv += cfg.get("extra_args", []) + [corpus, seeds]
         if restart == 0:
             res["command"] = " ".join(argv)
         log_path = os.path.join(wd, "libfuzzer-%d.log" % restart)
@@ -380,7 +493,7 @@ def run_afl(cfg, bug, info, seed, budget, wd, res):
     p = info["provider"]
     argv = ["afl-fuzz", "-i", indir, "-o", outdir, "-s", str(seed),
             "-V", str(max(1, math.ceil(budget))), "-t", "1000",
-            "-x", os.path.join(cfg["bin"], "dict")]
+            "-x", os.path.join(cfg["bin"], "dict")] + cfg.get("extra_args", [])
     cmplog = os.path.join(cfg["bin"], "afl", "afl_%s_cmplog" % p)
     if os.path.exists(cmplog):  # CMPLOG twin (input-to-state), as campaigns run it
         argv += ["-c", cmplog]
@@ -389,6 +502,7 @@ def run_afl(cfg, bug, info, seed, budget, wd, res):
                AFL_I_DONT_CARE_ABOUT_MISSING_CRASHES="1", AFL_SKIP_CRASHES="1",
                AFL_FAST_CAL="1", AFL_IGNORE_UNKNOWN_ENVS="1", AFL_NO_WARN_INSTABILITY="1",
                AFL_CUSTOM_MUTATOR_LIBRARY=os.path.join(cfg["bin"], "afl", "libshmf_afl_mutator.so"))
+    env.update(cfg.get("extra_env", {}))
     res["command"] = " ".join(argv)
     log_path = os.path.join(wd, "afl.log")
     dry = {}  # seeds that crash in the dry run: AFL skips them, they are findings too
@@ -598,7 +712,7 @@ def a12_faster(x, y):
     return s / (len(x) * len(y))
 
 
-def summarize(results, bugs, engines, budget):
+def summarize(results, bugs, engines, budget, baseline="random"):
     rows, comps = [], []
     by = {}
     for r in results:
@@ -618,14 +732,15 @@ def summarize(results, bugs, engines, budget):
                 "detected": det, "detection_rate": round(det / len(trials), 3),
                 "median_s": round(med, 3) if med is not None and med <= budget else None,
                 "median_censored_s": round(med, 3) if med is not None else None,
+                "range_censored_s": [round(min(cens), 3), round(max(cens), 3)],
                 "median_of_detected_s": round(median([t for t in times if t is not None]), 3)
                 if det else None,
                 "execs": [t.get("execs") for t in trials],
                 "other_kinds": merge_kinds(trials, bugs[bug]["expected"]),
             })
-    base = {r["bug"]: r for r in rows if r["engine"] == "random"}
+    base = {r["bug"]: r for r in rows if r["engine"] == baseline}
     for r in rows:
-        if r["engine"] == "random" or r["bug"] not in base:
+        if r["engine"] == baseline or r["bug"] not in base:
             continue
         b = base[r["bug"]]
         x, y = censored(r["times_s"], budget), censored(b["times_s"], budget)
@@ -633,7 +748,7 @@ def summarize(results, bugs, engines, budget):
         a12 = a12_faster(x, y)
         mx, my = median(x), median(y)
         comps.append({
-            "bug": r["bug"], "engine": r["engine"], "baseline": "random",
+            "bug": r["bug"], "engine": r["engine"], "baseline": baseline,
             "u": u, "p_value": round(p, 5) if p is not None else None,
             "a12": round(a12, 3) if a12 is not None else None,
             "significant": bool(p is not None and p < 0.05),
@@ -642,7 +757,7 @@ def summarize(results, bugs, engines, budget):
         })
     agg = {}
     for eng in engines:
-        if eng == "random":
+        if eng == baseline:
             continue
         cs = [c for c in comps if c["engine"] == eng and c["speedup_median"]]
         mine = [r for r in rows if r["engine"] == eng and r["bug"] in base]
@@ -655,7 +770,9 @@ def summarize(results, bugs, engines, budget):
         agg[eng] = {
             "bugs_compared": len(cs),
             "geomean_speedup_median": round(gm, 2),
+            # sum_median_random_s: the baseline's (random unless --baseline says otherwise)
             "sum_median_s": round(s_eng, 3), "sum_median_random_s": round(s_base, 3),
+            "baseline": baseline,
             "speedup_sum_median": round(s_base / s_eng, 2) if s_eng else None,
             "a12_mean": round(sum(c["a12"] for c in cs) / len(cs), 3),
             "significant_faster": sum(1 for c in cs if c["significant"] and c["a12"] > 0.5),
@@ -699,20 +816,21 @@ def markdown(doc):
     engines = doc["settings"]["engines"]
     rows = {(r["bug"], r["engine"]): r for r in doc["results"]}
     comps = {(c["bug"], c["engine"]): c for c in doc["comparisons"]}
-    vs = [e for e in engines if e != "random"] if "random" in engines else []
+    bl = doc["settings"].get("baseline", "random")
+    vs = [e for e in engines if e != bl] if bl in engines else []
     s = doc["settings"]
     out = ["# bench/detect: time to first detection of the planted bugs (%s tier)" %
            s.get("tier", "shallow"), ""]
     out.append("%d trial(s) per bug x engine, %g s budget per trial, seeds %s; commit %s, %s "
                "(%s cores). Cells: median time to the first finding of the expected kind "
                "(undetected trials count as budget + 1 s), then trials that detected it. "
-               "A12 = P(engine faster than random) (+0.5 ties); p = two-sided Mann-Whitney U "
+               "A12 = P(engine faster than the baseline, %s) (+0.5 ties); p = two-sided Mann-Whitney U "
                "(normal approximation, tie-corrected)." % (
                    s["trials"], budget, s["seeds"], doc.get("commit", "?"),
                    doc.get("machine", {}).get("cpu_model", "?"),
-                   doc.get("machine", {}).get("cores", "?")))
+                   doc.get("machine", {}).get("cores", "?"), bl))
     out.append("")
-    hdr = ["bug", "expected kind"] + engines + ["%s vs random: A12 (p)" % e for e in vs]
+    hdr = ["bug", "expected kind"] + engines + ["%s vs %s: A12 (p)" % (e, bl) for e in vs]
     out.append("| " + " | ".join(hdr) + " |")
     out.append("|" + "---|" * len(hdr))
     for bug in doc["settings"]["bugs"]:
@@ -727,8 +845,8 @@ def markdown(doc):
     out.append("`*` p < 0.05. `–`: not run (the race is for the stress runner only).")
     out.append("")
     out.append("| engine | bugs run | median within budget | detected at least once | "
-               "mean detection rate | geomean speedup vs random (medians) | "
-               "sum of medians vs random |")
+               "mean detection rate | geomean speedup vs %s (medians) | "
+               "sum of medians vs %s |" % (bl, bl))
     out.append("|---|---|---|---|---|---|---|")
     for e in engines:
         a = doc["aggregate"].get(e, {})
@@ -742,7 +860,18 @@ def markdown(doc):
             if sm else "–"))
     out.append("")
     out.append("Speedups use censored medians (budget + 1 s when not detected), so where the "
-               "random baseline misses a bug they are lower bounds.")
+               "baseline (%s) misses a bug they are lower bounds." % bl)
+    out.append("")
+    out.append("Censored times per trial (min / median / max, s):")
+    out.append("")
+    for bug in doc["settings"]["bugs"]:
+        for e in engines:
+            r = rows.get((bug, e))
+            if r:
+                c = censored(r["times_s"], budget)
+                out.append("- %s / %s: %s (median %.1f; %s)" % (
+                    bug, e, " ".join("%.1f" % t for t in c), median(c),
+                    "execs " + " ".join(str(x) for x in r["execs"])))
     other = [(r["bug"], r["engine"], r["other_kinds"]) for r in doc["results"] if r["other_kinds"]]
     if other:
         out.append("")
@@ -769,21 +898,23 @@ def resolve_bug(name, bugs):
     return name
 
 
-def make_plan(names, bugs, engines, trials):
+def make_plan(names, bugs, engines, trials, variants=None):
+    """Trial k of every engine before trial k + 1 of any, so a candidate and its
+    baseline share whatever the machine was doing meanwhile."""
     plan = []
     for bug in names:
-        for eng in engines:
-            if not bugs[bug]["single_threaded"] and eng != "stress":
-                continue  # the race needs concurrency: stress runner only
-            for k in range(trials):
+        for k in range(trials):
+            for eng in engines:
+                if not bugs[bug]["single_threaded"] and base_engine(eng, variants or {}) != "stress":
+                    continue  # the race needs concurrency: stress runner only
                 plan.append((bug, eng, k))
     return plan
 
 
-def print_plan(bugs, engines, trials, budget, tier):
+def print_plan(bugs, engines, trials, budget, tier, variants=None):
     """What a run would do and its worst case (nothing found: every trial runs its
     whole budget, plus about 2 s of start-up and replays each), without running."""
-    plan = make_plan(list(bugs), bugs, engines, trials)
+    plan = make_plan(list(bugs), bugs, engines, trials, variants)
     per_engine = {}
     for _bug, eng, _k in plan:
         per_engine[eng] = per_engine.get(eng, 0) + 1
@@ -818,6 +949,14 @@ def main(argv):
     ap.add_argument("--stress-threads", type=int, default=2)
     ap.add_argument("--random-gen", choices=("records", "bytes"), default="records")
     ap.add_argument("--out", default=os.path.join(ROOT, "reports", "out"))
+    ap.add_argument("--variant", action="append", metavar="NAME=ENGINE[,key=value...]",
+                    help="an engine run another way, usable in --engines as NAME: keys "
+                         "arg=FLAG (extra engine argument), env=K=V, bin=TREE (that "
+                         "preset's build tree), mutator=SO (AFL++), seeds=DIR (extra "
+                         "seeds, .ops or binary); each may repeat. E.g. "
+                         "--variant vp=libfuzzer,arg=-use_value_profile=1")
+    ap.add_argument("--baseline", default="random",
+                    help="engine or variant the others are compared with (default random)")
     ap.add_argument("--print-targets", action="store_true",
                     help="print 'PRESET TARGET' lines of what this run needs built, then exit")
     ap.add_argument("--print-plan", action="store_true",
@@ -837,29 +976,36 @@ def main(argv):
     names = [resolve_bug(n, all_bugs) for n in names]
     unknown = [n for n in names if n not in all_bugs]
     engines = [e.strip() for e in a.engines.split(",") if e.strip()]
-    bad = [e for e in engines if e not in ENGINES]
+    try:
+        variants = parse_variants(a.variant)
+    except ValueError as e:
+        log(str(e))
+        return 2
+    bad = [e for e in engines if e not in ENGINES and e not in variants]
     if unknown or bad or trials < 1 or budget <= 0:
         log("bad arguments: unknown bugs %s, unknown engines %s (engines: %s; bugs: %s)" % (
             unknown, bad, ",".join(ENGINES), ",".join(sorted(all_bugs))))
         return 2
     bugs = {n: all_bugs[n] for n in names}
+    base_engines = sorted({base_engine(e, variants) for e in engines})
     if a.print_targets:
-        for t in build_targets(bugs, engines):
+        for t in build_targets(bugs, base_engines):
             print(" ".join(t))
         return 0
     if a.print_plan:
-        print_plan(bugs, engines, trials, budget, a.tier)
+        print_plan(bugs, engines, trials, budget, a.tier, variants)
         return 0
 
     out_dir = os.path.abspath(a.out)
     work = os.path.join(out_dir, "bench-detect")
     shutil.rmtree(work, ignore_errors=True)
     os.makedirs(work)
-    cfg = {"bin": snapshot(os.path.join(work, "bin"), bugs, engines),
+    cfg = {"bin": snapshot(os.path.join(work, "bin"), bugs, base_engines),
            "stress_threads": a.stress_threads, "random_gen": a.random_gen}
+    snapshot_variants(cfg["bin"], bugs, {n: v for n, v in variants.items() if n in engines})
     cfg["replayer"] = Replayer(cfg["bin"])
 
-    plan = make_plan(names, bugs, engines, trials)
+    plan = make_plan(names, bugs, engines, trials, variants)
     seeds = [a.seed + k for k in range(trials)]
     log("%d bug(s) x %s, %d trial(s), %g s budget: %d runs, at most %.0f s" % (
         len(names), ",".join(engines), trials, budget, len(plan), len(plan) * (budget + 2)))
@@ -873,7 +1019,8 @@ def main(argv):
             res = {"bug": bug, "engine": eng, "trial": k + 1, "seed": seeds[k], "time_s": None,
                    "kind": None, "kinds_seen": {}, "execs": None}
             t = time.time()
-            RUNNERS[eng](cfg, bug, bugs[bug], seeds[k], budget, wd, res)
+            RUNNERS[base_engine(eng, variants)](variant_cfg(cfg, eng, variants), bug, bugs[bug],
+                                                seeds[k], budget, wd, res)
             res["wall_s"] = round(time.time() - t, 2)
             if res.get("input"):
                 res["input"] = os.path.relpath(res["input"], out_dir)
@@ -887,7 +1034,7 @@ def main(argv):
         status = "interrupted"
         log("interrupted: writing what was measured")
 
-    rows, comps, agg = summarize(results, bugs, engines, budget)
+    rows, comps, agg = summarize(results, bugs, engines, budget, a.baseline)
     doc = {
         "bench": "detect",
         "schema": "shmfuzz-bench-detect/1",
@@ -895,7 +1042,8 @@ def main(argv):
         "settings": {"tier": a.tier, "trials": trials, "budget_s": budget, "engines": engines,
                      "bugs": names,
                      "seeds": seeds, "quick": a.quick, "stress_threads": a.stress_threads,
-                     "random_generator": a.random_gen,
+                     "random_generator": a.random_gen, "baseline": a.baseline,
+                     "variants": {n: v for n, v in variants.items() if n in engines},
                      "libfuzzer": "one process, seeds + dict, ASan+UBSan; restarted from its corpus on another kind",
                      "afl": "afl-fuzz -s SEED -V BUDGET, seeds + dict + custom mutator, no sanitizer",
                      "stress": "shmfuzz stress (release), threads mode; restarted on another kind",

@@ -5,8 +5,11 @@
 #include "mutator.h"
 
 #include <stdbool.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+
+#include "cmp.h"
 
 /* === Random numbers === */
 
@@ -49,19 +52,81 @@ const char *shmf_mutation_name(enum shmf_mutation m)
     return (unsigned)m < SHMF_MUT_COUNT ? mutation_names[m] : NULL;
 }
 
-static enum shmf_mutation pick_mutation(struct shmf_rng *r)
+/* A kind by weight among those in `kinds`.  The guided kinds come last in the
+   list, so with them all off the picks are those of the mutator before them. */
+static enum shmf_mutation pick_mutation(struct shmf_rng *r, uint32_t kinds)
 {
     unsigned total = 0, x;
 
     for (unsigned m = 0; m < SHMF_MUT_COUNT; m++)
-        total += mutation_weights[m];
+        total += kinds & (1u << m) ? mutation_weights[m] : 0;
     x = (unsigned)shmf_rng_below(r, total);
     for (unsigned m = 0; m < SHMF_MUT_COUNT; m++) {
-        if (x < mutation_weights[m])
+        unsigned w = kinds & (1u << m) ? mutation_weights[m] : 0;
+        if (x < w)
             return (enum shmf_mutation)m;
-        x -= mutation_weights[m];
+        x -= w;
     }
     return SHMF_MUT_TWEAK;
+}
+
+/* Measured one by one on the deep tier (docs/planted-bugs.md, "Guidance"). */
+uint32_t shmf_mutations_default(void)
+{
+    return SHMF_MUT_BASE_MASK | SHMF_MUT_GUIDED_MASK;
+}
+
+int shmf_mutations_parse(const char *spec, uint32_t *kinds, char *err, size_t errlen)
+{
+    uint32_t k = shmf_mutations_default();
+    const char *p = spec ? spec : "";
+
+    while (*p) {
+        /* A token runs to the next ',' or ' ', or to the next '+' / '-' (so
+           "none+cmp" is "none" then "+cmp"). */
+        size_t n = 1 + strcspn(p + 1, ", +-");
+        char tok[32];
+        bool del = false;
+        unsigned m;
+
+        if (*p == ',' || *p == ' ') {
+            p++;
+            continue;
+        }
+        if (n >= sizeof(tok)) {
+            snprintf(err, errlen, "unknown mutation '%.*s'", (int)n, p);
+            return -1;
+        }
+        memcpy(tok, p, n);
+        tok[n] = '\0';
+        p += n;
+        if (!strcmp(tok, "none")) {
+            k = SHMF_MUT_BASE_MASK;
+            continue;
+        }
+        if (!strcmp(tok, "all")) {
+            k = SHMF_MUT_BASE_MASK | SHMF_MUT_GUIDED_MASK;
+            continue;
+        }
+        if (!strcmp(tok, "default")) {
+            k = shmf_mutations_default();
+            continue;
+        }
+        char *name = tok;
+        if (*name == '+' || *name == '-')
+            del = *name++ == '-';
+        for (m = 0; m < SHMF_MUT_COUNT; m++)
+            if (!strcmp(name, mutation_names[m]))
+                break;
+        if (m == SHMF_MUT_COUNT) {
+            snprintf(err, errlen, "unknown mutation '%s' (none, all, default, or a kind: "
+                                  "insert ... refill)", tok);
+            return -1;
+        }
+        k = del ? k & ~(1u << m) : k | (1u << m);
+    }
+    *kinds = k;
+    return 0;
 }
 
 /* === Values === */
@@ -291,6 +356,323 @@ static void mut_header(struct shmf_header *h, struct shmf_rng *r)
     }
 }
 
+/* === Guided mutations === */
+
+static bool is_alloc(const struct shmf_op *op)
+{
+    return op->code % SHMF_OP_COUNT == SHMF_OP_ALLOC;
+}
+
+/* Index of a random op for which want(op) holds, or -1 when there is none. */
+static int32_t pick_op(const struct shmf_prog *p, bool (*want)(const struct shmf_op *),
+                       struct shmf_rng *r)
+{
+    uint32_t n = 0, k;
+
+    for (uint32_t i = 0; i < p->nops; i++)
+        n += want(&p->ops[i]);
+    if (n == 0)
+        return -1;
+    k = (uint32_t)shmf_rng_below(r, n);
+    for (uint32_t i = 0; i < p->nops; i++)
+        if (want(&p->ops[i]) && k-- == 0)
+            return (int32_t)i;
+    return -1;
+}
+
+/* Insert `n` copies of ops[lo, lo + len) at `at`.  pre: it fits (nops, room). */
+static void insert_copies(struct shmf_prog *p, uint32_t at, uint32_t lo, uint32_t len,
+                          uint32_t n)
+{
+    struct shmf_op run[8];
+
+    memcpy(run, &p->ops[lo], len * sizeof(run[0])); /* len <= 8 */
+    memmove(&p->ops[at + n * len], &p->ops[at], (p->nops - at) * sizeof(p->ops[0]));
+    for (uint32_t k = 0; k < n; k++)
+        memcpy(&p->ops[at + k * len], run, len * sizeof(run[0]));
+    p->nops += n * len;
+}
+
+static size_t ops_size(const struct shmf_prog *p, uint32_t lo, uint32_t len)
+{
+    size_t n = 0;
+
+    for (uint32_t i = lo; i < lo + len; i++)
+        n += shmf_op_encoded_size(p->ops[i].code % SHMF_OP_COUNT);
+    return n;
+}
+
+/* repeat: one op (mostly an alloc) or a run of 2-4 ops, 1-4 times or up to 65
+   (slot tables, per-queue quotas, caches fill after N of the same request). */
+static bool mut_repeat(struct shmf_prog *p, size_t room, struct shmf_rng *r)
+{
+    static const uint8_t many[] = {7, 8, 9, 15, 16, 17, 31, 32, 33, 63, 64, 65};
+    int32_t i = one_in(r, 2) ? pick_op(p, is_alloc, r) : -1;
+    uint32_t len, n, fit;
+    size_t sz;
+
+    if (p->nops == 0)
+        return false;
+    if (i < 0)
+        i = (int32_t)shmf_rng_below(r, p->nops);
+    len = one_in(r, 3) ? 2 + (uint32_t)shmf_rng_below(r, 3) : 1;
+    if (len > p->nops - (uint32_t)i)
+        len = p->nops - (uint32_t)i;
+    n = one_in(r, 2) ? 1 + (uint32_t)shmf_rng_below(r, 4)
+                     : many[shmf_rng_below(r, sizeof(many))];
+    sz = ops_size(p, (uint32_t)i, len);
+    fit = (uint32_t)((SHMF_OPS_MAX - p->nops) / len);
+    if (sz && room / sz < fit)
+        fit = (uint32_t)(room / sz);
+    if (n > fit)
+        n = fit;
+    if (n == 0)
+        return false;
+    insert_copies(p, (uint32_t)i + len, (uint32_t)i, len, n);
+    return true;
+}
+
+/* The fields that say which object an alloc is for, and its amounts. */
+static const uint8_t alloc_ident[] = {SHMF_ARG_ALLOC_QUEUE, SHMF_ARG_ALLOC_NODE,
+                                      SHMF_ARG_ALLOC_VPORT, SHMF_ARG_ALLOC_USAGE,
+                                      SHMF_ARG_ALLOC_FLAGS};
+
+static void tweak_amount(struct shmf_op *op, struct shmf_rng *r)
+{
+    uint32_t *a = op->a;
+
+    switch (shmf_rng_below(r, 4)) {
+    case 0: /* explicit SG buffer near an element boundary */
+        a[SHMF_ARG_ALLOC_SGMODE] = 1;
+        a[SHMF_ARG_ALLOC_SGLEN] = sg_boundary_value(r, a[SHMF_ARG_ALLOC_LENGTH]);
+        break;
+    case 1: /* another whole number of pages */
+        a[SHMF_ARG_ALLOC_LENGTH] = 4096 * (1 + (uint32_t)shmf_rng_below(r, 64));
+        break;
+    case 2:
+        a[SHMF_ARG_ALLOC_LENGTH] = tweak_value(r, a[SHMF_ARG_ALLOC_LENGTH], 4);
+        break;
+    default:
+        a[SHMF_ARG_ALLOC_FLAGS] ^= 1; /* CONTIGUOUS */
+        break;
+    }
+}
+
+/* clone: the same object again with another amount (a copy of an alloc placed
+   later, one of length / SG buffer / CONTIGUOUS changed), or two allocs made
+   to share an object (one identity field copied from the other). */
+static bool mut_clone(struct shmf_prog *p, size_t room, struct shmf_rng *r)
+{
+    int32_t i = pick_op(p, is_alloc, r), j;
+    struct shmf_op op;
+
+    if (i < 0)
+        return false;
+    if (one_in(r, 2)) {
+        j = pick_op(p, is_alloc, r);
+        if (j != i) {
+            unsigned f = alloc_ident[shmf_rng_below(r, sizeof(alloc_ident))];
+            if (p->ops[j].a[f] != p->ops[i].a[f]) {
+                p->ops[j].a[f] = p->ops[i].a[f];
+                return true;
+            }
+        }
+    }
+    if (p->nops >= SHMF_OPS_MAX || room < shmf_op_encoded_size(SHMF_OP_ALLOC))
+        return false;
+    op = p->ops[i];
+    tweak_amount(&op, r);
+    insert_at(p, (uint32_t)i + 1 + (uint32_t)shmf_rng_below(r, p->nops - (uint32_t)i), &op);
+    return true;
+}
+
+static bool allocates(const struct shmf_op *op)
+{
+    unsigned c = op->code % SHMF_OP_COUNT;
+    return c == SHMF_OP_ALLOC || c == SHMF_OP_QALLOC;
+}
+
+/* fault: fail one of the next few allocations, right before an op that makes
+   them (the 2nd attempt of a request is its memory after its descriptor). */
+static bool mut_fault(struct shmf_prog *p, size_t room, struct shmf_rng *r)
+{
+    int32_t i = pick_op(p, allocates, r);
+    struct shmf_op op;
+
+    if (p->nops >= SHMF_OPS_MAX || room < shmf_op_encoded_size(SHMF_OP_FAULT))
+        return false;
+    if (i < 0)
+        i = (int32_t)shmf_rng_below(r, p->nops + 1);
+    memset(&op, 0, sizeof(op));
+    op.code = SHMF_OP_FAULT;
+    if (one_in(r, 4)) {
+        op.a[SHMF_ARG_FAULT_MODE] = SHMF_FAULT_FIRST_PER_SITE;
+    } else {
+        op.a[SHMF_ARG_FAULT_MODE] = SHMF_FAULT_NTH;
+        op.a[SHMF_ARG_FAULT_N] = 1 + (uint32_t)shmf_rng_below(r, one_in(r, 4) ? 16 : 4);
+    }
+    insert_at(p, (uint32_t)i, &op);
+    return true;
+}
+
+/* refill: free every block (a `free slot=0` per alloc so far), then run a range
+   of earlier ops again: caches, holes and recycled regions meet the same
+   requests a second time. */
+static bool mut_refill(struct shmf_prog *p, size_t room, struct shmf_rng *r)
+{
+    uint32_t lo, hi, allocs = 0, len;
+    struct shmf_op fr;
+
+    if (p->nops == 0)
+        return false;
+    hi = 1 + (uint32_t)shmf_rng_below(r, p->nops);
+    lo = (uint32_t)shmf_rng_below(r, hi);
+    if (hi - lo > 8)
+        lo = hi - 8;
+    len = hi - lo;
+    for (uint32_t i = 0; i < hi; i++)
+        allocs += is_alloc(&p->ops[i]);
+    if (allocs == 0 || allocs > 64 || p->nops + allocs + len > SHMF_OPS_MAX ||
+        room < allocs * shmf_op_encoded_size(SHMF_OP_FREE) + ops_size(p, lo, len))
+        return false;
+    memset(&fr, 0, sizeof(fr));
+    fr.code = SHMF_OP_FREE;
+    insert_copies(p, hi, lo, len, 1); /* the range again, after hi */
+    for (uint32_t k = 0; k < allocs; k++)
+        insert_at(p, hi, &fr);
+    return true;
+}
+
+/* --- cmp: a field set to the value the provider compared it with --- */
+
+/* The SG buffer length an alloc gives the provider (exec_args.c). */
+static uint32_t alloc_sglen(const struct shmf_op *op)
+{
+    uint64_t n = op->a[SHMF_ARG_ALLOC_SGMODE]
+                     ? op->a[SHMF_ARG_ALLOC_SGLEN]
+                     : 16 + 24 * (((uint64_t)op->a[SHMF_ARG_ALLOC_LENGTH] + 4095) / 4096 + 1);
+    return (uint32_t)(n > 65536 ? 65536 : n);
+}
+
+/* Field f of op as the provider sees it (a 0 type/rev/size is the correct value). */
+static uint32_t seen_value(const struct shmf_op *op, unsigned f)
+{
+    const uint32_t *a = op->a;
+
+    if (!is_alloc(op))
+        return a[f];
+    switch (f) {
+    case SHMF_ARG_ALLOC_TYPE: return a[f] ? a[f] : 0x80;
+    case SHMF_ARG_ALLOC_REV: return a[f] ? a[f] : 2;
+    case SHMF_ARG_ALLOC_SIZE:
+        return a[f] ? a[f] : (a[SHMF_ARG_ALLOC_REV] == 1 ? 0x40u : 0x44u);
+    case SHMF_ARG_ALLOC_SGLEN: return alloc_sglen(op);
+    default: return a[f];
+    }
+}
+
+struct cmp_hit {
+    uint32_t op;
+    uint8_t field;
+    uint32_t value; /* the field's new raw value */
+};
+
+/* Would field f of op, compared as x with y, become y?  Directly, or through the
+   page count / page-rounded size of a length, or the element capacity of an SG
+   buffer (what providers compute before they compare).  Sets *nv. */
+static bool cmp_match(const struct shmf_op *op, unsigned f, uint32_t x, uint32_t y,
+                      uint32_t *nv)
+{
+    unsigned code = op->code % SHMF_OP_COUNT;
+    uint32_t max = shmf_field_max(shmf_op_field(code, f)->width);
+    uint32_t v = seen_value(op, f);
+    uint64_t want;
+
+    if (code == SHMF_OP_ALLOC && f == SHMF_ARG_ALLOC_QUEUE)
+        return false; /* the provider sees a live queue's id, not this */
+    if (v == x) {
+        want = y;
+    } else if (code == SHMF_OP_ALLOC && f == SHMF_ARG_ALLOC_LENGTH && v) {
+        uint64_t pages = ((uint64_t)v + 4095) / 4096;
+        if (pages == x && y && y <= (1u << 20))
+            want = (uint64_t)y * 4096;
+        else if (pages * 4096 == x)
+            want = y;
+        else
+            return false;
+    } else if (code == SHMF_OP_ALLOC && f == SHMF_ARG_ALLOC_SGLEN && v >= 16 &&
+               (v - 16) / 24 == x && y < 2730) {
+        want = 16 + 24 * (uint64_t)y;
+    } else {
+        return false;
+    }
+    if (want > max || want == op->a[f])
+        return false;
+    *nv = (uint32_t)want;
+    return true;
+}
+
+static unsigned field_hits(const struct shmf_op *op, uint32_t i, uint32_t x, uint32_t y,
+                           struct cmp_hit *hits, unsigned n, unsigned cap)
+{
+    unsigned code = op->code % SHMF_OP_COUNT;
+
+    for (unsigned f = 0; f < shmf_op_nargs(code) && n < cap; f++) {
+        uint32_t nv;
+        if (cmp_match(op, f, x, y, &nv))
+            hits[n++] = (struct cmp_hit){i, (uint8_t)f, nv};
+    }
+    return n;
+}
+
+static bool mut_cmp(struct shmf_prog *p, const struct shmf_mut_ctx *ctx, struct shmf_rng *r)
+{
+    const struct shmf_cmp_table *t = ctx ? ctx->cmp : NULL;
+    struct cmp_hit hits[16];
+
+    if (!t || t->count == 0 || p->nops == 0)
+        return false;
+    for (int attempt = 0; attempt < 8; attempt++) {
+        uint32_t k = shmf_cmp_next(t, (uint32_t)shmf_rng_below(r, SHMF_CMP_SLOTS));
+        const struct shmf_cmp_entry *e;
+        unsigned n = 0;
+
+        if (k == SHMF_CMP_SLOTS)
+            k = shmf_cmp_next(t, 0);
+        if (k == SHMF_CMP_SLOTS)
+            return false;
+        e = &t->e[k];
+        for (int side = 0; side < 2; side++) {
+            uint32_t x = side ? e->b : e->a, y = side ? e->a : e->b;
+            /* The op that made the comparison when the table is this program's;
+               otherwise (or when none of its fields match) any op. */
+            if (ctx->cmp_exact && e->op >= 0 && (uint32_t)e->op < p->nops)
+                n = field_hits(&p->ops[e->op], (uint32_t)e->op, x, y, hits, n, 16);
+        }
+        if (n == 0) {
+            uint32_t start = (uint32_t)shmf_rng_below(r, p->nops);
+            for (uint32_t j = 0; j < p->nops && n < 16; j++) {
+                uint32_t i = (start + j) % p->nops;
+                n = field_hits(&p->ops[i], i, e->a, e->b, hits, n, 16);
+                n = field_hits(&p->ops[i], i, e->b, e->a, hits, n, 16);
+            }
+        }
+        if (n) {
+            const struct cmp_hit *h = &hits[shmf_rng_below(r, n)];
+            struct shmf_op *op = &p->ops[h->op];
+            uint32_t max = shmf_field_max(shmf_op_field(op->code % SHMF_OP_COUNT, h->field)->width);
+            uint32_t v = h->value;
+            if (one_in(r, 4)) /* `<` against `<=`: one either side */
+                v = (one_in(r, 2) ? v + 1 : v - 1) & max;
+            op->a[h->field] = v;
+            if (is_alloc(op) && h->field == SHMF_ARG_ALLOC_SGLEN)
+                op->a[SHMF_ARG_ALLOC_SGMODE] = 1;
+            return true;
+        }
+    }
+    return false;
+}
+
 /* Past SOFT_OPS records, growing gets rarer (probability SOFT_OPS / nops), so
    programs settle around a few dozen ops instead of filling -max_len: provider
    bugs sit a handful of ops deep, and a long program runs slower and more
@@ -304,7 +686,7 @@ static bool may_grow(const struct shmf_prog *p, struct shmf_rng *r)
 }
 
 static bool apply(struct shmf_prog *p, enum shmf_mutation m, size_t max_size,
-                  struct shmf_rng *r)
+                  struct shmf_rng *r, const struct shmf_mut_ctx *ctx)
 {
     switch (m) {
     case SHMF_MUT_INSERT: return mut_insert(p, room_left(p, max_size), r);
@@ -312,18 +694,41 @@ static bool apply(struct shmf_prog *p, enum shmf_mutation m, size_t max_size,
     case SHMF_MUT_DUPLICATE: return mut_duplicate(p, room_left(p, max_size), r);
     case SHMF_MUT_SWAP: return mut_swap(p, r);
     case SHMF_MUT_TWEAK: return mut_tweak(p, r);
+    case SHMF_MUT_CMP: return mut_cmp(p, ctx, r);
+    case SHMF_MUT_REPEAT: return mut_repeat(p, room_left(p, max_size), r);
+    case SHMF_MUT_CLONE: return mut_clone(p, room_left(p, max_size), r);
+    case SHMF_MUT_FAULT: return mut_fault(p, room_left(p, max_size), r);
+    case SHMF_MUT_REFILL: return mut_refill(p, room_left(p, max_size), r);
     default: return false;
     }
 }
 
+bool shmf_prog_apply(struct shmf_prog *p, enum shmf_mutation m, size_t max_size,
+                     struct shmf_rng *r, const struct shmf_mut_ctx *ctx)
+{
+    if (m == SHMF_MUT_HEADER) {
+        mut_header(&p->hdr, r);
+        return true;
+    }
+    return apply(p, m, max_size, r, ctx);
+}
+
+/* Kinds that add records and so obey may_grow (repeat, which makes the long
+   programs of counted state, does not). */
+static bool grows(enum shmf_mutation m)
+{
+    return m == SHMF_MUT_INSERT || m == SHMF_MUT_DUPLICATE || m == SHMF_MUT_CLONE ||
+           m == SHMF_MUT_FAULT || m == SHMF_MUT_REFILL;
+}
+
 static enum shmf_mutation mutate_once(struct shmf_prog *p, size_t max_size,
-                                      struct shmf_rng *r)
+                                      struct shmf_rng *r, const struct shmf_mut_ctx *ctx)
 {
     for (int attempt = 0; attempt < 8; attempt++) {
-        enum shmf_mutation m = pick_mutation(r);
-        if ((m == SHMF_MUT_INSERT || m == SHMF_MUT_DUPLICATE) && !may_grow(p, r))
+        enum shmf_mutation m = pick_mutation(r, ctx->kinds);
+        if (grows(m) && !may_grow(p, r))
             m = SHMF_MUT_DELETE;
-        if (m != SHMF_MUT_HEADER && apply(p, m, max_size, r))
+        if (m != SHMF_MUT_HEADER && apply(p, m, max_size, r, ctx))
             return m;
         if (m == SHMF_MUT_HEADER)
             break;
@@ -336,14 +741,21 @@ static enum shmf_mutation mutate_once(struct shmf_prog *p, size_t max_size,
    needs two changes at once, say an op inserted and a field of another
    tweaked, is one step away instead of two, of which the first may give no new
    coverage and be dropped. */
+enum shmf_mutation shmf_prog_mutate_ctx(struct shmf_prog *p, size_t max_size,
+                                        struct shmf_rng *r, const struct shmf_mut_ctx *ctx)
+{
+    enum shmf_mutation m = mutate_once(p, max_size, r, ctx);
+    unsigned more = one_in(r, 2) ? (unsigned)shmf_rng_below(r, 4) : 0;
+    while (more--)
+        mutate_once(p, max_size, r, ctx);
+    return m;
+}
+
 enum shmf_mutation shmf_prog_mutate(struct shmf_prog *p, size_t max_size,
                                     struct shmf_rng *r)
 {
-    enum shmf_mutation m = mutate_once(p, max_size, r);
-    unsigned more = one_in(r, 2) ? (unsigned)shmf_rng_below(r, 4) : 0;
-    while (more--)
-        mutate_once(p, max_size, r);
-    return m;
+    struct shmf_mut_ctx ctx = {.kinds = shmf_mutations_default()};
+    return shmf_prog_mutate_ctx(p, max_size, r, &ctx);
 }
 
 /* === Crossover === */
@@ -410,17 +822,24 @@ static struct shmf_prog *scratch(void)
     return ps;
 }
 
-size_t shmf_mutate(uint8_t *data, size_t size, size_t max_size, unsigned seed)
+size_t shmf_mutate_ctx(uint8_t *data, size_t size, size_t max_size, unsigned seed,
+                       const struct shmf_mut_ctx *ctx)
 {
     struct shmf_prog *p = scratch();
+    struct shmf_mut_ctx def = {.kinds = shmf_mutations_default()};
     struct shmf_rng r;
 
     if (!p)
         return size < max_size ? size : max_size;
     shmf_rng_seed(&r, seed);
     shmf_prog_decode(p, data, size);
-    shmf_prog_mutate(p, max_size, &r);
+    shmf_prog_mutate_ctx(p, max_size, &r, ctx ? ctx : &def);
     return shmf_prog_encode_fit(p, data, max_size);
+}
+
+size_t shmf_mutate(uint8_t *data, size_t size, size_t max_size, unsigned seed)
+{
+    return shmf_mutate_ctx(data, size, max_size, seed, NULL);
 }
 
 size_t shmf_crossover(const uint8_t *d1, size_t s1, const uint8_t *d2, size_t s2,
