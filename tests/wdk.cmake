@@ -10,7 +10,10 @@
 #                        clean under `shmfuzz replay` (every seed) and `shmfuzz stress`.
 #   test_ring_rules      NetAdapterCx's ring rules (item 5): a tiny driver per
 #                        rule (tests/ring_rules/), each caught with exactly its
-#                        finding; the reference ring driver clean.
+#                        finding; the reference ring driver clean;
+#   test_ndis_shm        NDIS's own behaviour around the provider (item 4): the
+#                        SG list validated and copied, refused blocks (CONTIGUOUS
+#                        with more than one element) freed back, no provider.
 # Included from tests/CMakeLists.txt.
 
 # === NetAdapterCx ring rules (C only: before the C++ check) ===
@@ -22,6 +25,14 @@ target_include_directories(test_ring_rules PRIVATE ${CMAKE_CURRENT_SOURCE_DIR})
 target_compile_options(test_ring_rules PRIVATE -Wno-multichar)
 add_test(NAME test_ring_rules COMMAND test_ring_rules)
 set_tests_properties(test_ring_rules PROPERTIES LABELS "unit;wdk" TIMEOUT 60)
+
+# === NDIS around the provider (C only) ===
+add_executable(test_ndis_shm ${CMAKE_CURRENT_SOURCE_DIR}/wdk/test_ndis_shm.c)
+target_link_libraries(test_ndis_shm PRIVATE shmf_runtime PkgConfig::CMOCKA)
+target_include_directories(test_ndis_shm PRIVATE ${CMAKE_CURRENT_SOURCE_DIR})
+target_compile_options(test_ndis_shm PRIVATE -Wno-multichar)
+add_test(NAME test_ndis_shm COMMAND test_ndis_shm)
+set_tests_properties(test_ndis_shm PROPERTIES LABELS "unit;wdk" TIMEOUT 60)
 
 # C++ with the compiler of the C one (clang -> clang++, gcc -> g++): a provider's
 # sanitizer runtime must be the one of the binaries that load it.

@@ -161,20 +161,27 @@ static bool check_sg_overlap(const struct shmf_alloc_check *c)
     return ok;
 }
 
+/* A CONTIGUOUS block is one SG element: NDIS takes no other list for it (and
+   frees a block it refuses back through the provider, rt_shm.c).  Elements
+   that are physically adjacent are still more than one. */
 static bool check_contiguous(const struct shmf_alloc_check *c)
 {
-    if (!(c->before.Flags & NDIS_SHARED_MEM_PARAMETERS_CONTIGUOUS))
+    if (!(c->before.Flags & NDIS_SHARED_MEM_PARAMETERS_CONTIGUOUS) || c->sg_count == 1)
         return true;
-    for (ULONG i = 1; i < c->sg_count; i++) {
-        uint64_t prev_end = (uint64_t)c->sg[i - 1].Address.QuadPart + c->sg[i - 1].Length;
-        if ((uint64_t)c->sg[i].Address.QuadPart == prev_end)
-            continue;
+    ULONG i = 1;
+    while (i < c->sg_count && (uint64_t)c->sg[i].Address.QuadPart ==
+                                  (uint64_t)c->sg[i - 1].Address.QuadPart + c->sg[i - 1].Length)
+        i++;
+    if (i < c->sg_count)
         shmf__report(SHMF_KIND_CONTIGUOUS_VIOLATED, (uint64_t)c->sg[i].Address.QuadPart, FN,
                      NULL, "CONTIGUOUS block %p (length %u) breaks between SG elements %u and %u",
                      c->after.VirtualAddress, c->after.Length, i - 1, i);
-        return false;
-    }
-    return true;
+    else
+        shmf__report(SHMF_KIND_CONTIGUOUS_VIOLATED, (uint64_t)c->sg[1].Address.QuadPart, FN,
+                     NULL, "CONTIGUOUS block %p (length %u) is described by %u SG elements; "
+                     "a CONTIGUOUS block is one",
+                     c->after.VirtualAddress, c->after.Length, c->sg_count);
+    return false;
 }
 
 bool shmf__check_alloc(struct shmf_alloc_check *c)

@@ -5,7 +5,13 @@
  * The runtime validates only what NDIS validates (object header, queue id) and
  * passes the rest of the parameters to the provider unchanged.  After the
  * allocate handler returns it checks the status, the outputs, and the SG list
- * against the pages that really back the block (ndis-facts 1, 3, 4, 6).
+ * against the pages that really back the block (ndis-facts 1, 3, 4, 6), and
+ * keeps its own copy of the SG list (the block table: what DMA is checked
+ * against, whatever the caller later does with its buffer).  A block the
+ * provider reported as allocated but NDIS refuses -- a finding such as a
+ * CONTIGUOUS block of more than one SG element (contiguous-violated), or no
+ * room to record it -- goes back through the provider's free handler, and the
+ * caller gets NDIS_STATUS_FAILURE (NDIS_STATUS_RESOURCES for no room).
  *
  * Locking: the block table, the SG copies, the freed-block notes and the
  * overlap index (rt_sgcheck.c) are guarded by SHMF_LK_SHM, which comes after
@@ -484,6 +490,37 @@ static NDIS_HANDLE check_and_record(const struct shmf_alloc_check *c, bool *ok)
     return h;
 }
 
+/* The provider returned success with a block NDIS refuses (a finding, or no
+   room to record it): NDIS gives the block back through the provider's free
+   handler, as it would free a block it had accepted, and the caller gets a
+   failure.  Not when the context is NULL or a live block's (that free would
+   release the live block).  The block is noted for the leak check at
+   unload, as a freed one. */
+static void give_back(const struct shmf_alloc_check *c)
+{
+    struct shmf_handler_frame fr;
+    shmf__lock(SHMF_LK_SHM);
+    bool live = context_is_live(c->context);
+    if (c->context != NULL && !live) {
+        struct block b = {.handle = (NDIS_HANDLE)(uintptr_t)next_handle++,
+                          .va = c->after.VirtualAddress, .length = c->after.Length,
+                          .queue = c->after.QueueId, .sg_count = c->sg_count,
+                          .sg = (SCATTER_GATHER_ELEMENT *)c->sg};
+        freed_note(&b);
+    }
+    shmf__unlock(SHMF_LK_SHM);
+    if (c->context == NULL || live)
+        return;
+    shmf__handler_enter(&fr);
+    reg.chars.FreeSharedMemoryHandler(reg.chars.ProviderContext, c->context);
+    shmf__handler_exit(&fr, "FreeSharedMemoryHandler");
+}
+
+/* Without a registered provider (before one is loaded, or after a load that
+   registered none, which the loader refuses) the call fails with
+   NDIS_STATUS_RESOURCES and no finding.  Windows would serve it from NDIS's
+   own allocator, with SharedMemoryHandle NDIS_SHARED_MEM_HANDLE_HAL_ALLOCATED;
+   the runtime has no such allocator: it tests providers. */
 NDIS_STATUS NdisAllocateSharedMemory(NDIS_HANDLE NdisHandle,
                                      PNDIS_SHARED_MEMORY_PARAMETERS SharedMemoryParameters,
                                      PNDIS_HANDLE pAllocationHandle)
@@ -514,9 +551,12 @@ NDIS_STATUS NdisAllocateSharedMemory(NDIS_HANDLE NdisHandle,
     bool ok = shmf__check_alloc(&c) && c.status == NDIS_STATUS_SUCCESS;
     if (ok)
         *pAllocationHandle = check_and_record(&c, &ok);
-    if (!ok)
-        return c.status == NDIS_STATUS_SUCCESS ? NDIS_STATUS_FAILURE : c.status;
-    return *pAllocationHandle ? NDIS_STATUS_SUCCESS : NDIS_STATUS_RESOURCES;
+    if (*pAllocationHandle != NULL)
+        return NDIS_STATUS_SUCCESS;
+    if (c.status != NDIS_STATUS_SUCCESS)
+        return c.status;
+    give_back(&c);
+    return ok ? NDIS_STATUS_RESOURCES : NDIS_STATUS_FAILURE;
 }
 
 /* === NdisFreeSharedMemory === */
