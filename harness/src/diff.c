@@ -245,16 +245,16 @@ static struct diff_ev *ev_push(struct shmf_diff_side *sd)
     return &sd->ev[sd->nev++];
 }
 
+/* The outcome as the trace prints it, without its "-> ". */
 static void format_text(struct diff_ev *e, const struct shmf_exec_event *ev)
 {
-    static const struct shmf_op load_op = {.code = SHMF_OP_RELOAD};
     FILE *f = fmemopen(e->text, sizeof(e->text), "w");
     if (!f)
         return;
     if (ev->op == NULL)
         fputs(ev->out->a ? "-> loaded\n" : "-> provider did not load\n", f);
     else
-        shmf__exec_trace_out(f, ev->op ? ev->op : &load_op, ev->out);
+        shmf__exec_trace_out(f, ev->op, ev->out);
     fclose(f);
     e->text[sizeof(e->text) - 1] = 0;
     size_t n = strcspn(e->text, "\n");

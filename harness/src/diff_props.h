@@ -24,7 +24,9 @@
     X(LOAD, "load", ALWAYS, NA,                                                          \
       "the provider loaded (first load and each reload)")                                \
     X(ACCEPTED, "accepted", ALWAYS, REFUSED,                                             \
-      "a request the contract requires refused (SHMF_DIFF_REASONS) was served or refused") \
+      "a request the contract requires refused (unknown flag, Usage out of range, "      \
+      "Length 0, no such node, VPort without PF VPort support, SG buffer without room "  \
+      "for one element) was served or refused")                                          \
     X(REFUSAL, "refusal", ALWAYS, INVALID_PARAMETER,                                     \
       "the status of a contract-required refusal")                                       \
     X(STATUS, "status", SYNC, NA,                                                        \

@@ -9,7 +9,7 @@
  *   GAP_ACCEPT_ANY_USAGE    serves a Usage beyond the last defined value;
  *   GAP_IGNORE_VPORT        serves a non-default VPortId on revision 2 without
  *                           declaring PF VPort support;
- *   GAP_SHORT_ON_QUOTA      when a queue's quota (1 MiB) runs out, returns
+ *   GAP_SHORT_ON_QUOTA      when a queue's quota (2 MiB) runs out, returns
  *                           SUCCESS with a block shorter than asked (it writes
  *                           the shorter Length back) instead of RESOURCES.
  *
@@ -27,7 +27,7 @@
 #define GAP_MAX_LENGTH (4u * 1024 * 1024)
 #define GAP_MAX_QUEUES 64
 #ifdef GAP_SHORT_ON_QUOTA
-#define GAP_QUEUE_QUOTA (1u * 1024 * 1024)
+#define GAP_QUEUE_QUOTA (2u * 1024 * 1024) /* the least a provider may give a queue */
 #else
 #define GAP_QUEUE_QUOTA (8u * 1024 * 1024)
 #endif

@@ -134,7 +134,7 @@ static void gaps_diverge(void **state)
                         "alloc:accepted:vport-unsupported");
     shmf_diff_close(&d);
     assert_string_equal(diff_place("gaps_quota_short", "reference", SHMF_TEST_RULES,
-                                   "alloc usage=4 length=786432\nalloc usage=4 length=786432\n",
+                                   "alloc usage=4 length=1048576\nalloc usage=4 length=1572864\n",
                                    &d),
                         "alloc:block-length:short/equal");
     shmf_diff_close(&d);
