@@ -7,7 +7,9 @@
 #                                     targets these tests run, each in its own tree
 #                                     under campaign-trees/ of this build tree
 #   campaign_reference, _planted,     real 20 s libFuzzer campaigns (reference clean;
-#   _interrupted, _coverage           a planted bug found; SIGINT), coverage.sh
+#   _interrupted, _workers,           a planted bug found; SIGINT; two workers
+#   _coverage                         restarted after a crash and a timeout),
+#                                     coverage.sh
 #   campaign_failed, _partial,        engines that fail (status failed / partial,
 #   _unreproduced                     exit 2) and a crash no replay reproduces
 #                                     (exit 0, 1 with --strict); AFL++ played by a
@@ -34,7 +36,7 @@ foreach(t args report triage)
 endforeach()
 
 _shmf_campaign_test(build 600 FIXTURES_SETUP shmf_campaign_engines)
-foreach(t reference planted interrupted coverage failed partial unreproduced)
+foreach(t reference planted interrupted workers coverage failed partial unreproduced)
   _shmf_campaign_test(${t} 240 FIXTURES_REQUIRED shmf_campaign_engines)
 endforeach()
 

@@ -273,7 +273,6 @@ class LiveTriage:
     def __init__(self, triage, nice):
         self.triage = triage
         self.nice = nice
-        self.lock = threading.Lock()
         self.todo = queue.Queue()
         self.queued = set()
         self.quit = False
@@ -300,12 +299,17 @@ class LiveTriage:
                 continue
             if item is None:
                 break
-            with self.lock:
-                self.triage.classify(*item)
+            self.triage.classify(*item)
 
     def unique(self):
-        with self.lock:
-            return set(self.triage.by_sig)
+        """The signatures so far. No lock (a replay takes up to 10 s, and the loop
+        must not wait for it): copying the dict is one step under the GIL; should
+        it change size meanwhile anyway, copy again."""
+        while True:
+            try:
+                return set(self.triage.by_sig)
+            except RuntimeError:
+                continue
 
     def finish(self):
         """Stop after the replay under way (live_triage replays the rest)."""

@@ -64,6 +64,34 @@ AFL_ALIASES = {
 }
 
 
+CLK_TCK = os.sysconf("SC_CLK_TCK") if hasattr(os, "sysconf") else 100
+
+
+def proc_cpu(pid):
+    """CPU seconds of a process, its reaped children and its live descendants
+    (AFL++'s fork server and target), from /proc; None once it is gone."""
+    try:
+        with open("/proc/%d/stat" % pid) as f:
+            data = f.read()
+        fields = data[data.rindex(")") + 2:].split()
+        total = sum(int(x) for x in fields[11:15]) / CLK_TCK  # utime stime cutime cstime
+    except (OSError, ValueError, IndexError):
+        return None
+    try:
+        tasks = os.listdir("/proc/%d/task" % pid)
+    except OSError:
+        tasks = []
+    for tid in tasks:
+        try:
+            with open("/proc/%d/task/%s/children" % (pid, tid)) as f:
+                kids = f.read().split()
+        except OSError:
+            continue
+        for k in kids:
+            total += proc_cpu(int(k)) or 0
+    return total
+
+
 def _num(v):
     try:
         f = float(str(v).strip().rstrip("%"))
@@ -96,6 +124,7 @@ class Engine:
         self.status = "not-started"
         self.error = ""
         self.signalled = set()  # pids of the processes the campaign sent a stop signal
+        self.cpu = {}           # pid -> CPU seconds last seen (proc_cpu)
         os.makedirs(workdir, exist_ok=True)
 
     def _spawn(self, argv, env, log_path, append=False, record=True):
@@ -119,6 +148,20 @@ class Engine:
 
     def tick(self, now):
         """Called about every 0.25 s while the campaign fuzzes (reap, restart)."""
+        self.account_cpu()
+
+    def account_cpu(self):
+        """Note the CPU time of every live (or exited, not yet reaped) process: the
+        run's `cpu_s` (what the engine got of the cores; the last tick before a
+        process exits is what is counted of it)."""
+        for p in self.procs:
+            if p.returncode is None:
+                c = proc_cpu(p.pid)
+                if c is not None:
+                    self.cpu[p.pid] = max(c, self.cpu.get(p.pid, 0))
+
+    def cpu_s(self):
+        return round(sum(self.cpu.values()), 1)
 
     def instances(self):
         return len(self.procs)
@@ -134,10 +177,13 @@ class Engine:
 
     def wait(self, grace):
         deadline = time.time() + grace
+        while time.time() < deadline:
+            self.account_cpu()          # before poll() reaps: a zombie still shows its time
+            if all(p.poll() is not None for p in self.procs):
+                break
+            time.sleep(0.05)
         for p in self.procs:
-            try:
-                p.wait(timeout=max(0.1, deadline - time.time()))
-            except subprocess.TimeoutExpired:
+            if p.poll() is None:
                 self.stop(signal.SIGKILL)
                 p.wait()
         self.ended = self.ended or time.time()
@@ -256,6 +302,7 @@ class Engine:
             "duration_s": round(dur, 1),
             "execs": execs,
             "exec_per_s": round(execs / dur, 1) if dur > 0 else 0,
+            "cpu_s": self.cpu_s(),
             "corpus_size": last.get("corpus_size"),
             "coverage": {"edges": last.get("coverage"), "unit": self.coverage_unit},
             "crashes": last.get("crashes", 0),
@@ -394,6 +441,7 @@ class LibFuzzer(Engine):
         w.line, w.final, w.inited, w.written = None, None, False, []
 
     def tick(self, now):
+        self.account_cpu()
         for w in self.workers:
             if w.proc is not None and w.proc.poll() is not None:
                 self._reap(w, now)
@@ -573,7 +621,7 @@ class LibFuzzer(Engine):
         out["workers"] = len(self.workers)
         out["worker_runs"] = sum(w.runs for w in self.workers)
         out["restarts"] = self.restarts
-        out["inputs_dropped_at_load"] = len(self.dropped)
+        out["inputs_dropped_at_load"] = len(set(self.dropped))
         return out
 
     def _expected_exit(self, p):

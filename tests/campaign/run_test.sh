@@ -2,7 +2,7 @@
 # run_test.sh -- the campaign tests registered by tests/campaign.cmake.
 # usage: run_test.sh TEST SHMFUZZ_BIN WORK_DIR
 #   TEST: args report triage (no engine); build (the fixture: engine trees under
-#   $SHMF_BUILD_DIR); reference planted interrupted coverage failed partial
+#   $SHMF_BUILD_DIR); reference planted interrupted workers coverage failed partial
 #   unreproduced (real campaigns, using $SHMF_BUILD_DIR and SHMF_DEV_TREE, the
 #   ctest tree, as they are; failed, partial and unreproduced with a stand-in
 #   afl-fuzz, fake_afl below).
@@ -468,6 +468,54 @@ assert c["runs"][0]["status"] == "interrupted" and c["corpus"]["method"] == "cop
 assert c["duration_s"] < 120, c["duration_s"]
 PY
   echo "ok: SIGINT after $((SECONDS - t0)) s: report valid, status interrupted, finding kept"
+}
+
+# libFuzzer's workers (docs/campaigns.md "Throughput"): two in-process workers
+# (--jobs 2) against slow.c, from a corpus holding an input that crashes it and one
+# that hangs it: a worker stopped by either (while loading the corpus) writes its
+# artifact and is restarted without that input, keeps fuzzing, and both findings
+# are kept; the run's exec/s is its executions over its duration; CPU time is
+# counted; the budget is not overrun.
+test_workers() {
+  local rc=0 t0=$SECONDS f
+  mkdir -p "$work/corpus"
+  for f in crash hang clean; do
+    "$shmfuzz" encode "$fixtures/$f.ops" -o "$work/corpus/$f" || fail "encode $f.ops"
+  done
+  cp "$fixtures/slow.c" "$work/slow.c"
+  sed -i "s|\.\./\.\./providers/|$root/providers/|" "$work/slow.c"
+  "$root/scripts/campaign.sh" --no-build --engine libfuzzer --jobs 2 --time 20s --reliability 1 \
+    --provider "$work/slow.c" --corpus "$work/corpus" --out "$work/out" >"$work/summary.txt" 2>&1 || rc=$?
+  cat "$work/summary.txt"
+  [ "$rc" = 1 ] || fail "campaign exit $rc, want 1 (new findings)"
+  validate_report "$work/out/latest"
+  python3 - "$work/out/latest" <<'PY' || fail "workers content"
+import json, os, sys
+d = sys.argv[1]
+c = json.load(open(d + "/campaign.json"))
+kinds = {f["kind"] for f in c["findings"]}
+assert "hang" in kinds and any(k.startswith("crash-") for k in kinds), kinds
+r = json.load(open(d + "/runs/libfuzzer.json"))
+st = r["stats"]
+assert r["status"] == "ok" and r["instances"] == 2, (r["status"], r["error"], r["instances"])
+# Both inputs stopped a worker at load and were taken out; the workers went on.
+assert st["inputs_dropped_at_load"] == 2 and st["restarts"] >= 2, st
+assert st["worker_runs"] == st["restarts"] + 2, st
+assert r["execs"] > 100 and r["execs"] == st["number_of_executed_units"], (r["execs"], st)
+assert abs(r["exec_per_s"] - r["execs"] / r["duration_s"]) <= 1, (r["exec_per_s"], r["execs"], r["duration_s"])
+assert r["cpu_s"] > 0, r["cpu_s"]
+assert r["duration_s"] <= 20 + 5, r["duration_s"]
+ex = [s["execs"] for s in r["samples"]]
+assert ex == sorted(ex), ex
+assert sorted(r["logs"]) == ["work/libfuzzer/libfuzzer-w1.log", "work/libfuzzer/libfuzzer.log"], r["logs"]
+art = os.listdir(d + "/work/libfuzzer/artifacts")
+assert any(a.startswith("crash-") for a in art) and any(a.startswith("timeout-") for a in art), art
+print("ok: 2 workers, %d runs, %d inputs dropped at load, %d execs at %.0f/s (%.1f CPU s), kinds %s" % (
+    st["worker_runs"], st["inputs_dropped_at_load"], r["execs"], r["exec_per_s"], r["cpu_s"], sorted(kinds)))
+PY
+  grep -q "^campaign: worker [01]: run 2, " "$work"/out/latest/work/libfuzzer/libfuzzer*.log ||
+    fail "no worker restart in the logs"
+  echo "ok: libFuzzer workers restarted after a crash and a timeout, findings kept; $((SECONDS - t0)) s"
 }
 
 # === Engines that fail, and crashes no replay reproduces ===
