@@ -106,6 +106,25 @@ foreach(_p wdk_miniport wdk_filter_cxx)
   set_tests_properties(${_p}_stress PROPERTIES LABELS "stress;wdk" TIMEOUT 120)
 endforeach()
 
+# === The RtEthSample-shaped C++ receive queue as the ring driver ===
+# Under the NIC model (test_wdk_rteth, its cancel included) and as a provider's
+# ShmfProviderRingAdvance through `shmfuzz replay` over the seeds: clean.
+add_executable(test_wdk_rteth ${_wdk_dir}/test_wdk_rteth.c ${_wdk_dir}/rteth_rx.cpp
+               ${PROJECT_SOURCE_DIR}/providers/reference/reference.c)
+target_link_libraries(test_wdk_rteth PRIVATE shmf_harness PkgConfig::CMOCKA)
+target_include_directories(test_wdk_rteth PRIVATE ${CMAKE_CURRENT_SOURCE_DIR})
+target_compile_options(test_wdk_rteth PRIVATE -Wno-multichar)
+add_test(NAME test_wdk_rteth COMMAND test_wdk_rteth)
+set_tests_properties(test_wdk_rteth PROPERTIES LABELS "unit;wdk" TIMEOUT 60)
+shmfuzz_add_provider(wdk_rteth_cxx SOURCES ${PROJECT_SOURCE_DIR}/providers/reference/reference.c
+                     ${_wdk_dir}/rteth_rx.cpp)
+set_target_properties(shmfprov_wdk_rteth_cxx PROPERTIES
+    LIBRARY_OUTPUT_DIRECTORY "${CMAKE_CURRENT_BINARY_DIR}/wdk" SHMF_NO_INSTALL TRUE)
+add_test(NAME wdk_rteth_cxx_replay
+         COMMAND shmfuzz replay -q --provider $<TARGET_FILE:shmfprov_wdk_rteth_cxx>
+                 ${PROJECT_SOURCE_DIR}/corpus/seeds)
+set_tests_properties(wdk_rteth_cxx_replay PROPERTIES LABELS "unit;wdk" TIMEOUT 120)
+
 # === The netvmini-shaped VMQ consumer against every provider we ship ===
 # Correct providers (the reference, alt/, gaps/, the two DriverEntry drivers
 # above): clean, also under fault injection.  Planted bugs (buggy/, deep/): one
