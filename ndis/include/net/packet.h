@@ -42,8 +42,10 @@ SHMF_STATIC_ASSERT(NetPacketLayer2TypeEthernet == 2, "NetPacketLayer2TypeEtherne
 SHMF_STATIC_ASSERT(NetPacketLayer3TypeIPv6NoExtensions == 6, "NetPacketLayer3TypeIPv6NoExtensions");
 SHMF_STATIC_ASSERT(NetPacketLayer4TypeIPNotFragment == 4, "NetPacketLayer4TypeIPNotFragment");
 
-/* 5 bytes of bit fields.  The WDK mixes UINT8 and UINT16 bases, which MSVC packs
-   into 5 bytes; packed UINT8/UINT16 bit fields give the same bits here. */
+/* 5 bytes of bit fields.  The SDK declares the two first header lengths as
+   UINT16 bit fields (7 and 9 bits) and the rest as UINT8 ones, inside
+   #include <pshpack1.h>, which is what packs them into 5 bytes; GCC-packed bit
+   fields with a UINT8 first field give the same bits. */
 typedef struct __attribute__((packed)) _NET_PACKET_LAYOUT {
     UINT8 Layer2HeaderLength : 7;
     UINT16 Layer3HeaderLength : 9;

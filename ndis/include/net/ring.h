@@ -16,8 +16,11 @@
  * Differences from the WDK, all layout-neutral: the read-only header fields are
  * not declared const (the shmfuzz OS side writes them; the verifier enforces
  * that the driver does not); Buffer is a flexible array instead of
- * ANYSIZE_ARRAY, so sizeof(NET_RING) is the header size (64).  The section
- * marked "shmfuzz extension" at the end is not WDK.
+ * ANYSIZE_ARRAY, so sizeof(NET_RING) is the header size (64);
+ * NetRingGetElementAtIndex traps on an index past the ring, where the SDK does
+ * not check; NetRingAdvanceIndex takes its Distance as UINT32 where the SDK
+ * has INT32 (the same result through the mask).  The section marked "shmfuzz
+ * extension" at the end is not WDK.
  *
  * The net/ headers compile as C11 and as C++17, like <ndis.h>.
  */
@@ -74,8 +77,11 @@ SHMF_STATIC_ASSERT(offsetof(NET_RING, Scratch) == 56, "NET_RING.Scratch");
 SHMF_STATIC_ASSERT(offsetof(NET_RING, Buffer) == SYSTEM_CACHE_ALIGNMENT_SIZE, "NET_RING.Buffer");
 SHMF_STATIC_ASSERT(SHMF_ALIGNOF(NET_RING) == SYSTEM_CACHE_ALIGNMENT_SIZE, "NET_RING alignment");
 
-/* Address of element Index.  The WDK asserts Index <= ElementIndexMask even in
-   free builds (NT_FRE_ASSERT, a bug check); here an out-of-range index traps. */
+/* Address of element Index.  The SDK's NetRingGetElementAtIndex checks nothing
+   (an early NetAdapterCx preview had NT_ASSERT(Index < NumberOfElements), in
+   checked builds only): an index past the ring reads or writes past it.  Here
+   an index above ElementIndexMask traps at once (a shmfuzz addition), so the
+   driver's bad index is the crash, not what it overwrote. */
 FORCEINLINE void *NetRingGetElementAtIndex(NET_RING const *Ring, UINT32 Index)
 {
     if (Index > Ring->ElementIndexMask)
@@ -83,7 +89,9 @@ FORCEINLINE void *NetRingGetElementAtIndex(NET_RING const *Ring, UINT32 Index)
     return (void *)&Ring->Buffer[(SIZE_T)Index * Ring->ElementStride];
 }
 
-/* Number of elements in [StartIndex, EndIndex), modulo the ring size. */
+/* Number of elements in [StartIndex, EndIndex), modulo the ring size.  The SDK
+   asserts both indices are below NumberOfElements with NT_ASSERT, which a free
+   build compiles out; here, as in a free build, nothing is checked. */
 FORCEINLINE UINT32 NetRingGetRangeCount(NET_RING const *Ring, UINT32 StartIndex,
                                         UINT32 EndIndex)
 {
