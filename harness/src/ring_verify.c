@@ -375,8 +375,10 @@ static enum shmf_kind kind_of(unsigned bit)
 /* Report a violation of `rule` by element `index` (at `at`) of the packet or
    fragment ring (`elem`), unless this call already has a finding of that kind.
    Always returns false, so a check can end with `return violation(...)`. */
-static bool violation(struct queue_view *v, unsigned bit, const void *at, const char *elem,
-                      UINT32 index, const char *rule, const char *what)
+static __attribute__((cold, noinline)) bool violation(struct queue_view *v, unsigned bit,
+                                                       const void *at, const char *elem,
+                                                       UINT32 index, const char *rule,
+                                                       const char *what)
 {
     if (v->bad & bit)
         return false;
@@ -522,19 +524,32 @@ static void returned_packet(struct queue_view *v, UINT32 i, UINT32 *next)
     packet_fragments_ok(v, a);
 }
 
+/* Did any element of [from, to) (ring order, to != from or the whole ring)
+   change since the snapshot?  At most two memcmp runs. */
+static bool run_changed(const struct shmf_ring_snapshot *s, const NET_RING *r, UINT32 from,
+                        UINT32 to)
+{
+    UINT32 n = range(s, from, to);
+    UINT32 first = s->count - from < n ? s->count - from : n;
+
+    return first_changed(s, r, from, first) != UINT32_MAX ||
+           first_changed(s, r, 0, n - first) != UINT32_MAX;
+}
+
 unsigned shmf_ring_verify_rx(const struct shmf_ring_snapshot *ps, const NET_RING *pr,
                              const struct shmf_ring_snapshot *fs, const NET_RING *fr,
                              const char *function)
 {
     struct queue_view v = {ps, fs, pr, fr, function ? function : "EvtPacketQueueAdvance", 0};
-    bool returned = true;
-    UINT32 next = 0;
+    UINT32 next = 0, i;
 
-    for (UINT32 i = ps->begin; i != ps->end; i = (i + 1) & ps->mask) {
-        returned = returned && i != pr->BeginIndex;
-        if (packet_kept_fields(&v, i) && returned && !packet_after(&v, i)->Ignore)
+    for (i = ps->begin; i != pr->BeginIndex; i = (i + 1) & ps->mask)
+        if (packet_kept_fields(&v, i) && !packet_after(&v, i)->Ignore)
             returned_packet(&v, i, &next);
-    }
+    /* The packets the driver keeps: usually untouched, one compare for all. */
+    if (i != ps->end && run_changed(ps, pr, i, ps->end))
+        for (; i != ps->end; i = (i + 1) & ps->mask)
+            packet_kept_fields(&v, i);
     return v.bad;
 }
 
