@@ -105,7 +105,8 @@ void shmf_nic_clear(struct shmf_nic *nic);
    the header and index checks (the OS side cannot go on without them; their
    violations are still findings, and the headers are restored), the packet
    binding checks, and a payload check of the pattern header and last byte.
-   Element ownership is not checked and elements are not restored. */
+   Element ownership and the element rules are not checked, elements are not
+   restored, and advances run at the caller's IRQL. */
 void shmf_nic_set_verify(struct shmf_nic *nic, bool on);
 
 /* Driver ring routines: a provider's ShmfProviderRingAdvance / ...Cancel, or
@@ -122,8 +123,9 @@ int shmf_nic_queue_alloc(struct shmf_nic *nic, unsigned order, unsigned bufsize,
                          ULONG *qid_out);
 
 /* Free a non-default queue in the documented order: stop DMA, DMA-stopped,
-   cancel the ring, wait for (here: take back) every indication, free every
-   block, complete.  A no-op returning 0 for the default queue.
+   cancel the ring (then advance until both rings are empty, as NetAdapterCx
+   does), wait for (here: take back) every indication, free every block,
+   complete.  A no-op returning 0 for the default queue.
    pre: IRQL is PASSIVE_LEVEL.  @return 0; -ENOENT; -EAGAIN. */
 int shmf_nic_queue_free(struct shmf_nic *nic, unsigned slot);
 
@@ -136,7 +138,9 @@ int shmf_nic_queue_pause(struct shmf_nic *nic, unsigned slot, bool paused);
 int shmf_nic_post(struct shmf_nic *nic, unsigned slot, unsigned count);
 
 /* DPC: call the driver's advance under the ring verifier, then indicate the
-   packets it returned.  The caller raises to DISPATCH_LEVEL around it.
+   packets it returned.  The caller raises to DISPATCH_LEVEL around it; with
+   the model's checks on, every other advance of a queue (the 2nd, 4th, ...)
+   runs at PASSIVE_LEVEL instead, as NetAdapterCx's verifier runs them.
    @return buffers indicated; -ENOENT; -EAGAIN; -ENOMEM; -EPROTO. */
 int shmf_nic_advance(struct shmf_nic *nic, unsigned slot);
 
