@@ -11,7 +11,7 @@ add_executable(test_stress test_stress.c ${PROJECT_SOURCE_DIR}/harness/src/stres
 target_link_libraries(test_stress PRIVATE shmf_harness)
 add_dependencies(test_stress shmfuzz shmfprov_stress_racy shmfprov_reference)
 
-set(_stress_cases reference-threads racy-threads racy-interleave reference-interleave engine)
+set(_stress_cases reference-threads reference-threads64 racy-threads racy-interleave reference-interleave engine)
 if(SHMF_SANITIZE STREQUAL "thread")
   list(APPEND _stress_cases tsan-reference)
 endif()

@@ -4,6 +4,7 @@
  * Usage: test_stress CASE SHMFUZZ REFERENCE_PROVIDER RACY_PROVIDER.so WORKDIR
  * Cases:
  *   reference-threads    2 threads, 20000 ops on the reference: exit 0, no finding.
+ *   reference-threads64  64 threads on the reference: clean; 65 is a usage error.
  *   racy-threads         2 threads on the missing-lock provider: a finding.
  *   racy-interleave      interleave mode, fixed seed, twice: the same finding.
  *   reference-interleave interleave mode, 4 processors: clean and deterministic.
@@ -109,6 +110,29 @@ static void reference_threads(void)
         CHECK(json_integer_value(json_object_get(json_object_get(run, "op_mix"), "alloc")) > 0,
               "op mix has allocs");
     }
+    if (failures)
+        dump_dir(dir);
+    json_decref(run);
+}
+
+/* 64 processors (SHMF_MAX_CPUS), each attached as its own simulated processor
+   with its own IRQL state, sharing every runtime home: clean, every processor ran. */
+static void reference_threads64(void)
+{
+    char dir[4096], args[1024];
+    snprintf(dir, sizeof(dir), "%s/ref-threads64", workdir);
+    snprintf(args, sizeof(args), "--provider %s --threads 64 --ops 30000 --seed 9", ref_provider);
+    int rc = run_stress(dir, args);
+    CHECK_EQ_INT(rc, 0);
+    json_t *run = load(dir, "run.json");
+    CHECK(run != NULL, "run.json written");
+    if (run) {
+        CHECK_EQ_INT(json_array_size(json_object_get(run, "findings")), 0);
+        CHECK_EQ_INT(json_integer_value(json_object_get(run, "threads")), 64);
+        CHECK_EQ_INT(json_array_size(json_object_get(run, "per_thread")), 64);
+    }
+    snprintf(args, sizeof(args), "--provider %s --threads 65 --ops 10", ref_provider);
+    CHECK_EQ_INT(run_stress(dir, args), 2);
     if (failures)
         dump_dir(dir);
     json_decref(run);
@@ -252,6 +276,11 @@ static void body_trace(unsigned cpu, void *ud)
         if (ntrace < TRACE_MAX)
             trace[ntrace++] = cpu;
         CHECK_EQ_INT(KeGetCurrentProcessorNumber(), cpu);
+        PROCESSOR_NUMBER pn;
+        CHECK_EQ_INT(KeGetCurrentProcessorNumberEx(&pn), cpu);
+        CHECK(pn.Group == 0 && pn.Number == cpu, "group %u number %u", pn.Group, pn.Number);
+        CHECK(cpu < KeQueryActiveProcessorCount(NULL), "cpu %u < active %lu", cpu,
+              (unsigned long)KeQueryActiveProcessorCount(NULL));
         NdisAcquireSpinLock(&test_lock);
         NdisReleaseSpinLock(&test_lock);
         KeRaiseIrql(DISPATCH_LEVEL, &old);
@@ -354,6 +383,8 @@ int main(int argc, char **argv)
     const char *c = argv[1];
     if (!strcmp(c, "reference-threads"))
         reference_threads();
+    else if (!strcmp(c, "reference-threads64"))
+        reference_threads64();
     else if (!strcmp(c, "racy-threads"))
         racy_threads();
     else if (!strcmp(c, "racy-interleave"))

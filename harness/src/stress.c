@@ -443,6 +443,7 @@ int shmf_stress_run(const struct shmf_stress_opts *o, struct shmf_stress_result 
     crash_run_path = o->json_out;
     shmf_crash_install(crash_sink, &w);
 
+    shmf_rt_set_cpu_count(w.ncpus); /* KeQueryActiveProcessorCount */
     shmf_rt_reset(o->verify_flags, NULL);
     shmf_rt_cpu_attach(0);
     shmf_rt_set_finding_handler(on_finding, &w);
@@ -475,6 +476,7 @@ int shmf_stress_run(const struct shmf_stress_opts *o, struct shmf_stress_result 
         world_teardown(&w);
     shmf_rt_set_finding_handler(NULL, NULL);
     shmf_crash_install(NULL, NULL);
+    shmf_rt_set_cpu_count(1);
 
     r->findings = shmf_rt_finding_count();
     r->hang = stuck;

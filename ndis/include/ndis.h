@@ -584,6 +584,16 @@ KIRQL KfRaiseIrql(KIRQL NewIrql);
 VOID KeLowerIrql(KIRQL NewIrql);
 KIRQL KeRaiseIrqlToDpcLevel(VOID);
 ULONG KeGetCurrentProcessorNumber(VOID);
+typedef struct _PROCESSOR_NUMBER {
+    USHORT Group;
+    UCHAR Number;
+    UCHAR Reserved;
+} PROCESSOR_NUMBER, *PPROCESSOR_NUMBER;
+typedef ULONG_PTR KAFFINITY, *PKAFFINITY;
+/* One processor group (group 0) of up to 64 processors, as on x64 Windows:
+   Number == KeGetCurrentProcessorNumber() < KeQueryActiveProcessorCount(NULL). */
+ULONG KeGetCurrentProcessorNumberEx(PPROCESSOR_NUMBER ProcNumber);
+ULONG KeQueryActiveProcessorCount(PKAFFINITY ActiveProcessors);
 USHORT KeQueryHighestNodeNumber(VOID);
 USHORT KeGetCurrentNodeNumber(VOID);
 

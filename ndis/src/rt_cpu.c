@@ -16,6 +16,12 @@
 static struct shmf_cpu cpus[SHMF_MAX_CPUS];
 static _Thread_local struct shmf_cpu *cur;
 shmf_yield_fn shmf__yield_hook;
+/* KeQueryActiveProcessorCount: max(cpu_count_set, cpu_count_seen).  set: written
+   between runs (shmf_rt_set_cpu_count); seen: raised by each attach (relaxed
+   atomic max, read relaxed: a processor that queries has itself attached, so it
+   sees at least its own index + 1), reset with the world. */
+static uint32_t cpu_count_set = 1;
+static uint32_t cpu_count_seen = 1;
 
 #define this_cpu (*shmf__cpu())
 
@@ -30,12 +36,29 @@ void shmf_rt_cpu_attach(uint32_t index)
 {
     cur = &cpus[index % SHMF_MAX_CPUS];
     cur->index = index % SHMF_MAX_CPUS;
+    uint32_t n = cur->index + 1;
+    uint32_t seen = __atomic_load_n(&cpu_count_seen, __ATOMIC_RELAXED);
+    while (seen < n && !__atomic_compare_exchange_n(&cpu_count_seen, &seen, n, true,
+                                                    __ATOMIC_RELAXED, __ATOMIC_RELAXED))
+        ;
+}
+
+void shmf_rt_set_cpu_count(uint32_t n)
+{
+    cpu_count_set = n < 1 ? 1 : n > SHMF_MAX_CPUS ? SHMF_MAX_CPUS : n;
+}
+
+static uint32_t cpu_count(void)
+{
+    uint32_t seen = __atomic_load_n(&cpu_count_seen, __ATOMIC_RELAXED);
+    return seen > cpu_count_set ? seen : cpu_count_set;
 }
 
 void shmf__cpus_reset(void)
 {
     for (uint32_t i = 0; i < SHMF_MAX_CPUS; i++)
         cpus[i] = (struct shmf_cpu){.irql = PASSIVE_LEVEL, .index = i};
+    __atomic_store_n(&cpu_count_seen, cur ? cur->index + 1 : 1, __ATOMIC_RELAXED);
 }
 
 void shmf_rt_set_yield_hook(shmf_yield_fn fn)
@@ -164,6 +187,22 @@ VOID KeLowerIrql(KIRQL NewIrql)
 ULONG KeGetCurrentProcessorNumber(VOID)
 {
     return this_cpu.index;
+}
+
+ULONG KeGetCurrentProcessorNumberEx(PPROCESSOR_NUMBER ProcNumber)
+{
+    uint32_t i = this_cpu.index;
+    if (ProcNumber)
+        *ProcNumber = (PROCESSOR_NUMBER){.Group = 0, .Number = (UCHAR)i, .Reserved = 0};
+    return i;
+}
+
+ULONG KeQueryActiveProcessorCount(PKAFFINITY ActiveProcessors)
+{
+    uint32_t n = cpu_count();
+    if (ActiveProcessors)
+        *ActiveProcessors = n >= 64 ? ~(KAFFINITY)0 : ((KAFFINITY)1 << n) - 1;
+    return n;
 }
 
 USHORT KeQueryHighestNodeNumber(VOID)

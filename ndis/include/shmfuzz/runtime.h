@@ -228,7 +228,11 @@ unsigned shmf_rt_dma_write_burst(ULONG queue_id, const struct shmf_dma_xfer *x, 
 typedef void (*shmf_yield_fn)(const char *point);
 void shmf_rt_set_yield_hook(shmf_yield_fn fn);
 /* Make the calling thread simulated processor `index` without resetting it. */
-#define SHMF_MAX_CPUS 16
+#define SHMF_MAX_CPUS 64
+/* Processors the world reports active (KeQueryActiveProcessorCount): the larger
+   of n (set by the stress runner to its thread count; kept across resets) and
+   1 + the highest processor attached since the last reset.  1..SHMF_MAX_CPUS. */
+void shmf_rt_set_cpu_count(uint32_t n);
 
 /* === Processor state for the harness === */
 KIRQL shmf_rt_irql(void);
