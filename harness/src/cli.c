@@ -46,7 +46,7 @@ static const struct subcommand subcommands[] = {
     {"encode", shmf_cmd_encode, "FILE.ops -o|--out OUT",
      "write the binary form of a text input", NULL},
     {"minimize", shmf_cmd_minimize,
-     "[-p|--provider P] [-A|--against P2 [--allow RULES]...] -o|--out OUT.ops FILE",
+     "[-p|--provider P] -o|--out OUT.ops [-A|--against P2 [--allow RULES]...] FILE",
      "remove whole ops while the finding signature stays",
      "  P as for replay; with --against, the divergence's signature is kept.\n"
      "  Exit 1 when OUT.ops is written (it keeps the finding);\n"
