@@ -65,11 +65,12 @@ static UINT32 Drain(NET_RING *Fr, NET_RING *Pr, ULONG Flags, FIX_PACKET *Fix)
 /* Hand [Next, End) to hardware. */
 static VOID Post(NET_RING *Fr)
 {
-    for (; Fr->NextIndex != Fr->EndIndex; Fr->NextIndex = NetRingIncrementIndex(Fr, Fr->NextIndex)) {
-        SHMF_NET_FRAGMENT_SHM *rxd = ShmfNetRingGetFragmentShmAtIndex(Fr, Fr->NextIndex);
+    for (UINT32 i = Fr->NextIndex; i != Fr->EndIndex; i = NetRingIncrementIndex(Fr, i)) {
+        SHMF_NET_FRAGMENT_SHM *rxd = ShmfNetRingGetFragmentShmAtIndex(Fr, i);
         rxd->HardwareLength = 0;
         rxd->HardwareStatus = SHMF_HW_POSTED;
     }
+    Fr->NextIndex = Fr->EndIndex;
 }
 
 static VOID Advance(NET_RING *Fr, NET_RING *Pr, ULONG Flags, FIX_PACKET *Fix)
@@ -370,8 +371,9 @@ VOID RuleDeferredAdvance(NET_RING *Fr, NET_RING *Pr, ULONG QueueId)
         Advance(Fr, Pr, 0, NULL);
         return;
     }
-    for (; Pr->BeginIndex != Pr->EndIndex; Pr->BeginIndex = NetRingIncrementIndex(Pr, Pr->BeginIndex))
-        NetRingGetPacketAtIndex(Pr, Pr->BeginIndex)->Ignore = 1;
+    for (UINT32 i = Pr->BeginIndex; i != Pr->EndIndex; i = NetRingIncrementIndex(Pr, i))
+        NetRingGetPacketAtIndex(Pr, i)->Ignore = 1;
+    Pr->BeginIndex = Pr->EndIndex;
     Fr->BeginIndex = Fr->EndIndex;
     Fr->NextIndex = Fr->EndIndex;
 }
@@ -394,10 +396,12 @@ static VOID TxComplete(NET_RING *Fr, NET_RING *Pr, BOOLEAN BadFragment, BOOLEAN 
         NetRingGetPacketAtIndex(Pr, Pr->BeginIndex)->FragmentCount += 1;
     if (Fr->BeginIndex != Fr->EndIndex && BadFragment)
         NetRingGetFragmentAtIndex(Fr, Fr->BeginIndex)->ValidLength = 0;
-    for (; Pr->BeginIndex != Pr->EndIndex; Pr->BeginIndex = NetRingIncrementIndex(Pr, Pr->BeginIndex))
-        NetRingGetPacketAtIndex(Pr, Pr->BeginIndex)->Scratch = 1;
-    for (; Fr->BeginIndex != Fr->EndIndex; Fr->BeginIndex = NetRingIncrementIndex(Fr, Fr->BeginIndex))
-        NetRingGetFragmentAtIndex(Fr, Fr->BeginIndex)->Scratch = 1;
+    for (UINT32 i = Pr->BeginIndex; i != Pr->EndIndex; i = NetRingIncrementIndex(Pr, i))
+        NetRingGetPacketAtIndex(Pr, i)->Scratch = 1;
+    for (UINT32 i = Fr->BeginIndex; i != Fr->EndIndex; i = NetRingIncrementIndex(Fr, i))
+        NetRingGetFragmentAtIndex(Fr, i)->Scratch = 1;
+    Pr->BeginIndex = Pr->EndIndex;
+    Fr->BeginIndex = Fr->EndIndex;
     Fr->NextIndex = Fr->EndIndex;
 }
 

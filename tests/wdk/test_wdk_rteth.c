@@ -46,8 +46,9 @@ static void check_layouts(unsigned slot, UINT32 from)
     struct shmf_nic_queue_info qi;
 
     assert_int_equal(shmf_nic_queue_info(nic, slot, &qi), 0);
-    for (UINT32 i = from; i != qi.packet_ring->BeginIndex; i = NetRingIncrementIndex(qi.packet_ring, i)) {
-        const NET_PACKET *p = NetRingGetPacketAtIndex(qi.packet_ring, i);
+    const NET_RING *pr = qi.packet_ring;
+    for (UINT32 i = from; i != pr->BeginIndex; i = NetRingIncrementIndex(pr, i)) {
+        const NET_PACKET *p = NetRingGetPacketAtIndex(pr, i);
         assert_int_equal(p->FragmentCount, 1);
         assert_int_equal(p->Layout.Layer2Type, NetPacketLayer2TypeEthernet);
         assert_int_equal(p->Ignore, 0);

@@ -28,7 +28,8 @@ typedef struct _VMQ_RX_QUEUE VMQ_RX_QUEUE, *PVMQ_RX_QUEUE;
    last NdisAllocateSharedMemory. */
 #define VMQ_MIN_BUFFERS 4u
 _IRQL_requires_(PASSIVE_LEVEL)
-NDIS_STATUS VmqAllocateReceiveMemory(_In_ NDIS_HANDLE NdisHandle, _In_ NDIS_RECEIVE_QUEUE_ID QueueId,
+NDIS_STATUS VmqAllocateReceiveMemory(_In_ NDIS_HANDLE NdisHandle,
+                                     _In_ NDIS_RECEIVE_QUEUE_ID QueueId,
                                      _In_ ULONG Count, _In_ ULONG BufferSize,
                                      _In_ ULONG LookaheadSize, _Outptr_ PVMQ_RX_QUEUE *Queue);
 
