@@ -19,9 +19,11 @@ Every run notes the machine's load average: on a shared machine only figures
 of the same round compare.
 """
 import argparse
+import hashlib
 import json
 import os
 import re
+import resource
 import shutil
 import statistics
 import subprocess
@@ -92,60 +94,86 @@ def seeds(dev):
     return d
 
 
+def children_cpu():
+    r = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return r.ru_utime + r.ru_stime
+
+
+def rates(execs, wall, cpu):
+    return {"execs": execs, "seconds": round(wall, 2), "cpu_s": round(cpu, 2),
+            "exec_per_s": round(execs / wall, 1) if wall else 0,
+            "exec_per_cpu_s": round(execs / cpu, 1) if cpu else 0}
+
+
 def fresh(path):
     shutil.rmtree(path, ignore_errors=True)
     os.makedirs(path)
     return path
 
 
+def staged(src, dst):
+    """The seeds as a campaign's libFuzzer workers see them: hard-linked (else
+    copied) under their sha1, so the alone run loads them in the same order."""
+    fresh(dst)
+    for n in sorted(os.listdir(src)):
+        p = os.path.join(src, n)
+        with open(p, "rb") as f:
+            h = hashlib.sha1(f.read()).hexdigest()
+        try:
+            os.link(p, os.path.join(dst, h))
+        except OSError:
+            shutil.copyfile(p, os.path.join(dst, h))
+    return dst
+
+
 # === The engines alone ===
 
-def lf_alone(a, work, fork):
-    """fuzz_reference as one process: a campaign worker's flags (or, fork, the
-    flags campaigns used with -fork=1). Rate: executed units over wall time."""
+def lf_alone(a, work, fork, seed):
+    """fuzz_reference as one process with a campaign worker's flags and seed (or,
+    fork, the flags campaigns used with -fork=1). Rate: executed units over wall
+    time."""
     corpus = fresh(os.path.join(work, "corpus"))
     art = fresh(os.path.join(work, "artifacts"))
     argv = [os.path.join(a.lf, "fuzz", "fuzz_reference"), "-max_total_time=%d" % a.budget,
-            "-timeout=10", "-rss_limit_mb=2048", "-detect_leaks=0", "-print_final_stats=1",
-            "-dict=" + DICT, "-artifact_prefix=%s/" % art]
+            "-timeout=10", "-rss_limit_mb=2048", "-detect_leaks=0", "-print_final_stats=1"]
     if fork:
-        argv += ["-fork=1", "-ignore_crashes=1", "-ignore_timeouts=1", "-ignore_ooms=1"]
+        argv += ["-fork=1", "-ignore_crashes=1", "-ignore_timeouts=1", "-ignore_ooms=1",
+                 "-dict=" + DICT, "-artifact_prefix=%s/" % art]
     else:
-        argv += ["-reload=0", "-print_funcs=0"]
-    argv += [corpus, seeds(a.dev)]
+        argv += ["-reload=0", "-print_funcs=0", "-dict=" + DICT, "-artifact_prefix=%s/" % art]
+    argv += ["-seed=%d" % seed, corpus, staged(seeds(a.dev), os.path.join(work, "seeds"))]
     env = dict(os.environ, ASAN_OPTIONS="detect_leaks=0:symbolize=0")
-    l0 = load()
+    l0, c0 = load(), children_cpu()
     t0 = time.time()
     with open(os.path.join(work, "log"), "wb") as log:
         rc = subprocess.run(argv, env=env, stdout=log, stderr=subprocess.STDOUT,
                             stdin=subprocess.DEVNULL).returncode
-    wall = time.time() - t0
+    wall, cpu = time.time() - t0, children_cpu() - c0
     text = open(os.path.join(work, "log"), errors="replace").read()
     execs = [int(x) for x in re.findall(r"^stat::number_of_executed_units:\s*(\d+)", text, re.M)]
     lines = [int(x) for x in re.findall(r"^#(\d+)", text, re.M)]
-    n = max(execs + lines + [0])
-    return {"execs": n, "seconds": round(wall, 2), "exec_per_s": round(n / wall, 1) if wall else 0,
-            "exit": rc, "load": [l0, load()], "command": " ".join(argv)}
+    return dict(rates(max(execs + lines + [0]), wall, cpu), exit=rc, load=[l0, load()],
+                command=" ".join(argv))
 
 
-def afl_alone(a, work):
-    """afl-fuzz alone with the campaign main instance's flags and environment."""
+def afl_alone(a, work, seed):
+    """afl-fuzz alone with the campaign main instance's flags, environment and seed."""
     out = fresh(os.path.join(work, "sync"))
     afl = os.path.join(a.afl, "fuzz", "afl_reference")
     argv = ["afl-fuzz", "-i", seeds(a.dev), "-o", out, "-M", "main-bench"]
     if os.access(afl + "_cmplog", os.X_OK):
         argv += ["-c", afl + "_cmplog"]
-    argv += ["-V", str(a.budget), "-t", "1000", "-x", DICT, "--", afl]
+    argv += ["-s", str(seed), "-V", str(a.budget), "-t", "1000", "-x", DICT, "--", afl]
     env = dict(os.environ, AFL_NO_UI="1", AFL_SKIP_CPUFREQ="1", AFL_NO_AFFINITY="1",
                AFL_I_DONT_CARE_ABOUT_MISSING_CRASHES="1", AFL_AUTORESUME="1",
                AFL_SKIP_CRASHES="1", AFL_FAST_CAL="1", AFL_IGNORE_UNKNOWN_ENVS="1",
                AFL_CUSTOM_MUTATOR_LIBRARY=os.path.join(a.afl, "campaign", "libshmf_afl_mutator.so"))
-    l0 = load()
+    l0, c0 = load(), children_cpu()
     t0 = time.time()
     with open(os.path.join(work, "log"), "wb") as log:
         rc = subprocess.run(argv, env=env, stdout=log, stderr=subprocess.STDOUT,
                             stdin=subprocess.DEVNULL).returncode
-    wall = time.time() - t0
+    wall, cpu = time.time() - t0, children_cpu() - c0
     stats = {}
     try:
         with open(os.path.join(out, "main-bench", "fuzzer_stats")) as f:
@@ -154,22 +182,22 @@ def afl_alone(a, work):
                 stats[k.strip()] = v.strip()
     except OSError:
         pass
-    n = int(stats.get("execs_done", 0) or 0)
-    return {"execs": n, "seconds": round(wall, 2), "exec_per_s": round(n / wall, 1) if wall else 0,
-            "exit": rc, "load": [l0, load()], "command": " ".join(argv),
-            "afl_execs_per_sec": stats.get("execs_per_sec")}
+    return dict(rates(int(stats.get("execs_done", 0) or 0), wall, cpu), exit=rc,
+                load=[l0, load()], command=" ".join(argv),
+                afl_execs_per_sec=stats.get("execs_per_sec"))
 
 
 # === The same engine in a campaign ===
 
-def campaign(a, work, engine, jobs):
+def campaign(a, work, engine, jobs, seed):
     out = fresh(work)
     argv = [CAMPAIGN, "--no-build", "--engine", engine, "--jobs", str(jobs),
             "--time", "%ds" % a.budget, "--out", out]
+    env = dict(os.environ, SHMF_CAMPAIGN_SEED=str(seed))
     l0 = load()
     t0 = time.time()
     with open(os.path.join(work, "campaign.txt"), "wb") as log:
-        rc = subprocess.run(argv, stdout=log, stderr=subprocess.STDOUT,
+        rc = subprocess.run(argv, stdout=log, stderr=subprocess.STDOUT, env=env,
                             stdin=subprocess.DEVNULL).returncode
     wall = time.time() - t0
     try:
@@ -178,27 +206,29 @@ def campaign(a, work, engine, jobs):
     except (OSError, ValueError):
         tail = open(os.path.join(work, "campaign.txt"), errors="replace").read().strip()
         return {"error": "campaign exited %d: %s" % (rc, tail.splitlines()[-1] if tail else "")}
-    return {"execs": run["execs"], "seconds": run["duration_s"], "exec_per_s": run["exec_per_s"],
-            "status": run["status"], "instances": run["instances"], "exit": rc,
-            "campaign_wall_s": round(wall, 1), "load": [l0, load()],
-            "command": " ".join(argv), "stats": run.get("stats")}
+    r = rates(run["execs"], run["duration_s"], run.get("cpu_s") or 0)
+    r["exec_per_s"] = run["exec_per_s"]   # the campaign's own figure (same formula)
+    return dict(r, status=run["status"], instances=run["instances"], exit=rc,
+            campaign_wall_s=round(wall, 1), load=[l0, load()],
+            command=" ".join(argv), stats=run.get("stats"))
 
 
 # === Figures ===
 
-def ratio(x, y):
-    if not x or not y or x.get("error") or y.get("error") or not y.get("exec_per_s"):
+def ratio(x, y, key):
+    if not x or not y or x.get("error") or y.get("error") or not y.get(key):
         return None
-    return round(x["exec_per_s"] / y["exec_per_s"], 3)
+    return round(x[key] / y[key], 3)
 
 
-def figure(name, engine, rounds, num, den, target, what):
-    per = [ratio(r.get(num), r.get(den)) for r in rounds]
+def figure(name, engine, rounds, num, den, target, what, key="exec_per_s"):
+    per = [ratio(r.get(num), r.get(den), key) for r in rounds]
     ok = [p for p in per if p is not None]
-    vals = [r[num]["exec_per_s"] for r in rounds if r.get(num) and not r[num].get("error")]
-    base = [r[den]["exec_per_s"] for r in rounds if r.get(den) and not r[den].get("error")]
+    vals = [r[num][key] for r in rounds if r.get(num) and not r[num].get("error")]
+    base = [r[den][key] for r in rounds if r.get(den) and not r[den].get("error")]
     med = round(statistics.median(ok), 3) if ok else None
-    return {"name": name, "engine": engine, "unit": "exec/s", "what": what,
+    return {"name": name, "engine": engine, "unit": "exec/s" if key == "exec_per_s" else
+            "exec per CPU second", "what": what,
             "value": statistics.median(vals) if vals else None,
             "baseline": statistics.median(base) if base else None,
             "ratio": med, "ratio_per_round": per,
@@ -243,17 +273,21 @@ def main():
         for e, what in order:
             d = os.path.join(work, "r%d" % (r + 1), "%s-%s" % (e, what))
             os.makedirs(d, exist_ok=True)
+            # One seed per round, the same for every run of it: the campaign's
+            # worker 0 / main instance repeats the alone run's mutations.
+            seed = 1000 + r
             if what == "alone":
-                x = lf_alone(a, d, False) if e == "libfuzzer" else afl_alone(a, d)
+                x = lf_alone(a, d, False, seed) if e == "libfuzzer" else afl_alone(a, d, seed)
             elif what == "fork_alone":
-                x = lf_alone(a, d, True)
+                x = lf_alone(a, d, True, seed)
             else:
-                x = campaign(a, d, e, 1 if what == "campaign_j1" else 2)
+                x = campaign(a, d, e, 1 if what == "campaign_j1" else 2, seed)
             res[e][what] = x
             print("  round %d %-9s %-12s %s" % (
                 r + 1, e, what, x["error"] if x.get("error") else
-                "%8.1f exec/s  (%d execs / %.1f s, load %s)" % (x["exec_per_s"], x["execs"],
-                                                               x["seconds"], x["load"])),
+                "%8.1f exec/s  (%d execs / %.1f s; %.1f CPU s: %.0f exec/CPU-s; load %s)" % (
+                    x["exec_per_s"], x["execs"], x["seconds"], x["cpu_s"], x["exec_per_cpu_s"],
+                    x["load"])),
                 flush=True)
         for e in engines:
             rounds[e].append(res[e])
@@ -264,6 +298,12 @@ def main():
                            "and seeds"))
         figs.append(figure("%s_jobs2_vs_jobs1" % e, e, rounds[e], "campaign_j2", "campaign_j1",
                            TARGET_JOBS2, "campaign --jobs 2 rate / campaign --jobs 1 rate"))
+        # Load-independent: executions per CPU second the engine's processes got.
+        # What orchestration wastes shows here even when other processes take
+        # the cores; scaling with cores does not (that needs free cores).
+        figs.append(figure("%s_campaign_vs_inprocess_per_cpu" % e, e, rounds[e], "campaign_j1",
+                           "alone", None, "executions per CPU second: campaign --jobs 1 / the "
+                           "engine alone", key="exec_per_cpu_s"))
         if e == "libfuzzer" and not a.no_fork:
             figs.append(figure("libfuzzer_fork_vs_inprocess", e, rounds[e], "fork_alone", "alone",
                                None, "libFuzzer -fork=1 (the campaigns' former mode) / in-process"))

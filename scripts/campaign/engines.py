@@ -92,6 +92,15 @@ def proc_cpu(pid):
     return total
 
 
+def fixed_seed():
+    """SHMF_CAMPAIGN_SEED=N (for benchmarks): libFuzzer worker k runs with
+    -seed=N+k (its restarts too) and AFL++ instance k with -s N+k, so a campaign
+    repeats the same mutations as an engine run alone with that seed. None
+    (random seeds, the default) when unset or not a number."""
+    v = os.environ.get("SHMF_CAMPAIGN_SEED", "")
+    return int(v) if v.isdigit() else None
+
+
 def _num(v):
     try:
         f = float(str(v).strip().rstrip("%"))
@@ -372,6 +381,7 @@ class LibFuzzer(Engine):
         self.proc_worker = {}       # pid -> worker index
         self.dropped = []           # sha1 of inputs that crashed a worker at corpus load
         self.restarts = 0
+        self.restart_error = ""
         self._reported = 0          # the largest execs a sample has shown (samples never go back)
 
     # === Start and restart ===
@@ -401,13 +411,15 @@ class LibFuzzer(Engine):
                     continue
         return n
 
-    def _argv(self, left):
+    def _argv(self, w, left):
+        seed = fixed_seed()
         return [self.cfg["lf_bin"], "-max_total_time=%d" % max(1, int(math.ceil(left))),
                 "-timeout=10", "-rss_limit_mb=2048", "-detect_leaks=0", "-print_final_stats=1",
                 # Workers share self.corpus: each picks up the others' finds every second.
                 "-reload=%d" % (1 if self.jobs > 1 else 0), "-print_funcs=0",
-                "-dict=%s" % self.cfg["dict"], "-artifact_prefix=%s/" % self.artifacts,
-                self.corpus, self.seeds]
+                "-dict=%s" % self.cfg["dict"], "-artifact_prefix=%s/" % self.artifacts] + \
+            (["-seed=%d" % (seed + w.index)] if seed is not None else []) + \
+            [self.corpus, self.seeds]
 
     def start(self, inputs, env):
         os.makedirs(self.corpus, exist_ok=True)
@@ -433,7 +445,7 @@ class LibFuzzer(Engine):
             with open(w.log, "ab") as f:
                 f.write(("\ncampaign: worker %d: run %d, %.0f s of the budget left\n"
                          % (w.index, w.runs + 1, left)).encode())
-        argv = self._argv(left)
+        argv = self._argv(w, left)
         w.proc = self._spawn(argv, self.env, w.log, append=w.runs > 0, record=w.runs == 0)
         self.proc_worker[w.proc.pid] = w.index
         w.runs += 1
@@ -447,8 +459,13 @@ class LibFuzzer(Engine):
                 self._reap(w, now)
             if w.restart_at is not None and now >= w.restart_at and not self.stopping:
                 if self.deadline - now >= RESTART_MIN_LEFT_S:
-                    self.restarts += 1
-                    self._run(w, now)
+                    try:
+                        self._run(w, now)
+                        self.restarts += 1
+                    except OSError as ex:   # the binary went away: this worker is done
+                        w.restart_at = None
+                        self.restart_error = self.restart_error or \
+                            "cannot restart worker w%d: %s" % (w.index, ex)
                 else:
                     w.restart_at = None
 
@@ -624,6 +641,11 @@ class LibFuzzer(Engine):
         out["inputs_dropped_at_load"] = len(set(self.dropped))
         return out
 
+    def finish_status(self, interrupted):
+        super().finish_status(interrupted)
+        if self.restart_error and self.status == "ok":
+            self.status, self.error = "failed", self.restart_error
+
     def _expected_exit(self, p):
         """Also a run that ended on a finding (it wrote an artifact: crash, timeout,
         OOM); the worker was restarted."""
@@ -690,6 +712,8 @@ class Afl(Engine):
             extra = [] if i % 2 == 0 else ["-p", "explore"]
             if self.cfg.get("afl_cmplog") and i % CMPLOG_EVERY == 0:
                 extra += ["-c", self.cfg["afl_cmplog"]]
+            if fixed_seed() is not None:
+                extra += ["-s", str(fixed_seed() + i)]
             argv = ["afl-fuzz", "-i", indir, "-o", self.sync] + role + extra + [
                 "-V", str(self.budget_s), "-t", "1000", "-x", self.cfg["dict"],
                 "--", self.cfg["afl_bin"]]
