@@ -302,7 +302,125 @@ static void test_leak(void **state)
     assert_non_null(strstr(shmf_rt_finding(0)->message, "allocated at 0x"));
 }
 
+/* === Per-processor homes: a block belongs to the home of the processor that
+   allocated it; every check must still see it from any other processor. === */
+
+static int teardown_cpu0(void **state)
+{
+    (void)state;
+    shmf_rt_cpu_attach(0);
+    return 0;
+}
+
+static void test_home_cross_free_clean(void **state)
+{
+    (void)state;
+    shmf_rt_cpu_attach(5);
+    uint8_t *p = alloc(100), *big = alloc(2u << 20); /* big: the overflow home */
+    assert_non_null(p);
+    assert_non_null(big);
+    assert_true(shmf__pool_contains(p + 10, 90));
+    shmf_rt_cpu_attach(0);
+    assert_true(shmf__pool_contains(p + 10, 90));
+    assert_false(shmf__pool_contains(p + 10, 91));
+    assert_int_equal(shmf__pool_live_count(), 2);
+    free_tagged(p);
+    shmf_rt_cpu_attach(63);
+    free_tagged(big);
+    assert_int_equal(shmf__pool_live_count(), 0);
+    shmf__pool_check_all();
+    shmf__pool_check_leaks();
+    expect_clean();
+}
+
+static void test_home_cross_double_free(void **state)
+{
+    (void)state;
+    shmf_rt_cpu_attach(63);
+    uint8_t *p = alloc(16);
+    shmf_rt_cpu_attach(1);
+    free_tagged(p);
+    shmf_rt_cpu_attach(2);
+    free_tagged(p);
+    expect_one(SHMF_KIND_POOL_DOUBLE_FREE);
+}
+
+static void test_home_cross_double_free_overflow(void **state)
+{
+    (void)state;
+    shmf_rt_cpu_attach(3);
+    uint8_t *p = alloc(3u << 20);
+    shmf_rt_cpu_attach(4);
+    free_tagged(p);
+    free_tagged(p);
+    expect_one(SHMF_KIND_POOL_DOUBLE_FREE);
+}
+
+static void test_home_cross_interior_free(void **state)
+{
+    (void)state;
+    shmf_rt_cpu_attach(3);
+    uint8_t *p = alloc(64);
+    shmf_rt_cpu_attach(0);
+    ExFreePool(p + 8);
+    expect_one(SHMF_KIND_POOL_FREE_UNKNOWN);
+    assert_non_null(strstr(shmf_rt_finding(0)->message, "not its base"));
+}
+
+static void test_home_leak_in_other_homes(void **state)
+{
+    (void)state;
+    shmf_rt_cpu_attach(7);
+    assert_non_null(alloc(24));
+    shmf_rt_cpu_attach(0);
+    shmf__pool_check_leaks();
+    expect_one(SHMF_KIND_LEAK_POOL);
+    shmf_rt_clear_findings();
+    shmf_rt_cpu_attach(40);
+    assert_non_null(alloc(24));
+    shmf__pool_check_leaks();
+    assert_int_equal(shmf_rt_finding_count(), 2);
+}
+
+static void test_home_use_after_cross_free(void **state)
+{
+    (void)state;
+    shmf_rt_cpu_attach(4);
+    uint8_t *p = alloc(32);
+    shmf_rt_cpu_attach(9);
+    free_tagged(p); /* into home 4's quarantine */
+    SHMF_UNPOISON(p, 32);
+    p[0] = 1;
+    shmf_rt_cpu_attach(0);
+    shmf__pool_check_all();
+    expect_one(SHMF_KIND_USE_AFTER_FREE);
+}
+
+/* Blocks freed on another processor cycle through their own home's quarantine
+   and cache: many rounds, every home, clean and nothing live at the end. */
+static void test_home_cycles_clean(void **state)
+{
+    (void)state;
+    uint8_t *p[64];
+    for (int round = 0; round < 20; round++) {
+        for (unsigned i = 0; i < 64; i++) {
+            shmf_rt_cpu_attach(i);
+            p[i] = alloc(16u + 97u * i);
+            assert_non_null(p[i]);
+        }
+        for (unsigned i = 0; i < 64; i++) {
+            shmf_rt_cpu_attach((i + 1 + (unsigned)round) % 64);
+            free_tagged(p[i]);
+        }
+    }
+    assert_int_equal(shmf__pool_live_count(), 0);
+    shmf__pool_check_all();
+    shmf__pool_check_leaks();
+    expect_clean();
+}
+
 #define T(f) cmocka_unit_test_setup(f, setup)
+#define TH(f) cmocka_unit_test_setup_teardown(f, setup, teardown_cpu0)
 
 int main(void)
 {
@@ -330,6 +448,13 @@ int main(void)
         T(test_use_after_free_at_eviction),
         T(test_use_after_free_at_check_all),
         T(test_leak),
+        TH(test_home_cross_free_clean),
+        TH(test_home_cross_double_free),
+        TH(test_home_cross_double_free_overflow),
+        TH(test_home_cross_interior_free),
+        TH(test_home_leak_in_other_homes),
+        TH(test_home_use_after_cross_free),
+        TH(test_home_cycles_clean),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -9,22 +9,28 @@
 # Usage: scripts/bench.sh soak [--quick]   (--quick: 10 s, 60 s and 20 s)
 # Writes reports/out/bench-soak.json (each run: command, seconds, ops, findings,
 # TSan reports, pass); exits 1 if a run does not pass.
+# Env: SOAK_TSAN_BUILD, SOAK_ASAN_BUILD (build trees, default build/tsan and
+#      build/ci), SOAK_TSAN_SECONDS, SOAK_ASAN_SECONDS, SOAK_RACE_SECONDS,
+#      SOAK_THREADS (default 2).
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 t_tsan=60; t_asan=600; t_race=60
 if [ "${1:-}" = "--quick" ]; then t_tsan=10; t_asan=60; t_race=20; fi
+t_tsan=${SOAK_TSAN_SECONDS:-$t_tsan}; t_asan=${SOAK_ASAN_SECONDS:-$t_asan}
+t_race=${SOAK_RACE_SECONDS:-$t_race}; threads=${SOAK_THREADS:-2}
+tsan_build=${SOAK_TSAN_BUILD:-build/tsan}; asan_build=${SOAK_ASAN_BUILD:-build/ci}
 targets=(shmfuzz shmfprov_reference shmfprov_buggy_race_unlocked_remove)
-for preset in tsan ci; do
-  cmake --preset "$preset" >/dev/null
-  cmake --build "build/$preset" -j"$(nproc)" --target "${targets[@]}" >/dev/null
-done
+cmake --preset tsan -B "$tsan_build" >/dev/null
+cmake --build "$tsan_build" -j"$(nproc)" --target "${targets[@]}" >/dev/null
+cmake --preset ci -B "$asan_build" >/dev/null
+cmake --build "$asan_build" -j"$(nproc)" --target "${targets[@]}" >/dev/null
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 
 # run NAME BUILD PROVIDER SECONDS: one stress run; its run.json and stderr in $work.
 run() {
   local name=$1 build=$2 provider=$3 secs=$4 rc=0
-  local cmd=("build/$build/harness/shmfuzz" stress --quiet --provider "$provider" --threads 2
+  local cmd=("$build/harness/shmfuzz" stress --quiet --provider "$provider" --threads "$threads"
              --seconds "$secs" --seed 7 --out "$work/$name" --json "$work/$name.json")
   mkdir -p "$work/$name"
   echo "soak: $name: ${cmd[*]}"
@@ -32,9 +38,9 @@ run() {
     2>"$work/$name.err" || rc=$?
   echo "$rc ${cmd[*]}" >"$work/$name.cmd"
 }
-run tsan-reference tsan reference "$t_tsan"
-run asan-reference ci reference "$t_asan"
-run tsan-race tsan buggy_race_unlocked_remove "$t_race"
+run tsan-reference "$tsan_build" reference "$t_tsan"
+run asan-reference "$asan_build" reference "$t_asan"
+run tsan-race "$tsan_build" buggy_race_unlocked_remove "$t_race"
 
 python3 - "$work" "$work/raw.json" <<'PY'
 import json, os, sys

@@ -116,7 +116,7 @@ size_t shmf__first_not(const void *p, size_t n, uint8_t byte);
 enum shmf_lk {
     SHMF_LK_PAGES,    /* rt_pages.c, rt_mdl.c: zones, page states, page records */
     SHMF_LK_SHM,      /* rt_shm.c, rt_sgcheck.c: block table, overlap index */
-    SHMF_LK_POOL,     /* rt_pool.c: pool blocks, their quarantine, chunk cache */
+    SHMF_LK_POOL,     /* rt_pool.c: one home's pool blocks, quarantine, chunk cache */
     SHMF_LK_FAULT,    /* rt_fault.c: the plan, attempt counters, call sites */
     SHMF_LK_GUARD,    /* rt_world.c: guarded buffers */
     SHMF_LK_FINDINGS, /* rt_findings.c: the findings and the handler call */
@@ -124,6 +124,12 @@ enum shmf_lk {
 };
 void shmf__lock(enum shmf_lk l);
 void shmf__unlock(enum shmf_lk l);
+/* Per-processor homes (docs/stress.md, "Homes"): a subsystem split into homes
+   has one lock word per home (its own cache line), all at level l of the order.
+   A thread holds at most one home of a level at a time; walks over every home
+   take them one after the other. */
+void shmf__lock_home(enum shmf_lk l, unsigned *word);
+void shmf__unlock_home(enum shmf_lk l, unsigned *word);
 /* What rt_dma.c reads directly (page states; it reaches the block table through
    routines that lock it): the PAGES lock, so a DMA and the frees of the pages it
    copies exclude each other. */

@@ -12,12 +12,28 @@
  * use-after-free.  Under ASan the gaps, redzones and freed blocks are also
  * ASan-poisoned, so a faulting access is reported at once.
  *
- * Headers are found by a hash table keyed by user address.  Everything here is
- * guarded by SHMF_LK_POOL, which comes after SHMF_LK_PAGES in the lock order: the
- * Mm routines call in here with the pages lock held, and freeing an MDL (which
- * releases its page record) takes the pages lock first.
+ * Per-processor homes (docs/stress.md, "Homes").  The pool is split into one
+ * home per simulated processor plus an overflow home.  Each home has its own
+ * lock, hash table, live list, quarantine, chunk cache and sequence counter, and
+ * its own slice of one reserved address range, from which it carves the chunks
+ * of its blocks (size classes up to POOL_SLICE_CLASSES).  A block belongs for
+ * its whole life to the home whose slice holds its chunk, so any address names
+ * its home in O(1) (home_of): a processor allocates in its own home, and a free
+ * on another processor locks the block's home, finds the block there and
+ * retires it into that home's quarantine.  Chunks too big for a slice, or
+ * carved when a slice is full, come from the host allocator and belong to the
+ * overflow home.  Each check still sees every block it needs: a double free or
+ * a free of an inner address finds the block in the one home the address names;
+ * leak, redzone and quarantine walks visit every home.
+ *
+ * Headers are found by each home's hash table keyed by user address.  A home's
+ * state is guarded by its lock, at level SHMF_LK_POOL, which comes after
+ * SHMF_LK_PAGES in the lock order: the Mm routines call in here with the pages
+ * lock held, and freeing an MDL (which releases its page record) takes the pages
+ * lock first.  A single-processor run (the fuzz targets) uses home 0 only.
  */
 #include <stdio.h>
+#include <sys/mman.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -40,6 +56,7 @@ enum pool_state { POOL_UNUSED, POOL_ALLOCATED, POOL_FREED };
    live list (ALLOCATED) or in the quarantine (FREED). */
 struct pool_block {
     struct pool_block *hnext;       /* hash chain */
+    unsigned home;                  /* home_of(chunk), fixed for the chunk's life */
     struct pool_block *prev, *next; /* live list or quarantine FIFO */
     uint8_t *chunk;                 /* host allocation (left gap start) */
     uint8_t *user;                  /* address returned to the provider */
@@ -62,13 +79,72 @@ struct pool_list {
     size_t bytes;
 };
 
-/* Access under SHMF_LK_POOL. */
-static struct {
-    struct pool_block *buckets[POOL_HASH_SIZE];
+#define POOL_CLASS_MIN 64u
+#define POOL_CLASSES 20u                /* 64 B .. 32 MiB */
+#define POOL_CACHE_BYTES ((size_t)32 << 20)
+#define POOL_HOMES (SHMF_MAX_CPUS + 1)  /* one per processor, then the overflow home */
+#define POOL_OVERFLOW SHMF_MAX_CPUS
+#define POOL_SLICE ((size_t)128 << 20)  /* address range of one processor's home */
+#define POOL_SLICE_CLASSES 15u          /* classes carved from slices: up to 1 MiB */
+#define POOL_GROW ((size_t)2 << 20)     /* slice bytes made accessible at a time */
+
+/* One home.  Every field but `lock` is accessed under `lock` (SHMF_LK_POOL
+   level); each home starts on its own cache line. */
+struct pool_home {
+    unsigned lock;
     struct pool_list live;       /* allocation order */
     struct pool_list quarantine; /* oldest at head */
     uint64_t seq;
-} pool;
+    struct pool_block *cache[POOL_CLASSES]; /* chunk cache by size class, linked by next */
+    size_t cache_bytes;                     /* overflow home only: host chunks cached */
+    size_t carved, mapped;                  /* slice bytes handed out / accessible */
+    struct pool_block *buckets[POOL_HASH_SIZE];
+} __attribute__((aligned(64)));
+
+static struct pool_home homes[POOL_HOMES];
+/* SHMF_MAX_CPUS slices of POOL_SLICE bytes, reserved inaccessible once (the
+   first chunk_get; published by a release CAS that pairs with the acquire load
+   in slices_base) and never unmapped. */
+static uint8_t *slices;
+
+static uint8_t *slices_base(void)
+{
+    uint8_t *b = __atomic_load_n(&slices, __ATOMIC_ACQUIRE);
+    if (b)
+        return b;
+    void *m = mmap(NULL, POOL_SLICE * SHMF_MAX_CPUS, PROT_NONE,
+                   MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+    if (m == MAP_FAILED)
+        return NULL;
+    uint8_t *expect = NULL;
+    if (!__atomic_compare_exchange_n(&slices, &expect, (uint8_t *)m, false,
+                                     __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE)) {
+        munmap(m, POOL_SLICE * SHMF_MAX_CPUS);
+        return expect;
+    }
+    return m;
+}
+
+/* The home of any address: the slice holding it, else the overflow home. */
+static unsigned home_of(const void *p)
+{
+    uint8_t *b = __atomic_load_n(&slices, __ATOMIC_ACQUIRE);
+    uintptr_t a = (uintptr_t)p;
+    if (b && a >= (uintptr_t)b && a - (uintptr_t)b < POOL_SLICE * SHMF_MAX_CPUS)
+        return (unsigned)((a - (uintptr_t)b) / POOL_SLICE);
+    return POOL_OVERFLOW;
+}
+
+static struct pool_home *home_lock(unsigned h)
+{
+    shmf__lock_home(SHMF_LK_POOL, &homes[h].lock);
+    return &homes[h];
+}
+
+static void home_unlock(struct pool_home *H)
+{
+    shmf__unlock_home(SHMF_LK_POOL, &H->lock);
+}
 
 /* === Canaries and tags === */
 
@@ -131,33 +207,54 @@ static void list_remove(struct pool_list *l, struct pool_block *b)
     l->bytes -= b->size;
 }
 
-static struct pool_block **bucket_of(const void *p)
+static struct pool_block **bucket_of(struct pool_home *H, const void *p)
 {
     uint64_t h = ((uint64_t)(uintptr_t)p >> 4) * 0x9e3779b97f4a7c15ull;
-    return &pool.buckets[h >> (64 - POOL_HASH_BITS)];
+    return &H->buckets[h >> (64 - POOL_HASH_BITS)];
 }
 
-static struct pool_block *hash_find(const void *p)
+/* pre: H = home_of(p), locked. */
+static struct pool_block *hash_find(struct pool_home *H, const void *p)
 {
-    for (struct pool_block *b = *bucket_of(p); b; b = b->hnext)
+    for (struct pool_block *b = *bucket_of(H, p); b; b = b->hnext)
         if (b->user == p)
             return b;
     return NULL;
 }
 
-static void hash_insert(struct pool_block *b)
+static void hash_insert(struct pool_home *H, struct pool_block *b)
 {
-    struct pool_block **head = bucket_of(b->user);
+    struct pool_block **head = bucket_of(H, b->user);
     b->hnext = *head;
     *head = b;
 }
 
-static void hash_remove(struct pool_block *b)
+static void hash_remove(struct pool_home *H, struct pool_block *b)
 {
-    struct pool_block **pp = bucket_of(b->user);
+    struct pool_block **pp = bucket_of(H, b->user);
     while (*pp != b)
         pp = &(*pp)->hnext;
     *pp = b->hnext;
+}
+
+/* === Homes === */
+
+/* Invariant of home h (expensive: walks it): every block of its live list and
+   quarantine has home h, the right state, and is in its hash table; the counts
+   match.  pre: h locked. */
+static bool __attribute__((unused)) pool_home_is_valid(struct pool_home *H, unsigned h)
+{
+    uint64_t n = 0;
+    for (const struct pool_block *b = H->live.head; b; b = b->next, n++)
+        if (b->home != h || b->state != POOL_ALLOCATED || hash_find(H, b->user) != b)
+            return false;
+    if (n != H->live.count)
+        return false;
+    n = 0;
+    for (const struct pool_block *b = H->quarantine.head; b; b = b->next, n++)
+        if (b->home != h || b->state != POOL_FREED || hash_find(H, b->user) != b)
+            return false;
+    return n == H->quarantine.count;
 }
 
 /* === Blocks === */
@@ -173,15 +270,6 @@ static size_t chunk_bytes(const struct pool_block *b)
  * that class reuses warm memory: a malloc per pool block went through ASan's
  * quarantine and put fresh, page-faulting memory under every allocation. */
 
-#define POOL_CLASS_MIN 64u
-#define POOL_CLASSES 20u                /* 64 B .. 32 MiB */
-#define POOL_CACHE_BYTES ((size_t)32 << 20)
-
-static struct {
-    struct pool_block *head[POOL_CLASSES]; /* linked by next */
-    size_t bytes;
-} cache; /* access under SHMF_LK_POOL */
-
 static unsigned size_class(size_t bytes)
 {
     unsigned c = 0;
@@ -190,40 +278,77 @@ static unsigned size_class(size_t bytes)
     return c; /* POOL_CLASSES: too big to cache */
 }
 
-/* A block record with a chunk of at least `bytes`, page-aligned from 4 KiB on. */
-static struct pool_block *chunk_get(size_t bytes)
+/* Carve cap bytes (a class size) from home h's slice; NULL when it is full.
+   pre: h < POOL_OVERFLOW, locked. */
+static uint8_t *slice_carve(struct pool_home *H, unsigned h, size_t cap)
+{
+    uint8_t *base = slices_base();
+    size_t align = cap >= PAGE_SIZE ? PAGE_SIZE : POOL_ALIGN;
+    size_t at = (H->carved + align - 1) & ~(align - 1);
+    if (!base || at + cap > POOL_SLICE)
+        return NULL;
+    uint8_t *s = base + (size_t)h * POOL_SLICE;
+    if (at + cap > H->mapped) {
+        size_t want = (at + cap + POOL_GROW - 1) & ~(POOL_GROW - 1);
+        if (mprotect(s + H->mapped, want - H->mapped, PROT_READ | PROT_WRITE))
+            return NULL;
+        H->mapped = want;
+    }
+    H->carved = at + cap;
+    return s + at;
+}
+
+/* A block record with a chunk of at least `bytes`, page-aligned from 4 KiB on,
+   from processor home h (its cache, then its slice) or else the overflow home. */
+static struct pool_block *chunk_get(size_t bytes, unsigned h)
 {
     unsigned c = size_class(bytes);
     struct pool_block *b = NULL;
-    shmf__lock(SHMF_LK_POOL);
-    if (c < POOL_CLASSES && (b = cache.head[c]) != NULL) {
-        cache.head[c] = b->next;
-        cache.bytes -= b->cap;
+    uint8_t *carved = NULL;
+    size_t cap = c < POOL_CLASSES ? (size_t)POOL_CLASS_MIN << c : bytes;
+    if (c >= POOL_SLICE_CLASSES)
+        h = POOL_OVERFLOW;
+    struct pool_home *H = home_lock(h);
+    if (c < POOL_CLASSES && (b = H->cache[c]) != NULL) {
+        H->cache[c] = b->next;
+        if (h == POOL_OVERFLOW)
+            H->cache_bytes -= b->cap;
+    } else if (h != POOL_OVERFLOW) {
+        carved = slice_carve(H, h, cap);
     }
-    shmf__unlock(SHMF_LK_POOL);
+    home_unlock(H);
     if (b)
         return b;
-    size_t cap = c < POOL_CLASSES ? (size_t)POOL_CLASS_MIN << c : bytes;
+    if (!carved && h != POOL_OVERFLOW && c < POOL_CLASSES)
+        return chunk_get(bytes, POOL_OVERFLOW); /* slice full */
     if (!(b = calloc(1, sizeof(*b))))
-        return NULL;
-    if (posix_memalign((void **)&b->chunk, cap >= PAGE_SIZE ? PAGE_SIZE : POOL_ALIGN, cap)) {
+        return NULL; /* a carved chunk is lost: the host is out of memory anyway */
+    if (carved) {
+        b->chunk = carved;
+    } else if (posix_memalign((void **)&b->chunk, cap >= PAGE_SIZE ? PAGE_SIZE : POOL_ALIGN,
+                              cap)) {
         free(b);
         return NULL;
     }
     b->cap = cap;
+    b->home = carved ? h : POOL_OVERFLOW;
     SHMF_POISON(b->chunk, cap);
     return b;
 }
 
-/* pre: SHMF_LK_POOL held. */
+/* Back to its home's cache (a slice chunk always; a host chunk while the
+   overflow cache has room).  pre: b's home locked. */
 static void chunk_put(struct pool_block *b)
 {
+    struct pool_home *H = &homes[b->home];
     unsigned c = size_class(b->cap);
-    if (c < POOL_CLASSES && cache.bytes + b->cap <= POOL_CACHE_BYTES) {
+    if (c < POOL_CLASSES &&
+        (b->home != POOL_OVERFLOW || H->cache_bytes + b->cap <= POOL_CACHE_BYTES)) {
         SHMF_POISON(b->chunk, b->cap);
-        b->next = cache.head[c];
-        cache.head[c] = b;
-        cache.bytes += b->cap;
+        b->next = H->cache[c];
+        H->cache[c] = b;
+        if (b->home == POOL_OVERFLOW)
+            H->cache_bytes += b->cap;
         b = NULL;
     }
     if (b) {
@@ -235,7 +360,7 @@ static void chunk_put(struct pool_block *b)
 
 /* Make a block of `size` bytes: canaries around the user area, the user area
    filled with the uninitialized-pool pattern, gaps ASan-poisoned. */
-static struct pool_block *block_create(size_t size, ULONG tag, uintptr_t site)
+static struct pool_block *block_create(size_t size, ULONG tag, uintptr_t site, unsigned h)
 {
     size_t align = size >= PAGE_SIZE ? PAGE_SIZE : POOL_ALIGN;
     size_t rounded = (size + POOL_ALIGN - 1) & ~(size_t)(POOL_ALIGN - 1);
@@ -243,12 +368,13 @@ static struct pool_block *block_create(size_t size, ULONG tag, uintptr_t site)
     size_t right = rounded - size + POOL_REDZONE;
     if (rounded < size || left + rounded + POOL_REDZONE < rounded)
         return NULL;
-    struct pool_block *b = chunk_get(left + rounded + POOL_REDZONE);
+    struct pool_block *b = chunk_get(left + rounded + POOL_REDZONE, h);
     if (!b)
         return NULL;
     uint8_t *chunk = b->chunk;
     size_t cap = b->cap;
-    *b = (struct pool_block){.chunk = chunk, .cap = cap, .left = left, .size = size,
+    unsigned home = b->home;
+    *b = (struct pool_block){.chunk = chunk, .cap = cap, .home = home, .left = left, .size = size,
                              .right = right, .tag = tag, .site = site,
                              .state = POOL_ALLOCATED};
     b->user = b->chunk + b->left;
@@ -261,7 +387,7 @@ static struct pool_block *block_create(size_t size, ULONG tag, uintptr_t site)
     return b;
 }
 
-/* pre: SHMF_LK_POOL held. */
+/* pre: b's home locked. */
 static void block_destroy(struct pool_block *b)
 {
     chunk_put(b);
@@ -322,40 +448,42 @@ static bool block_check(const struct pool_block *b, const char *fn)
 
 /* Release the oldest quarantined block, reporting use-after-free if its poison
    or redzones changed while it sat there. */
-static void quarantine_evict_one(void)
+static void quarantine_evict_one(struct pool_home *H)
 {
-    struct pool_block *b = pool.quarantine.head;
+    struct pool_block *b = H->quarantine.head;
     const uint8_t *bad = block_poison_bad(b);
-    list_remove(&pool.quarantine, b);
-    hash_remove(b);
+    list_remove(&H->quarantine, b);
+    hash_remove(H, b);
     b->state = POOL_UNUSED;
     if (bad)
         report_use_after_free(b, bad);
     block_destroy(b);
 }
 
-static void quarantine_push(struct pool_block *b)
+/* Each home keeps its own FIFO with the old limits: a block freed on another
+   processor waits in its own home's quarantine. */
+static void quarantine_push(struct pool_home *H, struct pool_block *b)
 {
-    list_push(&pool.quarantine, b);
-    while (pool.quarantine.count > POOL_QUARANTINE_BLOCKS ||
-           (pool.quarantine.bytes > POOL_QUARANTINE_BYTES && pool.quarantine.count > 1))
-        quarantine_evict_one();
+    list_push(&H->quarantine, b);
+    while (H->quarantine.count > POOL_QUARANTINE_BLOCKS ||
+           (H->quarantine.bytes > POOL_QUARANTINE_BYTES && H->quarantine.count > 1))
+        quarantine_evict_one(H);
 }
 
 /* === Allocation and free === */
 
 static void *pool_alloc(size_t size, ULONG tag, uintptr_t site, void *mdl_ctx)
 {
-    struct pool_block *b = block_create(size, tag, site);
+    struct pool_block *b = block_create(size, tag, site, shmf__cpu()->index % SHMF_MAX_CPUS);
     if (!b)
         return NULL;
     b->mdl_ctx = mdl_ctx;
     b->is_mdl = mdl_ctx != NULL;
-    shmf__lock(SHMF_LK_POOL);
-    b->seq = ++pool.seq;
-    list_push(&pool.live, b);
-    hash_insert(b);
-    shmf__unlock(SHMF_LK_POOL);
+    struct pool_home *H = home_lock(b->home);
+    b->seq = ++H->seq;
+    list_push(&H->live, b);
+    hash_insert(H, b);
+    home_unlock(H);
     return b->user;
 }
 
@@ -429,24 +557,26 @@ static bool free_allowed(const struct pool_block *b, ULONG tag, unsigned how,
 }
 
 /* Move b from the live list to the quarantine, poisoned; release an MDL's page
-   record.  pre: SHMF_LK_PAGES held too if b->mdl_ctx. */
-static void block_retire(struct pool_block *b, const char *fn)
+   record.  pre: H = b's home, locked; SHMF_LK_PAGES held too if b->mdl_ctx. */
+static void block_retire(struct pool_home *H, struct pool_block *b, const char *fn)
 {
     block_check(b, fn);
     if (b->mdl_ctx)
         shmf__pages_mdl_released(b->mdl_ctx);
     b->mdl_ctx = NULL;
-    list_remove(&pool.live, b);
+    list_remove(&H->live, b);
     b->state = POOL_FREED;
     memset(b->user, POOL_POISON_FREE, b->size);
     SHMF_POISON(b->user, b->size);
-    quarantine_push(b);
+    quarantine_push(H, b);
 }
 
-/* Live or quarantined block whose chunk holds p (error path only: a walk). */
-static const struct pool_block *block_containing(const void *p)
+/* Live or quarantined block whose chunk holds p (error path only: a walk of the
+   one home p names; every chunk lies inside its home's slice).  pre: H =
+   home_of(p), locked. */
+static const struct pool_block *block_containing(struct pool_home *H, const void *p)
 {
-    const struct pool_list *lists[2] = {&pool.live, &pool.quarantine};
+    const struct pool_list *lists[2] = {&H->live, &H->quarantine};
     uintptr_t a = (uintptr_t)p;
     for (int i = 0; i < 2; i++)
         for (const struct pool_block *b = lists[i]->head; b; b = b->next)
@@ -455,10 +585,10 @@ static const struct pool_block *block_containing(const void *p)
     return NULL;
 }
 
-static void report_not_a_block(const void *p, const char *fn)
+static void report_not_a_block(struct pool_home *H, const void *p, const char *fn)
 {
     char why[160];
-    const struct pool_block *in = p ? block_containing(p) : NULL;
+    const struct pool_block *in = p ? block_containing(H, p) : NULL;
     if (!p)
         snprintf(why, sizeof(why), "a NULL pointer");
     else if (in)
@@ -473,21 +603,22 @@ static void report_not_a_block(const void *p, const char *fn)
 static void pool_free(void *p, ULONG tag, unsigned how, const char *fn)
 {
     bool pages = false;
-    shmf__lock(SHMF_LK_POOL);
-    struct pool_block *b = p ? hash_find(p) : NULL;
+    unsigned h = home_of(p); /* the block's home, whichever processor frees it */
+    struct pool_home *H = home_lock(h);
+    struct pool_block *b = p ? hash_find(H, p) : NULL;
     if (b && b->mdl_ctx) {
         /* An MDL with its page record: the pages lock comes first. */
-        shmf__unlock(SHMF_LK_POOL);
+        home_unlock(H);
         shmf__lock(SHMF_LK_PAGES);
-        shmf__lock(SHMF_LK_POOL);
-        b = hash_find(p);
+        H = home_lock(h);
+        b = hash_find(H, p);
         pages = true;
     }
     if (!b)
-        report_not_a_block(p, fn);
+        report_not_a_block(H, p, fn);
     else if (free_allowed(b, tag, how, fn))
-        block_retire(b, fn);
-    shmf__unlock(SHMF_LK_POOL);
+        block_retire(H, b, fn);
+    home_unlock(H);
     if (pages)
         shmf__unlock(SHMF_LK_PAGES);
 }
@@ -581,9 +712,9 @@ void *shmf__pool_alloc_ndis_mdl(size_t n, uintptr_t site)
 {
     void *p = pool_alloc(n, POOL_NDIS_MDL_TAG, site, NULL);
     if (p) {
-        shmf__lock(SHMF_LK_POOL);
-        hash_find(p)->is_ndis_mdl = true;
-        shmf__unlock(SHMF_LK_POOL);
+        struct pool_home *H = home_lock(home_of(p));
+        hash_find(H, p)->is_ndis_mdl = true;
+        home_unlock(H);
     }
     return p;
 }
@@ -595,10 +726,10 @@ void shmf__pool_free_ndis_mdl(void *p, const char *fn)
 
 bool shmf__pool_is_ndis_mdl(const void *p)
 {
-    shmf__lock(SHMF_LK_POOL);
-    const struct pool_block *b = hash_find(p);
+    struct pool_home *H = home_lock(home_of(p));
+    const struct pool_block *b = hash_find(H, p);
     bool yes = b && b->is_ndis_mdl && b->state == POOL_ALLOCATED;
-    shmf__unlock(SHMF_LK_POOL);
+    home_unlock(H);
     return yes;
 }
 
@@ -606,13 +737,13 @@ void *shmf__pool_mdl_ctx(const void *p, bool *freed)
 {
     void *ctx = NULL;
     bool was_freed = false;
-    shmf__lock(SHMF_LK_POOL);
-    struct pool_block *b = hash_find(p);
+    struct pool_home *H = home_lock(home_of(p));
+    struct pool_block *b = hash_find(H, p);
     if (b && b->is_mdl) {
         was_freed = b->state == POOL_FREED;
         ctx = was_freed ? NULL : b->mdl_ctx;
     }
-    shmf__unlock(SHMF_LK_POOL);
+    home_unlock(H);
     if (freed)
         *freed = was_freed;
     return ctx;
@@ -620,14 +751,14 @@ void *shmf__pool_mdl_ctx(const void *p, bool *freed)
 
 void shmf__pool_free_mdl(void *p)
 {
-    shmf__lock(SHMF_LK_POOL);
-    struct pool_block *b = hash_find(p);
+    struct pool_home *H = home_lock(home_of(p));
+    struct pool_block *b = hash_find(H, p);
     if (b && b->state == POOL_ALLOCATED) {
-        list_remove(&pool.live, b);
-        hash_remove(b);
+        list_remove(&H->live, b);
+        hash_remove(H, b);
         block_destroy(b);
     }
-    shmf__unlock(SHMF_LK_POOL);
+    home_unlock(H);
 }
 
 static void list_destroy_all(struct pool_list *l)
@@ -642,19 +773,30 @@ static void list_destroy_all(struct pool_list *l)
 
 void shmf__pool_reset(void)
 {
-    shmf__lock(SHMF_LK_POOL);
-    list_destroy_all(&pool.live);
-    list_destroy_all(&pool.quarantine);
-    memset(pool.buckets, 0, sizeof(pool.buckets));
-    pool.seq = 0;
-    shmf__unlock(SHMF_LK_POOL);
+    for (unsigned h = 0; h < POOL_HOMES; h++) {
+        struct pool_home *H = home_lock(h);
+        if (H->live.count || H->quarantine.count || H->seq) {
+            list_destroy_all(&H->live);
+            list_destroy_all(&H->quarantine);
+            memset(H->buckets, 0, sizeof(H->buckets));
+            H->seq = 0;
+        }
+        home_unlock(H);
+    }
 }
 
 void shmf__pool_check_leaks(void)
 {
     char tag[5];
-    shmf__lock(SHMF_LK_POOL);
-    for (struct pool_block *b = pool.live.head; b; b = b->next) {
+    for (unsigned h = 0; h < POOL_HOMES; h++) {
+    struct pool_home *H = home_lock(h);
+#if SHMF_DEBUG >= 2
+    if (!pool_home_is_valid(H, h)) {
+        fprintf(stderr, "shmfuzz runtime: pool home %u corrupt\n", h);
+        abort();
+    }
+#endif
+    for (struct pool_block *b = H->live.head; b; b = b->next) {
         tag_text(b->tag, tag);
         shmf__report(SHMF_KIND_LEAK_POOL, (uint64_t)(uintptr_t)b->user,
                      "ShmfProviderUnload", NULL,
@@ -664,26 +806,32 @@ void shmf__pool_check_leaks(void)
                      b->size,
                      (unsigned long long)b->seq, (unsigned long)b->site);
     }
-    shmf__unlock(SHMF_LK_POOL);
+    home_unlock(H);
+    }
 }
 
 void shmf__pool_check_all(void)
 {
     const uint8_t *bad;
-    shmf__lock(SHMF_LK_POOL);
-    for (struct pool_block *b = pool.live.head; b; b = b->next)
-        block_check(b, "shmf_pool_check");
-    for (struct pool_block *b = pool.quarantine.head; b; b = b->next)
-        if ((bad = block_poison_bad(b)) != NULL)
-            report_use_after_free(b, bad);
-    shmf__unlock(SHMF_LK_POOL);
+    for (unsigned h = 0; h < POOL_HOMES; h++) {
+        struct pool_home *H = home_lock(h);
+        for (struct pool_block *b = H->live.head; b; b = b->next)
+            block_check(b, "shmf_pool_check");
+        for (struct pool_block *b = H->quarantine.head; b; b = b->next)
+            if ((bad = block_poison_bad(b)) != NULL)
+                report_use_after_free(b, bad);
+        home_unlock(H);
+    }
 }
 
 uint64_t shmf__pool_live_count(void)
 {
-    shmf__lock(SHMF_LK_POOL);
-    uint64_t n = pool.live.count;
-    shmf__unlock(SHMF_LK_POOL);
+    uint64_t n = 0;
+    for (unsigned h = 0; h < POOL_HOMES; h++) {
+        struct pool_home *H = home_lock(h);
+        n += H->live.count;
+        home_unlock(H);
+    }
     return n;
 }
 
@@ -691,11 +839,11 @@ bool shmf__pool_contains(const void *p, size_t n)
 {
     uintptr_t a = (uintptr_t)p;
     bool found = false;
-    shmf__lock(SHMF_LK_POOL);
-    for (struct pool_block *b = pool.live.head; b && !found; b = b->next) {
+    struct pool_home *H = home_lock(home_of(p)); /* a block lies in its home's slice */
+    for (struct pool_block *b = H->live.head; b && !found; b = b->next) {
         uintptr_t u = (uintptr_t)b->user;
         found = a >= u && a - u <= b->size && n <= b->size - (a - u);
     }
-    shmf__unlock(SHMF_LK_POOL);
+    home_unlock(H);
     return found;
 }

@@ -83,18 +83,31 @@ static void spin_acquire(unsigned *word)
 
 void shmf__lock(enum shmf_lk l)
 {
-    lock_order_check(l);
-    if (lock_depth[l]++ == 0) {
-        spin_acquire(&locks[l].word);
-        lock_held |= 1u << l;
-    }
+    shmf__lock_home(l, &locks[l].word);
 }
 
 void shmf__unlock(enum shmf_lk l)
 {
+    shmf__unlock_home(l, &locks[l].word);
+}
+
+/* A home's own lock word at level l of the order: one home at a time (the
+   non-recursive check sees a second home of the same level as a re-acquire). */
+void shmf__lock_home(enum shmf_lk l, unsigned *word)
+{
+    lock_order_check(l);
+    if (lock_depth[l]++ == 0) {
+        spin_acquire(word); /* acquire pairs with the release in shmf__unlock_home */
+        lock_held |= 1u << l;
+    }
+}
+
+void shmf__unlock_home(enum shmf_lk l, unsigned *word)
+{
     if (--lock_depth[l] == 0) {
         lock_held &= ~(1u << l);
-        __atomic_store_n(&locks[l].word, 0, __ATOMIC_RELEASE);
+        /* release pairs with the acquire exchange in spin_acquire */
+        __atomic_store_n(word, 0, __ATOMIC_RELEASE);
     }
 }
 
