@@ -190,7 +190,7 @@ static void fault_sweep_over_program(void **state)
     struct shmf_prog *p = shmf_prog_new();
     char err[128];
     assert_int_equal(shmf_prog_parse(p, text, sizeof(text) - 1, err, sizeof(err)), 0);
-    struct shmf_target t = {reference, NULL, ""};
+    struct shmf_target t = {reference, NULL, "", NULL};
     struct shmf_exec_opts opts = {.verify_flags = SHMF_VERIFY_F_ALL, .trace = NULL};
     struct shmf_exec_result res;
     for (uint16_t nth = 0; nth <= 40; nth++) {

@@ -43,7 +43,7 @@ int main(int argc, char **argv)
         progs[i] = shmf_prog_new();
         shmf_prog_decode(progs[i], buf, n);
     }
-    struct shmf_target t = {{"reference", ShmfProviderSetOptions, ShmfProviderUnload, NULL}, 0, ""};
+    struct shmf_target t = {{"reference", ShmfProviderSetOptions, ShmfProviderUnload, NULL}, 0, "", NULL};
     struct shmf_exec_opts opts = {.verify_flags = SHMF_VERIFY_F_ALL, .trace = NULL};
     struct shmf_exec_result res;
     long warm = runs / 10 > 200 ? runs / 10 : 200, before = 0;

@@ -75,7 +75,7 @@ int main(int argc, char **argv)
         return fprintf(stderr, "usage: bench_verifier SECONDS ROUNDS OUT.json\n"), 2;
     double secs = atof(argv[1]);
     int rounds = atoi(argv[2]);
-    struct shmf_target t = {{"reference", ShmfProviderSetOptions, ShmfProviderUnload, NULL}, 0, ""};
+    struct shmf_target t = {{"reference", ShmfProviderSetOptions, ShmfProviderUnload, NULL}, 0, "", NULL};
     double on = 0, off = 0, on_ops = 0, off_ops = 0, x;
     make_programs();
     for (int r = 0; r < rounds; r++) { /* interleave to share the machine's noise */

@@ -27,6 +27,7 @@
 NDIS_STATUS ShmfProviderSetOptions(NDIS_HANDLE, NDIS_HANDLE) __attribute__((weak));
 VOID ShmfProviderUnload(NDIS_HANDLE) __attribute__((weak));
 VOID ShmfProviderRingAdvance(void *, void *, ULONG) __attribute__((weak));
+VOID ShmfProviderRingCancel(void *, void *, ULONG) __attribute__((weak));
 /* A provider that registers as a driver: DriverEntry alone (docs/porting.md). */
 NTSTATUS DriverEntry(PDRIVER_OBJECT, PUNICODE_STRING) __attribute__((weak));
 
@@ -55,6 +56,7 @@ int shmf_fuzz_init(void)
         target.provider.unload = ShmfProviderUnload;
         target.provider.driver_entry = ShmfProviderSetOptions ? NULL : DriverEntry;
         target.ring_advance = (void *)ShmfProviderRingAdvance;
+        target.ring_cancel = (void *)ShmfProviderRingCancel;
     } else {
         fprintf(stderr, "shmfuzz: this target has no provider linked in; set "
                         "SHMFUZZ_PROVIDER=path/to/libprovider.so\n");

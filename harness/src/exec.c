@@ -66,6 +66,7 @@ static void load(struct exec_state *s)
     s->loaded = shmf_rt_provider_load(&s->t->provider) == 0;
     nic_enter(s);
     shmf_nic_set_ring_advance(s->nic, (shmf_ring_advance_fn)s->t->ring_advance);
+    shmf_nic_set_ring_cancel(s->nic, (shmf_ring_cancel_fn)s->t->ring_cancel);
     if (s->loaded)
         shmf_nic_reset(s->nic, shmf_rt_driver_handle());
     nic_leave(s);

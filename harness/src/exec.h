@@ -20,6 +20,7 @@ struct shmf_target {
     struct shmf_provider provider;
     void *ring_advance; /* ShmfProviderRingAdvance, or NULL: reference ring driver */
     char path[512];                    /* where it was loaded from ("" if linked in) */
+    void *ring_cancel;  /* ShmfProviderRingCancel, or NULL: reference ring driver */
 };
 
 /* Observer (differential mode, diff.h): when set, called after every op that

@@ -449,6 +449,7 @@ int shmf_stress_run(const struct shmf_stress_opts *o, struct shmf_stress_result 
     shmf_rt_set_finding_handler(on_finding, &w);
     w.loaded = shmf_rt_provider_load(&o->target->provider) == 0;
     shmf_nic_set_ring_advance(w.nic, (shmf_ring_advance_fn)o->target->ring_advance);
+    shmf_nic_set_ring_cancel(w.nic, (shmf_ring_cancel_fn)o->target->ring_cancel);
     /* As in the executor: the ring element checks go with the DMA checks. */
     shmf_nic_set_verify(w.nic, (o->verify_flags & SHMF_VERIFY_F_DMA) != 0);
     if (w.loaded)

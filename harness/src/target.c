@@ -48,6 +48,7 @@ static int open_so(const char *path, struct shmf_target *t, char *err, size_t er
     *(void **)&t->provider.set_options = dlsym(h, "ShmfProviderSetOptions");
     *(void **)&t->provider.unload = dlsym(h, "ShmfProviderUnload");
     t->ring_advance = dlsym(h, "ShmfProviderRingAdvance");
+    t->ring_cancel = dlsym(h, "ShmfProviderRingCancel");
     /* A driver: DriverEntry, used when the short form is absent. */
     *(void **)&t->provider.driver_entry = dlsym(h, "DriverEntry");
     if (!t->provider.set_options && !t->provider.driver_entry) {
