@@ -116,10 +116,16 @@ int shmf_cmd_kinds(int argc, char **argv)
         json_decref(j);
         return s ? SHMF_EXIT_CLEAN : shmf_usage_error("out of memory");
     }
+    int width = 0;
+    for (int k = 0; k < SHMF_KIND_COUNT; k++) {
+        int n = (int)strlen(shmf_kind_name((enum shmf_kind)k));
+        width = n > width ? n : width;
+    }
     for (int k = 0; k < SHMF_KIND_COUNT; k++) {
         const char *name = shmf_kind_name((enum shmf_kind)k);
-        printf("%-28s %s\n%-28s   rule: %s\n", k == SHMF_KIND_CRASH ? "crash-*" : name,
-               shmf_kind_description((enum shmf_kind)k), "", shmf_kind_source((enum shmf_kind)k));
+        printf("%-*s %s\n%-*s   rule: %s\n", width, k == SHMF_KIND_CRASH ? "crash-*" : name,
+               shmf_kind_description((enum shmf_kind)k), width, "",
+               shmf_kind_source((enum shmf_kind)k));
     }
     return SHMF_EXIT_CLEAN;
 }
