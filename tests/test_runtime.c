@@ -170,6 +170,57 @@ static void fault_nth_is_deterministic(void **state)
     EXPECT_NO_FINDING();
 }
 
+/* Fault-plan homes: attempts counted on several processors while the plan is
+   idle still number the attempts of a plan set later, and a site one processor
+   already used is not fresh for first_per_site on another. */
+static void *pool16(void)
+{
+    return NdisAllocateMemoryWithTagPriority(NULL, 16, 'tseT', NormalPoolPriority);
+}
+
+static void count_site(const struct shmf_fault_site *s, void *ud)
+{
+    (*(unsigned *)ud) += s->attempts;
+}
+
+static void fault_homes_count_across_processors(void **state)
+{
+    (void)state;
+    void *p[8];
+    unsigned site_attempts = 0;
+    for (unsigned i = 0; i < 4; i++) {
+        shmf_rt_cpu_attach(i * 20); /* homes 0, 20, 40, 60 */
+        p[i] = pool16();
+        assert_non_null(p[i]);
+    }
+    assert_int_equal(shmf_rt_alloc_attempts(), 4);
+    shmf_rt_fault_sites(count_site, &site_attempts);
+    assert_int_equal(site_attempts, 4);
+    struct shmf_fault_plan plan = {.fail_nth = 6};
+    shmf_rt_set_fault_plan(&plan);
+    shmf_rt_cpu_attach(33);
+    p[4] = pool16(); /* attempt 5 */
+    p[5] = pool16(); /* attempt 6: fails */
+    assert_non_null(p[4]);
+    assert_null(p[5]);
+    assert_int_equal(shmf_rt_alloc_attempts(), 6);
+    assert_int_equal(shmf_rt_faults_injected(), 1);
+    /* pool16's call site was seen by the homes: not fresh. */
+    plan = (struct shmf_fault_plan){.first_per_site = true};
+    shmf_rt_set_fault_plan(&plan);
+    p[6] = pool16();
+    assert_non_null(p[6]);
+    shmf_rt_set_fault_plan(NULL);
+    site_attempts = 0;
+    shmf_rt_fault_sites(count_site, &site_attempts);
+    assert_int_equal(site_attempts, 7);
+    for (unsigned i = 0; i < 7; i++)
+        if (p[i])
+            NdisFreeMemoryWithTagPriority(NULL, p[i], 'tseT');
+    shmf_rt_cpu_attach(0);
+    EXPECT_NO_FINDING();
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -187,6 +238,7 @@ int main(void)
         cmocka_unit_test_setup(list_double_remove, shmf_test_setup),
         cmocka_unit_test_setup(catalogue_names_round_trip, shmf_test_setup),
         cmocka_unit_test_setup(fault_nth_is_deterministic, shmf_test_setup),
+        cmocka_unit_test_setup(fault_homes_count_across_processors, shmf_test_setup),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -118,6 +118,7 @@ enum shmf_lk {
     SHMF_LK_SHM,      /* rt_shm.c, rt_sgcheck.c: block table, overlap index */
     SHMF_LK_POOL,     /* rt_pool.c: one home's pool blocks, quarantine, chunk cache */
     SHMF_LK_FAULT,    /* rt_fault.c: the plan, attempt counters, call sites */
+    SHMF_LK_FAULT_HOME, /* rt_fault.c: one processor's attempt counter and sites */
     SHMF_LK_GUARD,    /* rt_world.c: guarded buffers */
     SHMF_LK_FINDINGS, /* rt_findings.c: the findings and the handler call */
     SHMF_LK_COUNT
