@@ -9,7 +9,8 @@
  *     reliability, new/known, links to every file of the finding, and the
  *     command that reproduces it with a copy button; each row opens to the
  *     finding's page: message, rule, frame, minimized program with the failing
- *     op marked, the fault-injection plan and the sites it reached;
+ *     op marked, the fault-injection plan and the sites it reached; for a
+ *     divergence, both providers' outcomes and traces side by side;
  *   - unreproduced crashes, apart;
  *   - the engines' health: status, reason, instances, execs, exec/s, corpus,
  *     coverage, crashes and hangs of the engine itself;
@@ -53,6 +54,7 @@ static const char *const html_css =
     "abbr{text-decoration:underline dotted}details summary{cursor:pointer;color:#1f4f99}"
     "tr.detail td{background:#fafafa;border-bottom:2px solid #ccc}"
     "button.copy{font-size:11px;margin-left:4px}"
+    "table.diff td{width:50%;border:1px solid #ddd}"
     ".charts{display:grid;grid-template-columns:repeat(auto-fill,minmax(560px,1fr));gap:8px}"
     ".charts canvas{border:1px solid #ddd;background:#fff}";
 
@@ -227,6 +229,33 @@ static void html_finding_row(FILE *f, const json_t *x, size_t i)
     fputs("</td></tr>\n", f);
 }
 
+/* One side of a divergence: the provider, its outcome at the diverging op and
+   its whole trace (the diverging op marked). */
+static void html_diff_side(FILE *f, const json_t *outcome, const char *trace)
+{
+    fputs("<td><b>", f);
+    html_text(f, str(outcome, "provider", "?"));
+    fputs("</b>: <code>", f);
+    html_text(f, str(outcome, "outcome", "?"));
+    fputs("</code> (", f);
+    html_text(f, str(outcome, "value", "?"));
+    fputs(")<pre>", f);
+    html_text(f, trace);
+    fputs("</pre></td>", f);
+}
+
+/* A divergence: both providers' outcomes and traces side by side. */
+static void html_differential(FILE *f, const json_t *d)
+{
+    const json_t *out = json_object_get(d, "outcomes"), *tr = json_object_get(d, "traces");
+    fputs("<p>Differential: ", f);
+    html_text(f, str(d, "property_description", str(d, "property", "?")));
+    fputs("</p><table class=diff><tr>", f);
+    html_diff_side(f, json_object_get(out, "provider"), str(tr, "provider", ""));
+    html_diff_side(f, json_object_get(out, "against"), str(tr, "against", ""));
+    fputs("</tr></table>", f);
+}
+
 /* The finding's page, as a row that opens: message, rule, frame, the minimized
    program with the failing op marked, the fault plan and the sites it reached. */
 static void html_finding_detail(FILE *f, const json_t *x, const json_t *d)
@@ -248,6 +277,8 @@ static void html_finding_detail(FILE *f, const json_t *x, const json_t *d)
         fprintf(f, ":%lld</code>", (long long)num(frame, "line"));
     }
     fputs("</p>", f);
+    if (json_is_object(json_object_get(fj, "differential")))
+        html_differential(f, json_object_get(fj, "differential"));
     if (str(d, "minimized", NULL)) {
         fputs("<p>Minimized program:</p><pre>", f);
         html_text(f, str(d, "minimized", ""));
