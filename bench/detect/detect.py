@@ -862,7 +862,7 @@ def markdown(doc):
     out.append("Speedups use censored medians (budget + 1 s when not detected), so where the "
                "baseline (%s) misses a bug they are lower bounds." % bl)
     out.append("")
-    out.append("Censored times per trial (min / median / max, s):")
+    out.append("Censored times of each trial, in trial order (s), their median, and the execs of each:")
     out.append("")
     for bug in doc["settings"]["bugs"]:
         for e in engines:

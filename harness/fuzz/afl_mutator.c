@@ -7,6 +7,10 @@
  * Keep AFL's havoc stages on (no AFL_CUSTOM_MUTATOR_ONLY): byte-level havoc still
  * finds things record-level mutations do not, and every byte string decodes.
  *
+ * SHMFUZZ_MUTATIONS chooses the record-level kinds as for libFuzzer (mutator.h,
+ * shmf_mutations_parse; e.g. "none": the mutator without the guided kinds); a bad
+ * value makes init fail, which stops afl-fuzz with a message.
+ *
  * Provided hooks: init, fuzz (stacked record mutations, crossover with add_buf),
  * describe (names the mutations, used in AFL's file names), init_trim / trim /
  * post_trim (removes whole records, so trimming never breaks structure) and deinit.
@@ -39,6 +43,7 @@ struct trim_state {
 
 struct shmf_afl {
     struct shmf_rng rng;
+    struct shmf_mut_ctx ctx;
     struct shmf_prog *prog;  /* the input being mutated, or the trim's best so far */
     struct shmf_prog *other; /* add_buf, or the trim candidate */
     struct shmf_prog *mixed; /* crossover result */
@@ -87,10 +92,17 @@ static void describe_add(struct shmf_afl *s, const char *name)
 SHMF_AFL_EXPORT void *afl_custom_init(afl_state_t *afl, unsigned int seed)
 {
     struct shmf_afl *s = calloc(1, sizeof(*s));
+    char err[160];
 
     (void)afl;
     if (!s)
         return NULL;
+    if (shmf_mutations_parse(getenv("SHMFUZZ_MUTATIONS"), &s->ctx.kinds, err,
+                             sizeof(err)) != 0) {
+        fprintf(stderr, "shmfuzz: SHMFUZZ_MUTATIONS: %s\n", err);
+        free(s);
+        return NULL;
+    }
     s->prog = shmf_prog_new();
     s->other = shmf_prog_new();
     s->mixed = shmf_prog_new();
@@ -136,7 +148,7 @@ SHMF_AFL_EXPORT size_t afl_custom_fuzz(void *data, uint8_t *buf, size_t buf_size
         describe_add(s, shmf_mutation_name(SHMF_MUT_CROSSOVER));
     }
     for (unsigned i = 0; i < n; i++)
-        describe_add(s, shmf_mutation_name(shmf_prog_mutate(p, max_size, &s->rng)));
+        describe_add(s, shmf_mutation_name(shmf_prog_mutate_ctx(p, max_size, &s->rng, &s->ctx)));
     len = emit(s, p, max_size);
     if (len == 0) { /* out of memory, or max_size == 0: hand back the input */
         *out_buf = buf;
