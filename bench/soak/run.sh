@@ -11,7 +11,7 @@
 # TSan reports, pass); exits 1 if a run does not pass.
 # Env: SOAK_TSAN_BUILD, SOAK_ASAN_BUILD (build trees, default build/tsan and
 #      build/ci), SOAK_TSAN_SECONDS, SOAK_ASAN_SECONDS, SOAK_RACE_SECONDS,
-#      SOAK_THREADS (default 2).
+#      SOAK_THREADS (default 2), SOAK_SKIP_BUILD=1 (use the trees as they are).
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 t_tsan=60; t_asan=600; t_race=60
@@ -20,10 +20,12 @@ t_tsan=${SOAK_TSAN_SECONDS:-$t_tsan}; t_asan=${SOAK_ASAN_SECONDS:-$t_asan}
 t_race=${SOAK_RACE_SECONDS:-$t_race}; threads=${SOAK_THREADS:-2}
 tsan_build=${SOAK_TSAN_BUILD:-build/tsan}; asan_build=${SOAK_ASAN_BUILD:-build/ci}
 targets=(shmfuzz shmfprov_reference shmfprov_buggy_race_unlocked_remove)
-cmake --preset tsan -B "$tsan_build" >/dev/null
-cmake --build "$tsan_build" -j"$(nproc)" --target "${targets[@]}" >/dev/null
-cmake --preset ci -B "$asan_build" >/dev/null
-cmake --build "$asan_build" -j"$(nproc)" --target "${targets[@]}" >/dev/null
+if [ "${SOAK_SKIP_BUILD:-0}" != 1 ]; then
+  cmake --preset tsan -B "$tsan_build" >/dev/null
+  cmake --build "$tsan_build" -j"$(nproc)" --target "${targets[@]}" >/dev/null
+  cmake --preset ci -B "$asan_build" >/dev/null
+  cmake --build "$asan_build" -j"$(nproc)" --target "${targets[@]}" >/dev/null
+fi
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 
