@@ -173,7 +173,7 @@ static void fault_nth_is_deterministic(void **state)
 /* Fault-plan homes: attempts counted on several processors while the plan is
    idle still number the attempts of a plan set later, and a site one processor
    already used is not fresh for first_per_site on another. */
-static void *pool16(void)
+static __attribute__((noinline)) void *pool16(void) /* one call site */
 {
     return NdisAllocateMemoryWithTagPriority(NULL, 16, 'tseT', NormalPoolPriority);
 }
