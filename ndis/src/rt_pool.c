@@ -34,6 +34,10 @@
  */
 #include <stdio.h>
 #include <sys/mman.h>
+
+#ifndef MAP_FIXED_NOREPLACE
+#define MAP_FIXED_NOREPLACE 0x100000 /* Linux 4.17; older kernels take it as a hint */
+#endif
 #include <stdlib.h>
 #include <string.h>
 
@@ -112,8 +116,16 @@ static uint8_t *slices_base(void)
     uint8_t *b = __atomic_load_n(&slices, __ATOMIC_ACQUIRE);
     if (b)
         return b;
-    void *m = mmap(NULL, POOL_SLICE * SHMF_MAX_CPUS, PROT_NONE,
-                   MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+    /* At a fixed address when it is free, so pool addresses (and the findings
+       that name them) are the same in every run: high enough for ASan's high
+       memory, in ThreadSanitizer's high application range, far below where
+       the kernel puts mmaps and libraries. */
+    void *want = (void *)(uintptr_t)0x720000000000ull;
+    void *m = mmap(want, POOL_SLICE * SHMF_MAX_CPUS, PROT_NONE,
+                   MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE | MAP_FIXED_NOREPLACE, -1, 0);
+    if (m == MAP_FAILED)
+        m = mmap(NULL, POOL_SLICE * SHMF_MAX_CPUS, PROT_NONE,
+                 MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
     if (m == MAP_FAILED)
         return NULL;
     uint8_t *expect = NULL;
