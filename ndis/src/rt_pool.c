@@ -35,6 +35,17 @@
 #include <stdio.h>
 #include <sys/mman.h>
 
+#if defined(__SANITIZE_THREAD__)
+#define SHMF_HAVE_TSAN 1
+#elif defined(__has_feature)
+#if __has_feature(thread_sanitizer)
+#define SHMF_HAVE_TSAN 1
+#endif
+#endif
+#ifndef SHMF_HAVE_TSAN
+#define SHMF_HAVE_TSAN 0
+#endif
+
 #ifndef MAP_FIXED_NOREPLACE
 #define MAP_FIXED_NOREPLACE 0x100000 /* Linux 4.17; older kernels take it as a hint */
 #endif
@@ -117,12 +128,13 @@ static uint8_t *slices_base(void)
     if (b)
         return b;
     /* At a fixed address when it is free, so pool addresses (and the findings
-       that name them) are the same in every run: high enough for ASan's high
-       memory, in ThreadSanitizer's high application range, far below where
-       the kernel puts mmaps and libraries. */
-    void *want = (void *)(uintptr_t)0x720000000000ull;
-    void *m = mmap(want, POOL_SLICE * SHMF_MAX_CPUS, PROT_NONE,
-                   MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE | MAP_FIXED_NOREPLACE, -1, 0);
+       that name them) are the same in every run: in ASan's high memory, clear
+       of its allocator, far below where the kernel puts mmaps and libraries. */
+    void *m = MAP_FAILED;
+#if !SHMF_HAVE_TSAN /* ThreadSanitizer keeps its own heap there and aborts */
+    m = mmap((void *)(uintptr_t)0x720000000000ull, POOL_SLICE * SHMF_MAX_CPUS, PROT_NONE,
+             MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE | MAP_FIXED_NOREPLACE, -1, 0);
+#endif
     if (m == MAP_FAILED)
         m = mmap(NULL, POOL_SLICE * SHMF_MAX_CPUS, PROT_NONE,
                  MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
