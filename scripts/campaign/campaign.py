@@ -18,6 +18,7 @@ reproduces count toward exit 1 only with --strict.
 import json
 import os
 import queue
+import select
 import signal
 import subprocess
 import sys
@@ -233,8 +234,10 @@ def fuzz(cfg, stop, triage, known):
     live = LiveTriage(triage, TRIAGE_NICE if cfg["mode"] == "batch" else 0)
     last_print, last_triage = 0.0, 0.0
     while True:
-        # A short tick: a libFuzzer worker stopped by a finding restarts within it.
-        time.sleep(TICK_S)
+        # A short tick, cut short when an engine process exits: a libFuzzer worker
+        # stopped by a finding restarts at once (a shallow bug stops it several
+        # times a second).
+        wait_tick(engines, TICK_S)
         now = time.time()
         for e in engines:
             e.tick(now)
@@ -261,6 +264,17 @@ def fuzz(cfg, stop, triage, known):
         e.sample(t0)
         e.finish_status((stop.name or "a signal") if stop else "")
     return engines
+
+
+def wait_tick(engines, timeout):
+    fds = [fd for e in engines for fd in e.pidfds()]
+    if not fds:
+        time.sleep(timeout)
+        return
+    try:
+        select.select(fds, [], [], timeout)
+    except (OSError, ValueError, InterruptedError):
+        time.sleep(timeout)
 
 
 class LiveTriage:

@@ -134,6 +134,7 @@ class Engine:
         self.error = ""
         self.signalled = set()  # pids of the processes the campaign sent a stop signal
         self.cpu = {}           # pid -> CPU seconds last seen (proc_cpu)
+        self._pidfds = {}       # pid -> pidfd (pidfds())
         os.makedirs(workdir, exist_ok=True)
 
     def _spawn(self, argv, env, log_path, append=False, record=True):
@@ -150,14 +151,37 @@ class Engine:
         self.proc_logs.append(log_path)
         if record:
             self.command.append(argv)
+        try:
+            self._pidfds[p.pid] = os.pidfd_open(p.pid)
+        except (AttributeError, OSError):    # Python < 3.9 or Linux < 5.3: polled only
+            pass
         return p
+
+    def pidfds(self):
+        """File descriptors that become readable when a running process of the
+        engine exits (the campaign's loop waits on them, so a worker stopped by a
+        finding is restarted at once, not at the next tick). Those of the
+        processes that have ended are closed."""
+        out = []
+        for p in self.procs:
+            fd = self._pidfds.get(p.pid)
+            if fd is None:
+                continue
+            if p.returncode is None:
+                out.append(fd)
+            else:
+                os.close(self._pidfds.pop(p.pid))
+        return out
 
     def running(self):
         return any(p.poll() is None for p in self.procs)
 
     def tick(self, now):
-        """Called about every 0.25 s while the campaign fuzzes (reap, restart)."""
+        """Called about every 0.25 s while the campaign fuzzes, and when one of its
+        processes exits (reap, restart)."""
         self.account_cpu()
+        for p in self.procs:
+            p.poll()            # reaped: its pidfd leaves the loop's wait
 
     def account_cpu(self):
         """Note the CPU time of every live (or exited, not yet reaped) process: the
@@ -334,6 +358,9 @@ RESTART_MAX_DELAY_S = 10.0
 RESTART_MIN_LEFT_S = 1.0
 LF_ARTIFACT = re.compile(r"Test unit written to (\S+)")
 LF_INITED = re.compile(r"^#\d+\s+INITED\b")
+# libFuzzer exits 1 when a corpus file it listed is gone before it reads it: another
+# worker took out an input that crashed it (a race at load, never a failure).
+LF_VANISHED = re.compile(r"^No such file or directory: .*; exiting")
 
 
 class _LfWorker:
@@ -351,6 +378,7 @@ class _LfWorker:
         self.final = None           # its stat::number_of_executed_units, once printed
         self.inited = False         # the current run loaded the corpus ("INITED")
         self.written = []           # artifacts the current run wrote
+        self.vanished = False       # the current run stopped on a corpus file taken out
         self.run_started = None
         self.restart_at = None      # when to start the next run (None: none pending)
         self.fast_exits = 0
@@ -379,7 +407,8 @@ class LibFuzzer(Engine):
         self.deadline = None
         self.stopping = False
         self.env = None
-        self.finding_exits = set()  # pids of runs that ended on a crash/timeout/OOM artifact
+        self.finding_exits = set()  # pids of runs that ended on an artifact (crash, timeout, OOM)
+                                    # or on a corpus file another worker took out
         self.proc_worker = {}       # pid -> worker index
         self.dropped = []           # sha1 of inputs that crashed a worker at corpus load
         self.restarts = 0
@@ -452,7 +481,7 @@ class LibFuzzer(Engine):
         self.proc_worker[w.proc.pid] = w.index
         w.runs += 1
         w.run_started = now
-        w.line, w.final, w.inited, w.written = None, None, False, []
+        w.line, w.final, w.inited, w.written, w.vanished = None, None, False, [], False
 
     def tick(self, now):
         self.account_cpu()
@@ -480,6 +509,12 @@ class LibFuzzer(Engine):
         if p.returncode == 0 or p.pid in self.signalled:
             return                                  # budget spent, or stopped by us
         written = [a for a in w.written if os.path.isfile(a)]
+        if not written and w.vanished and self.dropped:
+            self.finding_exits.add(p.pid)           # not a failure: run it again
+            if not self.stopping:
+                w.fast_exits += 1
+                w.restart_at = now + min(RESTART_MAX_DELAY_S, 0.25 * (2 ** w.fast_exits))
+            return
         if not written:
             return                                  # no artifact: finish_status says failed
         self.finding_exits.add(p.pid)
@@ -602,6 +637,8 @@ class LibFuzzer(Engine):
             m = LF_ARTIFACT.search(raw)
             if m:
                 w.written.append(m.group(1))
+            elif LF_VANISHED.match(raw):
+                w.vanished = True
 
     def _worker_execs(self, w, now, estimate):
         """(executions, estimated?) of a worker: its ended runs, plus the running
