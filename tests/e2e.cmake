@@ -59,7 +59,7 @@ set_tests_properties(e2e_build PROPERTIES
 add_test(NAME e2e_build_afl COMMAND ${SHMF_E2E_BASH} ${CMAKE_CURRENT_SOURCE_DIR}/e2e/run.sh build_afl)
 set_tests_properties(e2e_build_afl PROPERTIES FIXTURES_SETUP shmf_e2e_afl)
 
-foreach(_t abs_c rel_c dir so cmake clean_c)
+foreach(_t abs_c rel_c dir so cmake clean_c driver_cpp)
   add_test(NAME e2e_${_t} COMMAND ${SHMF_E2E_BASH} ${CMAKE_CURRENT_SOURCE_DIR}/e2e/run.sh ${_t})
   set_tests_properties(e2e_${_t} PROPERTIES SKIP_RETURN_CODE 77
       FIXTURES_REQUIRED "shmf_campaign_engines;shmf_e2e_engines")
@@ -69,5 +69,6 @@ set_tests_properties(e2e_rel_c PROPERTIES PROCESSORS 2
     FIXTURES_REQUIRED "shmf_campaign_engines;shmf_e2e_engines;shmf_e2e_afl")
 
 set_tests_properties(e2e_build e2e_build_afl e2e_abs_c e2e_rel_c e2e_dir e2e_so e2e_cmake e2e_clean_c
+    e2e_driver_cpp
     PROPERTIES LABELS e2e ENVIRONMENT "${_e2e_env}" TIMEOUT 300)
 set_tests_properties(e2e_build e2e_build_afl PROPERTIES TIMEOUT 600)

@@ -12,6 +12,8 @@
 #   cmake        this tree installed, an external CMake project (find_package +
 #                shmfuzz_add_provider) builds a buggy and a clean provider
 #   clean_c      the clean provider as an absolute .c path
+#   driver_cpp   a C++ driver with only DriverEntry (registers as a filter driver;
+#                tests/wdk/driver_filter.cpp): compiles, loads and runs clean
 # Each test works in a fresh mktemp -d folder under /tmp, outside the checkout,
 # and runs scripts/campaign.sh by absolute path from there (cwd = that folder).
 # The folder is removed when the test passes and kept (path printed) when not.
@@ -289,6 +291,13 @@ test_clean_c() {
   new_workspace
   cp "$CLEAN_C" "$work/clean.c"
   clean run "$work/out" --provider "$work/clean.c" --engine libfuzzer --time "$CLEAN_TIME"
+  finish
+}
+
+test_driver_cpp() {
+  new_workspace
+  cp "$root/tests/wdk/driver_filter.cpp" "$work/driver.cpp"
+  clean run "$work/out" --provider "$work/driver.cpp" --engine libfuzzer --time "$CLEAN_TIME"
   finish
 }
 
