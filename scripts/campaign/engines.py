@@ -686,6 +686,28 @@ class LibFuzzer(Engine):
             total += self._worker_execs(w, now, False)[0]
         return total
 
+    def run_json(self, t0):
+        self._settle_samples(t0)
+        return super().run_json(t0)
+
+    def _settle_samples(self, t0):
+        """Samples estimated past what the workers turned out to execute (their
+        exact stat:: counts, known at the end) are lowered to it: the series stays
+        non-decreasing and ends at the run's executions, and its rates are
+        computed again from the executions."""
+        cap, changed = self.execs(), False
+        for smp in reversed(self.samples):
+            if (smp.get("execs") or 0) > cap:
+                smp["execs"], changed = cap, True
+            cap = smp.get("execs") or 0
+        if not changed:
+            return
+        done, self.samples = self.samples, []
+        for smp in done:
+            smp["exec_per_s"] = self._computed_rate(smp["execs"], smp["t"], t0) \
+                if smp["execs"] else 0
+            self.samples.append(smp)
+
     def count_artifacts(self):
         try:
             names = os.listdir(self.artifacts)
