@@ -502,7 +502,9 @@ assert r["status"] == "ok" and r["instances"] == 2, (r["status"], r["error"], r[
 assert st["inputs_dropped_at_load"] == 2 and st["restarts"] >= 2, st
 assert st["worker_runs"] == st["restarts"] + 2, st
 assert r["execs"] > 100 and r["execs"] == st["number_of_executed_units"], (r["execs"], st)
-assert abs(r["exec_per_s"] - r["execs"] / r["duration_s"]) <= 1, (r["exec_per_s"], r["execs"], r["duration_s"])
+# duration_s is rounded to 0.1 s, exec_per_s computed before: allow that rounding
+assert abs(r["exec_per_s"] - r["execs"] / r["duration_s"]) <= max(1, 0.01 * r["exec_per_s"]), \
+    (r["exec_per_s"], r["execs"], r["duration_s"])
 assert r["cpu_s"] > 0, r["cpu_s"]
 assert r["duration_s"] <= 20 + 5, r["duration_s"]
 ex = [s["execs"] for s in r["samples"]]
