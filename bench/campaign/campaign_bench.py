@@ -153,7 +153,7 @@ def lf_alone(a, work, fork, seed):
     execs = [int(x) for x in re.findall(r"^stat::number_of_executed_units:\s*(\d+)", text, re.M)]
     lines = [int(x) for x in re.findall(r"^#(\d+)", text, re.M)]
     return dict(rates(max(execs + lines + [0]), wall, cpu), exit=rc, load=[l0, load()],
-                command=" ".join(argv))
+                command=" ".join(argv), log=os.path.join(work, "log"))
 
 
 def afl_alone(a, work, seed):
@@ -208,12 +208,51 @@ def campaign(a, work, engine, jobs, seed):
         return {"error": "campaign exited %d: %s" % (rc, tail.splitlines()[-1] if tail else "")}
     r = rates(run["execs"], run["duration_s"], run.get("cpu_s") or 0)
     r["exec_per_s"] = run["exec_per_s"]   # the campaign's own figure (same formula)
-    return dict(r, status=run["status"], instances=run["instances"], exit=rc,
+    logs = [os.path.join(out, "latest", l) for l in run.get("logs", [])]
+    return dict(r, status=run["status"], instances=run["instances"], exit=rc, logs=logs,
             campaign_wall_s=round(wall, 1), load=[l0, load()],
             command=" ".join(argv), stats=run.get("stats"))
 
 
 # === Figures ===
+
+LF_PROGRESS = re.compile(r"^#(\d+)\s+(\w+)\s+cov: (\d+) ft: (\d+) corp: (\S+).*exec/s: (\d+)")
+
+
+def lf_lines(path):
+    out = []
+    try:
+        with open(path, errors="replace") as f:
+            for line in f:
+                m = LF_PROGRESS.match(line)
+                if m:
+                    out.append((m.groups()[:5], int(m.group(6))))
+    except OSError:
+        pass
+    return out
+
+
+def same_path(alone, camp):
+    """With one seed, the campaign's worker 0 and the alone run execute the same
+    inputs until something outside the seed (timing) makes them part: compare
+    their rates (libFuzzer's exec/s: executions since start over wall time) at
+    the last progress line they share. Load-dependent like any wall figure, but
+    free of the 5x spread between fuzzing paths."""
+    if not alone or not camp or alone.get("error") or camp.get("error") or not camp.get("logs"):
+        return None
+    a = lf_lines(os.path.join(os.path.dirname(alone["log"]), "log")) if alone.get("log") else []
+    c = lf_lines(camp["logs"][0])
+    n = 0
+    while n < min(len(a), len(c)) and a[n][0] == c[n][0]:
+        n += 1
+    # The first second prints exec/s 0: use the last shared line with a rate.
+    while n > 0 and not (a[n - 1][1] and c[n - 1][1]):
+        n -= 1
+    if n == 0:
+        return None
+    return {"lines": n, "execs": int(a[n - 1][0][0]), "alone_exec_per_s": a[n - 1][1],
+            "campaign_exec_per_s": c[n - 1][1], "ratio": round(c[n - 1][1] / a[n - 1][1], 3)}
+
 
 def ratio(x, y, key):
     if not x or not y or x.get("error") or y.get("error") or not y.get(key):
@@ -289,6 +328,14 @@ def main():
                     x["exec_per_s"], x["execs"], x["seconds"], x["cpu_s"], x["exec_per_cpu_s"],
                     x["load"])),
                 flush=True)
+        if "libfuzzer" in res:
+            sp = same_path(res["libfuzzer"].get("alone"), res["libfuzzer"].get("campaign_j1"))
+            res["libfuzzer"]["same_path"] = sp
+            if sp:
+                print("  round %d libfuzzer same path: the first %d executions at %d exec/s alone, "
+                      "%d in the campaign: %.3fx" % (r + 1, sp["execs"], sp["alone_exec_per_s"],
+                                                     sp["campaign_exec_per_s"], sp["ratio"]),
+                      flush=True)
         for e in engines:
             rounds[e].append(res[e])
     figs = []
@@ -304,6 +351,15 @@ def main():
         figs.append(figure("%s_campaign_vs_inprocess_per_cpu" % e, e, rounds[e], "campaign_j1",
                            "alone", None, "executions per CPU second: campaign --jobs 1 / the "
                            "engine alone", key="exec_per_cpu_s"))
+        if e == "libfuzzer":
+            per = [(rr.get("same_path") or {}).get("ratio") for rr in rounds[e]]
+            ok = [p for p in per if p is not None]
+            figs.append({"name": "libfuzzer_campaign_vs_inprocess_same_path", "engine": e,
+                         "unit": "exec/s", "what": "the campaign's worker and the alone run, same "
+                         "seed, at the last progress line they share (same inputs executed)",
+                         "ratio": round(statistics.median(ok), 3) if ok else None,
+                         "ratio_per_round": per, "ratio_spread": [min(ok), max(ok)] if ok else None,
+                         "target_ratio": None, "met": None})
         if e == "libfuzzer" and not a.no_fork:
             figs.append(figure("libfuzzer_fork_vs_inprocess", e, rounds[e], "fork_alone", "alone",
                                None, "libFuzzer -fork=1 (the campaigns' former mode) / in-process"))
