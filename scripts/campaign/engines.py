@@ -67,15 +67,24 @@ AFL_ALIASES = {
 CLK_TCK = os.sysconf("SC_CLK_TCK") if hasattr(os, "sysconf") else 100
 
 
-def proc_cpu(pid):
-    """CPU seconds of a process, its reaped children and its live descendants
-    (AFL++'s fork server and target), from /proc; None once it is gone."""
+def _stat(pid):
+    """The fields of /proc/PID/stat after the command name (state first), or None."""
     try:
         with open("/proc/%d/stat" % pid) as f:
             data = f.read()
-        fields = data[data.rindex(")") + 2:].split()
+        return data[data.rindex(")") + 2:].split()
+    except (OSError, ValueError):
+        return None
+
+
+def proc_cpu(pid, seen=None):
+    """CPU seconds of a process, its reaped children and its live descendants
+    (AFL++'s fork server and target), from /proc; None once it is gone.
+    seen (a dict) gets every descendant: pid -> its start time."""
+    fields = _stat(pid)
+    try:
         total = sum(int(x) for x in fields[11:15]) / CLK_TCK  # utime stime cutime cstime
-    except (OSError, ValueError, IndexError):
+    except (TypeError, ValueError, IndexError):
         return None
     try:
         tasks = os.listdir("/proc/%d/task" % pid)
@@ -88,7 +97,12 @@ def proc_cpu(pid):
         except OSError:
             continue
         for k in kids:
-            total += proc_cpu(int(k)) or 0
+            k = int(k)
+            if seen is not None and k not in seen:
+                f = _stat(k)
+                if f and len(f) > 19:
+                    seen[k] = f[19]
+            total += proc_cpu(k, seen) or 0
     return total
 
 
@@ -135,6 +149,7 @@ class Engine:
         self.signalled = set()  # pids of the processes the campaign sent a stop signal
         self.cpu = {}           # pid -> CPU seconds last seen (proc_cpu)
         self._pidfds = {}       # pid -> pidfd (pidfds())
+        self.descendants = {}   # pid -> start time of every descendant seen (reap_leftovers)
         os.makedirs(workdir, exist_ok=True)
 
     def _spawn(self, argv, env, log_path, append=False, record=True):
@@ -189,7 +204,7 @@ class Engine:
         process exits is what is counted of it)."""
         for p in self.procs:
             if p.returncode is None:
-                c = proc_cpu(p.pid)
+                c = proc_cpu(p.pid, self.descendants)
                 if c is not None:
                     self.cpu[p.pid] = max(c, self.cpu.get(p.pid, 0))
 
@@ -220,6 +235,22 @@ class Engine:
                 self.stop(signal.SIGKILL)
                 p.wait()
         self.ended = self.ended or time.time()
+        self.reap_leftovers()
+
+    def reap_leftovers(self):
+        """Kill what the engine's processes left behind: afl-fuzz 4.x leaves its
+        CMPLOG target's persistent-mode child stopped (SIGSTOP between two runs),
+        orphaned, for ever. Only processes seen as descendants while the engine
+        ran, with the same start time (not a reused pid), are touched."""
+        own = {p.pid for p in self.procs}
+        for pid, start in self.descendants.items():
+            f = _stat(pid)
+            if pid in own or not f or len(f) <= 19 or f[19] != start:
+                continue
+            try:
+                os.kill(pid, signal.SIGKILL)
+            except OSError:
+                pass
 
     def execs(self):
         return (self.last() or {}).get("execs") or 0
