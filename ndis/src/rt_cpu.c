@@ -1,10 +1,10 @@
 /*
- * rt_cpu.c -- simulated processors: per-thread IRQL, KeRaiseIrql/KeLowerIrql
- * with their rules, processor and NUMA queries, interlocked operations.
+ * rt_cpu.c -- simulated processors: each thread's processor and its IRQL as
+ * state, processor and NUMA queries, interlocked operations.  The IRQL rules
+ * (KeRaiseIrql/KeLowerIrql, the checks every routine makes) are in rt_irql.c.
+ * layer: 10 base (calls nothing of the runtime)
  *
- * Each thread is one simulated processor.  The raise stack records the IRQL
- * each KeRaiseIrql returned, so KeLowerIrql can insist on restoring exactly that
- * value in LIFO order (IrqlKeRaiseLower2; ndis-facts 9.20 item 9).
+ * Each thread is one simulated processor.
  */
 #include <stdatomic.h>
 
@@ -101,87 +101,6 @@ uint32_t shmf_rt_locks_held(void)
     return this_cpu.locks_held;
 }
 
-bool shmf__irql_check_max(KIRQL max, const char *function, const char *rule)
-{
-    if (this_cpu.irql <= max)
-        return true;
-    shmf__report(SHMF_KIND_IRQL_TOO_HIGH, this_cpu.irql, function, rule,
-                 "%s called at IRQL %u; it requires IRQL <= %u", function,
-                 (unsigned)this_cpu.irql, (unsigned)max);
-    return false;
-}
-
-bool shmf__irql_check_eq(KIRQL level, const char *function, const char *rule)
-{
-    if (this_cpu.irql == level)
-        return true;
-    shmf__report(this_cpu.irql > level ? SHMF_KIND_IRQL_TOO_HIGH : SHMF_KIND_IRQL_NOT_RESTORED,
-                 this_cpu.irql, function, rule, "%s called at IRQL %u; it requires IRQL == %u",
-                 function, (unsigned)this_cpu.irql, (unsigned)level);
-    return false;
-}
-
-/* === IRQL routines === */
-
-KIRQL KeGetCurrentIrql(VOID)
-{
-    return this_cpu.irql;
-}
-
-KIRQL KfRaiseIrql(KIRQL NewIrql)
-{
-    shmf__yield("KeRaiseIrql");
-    KIRQL old = this_cpu.irql;
-    if (NewIrql < old || NewIrql > HIGH_LEVEL) {
-        shmf__report(SHMF_KIND_IRQL_NOT_RESTORED, NewIrql, "KeRaiseIrql",
-                     "KeRaiseIrql page; DV 0xC4/0x30",
-                     "KeRaiseIrql to IRQL %u from higher IRQL %u", (unsigned)NewIrql,
-                     (unsigned)old);
-        return old;
-    }
-    if (this_cpu.raise_depth < sizeof(this_cpu.raise_stack))
-        this_cpu.raise_stack[this_cpu.raise_depth] = old;
-    this_cpu.raise_depth++;
-    this_cpu.irql = NewIrql;
-    return old;
-}
-
-KIRQL KeRaiseIrqlToDpcLevel(VOID)
-{
-    shmf__irql_check_max(DISPATCH_LEVEL, "KeRaiseIrqlToDpcLevel", "IrqlKeDispatchLte");
-    if (this_cpu.irql > DISPATCH_LEVEL)
-        return this_cpu.irql;
-    return KfRaiseIrql(DISPATCH_LEVEL);
-}
-
-VOID KeLowerIrql(KIRQL NewIrql)
-{
-    shmf__yield("KeLowerIrql");
-    KIRQL now = this_cpu.irql;
-    if (NewIrql > now) {
-        shmf__report(SHMF_KIND_IRQL_NOT_RESTORED, NewIrql, "KeLowerIrql",
-                     "KeLowerIrql page; DV 0xC4/0x31",
-                     "KeLowerIrql to IRQL %u above the current IRQL %u", (unsigned)NewIrql,
-                     (unsigned)now);
-        return;
-    }
-    if (this_cpu.raise_depth == 0) {
-        shmf__report(SHMF_KIND_IRQL_NOT_RESTORED, NewIrql, "KeLowerIrql", "IrqlKeRaiseLower",
-                     "KeLowerIrql to IRQL %u without a matching KeRaiseIrql", (unsigned)NewIrql);
-        this_cpu.irql = NewIrql;
-        return;
-    }
-    this_cpu.raise_depth--;
-    KIRQL expect = this_cpu.raise_depth < sizeof(this_cpu.raise_stack)
-                       ? this_cpu.raise_stack[this_cpu.raise_depth]
-                       : NewIrql;
-    if (NewIrql != expect)
-        shmf__report(SHMF_KIND_IRQL_NOT_RESTORED, NewIrql, "KeLowerIrql", "IrqlKeRaiseLower2",
-                     "KeLowerIrql to IRQL %u; the matching KeRaiseIrql saved IRQL %u",
-                     (unsigned)NewIrql, (unsigned)expect);
-    this_cpu.irql = NewIrql;
-}
-
 /* === Processors and nodes === */
 
 ULONG KeGetCurrentProcessorNumber(VOID)
@@ -215,7 +134,7 @@ USHORT KeGetCurrentNodeNumber(VOID)
     return (USHORT)(this_cpu.index % SHMF_NODE_COUNT);
 }
 
-/* === Interlocked operations and alignment === */
+/* === Interlocked operations === */
 
 LONG NdisInterlockedIncrement(PLONG Addend)
 {
@@ -225,13 +144,6 @@ LONG NdisInterlockedIncrement(PLONG Addend)
 LONG NdisInterlockedDecrement(PLONG Addend)
 {
     return __atomic_sub_fetch(Addend, 1, __ATOMIC_SEQ_CST);
-}
-
-ULONG NdisGetSharedDataAlignment(VOID)
-{
-    shmf__irql_check_max(DISPATCH_LEVEL, "NdisGetSharedDataAlignment",
-                         "Irql_Miscellaneous_Function");
-    return 64;
 }
 
 VOID ShmfRtListYield(VOID)

@@ -1,6 +1,8 @@
 /*
- * rt_dma.c -- queues as the miniport reports them, and DMA by logical address
- * for the NIC model, with the DMA checks (ndis-facts 5).
+ * rt_dma.c -- DMA by logical address for the NIC model, with the DMA checks
+ * (ndis-facts 5): the queue's DMA is running (rt_queue.c), the pages are not
+ * freed (rt_pages.c), the target is a live block of the queue (rt_shm.c).
+ * layer: 23 subsystem (calls rt_shm.c, rt_queue.c, rt_pages.c and the base)
  */
 #include <errno.h>
 #include <string.h>
@@ -8,53 +10,13 @@
 #include "rt_pages.h"
 #include "rt_shm.h"
 
-static bool queue_allocated[SHMF_MAX_QUEUES];
-static bool queue_stopped[SHMF_MAX_QUEUES];
-
-void shmf__dma_reset(void)
-{
-    memset(queue_allocated, 0, sizeof(queue_allocated));
-    memset(queue_stopped, 0, sizeof(queue_stopped));
-    queue_allocated[NDIS_DEFAULT_RECEIVE_QUEUE_ID] = true;
-}
-
-bool shmf__queue_is_allocated(ULONG q)
-{
-    return q < SHMF_MAX_QUEUES && queue_allocated[q];
-}
-
-void shmf_rt_queue_allocated(ULONG q)
-{
-    if (q < SHMF_MAX_QUEUES)
-        queue_allocated[q] = true;
-}
-
-void shmf_rt_queue_freed(ULONG q)
-{
-    if (q >= SHMF_MAX_QUEUES || q == NDIS_DEFAULT_RECEIVE_QUEUE_ID)
-        return;
-    shmf__world_lock();
-    if (shmf__shm_queue_has_blocks(q))
-        shmf__report(SHMF_KIND_QUEUE_FREED_WITH_MEMORY, q, "OID_RECEIVE_FILTER_FREE_QUEUE", NULL,
-                     "queue %u was freed while it still has shared memory", q);
-    queue_allocated[q] = false;
-    queue_stopped[q] = false;
-    shmf__world_unlock();
-}
-
-void shmf_rt_queue_dma_stop(ULONG q, bool stopped)
-{
-    if (q < SHMF_MAX_QUEUES)
-        queue_stopped[q] = stopped;
-}
-
 /* Check one DMA of n bytes at la for queue q; false if refused. */
 static bool dma_allowed(ULONG q, uint64_t la, size_t n, const char *dir)
 {
     long other;
     if (!(shmf__verify_flags() & SHMF_VERIFY_F_DMA))
         return shmf__logical_range_allocated(la, n);
-    if (q < SHMF_MAX_QUEUES && queue_stopped[q]) {
+    if (shmf__queue_dma_stopped(q)) {
         shmf__report(SHMF_KIND_DMA_AFTER_STOP, la, "NIC", NULL,
                      "DMA %s of %zu bytes at logical %#llx for queue %u after its DMA stopped",
                      dir, n, (unsigned long long)la, q);

@@ -16,6 +16,7 @@
  *
  * Locking: the driver state is written only at load and unload, while no
  * simulated processor runs provider code (rt_world.c), so it takes no lock.
+ * layer: 20 subsystem (calls the base only)
  */
 #include <errno.h>
 #include <stdio.h>
@@ -35,6 +36,13 @@ static struct {
     NDIS_MINIPORT_DRIVER_CHARACTERISTICS miniport; /* NDIS's copy */
     NDIS_FILTER_DRIVER_CHARACTERISTICS filter;     /* NDIS's copy */
 } drv;
+
+static char driver_object[64]; /* what NdisDriverHandle points at */
+
+NDIS_HANDLE shmf_rt_driver_handle(void)
+{
+    return driver_object;
+}
 
 static WCHAR driver_name[] = L"\\Driver\\shmfprov";
 static WCHAR registry_path[] =

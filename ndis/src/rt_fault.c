@@ -16,6 +16,7 @@
  * one shared counter; a site is "fresh" for first_per_site only if no home has
  * seen it either.  Every site entry carries the attempt number that first saw
  * it, so the merged site list keeps the first-seen order.
+ * layer: 20 subsystem (calls the base only)
  */
 #include <stdlib.h>
 #include <string.h>
@@ -256,4 +257,42 @@ bool shmf__fault_should_fail(const char *function, uintptr_t site)
         injected++;
     shmf__unlock(SHMF_LK_FAULT);
     return fail;
+}
+
+/* === Invariants === */
+
+/* Table t: its n entries are used slots, listed in first-seen order, and no
+   site was injected more often than attempted. */
+static bool site_table_is_valid(const struct site_table *t)
+{
+    unsigned used = 0;
+    if (t->n > SHMF_SITE_SLOTS)
+        return false;
+    for (unsigned k = 0; k < SHMF_SITE_SLOTS; k++) {
+        if (!t->s[k].site)
+            continue;
+        used++;
+        if (t->s[k].injected > t->s[k].attempts)
+            return false;
+    }
+    for (unsigned i = 0; i < t->n; i++)
+        if (t->order[i] >= SHMF_SITE_SLOTS || !t->s[t->order[i]].site)
+            return false;
+    return used == t->n;
+}
+
+/* Invariant: every site table is consistent; no more faults injected than
+   attempts made on the shared path. */
+bool shmf__fault_is_valid(void)
+{
+    shmf__lock(SHMF_LK_FAULT);
+    bool ok = site_table_is_valid(&sites) &&
+              injected <= __atomic_load_n(&attempts, __ATOMIC_RELAXED);
+    for (unsigned h = 0; h < SHMF_MAX_CPUS && ok; h++) {
+        struct fault_home *H = fhome_lock(h);
+        ok = site_table_is_valid(&H->sites);
+        fhome_unlock(H);
+    }
+    shmf__unlock(SHMF_LK_FAULT);
+    return ok;
 }

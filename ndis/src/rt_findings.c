@@ -1,5 +1,6 @@
 /*
  * rt_findings.c -- the finding catalogue's tables and the recorder.
+ * layer: 11 base (calls rt_base.c, rt_cpu.c)
  *
  * Findings are kept in a small fixed array (the first SHMF_MAX_FINDINGS of a
  * world); the count keeps growing so callers can tell that more happened.
@@ -97,8 +98,16 @@ const struct shmf_finding *shmf_rt_finding(unsigned i)
     return &findings[i];
 }
 
+void (*shmf__op_end_hook)(void);
+
 void shmf_rt_set_op_index(int32_t op_index)
 {
+#ifndef NDEBUG
+    /* The executor calls this before each op: the one before (or the load)
+       has ended. */
+    if (op_index >= 0 && shmf__op_end_hook)
+        shmf__op_end_hook();
+#endif
     atomic_store(&current_op, op_index);
 }
 

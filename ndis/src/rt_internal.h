@@ -12,6 +12,22 @@
  *   subsystem (enum shmf_lk below, with the lock order); no runtime lock is held
  *   while provider code runs or at a scheduling point (shmf__yield).
  * - Fault injection asks shmf__fault_should_fail() once per allocation attempt.
+ * - Calls point down only.  Each rt_*.c names its layer in its header comment
+ *   ("layer: <rank> <tier>") and calls only files of a lower rank:
+ *     10-12 base       locks and world flags, processors, findings, IRQL rules
+ *                      and handler frames (rt_base.c, rt_cpu.c, rt_findings.c,
+ *                      rt_irql.c);
+ *     20-23 subsystem  fault injection, NDIS spin locks, pages, queues, guarded
+ *                      buffers, drivers; then pool, overlap index, SG checks;
+ *                      then MDLs, shared memory; then NdisAllocateMdl, DMA;
+ *     30    top        the world: reset, load/unload and leak checks, the
+ *                      invariant checks (rt_world.c).
+ *   A lower layer that needs an upper one's answer takes it as a callback
+ *   (struct shmf_pool_mdl_ops); resets are called by the top, one per
+ *   subsystem.  scripts/check-layers.sh BUILD_DIR checks this from the objects.
+ * - Each subsystem has a shmf__<sub>_is_valid() checker of its tables (bool;
+ *   it takes the subsystem's lock itself); rt_world.c runs them all after every
+ *   op in debug builds (shmf_rt_check_invariants).
  */
 #ifndef SHMF_RT_INTERNAL_H
 #define SHMF_RT_INTERNAL_H
@@ -67,8 +83,11 @@ static inline void shmf__unpoison(void *p, size_t n)
 void shmf__report(enum shmf_kind kind, uint64_t object, const char *function,
                   const char *rule, const char *fmt, ...)
     __attribute__((format(printf, 5, 6)));
+/* Called by shmf_rt_set_op_index(i >= 0), i.e. when an op (or the load) ended,
+   in debug builds (NDEBUG undefined); set by rt_world.c at reset. */
+extern void (*shmf__op_end_hook)(void);
 
-/* === Processors and IRQL (rt_cpu.c) === */
+/* === Processors (rt_cpu.c) and IRQL rules (rt_irql.c) === */
 
 /* The calling thread's simulated processor.  Written by its own thread on
    every IRQL change and spin-lock acquire, so each has its own cache line. */
@@ -98,11 +117,30 @@ void shmf__cpus_reset(void);
 /* Set the IRQL without checks (runtime and harness transitions). */
 void shmf__irql_set(KIRQL irql);
 
-/* Offset of the first byte of [p, p+n) that is not `byte`, or n; reads
-   poisoned memory without an ASan report (rt_pages.c). */
-size_t shmf__first_not(const void *p, size_t n, uint8_t byte);
+/* State saved around a call into provider code (rt_irql.c). */
+struct shmf_handler_frame {
+    KIRQL irql;
+    uint32_t locks_held;
+    uint32_t raise_depth;
+};
+/* Before calling a provider handler. */
+void shmf__handler_enter(struct shmf_handler_frame *fr);
+/* After it returned: report irql-not-restored / spinlock-held-on-return naming
+   `handler`, then put the processor back where it was so the run can go on. */
+void shmf__handler_exit(const struct shmf_handler_frame *fr, const char *handler);
 
-/* === Runtime locks (rt_world.c) ===
+/* === Base utilities (rt_base.c) === */
+
+/* Offset of the first byte of [p, p+n) that is not `byte`, or n; reads
+   poisoned memory without an ASan report. */
+size_t shmf__first_not(const void *p, size_t n, uint8_t byte);
+/* The world's flags, set by rt_world.c between runs, read by every check. */
+uint32_t shmf__verify_flags(void);
+void shmf__set_verify_flags(uint32_t flags);
+bool shmf__teardown_in_progress(void);
+void shmf__set_teardown(bool on);
+
+/* === Runtime locks (rt_base.c) ===
  * One lock per subsystem, taken in this order only: a thread holding lock A may
  * take lock B only if A < B.  PAGES is recursive (a thread may take it again
  * while it holds it, whatever else it holds since): rt_dma.c takes it with
@@ -115,11 +153,11 @@ size_t shmf__first_not(const void *p, size_t n, uint8_t byte);
  * pages that can be done outside (see rt_pages.c). */
 enum shmf_lk {
     SHMF_LK_PAGES,    /* rt_pages.c, rt_mdl.c: zones, page states, page records */
-    SHMF_LK_SHM,      /* rt_shm.c, rt_sgcheck.c: block table, overlap index */
+    SHMF_LK_SHM,      /* rt_shm.c, rt_overlap.c: block table, overlap index */
     SHMF_LK_POOL,     /* rt_pool.c: one home's pool blocks, quarantine, chunk cache */
     SHMF_LK_FAULT,    /* rt_fault.c: the plan, attempt counters, call sites */
     SHMF_LK_FAULT_HOME, /* rt_fault.c: one processor's attempt counter and sites */
-    SHMF_LK_GUARD,    /* rt_world.c: guarded buffers */
+    SHMF_LK_GUARD,    /* rt_guard.c: guarded buffers */
     SHMF_LK_FINDINGS, /* rt_findings.c: the findings and the handler call */
     SHMF_LK_COUNT
 };
@@ -136,7 +174,8 @@ void shmf__unlock_home(enum shmf_lk l, unsigned *word);
    copies exclude each other. */
 void shmf__world_lock(void);
 void shmf__world_unlock(void);
-bool shmf__teardown_in_progress(void);
+/* Invariant: the calling thread holds no runtime lock (true between ops). */
+bool shmf__base_is_valid(void);
 
 /* === Fault injection (rt_fault.c) === */
 
@@ -144,6 +183,7 @@ bool shmf__teardown_in_progress(void);
    Deterministic: decided by the fault plan and the allocation counter only. */
 bool shmf__fault_should_fail(const char *function, uintptr_t site);
 void shmf__fault_reset(void);
+bool shmf__fault_is_valid(void);
 
 /* === Pool (rt_pool.c) === */
 void shmf__pool_reset(void);
@@ -154,13 +194,18 @@ void shmf__pool_check_all(void);
 uint64_t shmf__pool_live_count(void);
 /* True if [p, p+n) lies inside one live pool block's user area. */
 bool shmf__pool_contains(const void *p, size_t n);
+bool shmf__pool_is_valid(void);
 
-/* === Pages, MDLs and simulated physical memory (rt_pages.c) === */
+/* === Simulated physical memory (rt_pages.c) and MDLs (rt_mdl.c) === */
 
 /* Page states, KFENCE-style. */
 enum shmf_page_state { SHMF_PAGE_UNUSED, SHMF_PAGE_ALLOCATED, SHMF_PAGE_FREED };
 
 void shmf__pages_reset(void);
+bool shmf__pages_is_valid(void);
+/* Forget every MDL (rt_mdl.c; reset, after shmf__pages_reset). */
+void shmf__mdl_reset(void);
+bool shmf__mdl_is_valid(void);
 /* Report leak-pages for every page run, MDL or contiguous block still allocated. */
 void shmf__pages_check_leaks(void);
 /* Use-after-free: report a FREED page whose canary changed (at unload). */
@@ -181,25 +226,30 @@ void *shmf__logical_to_host_locked(uint64_t la);
    page's state is read atomically. */
 bool shmf__logical_range_within(uint64_t la, uint64_t n, uintptr_t va, size_t len);
 
-/* === Added by the pool/pages owner: coordination between rt_pool.c and
-   rt_pages.c, and page walks for the SG-list verifier. === */
-
+/* === Pool blocks that hold MDLs (rt_pool.c for rt_mdl.c) ===
+   The pool is below the MDLs: what it must ask about an MDL block's pages it
+   asks through these callbacks, which rt_mdl.c passes with each block. */
+struct shmf_pool_mdl_ops {
+    /* True once the pages of MDL record ctx were freed (MmFreePagesFromMdl);
+       until then ExFreePool refuses the block.  Called under SHMF_LK_POOL. */
+    bool (*pages_freed)(const void *ctx);
+    /* The MDL block of record ctx was freed with ExFreePool: forget it.
+       Called with SHMF_LK_PAGES held (the pool takes it first). */
+    void (*released)(void *ctx);
+};
 /* Allocate an n-byte pool block holding an MDL built by MmAllocatePagesForMdlEx.
-   ctx is rt_pages.c's record for it.  ExFreePool accepts the block, but only after
-   MmFreePagesFromMdl.  No fault injection (the caller already asked).  NULL if the
-   host is out of memory. */
-void *shmf__pool_alloc_mdl(size_t n, void *ctx, uintptr_t site);
+   ctx is rt_mdl.c's record for it, ops what the pool calls about it.
+   ExFreePool accepts the block, but only after MmFreePagesFromMdl.  No fault
+   injection (the caller already asked).  NULL if the host is out of memory. */
+void *shmf__pool_alloc_mdl(size_t n, const struct shmf_pool_mdl_ops *ops, void *ctx,
+                           uintptr_t site);
 /* Record of the MDL block based at p, or NULL if p is not the base of a live MDL
    block; *freed (optional) tells whether p is an MDL block already freed. */
 void *shmf__pool_mdl_ctx(const void *p, bool *freed);
 /* Release an MDL block without checks (construction failed). */
 void shmf__pool_free_mdl(void *p);
-/* rt_mdl.c: true once the pages of MDL record ctx were freed (read
-   atomically; the caller holds SHMF_LK_POOL). */
-bool shmf__pages_mdl_pages_freed(const void *ctx);
-/* rt_mdl.c: the MDL block of record ctx was freed with ExFreePool; forget it.
-   pre: SHMF_LK_PAGES held, or no SHMF_LK_POOL (lock order). */
-void shmf__pages_mdl_released(void *ctx);
+
+/* === Translations of page mappings (rt_mdl.c) === */
 
 /* Called once per page touched by [va, va+len): la is the logical address of the
    first byte of the chunk in that page, n its length (<= PAGE_SIZE). */
@@ -211,7 +261,9 @@ bool shmf__va_range_for_each_page(const void *va, size_t len, shmf_page_chunk_fn
                                   void *ud);
 /* True if every page of [la, la+n) is allocated (n == 0 checks la's page). */
 bool shmf__logical_range_allocated(uint64_t la, size_t n);
-/* === End of pool/pages additions. === */
+
+/* === Guarded buffers (rt_guard.c) === */
+bool shmf__guard_is_valid(void);
 
 /* === NdisAllocateMdl's MDLs (rt_ndis_mdl.c, rt_pool.c) === */
 

@@ -6,6 +6,7 @@
  * NdisDprAcquireSpinLock.  The IRQL saved at acquire lives in the lock, as in the
  * WDK (ndis-facts 9.16).  A recursive acquire is reported and not performed, so a
  * buggy provider does not deadlock the harness.
+ * layer: 20 subsystem (calls the base only)
  */
 #include <sched.h>
 

@@ -6,6 +6,7 @@
  * MDL table below are guarded by SHMF_LK_PAGES; an MDL's pool block is allocated
  * under it (SHMF_LK_POOL comes later in the lock order).  A new run's contents
  * are filled after the lock is dropped: nobody else can reach the run yet.
+ * layer: 22 subsystem (calls rt_pool.c, rt_pages.c, rt_fault.c and the base)
  */
 #include <stdlib.h>
 #include <string.h>
@@ -22,7 +23,7 @@ static bool is_pow2(uint64_t x)
 
 /* === MDL table ===
  * MDL address -> page record, from MmAllocatePagesForMdlEx until ExFreePool
- * frees the MDL (shmf__pages_mdl_released): the MDL routines find their record
+ * frees the MDL (mdl_released): the MDL routines find their record
  * without the pool.  Open addressing, key NULL free.  Under SHMF_LK_PAGES. */
 
 static struct mdl_slot {
@@ -98,12 +99,48 @@ static struct palloc *mdl_find(const void *mdl)
 
 void shmf__mdl_reset(void)
 {
+    shmf__lock(SHMF_LK_PAGES);
     if (mdl_tab)
         memset(mdl_tab, 0, mdl_cap * sizeof(*mdl_tab));
     mdl_count = 0;
+    shmf__unlock(SHMF_LK_PAGES);
 }
 
-void shmf__pages_mdl_released(void *ctx)
+/* Invariant: mdl_count entries, at most half the table; each found from its
+   home slot, and naming a record of kind MDL that names it back. */
+bool shmf__mdl_is_valid(void)
+{
+    unsigned n = 0;
+    bool ok;
+    shmf__lock(SHMF_LK_PAGES);
+    ok = (mdl_cap & (mdl_cap - 1)) == 0 && 2 * mdl_count <= mdl_cap;
+    for (unsigned i = 0; ok && i < mdl_cap; i++) {
+        const struct mdl_slot *t = &mdl_tab[i];
+        if (!t->mdl)
+            continue;
+        n++;
+        ok = mdl_slot_of(t->mdl) == t && t->a && t->a->kind == PALLOC_MDL &&
+             (const void *)t->a->mdl == t->mdl;
+    }
+    ok = ok && n == mdl_count;
+    shmf__unlock(SHMF_LK_PAGES);
+    return ok;
+}
+
+/* === What the pool asks about an MDL block (struct shmf_pool_mdl_ops) === */
+
+/* True once the pages of MDL record ctx were freed: read atomically (the
+   caller holds SHMF_LK_POOL, not the pages lock).  acquire: pairs with the
+   release store of the record's state in shmf__run_retire() (rt_pages.c). */
+static bool mdl_pages_freed(const void *ctx)
+{
+    const struct palloc *a = ctx;
+    return __atomic_load_n(&a->state, __ATOMIC_ACQUIRE) == SHMF_PAGE_FREED;
+}
+
+/* The MDL block of record ctx was freed with ExFreePool; forget it.
+   pre: SHMF_LK_PAGES held, or no SHMF_LK_POOL (lock order). */
+static void mdl_released(void *ctx)
 {
     struct palloc *a = ctx;
     shmf__lock(SHMF_LK_PAGES);
@@ -113,6 +150,8 @@ void shmf__pages_mdl_released(void *ctx)
     shmf__palloc_unlink(a);
     shmf__unlock(SHMF_LK_PAGES);
 }
+
+static const struct shmf_pool_mdl_ops mdl_ops = {mdl_pages_freed, mdl_released};
 
 /* === Contiguous memory === */
 
@@ -283,7 +322,8 @@ static PMDL mdl_alloc(const struct run_req *r, bool contiguous, bool zero, uintp
     struct palloc *a =
         shmf__palloc_alloc(PALLOC_MDL, contiguous ? ZONE_CONTIG : ZONE_SCATTER, r, site);
     if (a && mdl_reserve())
-        mdl = shmf__pool_alloc_mdl(sizeof(MDL) + a->npages * sizeof(PFN_NUMBER), a, site);
+        mdl = shmf__pool_alloc_mdl(sizeof(MDL) + a->npages * sizeof(PFN_NUMBER), &mdl_ops, a,
+                                   site);
     if (a && !mdl) {
         shmf__palloc_check_stale(a);
         run = shmf__run_retire(a);
@@ -469,12 +509,6 @@ VOID MmUnmapLockedPages(PVOID BaseAddress, PMDL MemoryDescriptorList)
 }
 
 /* === Translations of mappings (rt_internal.h) === */
-
-bool shmf__pages_mdl_pages_freed(const void *ctx)
-{
-    const struct palloc *a = ctx;
-    return __atomic_load_n(&a->state, __ATOMIC_ACQUIRE) == SHMF_PAGE_FREED;
-}
 
 /* Logical address of va if it lies in a live mapping (caller holds the lock). */
 static bool va_to_logical_locked(const void *va, uint64_t *la)

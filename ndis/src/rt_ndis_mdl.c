@@ -12,6 +12,7 @@
  * Buffers in page mappings get their simulated page numbers in the PFN array;
  * pool has no simulated physical address, so its PFNs are 0 (as
  * MmGetPhysicalAddress returns 0 for it).
+ * layer: 23 subsystem (calls rt_mdl.c, rt_pool.c, rt_fault.c and the base)
  */
 #include <string.h>
 

@@ -43,6 +43,10 @@
  * any stale access is reported at once; there the canaries are only each page's
  * head and are checked at quarantine release and unload only (they catch writes
  * that bypass ASan, e.g. from uninstrumented code), to keep ASan builds cheap.
+ *
+ * The MDL table that refers to these records is rt_mdl.c's, reset by the world
+ * after shmf__pages_reset.
+ * layer: 20 subsystem (calls the base only)
  */
 #include <stdlib.h>
 #include <string.h>
@@ -286,32 +290,6 @@ static uint32_t run_alloc(enum zone z, const struct run_req *r)
 static size_t canary_len(const struct page_meta *m)
 {
     return __atomic_load_n(&m->canary_full, __ATOMIC_RELAXED) ? PAGE_SIZE : POISON_BYTES;
-}
-
-/* Offset of the first byte of [p, p+n) that is not `byte`, or n.  Reads
-   ASan-poisoned memory on purpose, hence not instrumented (nor
-   coverage-instrumented: it runs for every freed page and pool block, and its
-   branches say nothing about the provider).  64 bytes at a time, branch-free
-   inside a chunk, so it vectorizes. */
-__attribute__((no_sanitize("address", "coverage")))
-size_t shmf__first_not(const void *mem, size_t n, uint8_t byte)
-{
-    const uint8_t *p = mem;
-    const uint64_t word = 0x0101010101010101ull * byte;
-    size_t i = 0;
-    for (; i + 64 <= n; i += 64) {
-        uint64_t acc = 0;
-        for (size_t j = 0; j < 64; j += 8) {
-            uint64_t v;
-            __builtin_memcpy(&v, p + i + j, 8); /* inlined: no interceptor */
-            acc |= v ^ word;
-        }
-        if (acc != 0)
-            break;
-    }
-    while (i < n && p[i] == byte)
-        i++;
-    return i;
 }
 
 /* Report use-after-free if a FREED page's canary changed; true if intact. */
@@ -661,11 +639,73 @@ void shmf__pages_reset(void)
     shmf__lock(SHMF_LK_PAGES);
     while (pg.head)
         shmf__palloc_unlink(pg.head);
-    shmf__mdl_reset();
     for (int z = 0; pg.arena && z < ZONE_COUNT; z++)
         zone_reset((enum zone)z);
     pg.quar_head = pg.quar_count = pg.quar_pages = 0;
     pg.seq = 0;
     pg.live = 0;
     shmf__unlock(SHMF_LK_PAGES);
+}
+
+/* === Invariants === */
+
+/* Zone z's free extents: sorted, coalesced, non-empty, inside the zone. */
+static bool zone_is_valid(const struct zone_state *zs)
+{
+    uint32_t end = 0;
+    if (zs->nfree > zs->cap || zs->hw > ZONE_PAGES || zs->cursor > ZONE_PAGES)
+        return false;
+    for (uint32_t i = 0; i < zs->nfree; i++) {
+        const struct extent *e = &zs->free[i];
+        if (e->n == 0 || (i > 0 && e->first <= end) || e->first + e->n > ZONE_PAGES ||
+            e->first + e->n < e->first)
+            return false;
+        end = e->first + e->n;
+    }
+    return true;
+}
+
+/* Record a: inside its zone, FREED only if it is an MDL's (a contiguous block's
+   record goes with its free); every page of a live record is ALLOCATED and
+   owned by it. */
+static bool palloc_is_valid(const struct palloc *a)
+{
+    if (a->zone >= ZONE_COUNT || a->npages == 0 || a->first + a->npages > ZONE_PAGES ||
+        a->first + a->npages < a->first)
+        return false;
+    if (a->state != SHMF_PAGE_ALLOCATED)
+        return a->state == SHMF_PAGE_FREED && a->kind == PALLOC_MDL;
+    for (uint32_t i = 0; i < a->npages; i++) {
+        const struct page_meta *m = shmf__meta_of(a->zone, a->first + i);
+        if (m->state != SHMF_PAGE_ALLOCATED || m->owner != a)
+            return false;
+    }
+    return true;
+}
+
+/* Invariant: the record list is linked both ways and holds pg.live live
+   records; the zones' free lists are sorted and coalesced; the quarantine's
+   counts match its runs. */
+bool shmf__pages_is_valid(void)
+{
+    uint64_t live = 0;
+    uint32_t pages = 0;
+    const struct palloc *prev = NULL;
+    bool ok = true;
+    shmf__lock(SHMF_LK_PAGES);
+    for (const struct palloc *a = pg.head; a && ok; prev = a, a = a->next) {
+        ok = a->prev == prev && palloc_is_valid(a);
+        live += a->state == SHMF_PAGE_ALLOCATED;
+    }
+    ok = ok && pg.tail == prev && live == pg.live && pg.quar_count <= QUAR_RUNS;
+    for (int z = 0; ok && pg.arena && z < ZONE_COUNT; z++)
+        ok = zone_is_valid(&pg.zone[z]);
+    for (uint32_t i = 0; ok && i < pg.quar_count; i++) {
+        const struct quar_entry *q = &pg.quar[(pg.quar_head + i) % QUAR_RUNS];
+        ok = q->zone < ZONE_COUNT && q->e.first + q->e.n <= ZONE_PAGES;
+        pages += q->e.n;
+    }
+    ok = ok && pages == pg.quar_pages;
+    shmf__unlock(SHMF_LK_PAGES);
+    return ok;
 }

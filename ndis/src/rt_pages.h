@@ -77,7 +77,5 @@ struct palloc *shmf__palloc_alloc(enum palloc_kind kind, enum zone z,
    allocating processor calls it, with or without SHMF_LK_PAGES. */
 void shmf__palloc_check_stale(const struct palloc *a);
 uint8_t *shmf__palloc_va(const struct palloc *a);
-/* Forget every MDL (rt_mdl.c; reset). */
-void shmf__mdl_reset(void);
 
 #endif /* SHMF_RT_PAGES_H */

@@ -31,6 +31,10 @@
  * SHMF_LK_PAGES in the lock order: the Mm routines call in here with the pages
  * lock held, and freeing an MDL (which releases its page record) takes the pages
  * lock first.  A single-processor run (the fuzz targets) uses home 0 only.
+ *
+ * The pool sits below the MDLs (rt_mdl.c): a block holding an MDL carries the
+ * callbacks (struct shmf_pool_mdl_ops) its free asks about the MDL's pages.
+ * layer: 21 subsystem (calls rt_fault.c and the base)
  */
 #include <stdio.h>
 #include <sys/mman.h>
@@ -82,7 +86,8 @@ struct pool_block {
     uintptr_t site; /* provider's return address */
     uint64_t seq;   /* allocation sequence number since reset */
     size_t cap;     /* bytes of the chunk (>= chunk_bytes) */
-    void *mdl_ctx;  /* rt_pages.c record until the MDL block is freed */
+    void *mdl_ctx;  /* rt_mdl.c record until the MDL block is freed */
+    const struct shmf_pool_mdl_ops *mdl_ops; /* what to ask about mdl_ctx */
     bool is_mdl;
     bool is_ndis_mdl; /* from NdisAllocateMdl: only NdisFreeMdl frees it */
     enum pool_state state;
@@ -263,22 +268,32 @@ static void hash_remove(struct pool_home *H, struct pool_block *b)
 
 /* === Homes === */
 
+/* Invariant of list l of home h: links both ways, every block of home h in
+   `state` and in the hash table, count and bytes matching.  pre: h locked. */
+static bool pool_list_is_valid(struct pool_home *H, unsigned h, const struct pool_list *l,
+                               enum pool_state state)
+{
+    uint64_t n = 0;
+    size_t bytes = 0;
+    const struct pool_block *prev = NULL;
+    for (const struct pool_block *b = l->head; b; prev = b, b = b->next, n++) {
+        if (b->prev != prev || b->home != h || b->state != state ||
+            hash_find(H, b->user) != b || (b->mdl_ctx && !b->mdl_ops))
+            return false;
+        bytes += b->size;
+    }
+    return l->tail == prev && n == l->count && bytes == l->bytes;
+}
+
 /* Invariant of home h (expensive: walks it): every block of its live list and
    quarantine has home h, the right state, and is in its hash table; the counts
    match.  pre: h locked. */
-static bool __attribute__((unused)) pool_home_is_valid(struct pool_home *H, unsigned h)
+static bool pool_home_is_valid(struct pool_home *H, unsigned h)
 {
-    uint64_t n = 0;
-    for (const struct pool_block *b = H->live.head; b; b = b->next, n++)
-        if (b->home != h || b->state != POOL_ALLOCATED || hash_find(H, b->user) != b)
-            return false;
-    if (n != H->live.count)
-        return false;
-    n = 0;
-    for (const struct pool_block *b = H->quarantine.head; b; b = b->next, n++)
-        if (b->home != h || b->state != POOL_FREED || hash_find(H, b->user) != b)
-            return false;
-    return n == H->quarantine.count;
+    return pool_list_is_valid(H, h, &H->live, POOL_ALLOCATED) &&
+           pool_list_is_valid(H, h, &H->quarantine, POOL_FREED) &&
+           (h == POOL_OVERFLOW ? H->cache_bytes <= POOL_CACHE_BYTES
+                               : H->carved <= H->mapped && H->mapped <= POOL_SLICE);
 }
 
 /* === Blocks === */
@@ -496,12 +511,14 @@ static void quarantine_push(struct pool_home *H, struct pool_block *b)
 
 /* === Allocation and free === */
 
-static void *pool_alloc(size_t size, ULONG tag, uintptr_t site, void *mdl_ctx)
+static void *pool_alloc(size_t size, ULONG tag, uintptr_t site,
+                        const struct shmf_pool_mdl_ops *mdl_ops, void *mdl_ctx)
 {
     struct pool_block *b = block_create(size, tag, site, shmf__cpu()->index % SHMF_MAX_CPUS);
     if (!b)
         return NULL;
     b->mdl_ctx = mdl_ctx;
+    b->mdl_ops = mdl_ops;
     b->is_mdl = mdl_ctx != NULL;
     struct pool_home *H = home_lock(b->home);
     b->seq = ++H->seq;
@@ -570,7 +587,7 @@ static bool free_allowed(const struct pool_block *b, ULONG tag, unsigned how,
         report_wrong_tag(b, tag, fn);
         return false;
     }
-    if (b->mdl_ctx && !shmf__pages_mdl_pages_freed(b->mdl_ctx)) {
+    if (b->mdl_ctx && !b->mdl_ops->pages_freed(b->mdl_ctx)) {
         shmf__report(SHMF_KIND_ROUTINE_MISUSE, (uint64_t)(uintptr_t)b->user, fn,
                      "MmFreePagesFromMdl page: free the pages, then ExFreePool the MDL",
                      "MDL %p freed before its pages (call MmFreePagesFromMdl first)",
@@ -586,7 +603,7 @@ static void block_retire(struct pool_home *H, struct pool_block *b, const char *
 {
     block_check(b, fn);
     if (b->mdl_ctx)
-        shmf__pages_mdl_released(b->mdl_ctx);
+        b->mdl_ops->released(b->mdl_ctx);
     b->mdl_ctx = NULL;
     list_remove(&H->live, b);
     b->state = POOL_FREED;
@@ -666,7 +683,7 @@ PVOID NdisAllocateMemoryWithTagPriority(NDIS_HANDLE NdisHandle, UINT Length, ULO
     }
     if (shmf__fault_should_fail(fn, site))
         return NULL;
-    return pool_alloc(Length, Tag, site, NULL);
+    return pool_alloc(Length, Tag, site, NULL, NULL);
 }
 
 VOID NdisFreeMemoryWithTagPriority(NDIS_HANDLE NdisHandle, PVOID VirtualAddress,
@@ -727,14 +744,15 @@ VOID RtlCopyMemory(PVOID Destination, const VOID *Source, SIZE_T Length)
 
 /* === Runtime interface (rt_internal.h) === */
 
-void *shmf__pool_alloc_mdl(size_t n, void *ctx, uintptr_t site)
+void *shmf__pool_alloc_mdl(size_t n, const struct shmf_pool_mdl_ops *ops, void *ctx,
+                           uintptr_t site)
 {
-    return pool_alloc(n, POOL_MDL_TAG, site, ctx);
+    return pool_alloc(n, POOL_MDL_TAG, site, ops, ctx);
 }
 
 void *shmf__pool_alloc_ndis_mdl(size_t n, uintptr_t site)
 {
-    void *p = pool_alloc(n, POOL_NDIS_MDL_TAG, site, NULL);
+    void *p = pool_alloc(n, POOL_NDIS_MDL_TAG, site, NULL, NULL);
     if (p) {
         struct pool_home *H = home_lock(home_of(p));
         hash_find(H, p)->is_ndis_mdl = true;
@@ -870,4 +888,15 @@ bool shmf__pool_contains(const void *p, size_t n)
     }
     home_unlock(H);
     return found;
+}
+
+bool shmf__pool_is_valid(void)
+{
+    bool ok = true;
+    for (unsigned h = 0; h < POOL_HOMES && ok; h++) {
+        struct pool_home *H = home_lock(h);
+        ok = pool_home_is_valid(H, h);
+        home_unlock(H);
+    }
+    return ok;
 }

@@ -14,7 +14,7 @@
  * caller gets NDIS_STATUS_FAILURE (NDIS_STATUS_RESOURCES for no room).
  *
  * Locking: the block table, the SG copies, the freed-block notes and the
- * overlap index (rt_sgcheck.c) are guarded by SHMF_LK_SHM, which comes after
+ * overlap index (rt_overlap.c) are guarded by SHMF_LK_SHM, which comes after
  * SHMF_LK_PAGES in the lock order: nothing here takes the pages lock while it
  * holds SHM (the leak check takes PAGES first).  The
  * registration (chars, registered) is written only while no processor runs
@@ -22,6 +22,8 @@
  * NdisAllocateSharedMemory checks what the handler returned without the lock and
  * takes it twice: to see whether the context is a live block's, and to check
  * the new block against the live ones and record it in one critical section.
+ * layer: 22 subsystem (calls rt_sgcheck.c, rt_overlap.c, rt_queue.c, rt_pages.c
+ * and the base)
  */
 #include <stdlib.h>
 #include <string.h>
@@ -30,7 +32,6 @@
 #include "rt_shm.h"
 
 #define SHMF_HANDLE_BASE 0x5348000000ull /* allocation handles: opaque, never mapped */
-#define SHMF_SG_FILL 0xA5                /* SG buffer fill, checked on failure */
 
 struct block {
     NDIS_HANDLE handle;   /* allocation handle returned to the miniport */
@@ -308,7 +309,7 @@ bool shmf_rt_block_find(NDIS_HANDLE h, struct shmf_block_info *out)
     return b != NULL;
 }
 
-bool shmf__shm_queue_has_blocks(ULONG queue)
+static bool queue_has_blocks(ULONG queue)
 {
     bool found = false;
     shmf__lock(SHMF_LK_SHM);
@@ -316,6 +317,21 @@ bool shmf__shm_queue_has_blocks(ULONG queue)
         found = live_at(k)->queue == queue;
     shmf__unlock(SHMF_LK_SHM);
     return found;
+}
+
+/* A queue freed while blocks of it live: reported, and the queue is freed all
+   the same (rt_queue.c).  Under the world lock, as the DMA paths read the
+   queue's state. */
+void shmf_rt_queue_freed(ULONG q)
+{
+    if (q >= SHMF_MAX_QUEUES || q == NDIS_DEFAULT_RECEIVE_QUEUE_ID)
+        return;
+    shmf__world_lock();
+    if (queue_has_blocks(q))
+        shmf__report(SHMF_KIND_QUEUE_FREED_WITH_MEMORY, q, "OID_RECEIVE_FILTER_FREE_QUEUE", NULL,
+                     "queue %u was freed while it still has shared memory", q);
+    shmf__queue_forget(q);
+    shmf__world_unlock();
 }
 
 /* Does live block b's SG list cover [la, la+n)? */
@@ -584,4 +600,41 @@ VOID NdisFreeSharedMemory(NDIS_HANDLE NdisHandle, NDIS_HANDLE AllocationHandle)
     shmf__handler_enter(&fr);
     reg.chars.FreeSharedMemoryHandler(reg.chars.ProviderContext, ctx);
     shmf__handler_exit(&fr, "FreeSharedMemoryHandler");
+}
+
+/* === Invariants === */
+
+/* Live entry k: its handle was handed out since reset and maps back to k; its
+   SG copy fits its buffer. */
+static bool live_entry_ok(unsigned k)
+{
+    const struct block *b = &blocks[k];
+    uint64_t h = (uint64_t)(uintptr_t)b->handle;
+    const struct hslot *m = hmap_find(h);
+    return h >= SHMF_HANDLE_BASE && h < next_handle && m && m->idx == k &&
+           b->sg_count <= b->sg_cap && (!b->sg_count || b->sg);
+}
+
+/* Invariant: blocks[0, nlive) are the live blocks, each found by its handle;
+   the handle map holds exactly them, at most half full; the overlap index holds
+   exactly their references; every freed note is listed once. */
+bool shmf__shm_is_valid(void)
+{
+    unsigned keys = 0, ovl_blocks, ovl_odd, odd = 0;
+    bool ok;
+    shmf__lock(SHMF_LK_SHM);
+    ok = nlive <= cap_blocks && (hmap_cap == 0 ? nlive == 0 : 2 * nlive <= hmap_cap) &&
+         (hmap_cap & (hmap_cap - 1)) == 0 && nfreed_pages <= 2 * ZONE_PAGES;
+    for (unsigned k = 0; ok && k < nlive; k++) {
+        ok = live_entry_ok(k);
+        odd += blocks[k].ovl.odd;
+    }
+    for (unsigned i = 0; ok && i < hmap_cap; i++)
+        keys += hmap[i].key != 0;
+    for (unsigned i = 0; ok && i < nfreed_pages; i++)
+        ok = freed_pages[i] < 2 * ZONE_PAGES && freed[freed_pages[i]].handle != NULL;
+    shmf__ovl_totals(&ovl_blocks, &ovl_odd);
+    ok = ok && keys == nlive && ovl_blocks == nlive && ovl_odd == odd;
+    shmf__unlock(SHMF_LK_SHM);
+    return ok;
 }

@@ -1,26 +1,18 @@
 /*
- * rt_shm.h -- private interface of the shared-memory, world and DMA pieces of
- * the runtime (rt_world.c, rt_shm.c, rt_dma.c).  Not installed.
+ * rt_shm.h -- private interface of the shared-memory pieces of the runtime
+ * and of the provider-facing ones around them: registration and the block
+ * table (rt_shm.c), the allocate-result checks (rt_sgcheck.c), the overlap
+ * index (rt_overlap.c), queues (rt_queue.c) and drivers (rt_driver.c).  Not
+ * installed.
  */
 #ifndef SHMF_RT_SHM_H
 #define SHMF_RT_SHM_H
 
 #include "rt_internal.h"
 
-/* State saved around a call into provider code. */
-struct shmf_handler_frame {
-    KIRQL irql;
-    uint32_t locks_held;
-    uint32_t raise_depth;
-};
-
-/* Before calling a provider handler. */
-void shmf__handler_enter(struct shmf_handler_frame *fr);
-/* After it returned: report irql-not-restored / spinlock-held-on-return naming
-   `handler`, then put the processor back where it was so the run can go on. */
-void shmf__handler_exit(const struct shmf_handler_frame *fr, const char *handler);
-
-uint32_t shmf__verify_flags(void);
+/* Fill of the caller's SG buffer before the allocate handler runs: a failed
+   call must leave it so (rt_shm.c fills, rt_sgcheck.c checks). */
+#define SHMF_SG_FILL 0xA5
 
 /* Registration and blocks (rt_shm.c). */
 void shmf__shm_reset(void);
@@ -31,7 +23,7 @@ void shmf__shm_check_leaks(void);
    *other_queue receives the queue of a live block covering la that belongs to
    another queue, or -1. */
 bool shmf__shm_find_dma_target(ULONG queue, uint64_t la, size_t n, long *other_queue);
-bool shmf__shm_queue_has_blocks(ULONG queue);
+bool shmf__shm_is_valid(void);
 
 /* What NdisAllocateSharedMemory saw, for the result checks (rt_sgcheck.c). */
 struct shmf_alloc_check {
@@ -51,7 +43,7 @@ struct shmf_alloc_check {
    Takes no lock but the findings lock: page states are read atomically. */
 bool shmf__check_alloc(struct shmf_alloc_check *c);
 
-/* === Overlap index of the live blocks (rt_sgcheck.c) ===
+/* === Overlap index of the live blocks (rt_overlap.c) ===
  * For block-overlap: per logical page of the simulated memory, how many live
  * blocks' SG elements have a byte in it; per arena page, how many live blocks'
  * [va, va+length) do; and how many ranges lie (partly) elsewhere.  A new block
@@ -72,6 +64,11 @@ bool shmf__ovl_maybe_hit(PVOID va, ULONG len, const SCATTER_GATHER_ELEMENT *sg, 
    list touches that page, else 0: a hint (that block may be freed), checked by
    the caller. */
 uint64_t shmf__ovl_owner(uint64_t la);
+/* Live blocks added and ranges counted as lying elsewhere (for rt_shm.c's
+   checker). */
+void shmf__ovl_totals(unsigned *blocks, unsigned *odd);
+/* Takes SHMF_LK_SHM itself (not held by the caller). */
+bool shmf__ovl_is_valid(void);
 
 /* A provider that comes in as a driver (rt_driver.c).  Called with no
    simulated processor running provider code (load, unload, reset). */
@@ -82,8 +79,12 @@ int shmf__driver_load(shmf_driver_entry_fn entry);
 /* Call the driver object's DriverUnload routine; check the driver deregistered. */
 void shmf__driver_unload(void);
 
-/* Queues (rt_dma.c). */
-void shmf__dma_reset(void);
+/* Queues (rt_queue.c): allocated and DMA-stopped, as the miniport reports
+   them.  shmf__queue_forget: the queue was freed (not the default queue). */
+void shmf__queue_reset(void);
 bool shmf__queue_is_allocated(ULONG queue);
+bool shmf__queue_dma_stopped(ULONG queue);
+void shmf__queue_forget(ULONG queue);
+bool shmf__queue_is_valid(void);
 
 #endif /* SHMF_RT_SHM_H */

@@ -112,6 +112,13 @@ void shmf_rt_reset(uint32_t verify_flags, const struct shmf_fault_plan *plan);
    input's memory to the next input's reset mallocs more than it frees in some
    inputs, and libFuzzer re-runs those looking for leaks. */
 void shmf_rt_release(void);
+/* Run every runtime table's invariant checker (pool, pages, MDLs, shared-memory
+   blocks, overlap index, queues, fault sites, guarded buffers) and check that
+   the calling thread holds no runtime lock.  Prints each violated invariant to
+   stderr.  Call between ops, never from provider code.  Debug builds (NDEBUG
+   undefined) run it by themselves whenever shmf_rt_set_op_index(i >= 0) starts
+   an op, and abort when it fails.  @return true when every invariant holds. */
+bool shmf_rt_check_invariants(void);
 void shmf_rt_set_fault_plan(const struct shmf_fault_plan *plan);
 /* Counters for reports: allocation attempts seen and faults injected. */
 uint64_t shmf_rt_alloc_attempts(void);
@@ -173,6 +180,15 @@ struct shmf_block_info {
     ULONG sg_count;                 /* elements copied below */
     const SCATTER_GATHER_ELEMENT *sg; /* runtime's copy of the SG list */
 };
+
+/* Does the SG list at `list` fit an SG buffer of buffer_len bytes: its header,
+   then list->NumberOfElements elements?  The one answer to this question in
+   shmfuzz (the verifier's sg-buffer-overflow check after the allocate handler
+   returns uses it).  *count (optional) receives the element count, 0 when not
+   even the header fits (list is then not read); *need (optional) the bytes the
+   list needs.  pre: list readable for buffer_len bytes. */
+bool shmf_rt_sg_list_fits(const SCATTER_GATHER_LIST *list, ULONG buffer_len, ULONG *count,
+                          uint64_t *need);
 
 unsigned shmf_rt_block_count(void);
 /* Info of the i-th live block (in allocation order); false if out of range. */
