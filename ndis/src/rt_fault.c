@@ -77,6 +77,7 @@ void shmf_rt_set_fault_plan(const struct shmf_fault_plan *p)
         plan = *p;
     else
         memset(&plan, 0, sizeof(plan));
+    /* release: pairs with the acquire load in shmf__fault_should_fail() */
     __atomic_store_n(&plan_active,
                      plan.fail_nth != 0 || plan.random_permille != 0 || plan.first_per_site,
                      __ATOMIC_RELEASE);
@@ -227,6 +228,7 @@ static bool homes_saw(uintptr_t site, const char *function)
 bool shmf__fault_should_fail(const char *function, uintptr_t site)
 {
     bool fresh;
+    /* acquire: pairs with the release store in shmf_rt_set_fault_plan() */
     if (!__atomic_load_n(&plan_active, __ATOMIC_ACQUIRE)) {
         /* Nothing to inject: count in this processor's home. */
         struct fault_home *H = fhome_lock(shmf__cpu()->index % SHMF_MAX_CPUS);

@@ -22,6 +22,7 @@ static ULONG_PTR owner_word(bool dpr)
 
 static bool held_by_me(PNDIS_SPIN_LOCK l)
 {
+    /* acquire: pairs with the release store in drop() */
     ULONG_PTR w = __atomic_load_n(&l->SpinLock, __ATOMIC_ACQUIRE);
     return (w & SHMF_LOCK_OWNER_MASK) == shmf__cpu()->index + 1u;
 }
@@ -31,6 +32,7 @@ static void take(PNDIS_SPIN_LOCK l, bool dpr)
     ULONG_PTR want = owner_word(dpr);
     for (;;) {
         ULONG_PTR expect = 0;
+        /* acquire: pairs with the release store in drop() by the last holder */
         if (__atomic_compare_exchange_n(&l->SpinLock, &expect, want, false,
                                         __ATOMIC_ACQUIRE, __ATOMIC_RELAXED))
             break;
@@ -47,6 +49,8 @@ static void drop(PNDIS_SPIN_LOCK l)
     struct shmf_cpu *c = shmf__cpu();
     if (c->locks_held)
         c->locks_held--;
+    /* release: pairs with the acquire CAS in take() by the next holder (and
+       the acquire loads in held_by_me() and check_release()) */
     __atomic_store_n(&l->SpinLock, 0, __ATOMIC_RELEASE);
 }
 
@@ -63,6 +67,7 @@ static bool check_recursive(PNDIS_SPIN_LOCK l, const char *fn)
 /* Release checks: the caller holds the lock, taken with the matching routine. */
 static bool check_release(PNDIS_SPIN_LOCK l, const char *fn, bool dpr)
 {
+    /* acquire: pairs with the release store in drop() */
     ULONG_PTR w = __atomic_load_n(&l->SpinLock, __ATOMIC_ACQUIRE);
     if (!held_by_me(l)) {
         shmf__report(SHMF_KIND_SPINLOCK_RELEASE_NOT_OWNER, (uint64_t)(uintptr_t)l, fn,

@@ -132,6 +132,7 @@ static uint8_t *host_of(enum zone z, uint32_t k)
 /* Zone and host page of a host address; false outside the arena. */
 bool shmf__va_locate(const void *va, enum zone *z, uint32_t *k)
 {
+    /* acquire: pairs with the release store in arena_ready() */
     uint8_t *arena = __atomic_load_n(&pg.arena, __ATOMIC_ACQUIRE);
     uintptr_t off = (uintptr_t)va - (uintptr_t)arena;
     if (!arena || (uintptr_t)va < (uintptr_t)arena ||
@@ -172,6 +173,8 @@ static bool arena_ready(void)
             return false; /* arena stays mapped; allocations fail from now on */
         zone_init(&pg.zone[z]);
     }
+    /* release: pairs with the acquire loads in shmf__va_locate() and
+       logical_to_host_unlocked() (the zones are set up before) */
     __atomic_store_n(&pg.arena, a, __ATOMIC_RELEASE);
     return true;
 }
@@ -330,6 +333,7 @@ static void run_mark_allocated(struct palloc *a)
         __atomic_store_n(&m->stale, stale, __ATOMIC_RELAXED);
         if (!stale)
             __atomic_store_n(&m->canary_full, false, __ATOMIC_RELAXED);
+        /* release: pairs with the acquire load in logical_to_host_unlocked() */
         __atomic_store_n(&m->state, SHMF_PAGE_ALLOCATED, __ATOMIC_RELEASE);
         m->contig_base = i == 0 && a->kind == PALLOC_CONTIG;
         m->owner = a;
@@ -379,10 +383,13 @@ struct shmf_run shmf__run_retire(struct palloc *a)
 {
     for (uint32_t i = 0; i < a->npages; i++) {
         struct page_meta *m = shmf__meta_of(a->zone, a->first + i);
+        /* release: pairs with the acquire load in logical_to_host_unlocked() */
         __atomic_store_n(&m->state, SHMF_PAGE_FREED, __ATOMIC_RELEASE);
         m->owner = NULL;
         __atomic_store_n(&m->canary_full, i == 0 && !SHMF_HAVE_ASAN, __ATOMIC_RELAXED);
     }
+    /* release: pairs with the acquire load in mdl_pages_freed() (rt_mdl.c),
+       which the pool calls without the pages lock */
     __atomic_store_n(&a->state, SHMF_PAGE_FREED, __ATOMIC_RELEASE);
     a->mapped_va = NULL;
     pg.live--;
@@ -554,7 +561,10 @@ static uintptr_t logical_to_host_unlocked(uint64_t la)
 {
     enum zone z;
     uint32_t k;
+    /* acquire: pairs with the release store in arena_ready() */
     uint8_t *arena = __atomic_load_n(&pg.arena, __ATOMIC_ACQUIRE);
+    /* acquire: pairs with the release stores of the page's state in
+       run_mark_allocated() and shmf__run_retire() */
     if (!arena || !pfn_locate(la >> PAGE_SHIFT, &z, &k) ||
         __atomic_load_n(&shmf__meta_of(z, k)->state, __ATOMIC_ACQUIRE) != SHMF_PAGE_ALLOCATED)
         return 0;

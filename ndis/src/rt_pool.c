@@ -129,6 +129,8 @@ static uint8_t *slices;
 
 static uint8_t *slices_base(void)
 {
+    /* acquire: pairs with the release (ACQ_REL) CAS below, by whichever
+       thread reserved the slices first */
     uint8_t *b = __atomic_load_n(&slices, __ATOMIC_ACQUIRE);
     if (b)
         return b;
@@ -146,6 +148,8 @@ static uint8_t *slices_base(void)
     if (m == MAP_FAILED)
         return NULL;
     uint8_t *expect = NULL;
+    /* release on success: pairs with the acquire loads in slices_base() and
+       home_of(); acquire on failure: pairs with the winner's release here */
     if (!__atomic_compare_exchange_n(&slices, &expect, (uint8_t *)m, false,
                                      __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE)) {
         munmap(m, POOL_SLICE * SHMF_MAX_CPUS);
@@ -157,6 +161,7 @@ static uint8_t *slices_base(void)
 /* The home of any address: the slice holding it, else the overflow home. */
 static unsigned home_of(const void *p)
 {
+    /* acquire: pairs with the release CAS in slices_base() */
     uint8_t *b = __atomic_load_n(&slices, __ATOMIC_ACQUIRE);
     uintptr_t a = (uintptr_t)p;
     if (b && a >= (uintptr_t)b && a - (uintptr_t)b < POOL_SLICE * SHMF_MAX_CPUS)
