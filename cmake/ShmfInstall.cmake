@@ -13,7 +13,8 @@
 #   lib/cmake/shmfuzz/                      package config, targets, version
 #   libexec/shmfuzz/afl_generic|fuzz_generic  engine binaries for SHMFUZZ_PROVIDER=
 #   bin/shmfuzz                             the CLI
-#   share/shmfuzz/fuzz/                     engine entry sources for shmfuzz_add_provider
+#   share/shmfuzz/fuzz/                     engine entry sources for shmfuzz_add_provider,
+#                                           and the reference ring driver they link
 #   share/shmfuzz/{scripts,schema,corpus}/  scripts, JSON Schemas, seeds (.ops text and
 #                                           seeds-bin/ encoded), dictionary
 include(CMakePackageConfigHelpers)
@@ -87,8 +88,11 @@ endforeach()
 
 # === Sources shmfuzz_add_provider() compiles in the consumer's build ===
 install(FILES cmake/ShmfuzzAddProvider.cmake DESTINATION "${SHMF_INSTALL_CMAKEDIR}")
+# The reference ring driver, linked into the engine targets of a provider that
+# exports none (ShmfuzzAddProvider.cmake; docs/rings.md).
 install(FILES harness/fuzz/fuzz_common.c harness/fuzz/fuzz_common.h
               harness/fuzz/libfuzzer_target.c harness/fuzz/afl_target.c
+              providers/reference/ring_driver.c providers/reference/ring_driver.h
         DESTINATION "${SHMF_INSTALL_DATADIR}/fuzz")
 
 # === Data: scripts, schemas, dictionary, seeds ===

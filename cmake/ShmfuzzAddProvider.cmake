@@ -11,6 +11,15 @@
 #                     AFL_LLVM_CMPLOG=1 (shmf_afl_cmplog below).
 # The provider sees only ndis.h: its include path is ndis/include.
 #
+# Ring driver (docs/rings.md): a provider may export ShmfProviderRingAdvance /
+# ShmfProviderRingCancel.  For one that does not, the engine targets link the
+# reference provider's ring driver (providers/reference/ring_driver.c, compiled
+# like the harness: without the provider's coverage instrumentation) beside its
+# objects; its ShmfProviderRing* are weak aliases, so a provider's own win.  Not
+# when SOURCES already has a ring_driver.c (the reference provider itself).  The
+# shared object gets nothing added: `shmfuzz` gives a provider .so without ring
+# exports the reference provider's (libshmfprov_reference.so).
+#
 # SOURCES may be C (.c) and C++ (.cpp, .cc, .cxx): the headers compile as both.
 # C++ needs the CXX language enabled in the calling project (project(... LANGUAGES
 # C CXX)) with the C++ compiler of the C one (clang++ beside clang: the sanitizer
@@ -39,6 +48,18 @@ function(shmfuzz_add_provider name)
   if(DEFINED SHMF_HARNESS_TARGET)
     set(harness_tgt ${SHMF_HARNESS_TARGET})
   endif()
+  # The reference ring driver for the engine targets (see above): the tree's, or
+  # the copy the package installs beside the engine sources.
+  set(ring_driver "${PROJECT_SOURCE_DIR}/providers/reference/ring_driver.c")
+  if(DEFINED SHMF_FUZZ_SOURCE_DIR)
+    set(ring_driver "${SHMF_FUZZ_SOURCE_DIR}/ring_driver.c")
+  endif()
+  foreach(src IN LISTS P_SOURCES)
+    get_filename_component(_src_name "${src}" NAME)
+    if(_src_name STREQUAL "ring_driver.c")
+      set(ring_driver "")
+    endif()
+  endforeach()
   # Empty in this tree, where add_compile_options() already applies them.
   set(san_flags ${SHMF_PACKAGE_SAN_FLAGS})
   set(prov_includes $<TARGET_PROPERTY:${runtime_tgt},INTERFACE_INCLUDE_DIRECTORIES> ${P_INCLUDE_DIRECTORIES})
@@ -56,7 +77,7 @@ function(shmfuzz_add_provider name)
   _shmf_provider_objects("")
   if(SHMF_ENGINE STREQUAL "libfuzzer")
     add_executable(fuzz_${name} ${fuzz_dir}/libfuzzer_target.c
-                   $<TARGET_OBJECTS:shmfsrc_${name}>)
+                   $<TARGET_OBJECTS:shmfsrc_${name}> ${ring_driver})
     # OSS-Fuzz style builds pass $LIB_FUZZING_ENGINE here (.clusterfuzzlite/build.sh).
     if(DEFINED SHMF_FUZZ_LINK_FLAGS)
       separate_arguments(engine_link UNIX_COMMAND "${SHMF_FUZZ_LINK_FLAGS}")
@@ -91,7 +112,7 @@ endfunction()
 
 # The helpers below run in the scope of shmfuzz_add_provider() and read its
 # variables (name, P_SOURCES, prov_includes, prov_flags, san_flags, fuzz_dir,
-# harness_tgt, has_cxx).
+# harness_tgt, has_cxx, ring_driver).
 
 # _shmf_provider_languages(<out>): TRUE when P_SOURCES has C++ files; then CXX
 # must be enabled.
@@ -143,7 +164,8 @@ endfunction()
 function(_shmf_afl_target sfx)
   _shmf_twin_of(${harness_tgt} "${sfx}" harness)
   set(t afl_${name}${sfx})
-  add_executable(${t} ${fuzz_dir}/afl_target.c $<TARGET_OBJECTS:shmfsrc_${name}${sfx}>)
+  add_executable(${t} ${fuzz_dir}/afl_target.c $<TARGET_OBJECTS:shmfsrc_${name}${sfx}>
+                 ${ring_driver})
   target_compile_options(${t} PRIVATE ${san_flags})
   target_link_libraries(${t} PRIVATE shmffuzz_${name}${sfx} ${harness})
   set_target_properties(${t} PROPERTIES RUNTIME_OUTPUT_DIRECTORY "${PROJECT_BINARY_DIR}/fuzz")

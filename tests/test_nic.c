@@ -2,7 +2,10 @@
  * test_nic.c -- the NIC model and queue life cycle against a small, correct
  * test provider: alloc / post / rx / advance / return / free cycles with zero
  * findings, netvmini's retry-with-half-size under fault injection, the Xmit
- * block, a bad driver seen through the model, and DMA into a stopped queue.
+ * block, a bad driver seen through the model, DMA into a stopped queue, and the
+ * model without a ring driver.  The driver side of the rings is the reference
+ * provider's ring driver, linked into this test (tests/CMakeLists.txt) and
+ * passed explicitly, as target.c passes what it obtains through the ABI.
  *
  * The test provider takes contiguous memory (MmAllocateContiguousNodeMemory) and
  * describes it with one SG element, or (tp_split_pages) one per page, so that
@@ -19,6 +22,7 @@
 #include <cmocka.h>
 
 #include "nic.h"
+#include "ring_driver.h"
 #include "ring_verify.h"
 #include "shmfuzz/runtime.h"
 
@@ -134,7 +138,9 @@ static int setup(void **state)
     shmf_rt_reset(SHMF_VERIFY_F_ALL, NULL);
     if (shmf_rt_provider_load(&tp) != 0)
         return -1;
-    shmf_nic_set_ring_advance(nic, NULL);
+    shmf_nic_note_reference_ring(ShmfReferenceRingAdvance, ShmfReferenceRingCancel);
+    shmf_nic_set_ring_advance(nic, ShmfReferenceRingAdvance);
+    shmf_nic_set_ring_cancel(nic, ShmfReferenceRingCancel);
     if (shmf_nic_reset(nic, shmf_rt_driver_handle()) != 0)
         return -1;
     *state = nic;
@@ -351,7 +357,7 @@ static void test_bad_driver(void **state)
     assert_int_equal(shmf_rt_finding(0)->kind, SHMF_KIND_RING_INDEX_OUT_OF_RANGE);
     assert_string_equal(shmf_rt_finding(0)->function, "ShmfProviderRingAdvance");
     assert_int_equal(info(nic, 0).fragment_ring->BeginIndex, 0); /* restored */
-    shmf_nic_set_ring_advance(nic, NULL);
+    shmf_nic_set_ring_advance(nic, ShmfReferenceRingAdvance);
     shmf_rt_clear_findings();
 }
 
@@ -370,7 +376,7 @@ static void test_cancel_keeps_fragments(void **state)
     assert_int_equal(shmf_nic_post(nic, 1, 4), 3);
     shmf_nic_set_ring_cancel(nic, LazyCancel);
     assert_int_equal(shmf_nic_queue_free(nic, 1), 0);
-    shmf_nic_set_ring_cancel(nic, NULL);
+    shmf_nic_set_ring_cancel(nic, ShmfReferenceRingCancel);
     assert_int_equal(shmf_rt_finding_count(), 1);
     assert_int_equal(shmf_rt_finding(0)->kind, SHMF_KIND_HANG);
     assert_string_equal(shmf_rt_finding(0)->function, "ShmfProviderRingCancel");
@@ -405,7 +411,7 @@ static void test_packet_binding(void **state)
         assert_int_equal(shmf_nic_rx(nic, 0, 2, 64), 2);
         shmf_nic_set_ring_advance(nic, DoubleBind);
         assert_int_equal(shmf_nic_advance(nic, 0), verify ? -EPROTO : 2);
-        shmf_nic_set_ring_advance(nic, NULL);
+        shmf_nic_set_ring_advance(nic, ShmfReferenceRingAdvance);
         assert_int_equal(shmf_rt_finding_count(), 1);
         assert_int_equal(shmf_rt_finding(0)->kind, SHMF_KIND_RING_INDEX_OUT_OF_RANGE);
         shmf_rt_clear_findings();
@@ -460,7 +466,7 @@ static void test_verify_off(void **state)
     shmf_nic_set_verify(nic, false);
     shmf_nic_set_ring_advance(nic, BadAdvance);
     assert_int_equal(shmf_nic_advance(nic, 1), -EPROTO);
-    shmf_nic_set_ring_advance(nic, NULL);
+    shmf_nic_set_ring_advance(nic, ShmfReferenceRingAdvance);
     shmf_nic_set_verify(nic, true);
     assert_int_equal(shmf_rt_finding_count(), 1);
     assert_int_equal(shmf_rt_finding(0)->kind, SHMF_KIND_RING_INDEX_OUT_OF_RANGE);
@@ -496,6 +502,44 @@ static void test_payload_check(void **state)
     assert_no_findings();
 }
 
+/* Routines noted as the reference's are named ShmfReferenceRing* in findings,
+   others ShmfProviderRing*: a cancel that returns nothing, then the reference
+   advances, hangs the free. */
+static void test_driver_names(void **state)
+{
+    struct shmf_nic *nic = *state;
+
+    assert_int_equal(shmf_nic_queue_alloc(nic, 2, 512, NULL), 0);
+    assert_int_equal(shmf_nic_post(nic, 1, 4), 3);
+    shmf_nic_set_ring_cancel(nic, LazyCancel);
+    assert_int_equal(shmf_nic_queue_free(nic, 1), 0);
+    shmf_nic_set_ring_cancel(nic, ShmfReferenceRingCancel);
+    assert_int_equal(shmf_rt_finding_count(), 1);
+    assert_int_equal(shmf_rt_finding(0)->kind, SHMF_KIND_HANG);
+    assert_string_equal(shmf_rt_finding(0)->function, "ShmfProviderRingCancel");
+    assert_non_null(strstr(shmf_rt_finding(0)->message, " ShmfReferenceRingAdvance calls"));
+    shmf_rt_clear_findings();
+}
+
+/* No driver (NULL routines): advances move nothing, and a queue is freed with
+   its rings as they are, without a finding. */
+static void test_no_driver(void **state)
+{
+    struct shmf_nic *nic = *state;
+
+    shmf_nic_set_ring_advance(nic, NULL);
+    shmf_nic_set_ring_cancel(nic, NULL);
+    assert_int_equal(shmf_nic_queue_alloc(nic, 2, 512, NULL), 0);
+    assert_int_equal(shmf_nic_post(nic, 1, 4), 3);
+    assert_int_equal(shmf_nic_advance(nic, 1), 0);
+    assert_int_equal(shmf_nic_rx(nic, 1, 1, 64), 0);
+    assert_int_equal(shmf_nic_queue_free(nic, 1), 0);
+    assert_int_equal(shmf_nic_queue_count(nic), 1);
+    shmf_nic_set_ring_advance(nic, ShmfReferenceRingAdvance);
+    shmf_nic_set_ring_cancel(nic, ShmfReferenceRingCancel);
+    assert_no_findings();
+}
+
 #define T(fn) cmocka_unit_test_setup_teardown(fn, setup, teardown)
 
 int main(void)
@@ -516,6 +560,8 @@ int main(void)
         T(test_dma_after_stop),
         T(test_verify_off),
         T(test_payload_check),
+        T(test_driver_names),
+        T(test_no_driver),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -6,10 +6,15 @@
  * allocate call until it succeeds, checking RESOURCES and no leak each time.
  */
 #include <ndis.h>
+#include <net/ring.h>
 #include <string.h>
 
 #include "exec.h"
 #include "shmf_test.h"
+
+/* The reference provider's ring driver exports (ring_driver.c, linked in). */
+VOID ShmfProviderRingAdvance(NET_RING *FragmentRing, NET_RING *PacketRing, ULONG QueueId);
+VOID ShmfProviderRingCancel(NET_RING *FragmentRing, NET_RING *PacketRing, ULONG QueueId);
 
 static const struct shmf_provider reference = {"reference", ShmfProviderSetOptions,
                                                ShmfProviderUnload, NULL};
@@ -190,7 +195,8 @@ static void fault_sweep_over_program(void **state)
     struct shmf_prog *p = shmf_prog_new();
     char err[128];
     assert_int_equal(shmf_prog_parse(p, text, sizeof(text) - 1, err, sizeof(err)), 0);
-    struct shmf_target t = {reference, NULL, "", NULL};
+    struct shmf_target t = {reference, (void *)ShmfProviderRingAdvance, "",
+                            (void *)ShmfProviderRingCancel}; /* ring_driver.c, linked */
     struct shmf_exec_opts opts = {.verify_flags = SHMF_VERIFY_F_ALL, .trace = NULL};
     struct shmf_exec_result res;
     for (uint16_t nth = 0; nth <= 40; nth++) {

@@ -19,9 +19,11 @@
 # === NetAdapterCx ring rules (C only: before the C++ check) ===
 add_executable(test_ring_rules ${CMAKE_CURRENT_SOURCE_DIR}/ring_rules/test_ring_rules.c
                ${CMAKE_CURRENT_SOURCE_DIR}/ring_rules/rule_drivers.c
-               ${PROJECT_SOURCE_DIR}/providers/reference/reference.c)
+               ${PROJECT_SOURCE_DIR}/providers/reference/reference.c
+               ${PROJECT_SOURCE_DIR}/providers/reference/ring_driver.c)
 target_link_libraries(test_ring_rules PRIVATE shmf_harness PkgConfig::CMOCKA)
-target_include_directories(test_ring_rules PRIVATE ${CMAKE_CURRENT_SOURCE_DIR})
+target_include_directories(test_ring_rules PRIVATE ${CMAKE_CURRENT_SOURCE_DIR}
+                           ${PROJECT_SOURCE_DIR}/providers/reference)
 target_compile_options(test_ring_rules PRIVATE -Wno-multichar)
 add_test(NAME test_ring_rules COMMAND test_ring_rules)
 set_tests_properties(test_ring_rules PROPERTIES LABELS "unit;wdk" TIMEOUT 60)

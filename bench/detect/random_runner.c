@@ -52,6 +52,7 @@
 NDIS_STATUS ShmfProviderSetOptions(NDIS_HANDLE, NDIS_HANDLE);
 VOID ShmfProviderUnload(NDIS_HANDLE) __attribute__((weak));
 VOID ShmfProviderRingAdvance(void *, void *, ULONG) __attribute__((weak));
+VOID ShmfProviderRingCancel(void *, void *, ULONG) __attribute__((weak));
 
 #define MAX_SEEDS 4096
 #define MAX_BYTES 65536
@@ -234,7 +235,8 @@ int main(int argc, char **argv)
     t.provider.name = "linked";
     t.provider.set_options = ShmfProviderSetOptions;
     t.provider.unload = ShmfProviderUnload;
-    t.ring_advance = (void *)ShmfProviderRingAdvance;
+    t.ring_advance = (void *)ShmfProviderRingAdvance; /* ring_driver.c's, or the provider's */
+    t.ring_cancel = (void *)ShmfProviderRingCancel;
     cur = shmf_prog_new();
     if (!cur)
         return 2;

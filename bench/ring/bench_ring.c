@@ -33,6 +33,10 @@
 NDIS_STATUS ShmfProviderSetOptions(NDIS_HANDLE, NDIS_HANDLE);
 VOID ShmfProviderUnload(NDIS_HANDLE);
 
+/* The reference provider's ring driver (ring_driver.c, linked in). */
+VOID ShmfReferenceRingAdvance(NET_RING *FragmentRing, NET_RING *PacketRing, ULONG QueueId);
+VOID ShmfReferenceRingCancel(NET_RING *FragmentRing, NET_RING *PacketRing, ULONG QueueId);
+
 static double now(void)
 {
     struct timespec ts;
@@ -184,7 +188,8 @@ static unsigned world(struct shmf_nic **out, bool verify)
     shmf_rt_reset(verify ? SHMF_VERIFY_F_ALL : 0, NULL);
     if (shmf_rt_provider_load(&prov) != 0)
         abort();
-    shmf_nic_set_ring_advance(nic, NULL);
+    shmf_nic_set_ring_advance(nic, ShmfReferenceRingAdvance); /* ring_driver.c, linked */
+    shmf_nic_set_ring_cancel(nic, ShmfReferenceRingCancel);
     shmf_nic_set_verify(nic, verify);
     shmf_nic_reset(nic, shmf_rt_driver_handle());
     if (shmf_nic_queue_alloc(nic, PKT_RING_ORDER, 2048, NULL) != 0)

@@ -21,6 +21,8 @@
 
 NDIS_STATUS ShmfProviderSetOptions(NDIS_HANDLE, NDIS_HANDLE);
 VOID ShmfProviderUnload(NDIS_HANDLE);
+VOID ShmfProviderRingAdvance(void *, void *, ULONG); /* ring_driver.c */
+VOID ShmfProviderRingCancel(void *, void *, ULONG);
 
 static struct shmf_prog *progs[NPROGS];
 
@@ -75,7 +77,8 @@ int main(int argc, char **argv)
         return fprintf(stderr, "usage: bench_verifier SECONDS ROUNDS OUT.json\n"), 2;
     double secs = atof(argv[1]);
     int rounds = atoi(argv[2]);
-    struct shmf_target t = {{"reference", ShmfProviderSetOptions, ShmfProviderUnload, NULL}, 0, "", NULL};
+    struct shmf_target t = {{"reference", ShmfProviderSetOptions, ShmfProviderUnload, NULL},
+                            (void *)ShmfProviderRingAdvance, "", (void *)ShmfProviderRingCancel};
     double on = 0, off = 0, on_ops = 0, off_ops = 0, x;
     make_programs();
     for (int r = 0; r < rounds; r++) { /* interleave to share the machine's noise */

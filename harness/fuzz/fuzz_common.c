@@ -28,6 +28,11 @@ NDIS_STATUS ShmfProviderSetOptions(NDIS_HANDLE, NDIS_HANDLE) __attribute__((weak
 VOID ShmfProviderUnload(NDIS_HANDLE) __attribute__((weak));
 VOID ShmfProviderRingAdvance(void *, void *, ULONG) __attribute__((weak));
 VOID ShmfProviderRingCancel(void *, void *, ULONG) __attribute__((weak));
+/* The reference ring driver, when linked (shmfuzz_add_provider links it beside a
+   provider's objects): tells its weak ShmfProviderRing* aliases from a
+   provider's own. */
+VOID ShmfReferenceRingAdvance(void *, void *, ULONG) __attribute__((weak));
+VOID ShmfReferenceRingCancel(void *, void *, ULONG) __attribute__((weak));
 /* A provider that registers as a driver: DriverEntry alone (docs/porting.md). */
 NTSTATUS DriverEntry(PDRIVER_OBJECT, PUNICODE_STRING) __attribute__((weak));
 
@@ -55,8 +60,13 @@ int shmf_fuzz_init(void)
         target.provider.set_options = ShmfProviderSetOptions;
         target.provider.unload = ShmfProviderUnload;
         target.provider.driver_entry = ShmfProviderSetOptions ? NULL : DriverEntry;
-        target.ring_advance = (void *)ShmfProviderRingAdvance;
-        target.ring_cancel = (void *)ShmfProviderRingCancel;
+        if (shmf_target_linked_ring(&target, (void *)ShmfProviderRingAdvance,
+                                    (void *)ShmfProviderRingCancel,
+                                    (void *)ShmfReferenceRingAdvance,
+                                    (void *)ShmfReferenceRingCancel, err, sizeof(err)) != 0) {
+            fprintf(stderr, "shmfuzz: %s\n", err);
+            return -1;
+        }
     } else {
         fprintf(stderr, "shmfuzz: this target has no provider linked in; set "
                         "SHMFUZZ_PROVIDER=path/to/libprovider.so\n");

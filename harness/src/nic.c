@@ -6,6 +6,8 @@
 #include "nic_internal.h"
 
 #include <errno.h>
+#include <pthread.h>
+#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -302,6 +304,8 @@ struct shmf_nic *shmf_nic_create(void)
 
     if (nic != NULL) {
         nic->verify = true;
+        shmf_nic_set_ring_advance(nic, NULL);
+        shmf_nic_set_ring_cancel(nic, NULL);
         shmf_ring_snapshot_init(&nic->fsnap);
         shmf_ring_snapshot_init(&nic->psnap);
         for (size_t i = 0; i < sizeof(nic->ramp); i++)
@@ -377,14 +381,55 @@ void shmf_nic_set_verify(struct shmf_nic *nic, bool on)
     nic->verify = on;
 }
 
+/* === Ring driver routines ===
+   The reference provider's routines noted so far: written under ref_lock, the
+   entry before the count that publishes it (release store in
+   shmf_nic_note_reference_ring, paired with the acquire load in is_reference). */
+static struct {
+    shmf_ring_advance_fn advance;
+    shmf_ring_cancel_fn cancel;
+} ref_routines[SHMF_NIC_MAX_REFERENCE];
+static atomic_uint ref_count;
+static pthread_mutex_t ref_lock = PTHREAD_MUTEX_INITIALIZER;
+
+static bool is_reference(shmf_ring_advance_fn advance, shmf_ring_cancel_fn cancel)
+{
+    unsigned n = atomic_load_explicit(&ref_count, memory_order_acquire);
+
+    for (unsigned i = 0; i < n; i++) {
+        if ((advance != NULL && ref_routines[i].advance == advance) ||
+            (cancel != NULL && ref_routines[i].cancel == cancel))
+            return true;
+    }
+    return false;
+}
+
+void shmf_nic_note_reference_ring(shmf_ring_advance_fn advance, shmf_ring_cancel_fn cancel)
+{
+    if ((advance == NULL && cancel == NULL) || is_reference(advance, cancel))
+        return;
+    pthread_mutex_lock(&ref_lock);
+    unsigned n = atomic_load_explicit(&ref_count, memory_order_relaxed);
+    if (n < SHMF_NIC_MAX_REFERENCE) {
+        ref_routines[n].advance = advance;
+        ref_routines[n].cancel = cancel;
+        atomic_store_explicit(&ref_count, n + 1, memory_order_release);
+    }
+    pthread_mutex_unlock(&ref_lock);
+}
+
 void shmf_nic_set_ring_advance(struct shmf_nic *nic, shmf_ring_advance_fn fn)
 {
-    nic->advance = fn == ShmfReferenceRingAdvance ? NULL : fn;
+    nic->advance = fn;
+    nic->advance_name = fn != NULL && is_reference(fn, NULL) ? "ShmfReferenceRingAdvance"
+                                                              : "ShmfProviderRingAdvance";
 }
 
 void shmf_nic_set_ring_cancel(struct shmf_nic *nic, shmf_ring_cancel_fn fn)
 {
-    nic->cancel = fn == ShmfReferenceRingCancel ? NULL : fn;
+    nic->cancel = fn;
+    nic->cancel_name = fn != NULL && is_reference(NULL, fn) ? "ShmfReferenceRingCancel"
+                                                             : "ShmfProviderRingCancel";
 }
 
 void shmf_nic_halt(struct shmf_nic *nic)

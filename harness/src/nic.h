@@ -8,9 +8,11 @@
  * to the queue's NET_RINGs, takes drained packets as indications, gets them back
  * from the stack) and the NIC (DMAs packets into posted fragments and reads
  * transmit buffers, through shmf_rt_dma_write / shmf_rt_dma_read).  The driver
- * side of the rings is ShmfReferenceRingAdvance, or a provider's
- * ShmfProviderRingAdvance; every call to it is bracketed by the ring verifier.
- * It never calls a provider's shared-memory handlers directly.
+ * side of the rings is a provider's ShmfProviderRingAdvance / ...Cancel export
+ * (the plug-in ABI, docs/rings.md), or for a provider without them the reference
+ * provider's, both obtained by target.c; every call to it is bracketed by the
+ * ring verifier.  It never calls a provider's shared-memory handlers directly,
+ * nor links any provider code.
  *
  * Global rules:
  * - int functions return 0 or a negative errno; burst operations (post, rx,
@@ -34,7 +36,16 @@
 #include <stdint.h>
 #include <stdio.h>
 
-#include "ring_driver.h"
+/* Signatures of the driver's ring routines: the optional provider exports
+   ShmfProviderRingAdvance / ShmfProviderRingCancel (docs/rings.md).  The same
+   typedefs are in providers/reference/ring_driver.h, under the same guard. */
+#ifndef SHMF_RING_FN_TYPEDEFS
+#define SHMF_RING_FN_TYPEDEFS
+typedef VOID (*shmf_ring_advance_fn)(NET_RING *FragmentRing, NET_RING *PacketRing,
+                                     ULONG QueueId);
+typedef VOID (*shmf_ring_cancel_fn)(NET_RING *FragmentRing, NET_RING *PacketRing,
+                                    ULONG QueueId);
+#endif
 
 #define SHMF_NIC_MAX_QUEUES 8u       /* live queues, default queue included */
 #define SHMF_NIC_MIN_ORDER 1u        /* ring of 2 elements */
@@ -109,10 +120,23 @@ void shmf_nic_clear(struct shmf_nic *nic);
    restored, and advances run at the caller's IRQL. */
 void shmf_nic_set_verify(struct shmf_nic *nic, bool on);
 
-/* Driver ring routines: a provider's ShmfProviderRingAdvance / ...Cancel, or
-   NULL for ShmfReferenceRingAdvance / ShmfReferenceRingCancel. */
+/* The driver's ring routines, as target.c obtained them through the provider
+   ABI (the provider's exports, or the reference provider's).  NULL: no driver;
+   advances then move nothing, and a queue's rings are dropped at free without a
+   cancel (and without the cancel's hang check).  Findings and traces name a
+   routine ShmfReferenceRingAdvance / ...Cancel when it was noted as the reference
+   provider's (shmf_nic_note_reference_ring), else ShmfProviderRingAdvance /
+   ...Cancel.  Kept across shmf_nic_reset. */
 void shmf_nic_set_ring_advance(struct shmf_nic *nic, shmf_ring_advance_fn fn);
 void shmf_nic_set_ring_cancel(struct shmf_nic *nic, shmf_ring_cancel_fn fn);
+
+/* Note routines that are the reference provider's ring driver (the
+   ShmfReferenceRing* of a loaded module; NULL entries are ignored), so that the
+   setters above name them as such.  Process-wide; call before the models that
+   use them are set up (target loading does).  At most SHMF_NIC_MAX_REFERENCE
+   pairs are kept; later ones are named as provider routines. */
+#define SHMF_NIC_MAX_REFERENCE 8u
+void shmf_nic_note_reference_ring(shmf_ring_advance_fn advance, shmf_ring_cancel_fn cancel);
 
 /* Allocate a queue: assign the lowest free id, "allocation complete", allocate
    2^order receive buffers of bufsize bytes (order clamped to 1..8, bufsize to

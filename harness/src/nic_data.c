@@ -248,18 +248,15 @@ static int run_driver(struct shmf_nic *nic, struct nic_queue *q, shmf_ring_advan
     return consume(nic, q, nic->fsnap.begin, nic->psnap.begin, name);
 }
 
-static const char *advance_name(const struct shmf_nic *nic)
-{
-    return nic->advance ? "ShmfProviderRingAdvance" : "ShmfReferenceRingAdvance";
-}
-
-/* One advance at `irql`, or at the caller's IRQL when it is 0xff. */
+/* One advance at `irql`, or at the caller's IRQL when it is 0xff.  Without a
+   driver, nothing moves. */
 static int advance_at(struct shmf_nic *nic, struct nic_queue *q, KIRQL irql)
 {
+    if (nic->advance == NULL)
+        return 0;
     bool moved = irql != 0xff && shmf_rt_irql() != irql;
     uint64_t saved = moved ? shmf_rt_irql_enter(irql) : 0;
-    int rc = run_driver(nic, q, nic->advance ? nic->advance : ShmfReferenceRingAdvance,
-                        advance_name(nic));
+    int rc = run_driver(nic, q, nic->advance, nic->advance_name);
 
     if (moved)
         shmf_rt_irql_leave(saved);
@@ -304,13 +301,13 @@ static bool advance_until_empty(struct shmf_nic *nic, struct nic_queue *q, unsig
 }
 
 /* Cancel must return every element, with the advances after it; otherwise the
-   OS would wait for ever. */
+   OS would wait for ever.  Without a cancel routine (no driver) the rings are
+   dropped as they are. */
 void shmf__nic_cancel_ring(struct shmf_nic *nic, struct nic_queue *q)
 {
-    const char *name = nic->cancel ? "ShmfProviderRingCancel" : "ShmfReferenceRingCancel";
+    const char *name = nic->cancel_name;
     unsigned kept = 0, calls = 0;
-    bool clean = run_driver(nic, q, nic->cancel ? nic->cancel : ShmfReferenceRingCancel,
-                            name) != -EPROTO &&
+    bool clean = nic->cancel != NULL && run_driver(nic, q, nic->cancel, name) != -EPROTO &&
                  advance_until_empty(nic, q, &calls);
     UINT32 packets = shmf_ring_driver_count(q->pring);
 
@@ -326,7 +323,7 @@ void shmf__nic_cancel_ring(struct shmf_nic *nic, struct nic_queue *q)
                        "element, or the queue is never deleted",
                        "%s and %u %s calls after it kept %u fragments and %u packets of "
                        "queue %lu; freeing the queue would hang",
-                       name, calls, advance_name(nic), kept, (unsigned)packets,
+                       name, calls, nic->advance_name, kept, (unsigned)packets,
                        (unsigned long)q->qid);
 }
 

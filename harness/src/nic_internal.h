@@ -61,8 +61,10 @@ struct nic_queue {
 
 struct shmf_nic {
     NDIS_HANDLE miniport;
-    shmf_ring_advance_fn advance; /* NULL: ShmfReferenceRingAdvance */
-    shmf_ring_cancel_fn cancel;   /* NULL: ShmfReferenceRingCancel */
+    shmf_ring_advance_fn advance; /* NULL: no driver (advances move nothing) */
+    shmf_ring_cancel_fn cancel;   /* NULL: no driver (rings dropped at free) */
+    const char *advance_name;     /* for findings: ShmfProviderRingAdvance or ... */
+    const char *cancel_name;      /* ... ShmfReferenceRing*, shmf_nic_set_ring_* */
     struct nic_queue *queues[SHMF_NIC_MAX_QUEUES]; /* slot order, queue 0 first */
     struct nic_queue *spare;    /* destroyed queue objects, for reuse (nic.c) */
     unsigned nqueues;

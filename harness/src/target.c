@@ -3,7 +3,10 @@
  *
  * A provider exports ShmfProviderSetOptions (+ ShmfProviderUnload), the short
  * form, or only DriverEntry, as a driver does; the runtime loads either
- * (shmf_rt_provider_load).  ShmfProviderRingAdvance is optional with both.
+ * (shmf_rt_provider_load).  ShmfProviderRingAdvance / ShmfProviderRingCancel
+ * are optional with both: a provider without them gets the reference provider's,
+ * from its module libshmfprov_reference.so (shmf_target_ring_fallback).  The
+ * harness links no provider code of its own.
  */
 #define _GNU_SOURCE
 #include <dirent.h>
@@ -15,6 +18,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "nic.h"
 #include "target.h"
 
 #ifndef SHMF_PROVIDER_DIR
@@ -35,6 +39,90 @@ static bool is_path(const char *spec)
 {
     size_t n = strlen(spec);
     return strchr(spec, '/') || (n > 3 && strcmp(spec + n - 3, ".so") == 0);
+}
+
+/* Note the routines of module h that are its ShmfReferenceRing* (the reference
+   ring driver) so that findings name them so (nic.h). */
+static void note_reference(void *h, void *advance, void *cancel)
+{
+    void *ref_advance = dlsym(h, "ShmfReferenceRingAdvance");
+    void *ref_cancel = dlsym(h, "ShmfReferenceRingCancel");
+    shmf_nic_note_reference_ring(
+        advance && advance == ref_advance ? (shmf_ring_advance_fn)advance : NULL,
+        cancel && cancel == ref_cancel ? (shmf_ring_cancel_fn)cancel : NULL);
+}
+
+/* <dir of this executable>/../lib/shmfuzz/providers: an installed tree found
+   wherever it was installed (--prefix may differ from the configured one). */
+static const char *relative_install_dir(void);
+
+/* The reference provider's exported ring driver, looked up once: its module from
+   the built-in provider dir (the build tree this binary comes from), else the
+   installed one. */
+static void *fallback_advance, *fallback_cancel;
+
+static int reference_ring(char *err, size_t errlen)
+{
+    const char *dirs[] = {SHMF_PROVIDER_DIR, relative_install_dir(), SHMF_INSTALL_PROVIDER_DIR};
+    char why[300] = "";
+
+    if (fallback_advance && fallback_cancel)
+        return 0;
+    for (size_t i = 0; i < sizeof(dirs) / sizeof(dirs[0]); i++) {
+        char path[1024];
+        if (!dirs[i] || !*dirs[i])
+            continue;
+        snprintf(path, sizeof(path), "%s/" SHMF_PROV_PREFIX "reference.so", dirs[i]);
+        if (access(path, R_OK) != 0)
+            continue;
+        void *h = dlopen(path, RTLD_NOW | RTLD_LOCAL);
+        if (!h) {
+            snprintf(why, sizeof(why), " (%s)", dlerror());
+            continue;
+        }
+        void *a = dlsym(h, "ShmfProviderRingAdvance"), *c = dlsym(h, "ShmfProviderRingCancel");
+        if (!a || !c) {
+            snprintf(why, sizeof(why), " (%s exports no ShmfProviderRingAdvance/Cancel)", path);
+            dlclose(h);
+            continue;
+        }
+        note_reference(h, a, c);
+        fallback_advance = a;
+        fallback_cancel = c;
+        return 0; /* h stays open: the routines are used until exit */
+    }
+    snprintf(err, errlen,
+             "the provider exports no ring driver (ShmfProviderRingAdvance/Cancel) and the "
+             "reference provider's was not found: no " SHMF_PROV_PREFIX "reference.so in %s "
+             "or %s%s (build or install the reference provider; docs/rings.md)",
+             *SHMF_PROVIDER_DIR ? SHMF_PROVIDER_DIR : "(no build tree)",
+             *SHMF_INSTALL_PROVIDER_DIR ? SHMF_INSTALL_PROVIDER_DIR : "(no install tree)", why);
+    return -ENOEXEC;
+}
+
+int shmf_target_ring_fallback(struct shmf_target *t, char *err, size_t errlen)
+{
+    if (t->ring_advance && t->ring_cancel)
+        return 0;
+    int rc = reference_ring(err, errlen);
+    if (rc != 0)
+        return rc;
+    if (!t->ring_advance)
+        t->ring_advance = fallback_advance;
+    if (!t->ring_cancel)
+        t->ring_cancel = fallback_cancel;
+    return 0;
+}
+
+int shmf_target_linked_ring(struct shmf_target *t, void *advance, void *cancel,
+                            void *ref_adv, void *ref_can, char *err, size_t errlen)
+{
+    shmf_nic_note_reference_ring(
+        advance && advance == ref_adv ? (shmf_ring_advance_fn)advance : NULL,
+        cancel && cancel == ref_can ? (shmf_ring_cancel_fn)cancel : NULL);
+    t->ring_advance = advance;
+    t->ring_cancel = cancel;
+    return shmf_target_ring_fallback(t, err, errlen);
 }
 
 static int open_so(const char *path, struct shmf_target *t, char *err, size_t errlen)
@@ -58,6 +146,12 @@ static int open_so(const char *path, struct shmf_target *t, char *err, size_t er
         dlclose(h);
         return -EINVAL;
     }
+    note_reference(h, t->ring_advance, t->ring_cancel);
+    int rc = shmf_target_ring_fallback(t, err, errlen);
+    if (rc != 0) {
+        dlclose(h);
+        return rc;
+    }
     snprintf(t->path, sizeof(t->path), "%s", path);
     t->provider.name = t->path;
     return 0;
@@ -75,8 +169,6 @@ static int try_dir(const char *dir, const char *name, struct shmf_target *t, cha
     return open_so(path, t, err, errlen);
 }
 
-/* <dir of this executable>/../lib/shmfuzz/providers: an installed tree found
-   wherever it was installed (--prefix may differ from the configured one). */
 static const char *relative_install_dir(void)
 {
     static char dir[PATH_MAX];

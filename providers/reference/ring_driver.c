@@ -2,7 +2,8 @@
  * ring_driver.c -- the reference driver side of an Rx queue's rings, as a
  * NetAdapterCx client writes it (compare the Realtek and netvmini samples'
  * RxIndicateReceives / RxPostBuffers / RxCancel).  Sees only ndis.h and
- * net/ring.h.  Contract in ring_driver.h.
+ * net/ring.h.  Contract in ring_driver.h.  Part of the reference provider, which
+ * exports it through the plug-in ABI (end of this file).
  */
 #include <ndis.h>
 #include <net/ring.h>
@@ -93,3 +94,15 @@ VOID ShmfReferenceRingCancel(NET_RING *FragmentRing, NET_RING *PacketRing, ULONG
     FragmentRing->BeginIndex = FragmentRing->EndIndex;
     FragmentRing->NextIndex = FragmentRing->EndIndex;
 }
+
+/* === Provider ABI exports (docs/rings.md) ===
+   The reference provider's ShmfProviderRingAdvance / ShmfProviderRingCancel are
+   the routines above.  Weak aliases: a provider that links this file and defines
+   its own ShmfProviderRing* keeps its own; the harness tells the two apart by
+   comparing an export with ShmfReferenceRing* of the same module. */
+#if defined(__GNUC__) || defined(__clang__)
+VOID ShmfProviderRingAdvance(NET_RING *FragmentRing, NET_RING *PacketRing, ULONG QueueId)
+    __attribute__((weak, alias("ShmfReferenceRingAdvance")));
+VOID ShmfProviderRingCancel(NET_RING *FragmentRing, NET_RING *PacketRing, ULONG QueueId)
+    __attribute__((weak, alias("ShmfReferenceRingCancel")));
+#endif

@@ -9,12 +9,17 @@
  * the ring verifier; after a cancel it calls advance until both rings are
  * empty.
  *
- * Provider ABI (optional export, see docs/rings.md): a provider may export
+ * Provider ABI (optional exports, see docs/rings.md): a provider may export
  *     VOID ShmfProviderRingAdvance(NET_RING *FragmentRing, NET_RING *PacketRing,
  *                                  ULONG QueueId);
- * and the harness then calls it in place of ShmfReferenceRingAdvance.  Planted
- * bug providers use this to ship a buggy driver.  Likewise, optionally,
- * ShmfProviderRingCancel in place of ShmfReferenceRingCancel.
+ * and ShmfProviderRingCancel, and the harness then calls them as the driver
+ * side of its rings.  The reference provider exports this file's routines so:
+ * ring_driver.c defines ShmfProviderRingAdvance / ShmfProviderRingCancel as weak
+ * aliases of ShmfReferenceRingAdvance / ShmfReferenceRingCancel, so a provider
+ * that links ring_driver.c and defines its own (as planted-bug providers do to
+ * ship a buggy driver) keeps its own.  For a provider that exports neither, the
+ * harness loads the reference provider's (libshmfprov_reference.so) or, in an
+ * engine target built by shmfuzz_add_provider, links this file beside it.
  *
  * Contract of both routines: FragmentRing holds SHMF_NET_FRAGMENT_SHM elements,
  * PacketRing holds NET_PACKET elements, both with the same NumberOfElements; the
@@ -30,12 +35,15 @@
 extern "C" {
 #endif
 
-/* Signature of the optional ShmfProviderRingAdvance export (and the reference). */
+/* Signatures of the optional ShmfProviderRingAdvance / ShmfProviderRingCancel
+   exports (and the reference); the harness's nic.h has the same, same guard. */
+#ifndef SHMF_RING_FN_TYPEDEFS
+#define SHMF_RING_FN_TYPEDEFS
 typedef VOID (*shmf_ring_advance_fn)(NET_RING *FragmentRing, NET_RING *PacketRing,
                                      ULONG QueueId);
-/* Signature of the optional ShmfProviderRingCancel export (and the reference). */
 typedef VOID (*shmf_ring_cancel_fn)(NET_RING *FragmentRing, NET_RING *PacketRing,
                                     ULONG QueueId);
+#endif
 
 /* The optional provider exports (declared so definitions are type-checked). */
 VOID ShmfProviderRingAdvance(NET_RING *FragmentRing, NET_RING *PacketRing, ULONG QueueId);

@@ -12,6 +12,7 @@
 
 #include "nic.h"
 #include "ring_rules/rule_drivers.h"
+#include "ring_driver.h"
 #include "ring_verify.h"
 #include "shmf_test.h"
 
@@ -28,8 +29,9 @@ static int setup(void **state)
     if (shmf_rt_provider_load(&reference) != 0)
         return -1;
     shmf_nic_set_verify(nic, true);
-    shmf_nic_set_ring_advance(nic, NULL);
-    shmf_nic_set_ring_cancel(nic, NULL);
+    shmf_nic_note_reference_ring(ShmfReferenceRingAdvance, ShmfReferenceRingCancel);
+    shmf_nic_set_ring_advance(nic, ShmfReferenceRingAdvance);
+    shmf_nic_set_ring_cancel(nic, ShmfReferenceRingCancel);
     RuleResetCancel();
     return shmf_nic_reset(nic, shmf_rt_driver_handle());
 }
@@ -38,8 +40,8 @@ static int setup(void **state)
 static int teardown(void **state)
 {
     (void)state;
-    shmf_nic_set_ring_advance(nic, NULL);
-    shmf_nic_set_ring_cancel(nic, NULL);
+    shmf_nic_set_ring_advance(nic, ShmfReferenceRingAdvance);
+    shmf_nic_set_ring_cancel(nic, ShmfReferenceRingCancel);
     shmf_rt_clear_findings();
     shmf_nic_halt(nic);
     shmf_rt_provider_unload();
@@ -133,7 +135,7 @@ static void run_case(const struct rule_case *c)
     assert_int_equal(qi.fragment_ring->BeginIndex, 0);
     assert_int_equal(qi.packet_ring->BeginIndex, 0);
     shmf_rt_clear_findings();
-    shmf_nic_set_ring_advance(nic, NULL);
+    shmf_nic_set_ring_advance(nic, ShmfReferenceRingAdvance);
     assert_int_equal(shmf_nic_advance(nic, 0), 3);
     EXPECT_NO_FINDING();
     teardown(NULL);

@@ -12,6 +12,10 @@
 #include "nic.h"
 #include "shmf_test.h"
 
+/* rteth_rx.cpp's ring driver exports (the provider ABI, docs/rings.md). */
+VOID ShmfProviderRingAdvance(NET_RING *FragmentRing, NET_RING *PacketRing, ULONG QueueId);
+VOID ShmfProviderRingCancel(NET_RING *FragmentRing, NET_RING *PacketRing, ULONG QueueId);
+
 static const struct shmf_provider reference = {"reference", ShmfProviderSetOptions,
                                                ShmfProviderUnload, NULL};
 static struct shmf_nic *nic;
