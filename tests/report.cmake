@@ -29,3 +29,20 @@ add_test(NAME repro_c_compiles
                  "${_shmf_repro_san}" ${PROJECT_BINARY_DIR}/harness/generated
                  $<TARGET_FILE:shmf_harness> $<TARGET_FILE:shmf_runtime>)
 set_tests_properties(repro_c_compiles PROPERTIES LABELS unit TIMEOUT 120)
+
+# One writer per report file (DESIGN.md "Reports"): report_fields prints the field
+# lists of harness/src/report_fields.h (the tables the C builders check against);
+# schema_fields.py compares them with reports/schema/{finding,run}.json, validates
+# what every writer wrote (replay, replay --against, stress clean and with a
+# finding, scripts/campaign/engines.py, the campaign tests' run directories when
+# they ran) and reads those documents back through `shmfuzz report`.
+add_executable(report_fields report/fields.c)
+target_link_libraries(report_fields PRIVATE shmf_harness)
+add_test(NAME report_schema_fields
+         COMMAND Python3::Interpreter ${CMAKE_CURRENT_SOURCE_DIR}/report/schema_fields.py
+                 $<TARGET_FILE:shmfuzz> $<TARGET_FILE:report_fields> ${PROJECT_SOURCE_DIR}
+                 ${CMAKE_CURRENT_BINARY_DIR}/report_schema_fields
+                 $<TARGET_FILE:shmfprov_stress_racy>
+                 ${CMAKE_CURRENT_BINARY_DIR}/campaign/reference/out
+                 ${CMAKE_CURRENT_BINARY_DIR}/campaign/planted/out)
+set_tests_properties(report_schema_fields PROPERTIES LABELS "report;unit" TIMEOUT 180)

@@ -103,7 +103,7 @@ static void reference_threads(void)
     json_t *run = load(dir, "run.json");
     CHECK(run != NULL, "run.json written");
     if (run) {
-        CHECK_EQ_INT(json_integer_value(json_object_get(run, "ops")), 20000);
+        CHECK_EQ_INT(json_integer_value(json_object_get(run, "execs")), 20000);
         CHECK_EQ_INT(json_array_size(json_object_get(run, "findings")), 0);
         CHECK_EQ_INT(json_array_size(json_object_get(run, "per_thread")), 2);
         CHECK(!strcmp(str(run, "schema"), "shmfuzz-run/1"), "schema %s", str(run, "schema"));

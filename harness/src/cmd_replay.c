@@ -39,12 +39,17 @@ struct replay {
     size_t cur_len;
 };
 
+/* run.json through the one builder (shmf_run_build). */
 static json_t *replay_json(struct replay *r)
 {
-    return json_pack("{s:s, s:s, s:s, s:I, s:I, s:O}", "schema", SHMF_RUN_SCHEMA, "engine",
-                     "replay", "provider", r->provider, "inputs", (json_int_t)r->inputs,
-                     "inputs_with_findings", (json_int_t)r->with_findings, "findings",
-                     r->findings);
+    struct shmf_run_fields rf = {
+        .engine = json_string("replay"),
+        .provider = json_string(r->provider),
+        .inputs = json_integer((json_int_t)r->inputs),
+        .inputs_with_findings = json_integer((json_int_t)r->with_findings),
+        .findings = json_incref(r->findings),
+    };
+    return shmf_run_build(&rf);
 }
 
 /* --json OUT, when given; returns 0 or -errno after printing one line. */

@@ -152,9 +152,9 @@ int shmf_cmd_stress(int argc, char **argv)
         json_t *run = r.run;
         printf("stress: %s mode, %u processors, %.1f s, %lld ops (%.0f ops/s), %u finding(s)\n",
                o.mode == SHMF_STRESS_INTERLEAVE ? "interleave" : "threads", o.threads,
-               json_real_value(json_object_get(run, "duration")),
-               (long long)json_integer_value(json_object_get(run, "ops")),
-               json_real_value(json_object_get(run, "ops_per_s")), r.findings);
+               json_real_value(json_object_get(run, "duration_s")),
+               (long long)json_integer_value(json_object_get(run, "execs")),
+               json_real_value(json_object_get(run, "exec_per_s")), r.findings);
     }
     json_decref(r.run);
     int code = r.findings ? SHMF_EXIT_FINDING : SHMF_EXIT_CLEAN;

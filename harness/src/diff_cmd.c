@@ -246,25 +246,26 @@ static json_t *reproduce_json(const struct dcmd *c)
 static void add_finding(struct dcmd *c, const struct shmf_exec_result *res)
 {
     struct shmf_report_ctx ctx = {c->provider, "replay", c->cur_path, c->cur_bytes, c->cur_len};
-    json_t *j = shmf_report_finding(res, c->prog, &ctx);
-    if (!j)
-        return;
-    json_object_set_new(j, "reproduce", reproduce_json(c));
-    json_t *dj = shmf_diff_finding_json(&c->diff, c->prog);
-    if (dj)
-        json_object_set_new(j, "differential", dj);
-    json_array_append_new(c->findings, j);
+    struct shmf_finding_fields extra = {.reproduce = reproduce_json(c),
+                                        .differential = shmf_diff_finding_json(&c->diff, c->prog)};
+    json_t *j = shmf_report_finding_with(res, c->prog, &ctx, &extra);
+    if (j)
+        json_array_append_new(c->findings, j);
 }
 
 static int write_json(struct dcmd *c)
 {
     if (!c->json_out)
         return 0;
-    json_t *j = json_pack("{s:s, s:s, s:s, s:i, s:i, s:O, s:o}", "schema", SHMF_RUN_SCHEMA,
-                          "engine", "replay", "provider", c->provider, "inputs",
-                          (json_int_t)c->inputs, "inputs_with_findings",
-                          (json_int_t)c->with_findings, "findings", c->findings,
-                          "differential", shmf_diff_stats_json(&c->diff));
+    struct shmf_run_fields rf = {
+        .engine = json_string("replay"),
+        .provider = json_string(c->provider),
+        .inputs = json_integer((json_int_t)c->inputs),
+        .inputs_with_findings = json_integer((json_int_t)c->with_findings),
+        .findings = json_incref(c->findings),
+        .differential = shmf_diff_stats_json(&c->diff),
+    };
+    json_t *j = shmf_run_build(&rf);
     int rc = j ? shmf_json_write_atomic(j, c->json_out) : -ENOMEM;
     json_decref(j);
     if (rc)

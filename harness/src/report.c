@@ -7,6 +7,7 @@
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <stddef.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -115,27 +116,169 @@ static json_t *frame_json(const struct shmf_finding *f)
                      f->line ? json_integer((json_int_t)f->line) : NULL);
 }
 
+/* === The builders (report_fields.h) === */
+
+#define SHMF_REPORT_FIELD_DESC(st, name, type, presence)                                        \
+    {#name, SHMF_FT_##type, SHMF_FP_##presence, offsetof(struct st, name)},
+#define FINDING_DESC(name, type, presence) SHMF_REPORT_FIELD_DESC(shmf_finding_fields, name, type, presence)
+#define RUN_DESC(name, type, presence) SHMF_REPORT_FIELD_DESC(shmf_run_fields, name, type, presence)
+
+const struct shmf_report_field shmf_finding_field_descs[] = {SHMF_FINDING_FIELDS(FINDING_DESC)};
+const size_t shmf_finding_field_count =
+    sizeof(shmf_finding_field_descs) / sizeof(shmf_finding_field_descs[0]);
+const struct shmf_report_field shmf_run_field_descs[] = {SHMF_RUN_FIELDS(RUN_DESC)};
+const size_t shmf_run_field_count = sizeof(shmf_run_field_descs) / sizeof(shmf_run_field_descs[0]);
+
+static json_t **member(void *fields, const struct shmf_report_field *d)
+{
+    return (json_t **)((char *)fields + d->offset);
+}
+
+static unsigned json_type_bit(const json_t *v)
+{
+    switch (json_typeof(v)) {
+    case JSON_STRING: return SHMF_JT_STRING;
+    case JSON_INTEGER: return SHMF_JT_INTEGER;
+    case JSON_REAL: return SHMF_JT_REAL;
+    case JSON_TRUE:
+    case JSON_FALSE: return SHMF_JT_BOOLEAN;
+    case JSON_OBJECT: return SHMF_JT_OBJECT;
+    case JSON_ARRAY: return SHMF_JT_ARRAY;
+    default: return SHMF_JT_NULL;
+    }
+}
+
+/* The object of the listed fields that are set (all stolen), or NULL when one is
+   missing, of a type the list does not allow, or on allocation failure.  A
+   missing or mistyped field is a writer's bug: said on stderr. */
+static json_t *assemble(const char *file, const struct shmf_report_field *descs, size_t n,
+                        void *fields)
+{
+    json_t *j = json_object();
+    bool ok = j != NULL;
+    for (size_t i = 0; i < n; i++) {
+        json_t **v = member(fields, &descs[i]);
+        if (ok && !*v && descs[i].required) {
+            fprintf(stderr, "shmfuzz: %s: required field '%s' not set\n", file, descs[i].name);
+            ok = false;
+        } else if (ok && *v && !(json_type_bit(*v) & descs[i].types)) {
+            fprintf(stderr, "shmfuzz: %s: field '%s' has a type its list does not allow\n",
+                    file, descs[i].name);
+            ok = false;
+        }
+        if (ok && *v && json_object_set_new(j, descs[i].name, *v) != 0)
+            ok = false;
+        else if (!ok)
+            json_decref(*v);
+        *v = NULL;
+    }
+    if (!ok) {
+        json_decref(j);
+        return NULL;
+    }
+    return j;
+}
+
+static void release(const struct shmf_report_field *descs, size_t n, void *fields)
+{
+    for (size_t i = 0; i < n; i++) {
+        json_t **v = member(fields, &descs[i]);
+        json_decref(*v);
+        *v = NULL;
+    }
+}
+
+json_t *shmf_finding_build(struct shmf_finding_fields *ff)
+{
+    json_decref(ff->schema);
+    ff->schema = json_string(SHMF_FINDING_SCHEMA);
+    return assemble("finding.json", shmf_finding_field_descs, shmf_finding_field_count, ff);
+}
+
+json_t *shmf_run_build(struct shmf_run_fields *rf)
+{
+    json_decref(rf->schema);
+    rf->schema = json_string(SHMF_RUN_SCHEMA);
+    return assemble("run.json", shmf_run_field_descs, shmf_run_field_count, rf);
+}
+
+int shmf_finding_fields_fill(struct shmf_finding_fields *ff, const struct shmf_finding_src *s)
+{
+    const struct shmf_finding *f = s->f;
+    char kind[80], sig[256], sha[65];
+    memset(ff, 0, sizeof(*ff));
+    shmf_finding_kind_name(f, kind, sizeof(kind));
+    if (!s->signature)
+        shmf_finding_signature(f, s->trace, sig, sizeof(sig));
+    shmf_sha256_hex(s->input, s->input_len, sha);
+    struct shmf_report_ctx rctx = {s->provider, s->engine, s->input_path, NULL, 0};
+    ff->kind = json_string(kind);
+    ff->signature = json_string(s->signature ? s->signature : sig);
+    ff->message = json_string(f->message);
+    ff->input_sha256 = json_string(sha);
+    ff->provider = json_string(s->provider ? s->provider : "");
+    ff->engine = json_string(s->engine ? s->engine : "replay");
+    ff->reproduce = s->reproduce ? json_string(s->reproduce) : reproduce_json(&rctx);
+    ff->op = json_string(s->op ? s->op : "teardown");
+    ff->function = json_string(f->function);
+    ff->rule = json_string(f->rule);
+    ff->description = json_string(shmf_kind_description(f->kind));
+    ff->object = hex_u64(f->object);
+    ff->op_index = json_integer(s->op_index);
+    ff->cpu = json_integer((json_int_t)f->cpu);
+    ff->trace = s->trace ? trace_json(s->trace, s->op_index) : NULL;
+    ff->input = s->input_path ? json_string(s->input_path) : json_null();
+    ff->build = json_string(shmf_build_string());
+    ff->frame = frame_json(f);
+    bool ok = ff->kind && ff->signature && ff->message && ff->input_sha256 && ff->provider &&
+              ff->engine && ff->reproduce && ff->op && ff->function && ff->rule &&
+              ff->description && ff->object && ff->op_index && ff->cpu &&
+              (ff->trace || !s->trace) && ff->input && ff->build;
+    if (!ok) {
+        release(shmf_finding_field_descs, shmf_finding_field_count, ff);
+        return -ENOMEM;
+    }
+    return 0;
+}
+
+json_t *shmf_report_finding_with(const struct shmf_exec_result *res,
+                                 const struct shmf_prog *prog,
+                                 const struct shmf_report_ctx *ctx,
+                                 struct shmf_finding_fields *extra)
+{
+    const struct shmf_finding *f = &res->first;
+    struct shmf_finding_src src = {
+        .f = f, .trace = prog, .op_index = res->failing_op, .op = failing_op_name(f, prog),
+        .input = ctx->input, .input_len = ctx->input_len, .input_path = ctx->input_path,
+        .provider = ctx->provider, .engine = ctx->engine};
+    struct shmf_finding_fields ff;
+    if (shmf_finding_fields_fill(&ff, &src) != 0) {
+        if (extra)
+            release(shmf_finding_field_descs, shmf_finding_field_count, extra);
+        return NULL;
+    }
+    ff.findings_total = json_integer((json_int_t)res->findings);
+    ff.faults = shmf_report_faults();
+    for (size_t i = 0; extra && i < shmf_finding_field_count; i++) {
+        json_t **mine = member(&ff, &shmf_finding_field_descs[i]);
+        json_t **theirs = member(extra, &shmf_finding_field_descs[i]);
+        if (*theirs) {
+            json_decref(*mine);
+            *mine = *theirs;
+            *theirs = NULL;
+        }
+    }
+    if (!ff.findings_total || !ff.faults) {
+        release(shmf_finding_field_descs, shmf_finding_field_count, &ff);
+        return NULL;
+    }
+    return shmf_finding_build(&ff);
+}
+
 json_t *shmf_report_finding(const struct shmf_exec_result *res, const struct shmf_prog *prog,
                             const struct shmf_report_ctx *ctx)
 {
-    const struct shmf_finding *f = &res->first;
-    char kind[80], sig[256], sha[65];
-    shmf_finding_kind_name(f, kind, sizeof(kind));
-    shmf_finding_signature(f, prog, sig, sizeof(sig));
-    shmf_sha256_hex(ctx->input, ctx->input_len, sha);
-    return json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:o, s:I, s:I, s:s, s:o*, s:s, s:s, "
-                     "s:s, s:s?, s:s, s:o, s:I, s:o, s:o*}",
-                     "schema", SHMF_FINDING_SCHEMA, "kind", kind, "signature", sig, "op",
-                     failing_op_name(f, prog),
-                     "message", f->message, "function", f->function, "rule", f->rule,
-                     "object", hex_u64(f->object), "op_index", (json_int_t)res->failing_op,
-                     "cpu", (json_int_t)f->cpu, "description", shmf_kind_description(f->kind),
-                     "trace", trace_json(prog, res->failing_op), "input_sha256", sha,
-                     "provider", ctx->provider ? ctx->provider : "", "engine",
-                     ctx->engine ? ctx->engine : "replay", "input", ctx->input_path,
-                     "build", shmf_build_string(), "reproduce", reproduce_json(ctx),
-                     "findings_total", (json_int_t)res->findings, "faults",
-                     shmf_report_faults(), "frame", frame_json(f));
+    return shmf_report_finding_with(res, prog, ctx, NULL);
 }
 
 /* === Atomic file writing === */

@@ -25,13 +25,17 @@ static json_t *op_text(const struct shmf_op *op)
     return json_string(line);
 }
 
-static void finding_place(struct st_world *w, const struct shmf_finding *f, char *sig, size_t n,
-                          char *kind, size_t kn)
+/* The finding's kind and signature (kind|function, as every finding.json). */
+static void finding_place(const struct shmf_finding *f, char *sig, size_t n, char *kind,
+                          size_t kn)
 {
     shmf_finding_kind_name(f, kind, kn);
-    const char *opname = w->have_first && !w->first_teardown ? shmf_op_name(w->first_op.code)
-                                                             : "teardown";
-    snprintf(sig, n, "%s|%s|%s", kind, f->function[0] ? f->function : "?", opname);
+    shmf_finding_signature(f, NULL, sig, n);
+}
+
+static const char *failing_op_name(const struct st_world *w)
+{
+    return w->have_first && !w->first_teardown ? shmf_op_name(w->first_op.code) : "teardown";
 }
 
 /* Serialize the processors' last `keep` logged ops by sequence number into one
@@ -80,14 +84,15 @@ static size_t serialize(struct st_world *w, unsigned keep, bool no_irql, uint64_
     return marker;
 }
 
-static char *prog_text(const struct shmf_prog *p, size_t marker)
+/* sha256 of the encoded program into sha ("" when it cannot be encoded). */
+static void prog_sha256(const struct shmf_prog *p, char sha[65])
 {
-    size_t len = 0;
-    shmf_prog_format(NULL, 0, &len, p, marker);
-    char *buf = malloc(len + 1);
-    if (buf)
-        shmf_prog_format(buf, len + 1, &len, p, marker);
-    return buf;
+    size_t len = shmf_prog_encoded_size(p);
+    uint8_t *bytes = malloc(len ? len : 1);
+    sha[0] = 0;
+    if (bytes && shmf_prog_encode(p, bytes, len, &len) == 0)
+        shmf_sha256_hex(bytes, len, sha);
+    free(bytes);
 }
 
 static void out_path(struct st_world *w, const char *name, char *buf, size_t n)
@@ -180,12 +185,8 @@ static json_t *try_replay(struct st_world *w, const char *kind)
                  "shmfuzz stress seed %" PRIu64 ": serialized replay (%s) reproducing %s",
                  w->o->seed, variants[v].name, kind);
         int rc = write_prog(path, p, comment);
-        size_t len = shmf_prog_encoded_size(p);
-        uint8_t *bytes = malloc(len ? len : 1);
-        char sha[65] = "";
-        if (bytes && shmf_prog_encode(p, bytes, len, &len) == 0)
-            shmf_sha256_hex(bytes, len, sha);
-        free(bytes);
+        char sha[65];
+        prog_sha256(p, sha);
         char cmd[4400];
         snprintf(cmd, sizeof(cmd), "shmfuzz replay --provider %s %s", w->o->provider, path);
         out = json_pack("{s:b, s:b, s:s, s:s, s:s, s:s, s:o}", "attempted", 1, "reproduced",
@@ -216,7 +217,7 @@ static json_t *processors_json(struct st_world *w)
             json_array_append_new(seqs, json_integer((json_int_t)e->seq));
         }
         json_array_append_new(arr, json_pack("{s:I, s:I, s:o, s:o, s:I, s:I}", "cpu",
-                                             (json_int_t)i, "ops", (json_int_t)c->ops, "log",
+                                             (json_int_t)i, "execs", (json_int_t)c->ops, "log",
                                              log, "log_seq", seqs, "irql",
                                              (json_int_t)(c->nraises ? c->raises[0] : 0),
                                              "deferred", (json_int_t)c->nwork));
@@ -238,62 +239,80 @@ static const char *mode_name(const struct st_world *w)
     return w->interleave ? "interleave" : "threads";
 }
 
-json_t *shmf__finding_json(struct st_world *w, const struct shmf_finding *f, bool replay)
+static json_t *reproduce_cmd(struct st_world *w)
 {
-    char kind[80], sig[256], obj[24], cmd[1200];
-    finding_place(w, f, sig, sizeof(sig), kind, sizeof(kind));
-    snprintf(obj, sizeof(obj), "0x%" PRIx64, f->object);
+    char cmd[1200];
     snprintf(cmd, sizeof(cmd),
              "shmfuzz stress --provider %s --mode %s --threads %u --seed %" PRIu64
              " --ops %" PRIu64 "%s",
              w->o->provider, mode_name(w), w->ncpus, w->o->seed,
              w->o->ops ? w->o->ops : atomic_load(&w->issued),
              w->o->verify_flags ? "" : " --verify-off");
-    struct shmf_prog *p = shmf_prog_new();
-    char *trace = NULL;
-    if (p) {
-        size_t m = serialize(w, SHMF_STRESS_LOG, false, w->first_teardown ? UINT64_MAX
-                                                                           : w->first_seq, p);
-        trace = prog_text(p, m);
-        char path[4096];
-        out_path(w, "stress-trace.ops", path, sizeof(path));
-        write_prog(path, p, "shmfuzz stress: the processors' last ops, serialized by sequence");
-    }
-    json_t *j = json_pack(
-        "{s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:I, s:I, s:s, s:s?, s:s, s:s, s:s, s:s, s:o, "
-        "s:I, s:o, s:s, s:b}",
-        "schema", SHMF_FINDING_SCHEMA, "kind", kind, "signature", sig, "message", f->message,
-        "function", f->function, "rule", f->rule, "object", obj, "cpu", (json_int_t)f->cpu,
-        "op_index", (json_int_t)(w->first_teardown ? -1 : (json_int_t)w->first_seq),
-        "description", shmf_kind_description(f->kind), "trace", trace, "provider",
-        w->o->provider, "engine", "stress", "mode", mode_name(w), "build",
-        shmf_build_string(), "seed", seed_json(w->o->seed), "threads", (json_int_t)w->ncpus,
-        "processors", processors_json(w), "reproduce", cmd, "teardown",
-        w->first_teardown);
-    free(trace);
-    shmf_prog_free(p);
-    if (!j)
-        return NULL;
-    if (w->have_first && !w->first_teardown)
-        json_object_set_new(j, "failing_op", op_text(&w->first_op));
-    if (replay && !w->crashed) {
-        json_t *r = try_replay(w, kind);
-        if (r) {
-            json_t *rep = json_object_get(r, "reproduce");
-            if (json_is_true(json_object_get(r, "reproduced")) && rep)
-                json_object_set(j, "reproduce_serialized", rep);
-            json_object_set_new(j, "replay", r);
-        }
-    } else {
-        json_object_set_new(j, "replay",
-                            json_pack("{s:b, s:b, s:s}", "attempted", 0, "reproduced", 0,
-                                      "reason", w->crashed ? "the stress process crashed; "
-                                                             "replay stress-trace.ops by hand"
-                                                           : "processors did not stop"));
-    }
-    return j;
+    return json_string(cmd);
 }
 
+/* The replay attempt (try_replay) into `replay` and, when it reproduced the
+   finding, its command into `reproduce_serialized`. */
+static void replay_fields(struct st_world *w, const char *kind, bool replay,
+                          struct shmf_finding_fields *ff)
+{
+    if (!replay || w->crashed) {
+        ff->replay = json_pack("{s:b, s:b, s:s}", "attempted", 0, "reproduced", 0, "reason",
+                               w->crashed ? "the stress process crashed; "
+                                            "replay stress-trace.ops by hand"
+                                          : "processors did not stop");
+        return;
+    }
+    ff->replay = try_replay(w, kind);
+    json_t *rep = json_object_get(ff->replay, "reproduce");
+    if (json_is_true(json_object_get(ff->replay, "reproduced")) && rep)
+        ff->reproduce_serialized = json_incref(rep);
+}
+
+/* finding.json through the one builder (shmf_finding_build): the fields every
+   finding has, `trace` and `input` being the processors' last ops serialized by
+   sequence (stress-trace.ops), plus the stress runner's own fields. */
+json_t *shmf__finding_json(struct st_world *w, const struct shmf_finding *f, bool replay)
+{
+    char kind[80], path[4096];
+    struct shmf_prog *p = shmf_prog_new();
+    if (!p)
+        return NULL;
+    size_t m = serialize(w, SHMF_STRESS_LOG, false,
+                         w->first_teardown ? UINT64_MAX : w->first_seq, p);
+    out_path(w, "stress-trace.ops", path, sizeof(path));
+    write_prog(path, p, "shmfuzz stress: the processors' last ops, serialized by sequence");
+    size_t len = shmf_prog_encoded_size(p);
+    uint8_t *bytes = malloc(len ? len : 1);
+    if (!bytes || shmf_prog_encode(p, bytes, len, &len) != 0)
+        len = 0;
+    json_t *cmd = reproduce_cmd(w);
+    struct shmf_finding_src src = {
+        .f = f, .trace = p, .op_index = m == SHMF_MARKER_NONE ? -1 : (int32_t)m,
+        .op = failing_op_name(w), .input = bytes, .input_len = len, .input_path = path,
+        .provider = w->o->provider, .engine = "stress", .reproduce = json_string_value(cmd)};
+    struct shmf_finding_fields ff;
+    int rc = cmd ? shmf_finding_fields_fill(&ff, &src) : -ENOMEM;
+    json_decref(cmd);
+    free(bytes);
+    shmf_prog_free(p);
+    if (rc)
+        return NULL;
+    shmf_finding_kind_name(f, kind, sizeof(kind));
+    ff.mode = json_string(mode_name(w));
+    ff.seed = seed_json(w->o->seed);
+    ff.threads = json_integer((json_int_t)w->ncpus);
+    ff.seq = w->first_teardown ? NULL : json_integer((json_int_t)w->first_seq);
+    ff.teardown = json_boolean(w->first_teardown);
+    ff.processors = processors_json(w);
+    if (w->have_first && !w->first_teardown)
+        ff.failing_op = op_text(&w->first_op);
+    replay_fields(w, kind, replay, &ff);
+    return shmf_finding_build(&ff);
+}
+
+/* run.json through the one builder (shmf_run_build): execs and exec_per_s count
+   the ops the processors executed. */
 json_t *shmf__run_json(struct st_world *w, double duration)
 {
     uint64_t total = 0, spins = 0, contended = 0;
@@ -308,7 +327,7 @@ json_t *shmf__run_json(struct st_world *w, double duration)
         for (unsigned k = 0; k < SHMF_OP_COUNT; k++)
             mix[k] += c->mix[k];
         json_array_append_new(per, json_pack("{s:I, s:I, s:f, s:I, s:I}", "cpu", (json_int_t)i,
-                                             "ops", (json_int_t)ops, "ops_per_s",
+                                             "execs", (json_int_t)ops, "exec_per_s",
                                              duration > 0 ? (double)ops / duration : 0.0,
                                              "spins", (json_int_t)c->spins, "contended",
                                              (json_int_t)c->contended));
@@ -328,29 +347,39 @@ json_t *shmf__run_json(struct st_world *w, double duration)
         json_object_set_new(cont, "switches", json_integer((json_int_t)w->il.switches));
         json_object_set_new(cont, "scheduling_points", json_integer((json_int_t)w->il.points));
     }
-    return json_pack("{s:s, s:s, s:s, s:s, s:o, s:I, s:f, s:I, s:f, s:o, s:o, s:o, s:o, "
-                     "s:b, s:b, s:I, s:s, s:I, s:f}",
-                     "schema", SHMF_RUN_SCHEMA, "engine", "stress", "mode", mode_name(w),
-                     "provider", w->o->provider, "seed", seed_json(w->o->seed), "threads",
-                     (json_int_t)w->ncpus, "duration", duration, "ops", (json_int_t)total,
-                     "ops_per_s", duration > 0 ? (double)total / duration : 0.0,
-                     "per_thread", per, "op_mix", jmix, "contention", cont, "findings",
-                     findings, "verify", w->o->verify_flags != 0, "interrupted",
-                     w->o->interrupted && *w->o->interrupted, "findings_total",
-                     (json_int_t)shmf_rt_finding_count(), "build", shmf_build_string(),
-                     "ops_limit", (json_int_t)w->o->ops, "seconds_limit", w->o->seconds);
+    struct shmf_run_fields rf = {
+        .engine = json_string("stress"),
+        .provider = json_string(w->o->provider),
+        .mode = json_string(mode_name(w)),
+        .seed = seed_json(w->o->seed),
+        .threads = json_integer((json_int_t)w->ncpus),
+        .duration_s = json_real(duration),
+        .execs = json_integer((json_int_t)total),
+        .exec_per_s = json_real(duration > 0 ? (double)total / duration : 0.0),
+        .per_thread = per,
+        .op_mix = jmix,
+        .contention = cont,
+        .findings = findings,
+        .verify = json_boolean(w->o->verify_flags != 0),
+        .interrupted = json_boolean(w->o->interrupted && *w->o->interrupted),
+        .findings_total = json_integer((json_int_t)shmf_rt_finding_count()),
+        .build = json_string(shmf_build_string()),
+        .ops_limit = json_integer((json_int_t)w->o->ops),
+        .seconds_limit = json_real(w->o->seconds),
+    };
+    return shmf_run_build(&rf);
 }
 
 void shmf__print_finding(struct st_world *w, const struct shmf_finding *f)
 {
     char kind[80], sig[256];
-    finding_place(w, f, sig, sizeof(sig), kind, sizeof(kind));
+    finding_place(f, sig, sizeof(sig), kind, sizeof(kind));
     if (w->o->progress)
         fputc('\n', stderr);
     printf("finding: %s: %s\n  function: %s\n  rule: %s\n  cpu: %u\n  op: %s\n"
            "  signature: %s\n",
            kind, f->message, f->function, f->rule, f->cpu,
-           w->first_teardown ? "teardown" : shmf_op_name(w->first_op.code), sig);
+           failing_op_name(w), sig);
     json_t *r = w->finding_json ? json_object_get(w->finding_json, "replay") : NULL;
     if (json_is_true(json_object_get(r, "reproduced")))
         printf("  serialized replay reproduces it: %s\n",
