@@ -352,6 +352,11 @@ class Engine:
         return round(self.execs() / dur, 1) if dur > 0 else 0
 
     def run_json(self, t0):
+        """runs/<engine>.json (shmfuzz-run/1). Its fields are those of
+        SHMF_RUN_FIELDS (harness/src/report_fields.h), the list the C writers
+        (replay, stress) build from; tests/report/schema_fields.py checks this
+        document against that list and reports/schema/run.json, which forbids
+        unlisted fields: a new field goes in all three."""
         last = self.last() or {}
         dur = (self.ended or time.time()) - (self.started or t0)
         execs = self.execs()
