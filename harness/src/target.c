@@ -55,6 +55,8 @@ static void note_reference(void *h, void *advance, void *cancel)
 /* <dir of this executable>/../lib/shmfuzz/providers: an installed tree found
    wherever it was installed (--prefix may differ from the configured one). */
 static const char *relative_install_dir(void);
+/* The same from <prefix>/libexec/shmfuzz (the installed engine binaries). */
+static const char *relative_libexec_install_dir(void);
 
 /* The reference provider's exported ring driver, looked up once: its module from
    the built-in provider dir (the build tree this binary comes from), else the
@@ -63,7 +65,8 @@ static void *fallback_advance, *fallback_cancel;
 
 static int reference_ring(char *err, size_t errlen)
 {
-    const char *dirs[] = {SHMF_PROVIDER_DIR, relative_install_dir(), SHMF_INSTALL_PROVIDER_DIR};
+    const char *dirs[] = {SHMF_PROVIDER_DIR, relative_install_dir(),
+                          relative_libexec_install_dir(), SHMF_INSTALL_PROVIDER_DIR};
     char why[300] = "";
 
     if (fallback_advance && fallback_cancel)
@@ -169,9 +172,8 @@ static int try_dir(const char *dir, const char *name, struct shmf_target *t, cha
     return open_so(path, t, err, errlen);
 }
 
-static const char *relative_install_dir(void)
+static const char *exe_relative_dir(char *dir, size_t len, const char *rel)
 {
-    static char dir[PATH_MAX];
     char exe[PATH_MAX];
     ssize_t n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
     if (n <= 0)
@@ -181,8 +183,20 @@ static const char *relative_install_dir(void)
     if (!slash)
         return "";
     *slash = 0;
-    snprintf(dir, sizeof(dir), "%s/../lib/shmfuzz/providers", exe);
+    snprintf(dir, len, "%s/%s", exe, rel);
     return dir;
+}
+
+static const char *relative_libexec_install_dir(void)
+{
+    static char dir[PATH_MAX];
+    return exe_relative_dir(dir, sizeof(dir), "../../lib/shmfuzz/providers");
+}
+
+static const char *relative_install_dir(void)
+{
+    static char dir[PATH_MAX];
+    return exe_relative_dir(dir, sizeof(dir), "../lib/shmfuzz/providers");
 }
 
 static int search_path(const char *name, struct shmf_target *t, char *err, size_t errlen)
