@@ -33,7 +33,8 @@ install(DIRECTORY ndis/include/ DESTINATION "${SHMF_INSTALL_INCDIR}"
 # The closure of the harness headers that harness/fuzz/*.c include, plus the ring
 # driver typedefs that a ShmfProviderRingAdvance export uses (docs/rings.md).
 install(FILES harness/src/cmp.h harness/src/exec.h harness/src/mutator.h harness/src/opstream.h
-              harness/src/report.h harness/src/target.h harness/src/target_check.h
+              harness/src/report.h harness/src/report_fields.h harness/src/target.h
+              harness/src/target_check.h
               providers/reference/ring_driver.h
         DESTINATION "${SHMF_INSTALL_INCDIR}/harness")
 
