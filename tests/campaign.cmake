@@ -44,3 +44,10 @@ endforeach()
 add_test(NAME campaign_seeds_clean
          COMMAND shmfuzz replay -q --provider reference ${PROJECT_BINARY_DIR}/corpus/seeds)
 set_tests_properties(campaign_seeds_clean PROPERTIES LABELS campaign TIMEOUT 60)
+
+# The committed dictionary is `shmfuzz dict`'s output (every op has a token;
+# every token encodes through the current codec).
+add_test(NAME dict_in_step
+         COMMAND sh -c "\"$1\" dict | cmp - \"$2\" || { echo 'corpus/shmfuzz.dict differs from shmfuzz dict: regenerate it with: shmfuzz dict > corpus/shmfuzz.dict' >&2; exit 1; }"
+                 sh $<TARGET_FILE:shmfuzz> ${PROJECT_SOURCE_DIR}/corpus/shmfuzz.dict)
+set_tests_properties(dict_in_step PROPERTIES LABELS unit TIMEOUT 30)

@@ -7,7 +7,7 @@ target_include_directories(shmfprov_stress_racy PRIVATE ${PROJECT_SOURCE_DIR}/nd
 target_compile_options(shmfprov_stress_racy PRIVATE -Wno-multichar)
 set_target_properties(shmfprov_stress_racy PROPERTIES PREFIX "lib")
 
-add_executable(test_stress test_stress.c ${PROJECT_SOURCE_DIR}/harness/src/stress_interleave.c)
+add_executable(test_stress test_stress.c)
 target_link_libraries(test_stress PRIVATE shmf_harness)
 add_dependencies(test_stress shmfuzz shmfprov_stress_racy shmfprov_reference)
 

@@ -20,9 +20,8 @@
 
 #include "opstream.h"
 
-#define SHMF_EXIT_CLEAN 0
-#define SHMF_EXIT_FINDING 1
-#define SHMF_EXIT_USAGE 2
+#include "exit_codes.h"
+#include "fileio.h"
 
 /* Returned by the argument parsers when the command should go on; any other
    value is the exit code to return at once (0 after --help, 2 after an error,
@@ -31,18 +30,6 @@
 
 /* Returned by shmf_getopt after it printed the line for a bad option. */
 #define SHMF_OPT_ERROR '?'
-
-/* Largest input file read (a full program is well under 1 MiB even as text). */
-#define SHMF_INPUT_MAX ((size_t)64 << 20)
-
-/* Read a whole regular file; returns 0 or -errno: -EISDIR for a directory, -EINVAL
-   for anything else that is not a regular file (FIFO, socket, device: never
-   opened for blocking reads), -EFBIG past SHMF_INPUT_MAX.  *data is malloc'ed
-   and NUL-terminated. */
-int shmf_read_file(const char *path, uint8_t **data, size_t *len);
-
-/* The reason for a shmf_read_file error, for messages. */
-const char *shmf_read_strerror(int rc);
 
 /* Load an input: text form when the name ends in ".ops", else binary.  The
    encoded bytes go to *bytes (malloc'ed).  Returns 0, or a negative errno with a
@@ -87,6 +74,7 @@ int shmf_print_usage(const char *cmd);
 int shmf_cmd_replay(int argc, char **argv);
 int shmf_cmd_decode(int argc, char **argv);
 int shmf_cmd_encode(int argc, char **argv);
+int shmf_cmd_dict(int argc, char **argv);
 int shmf_cmd_kinds(int argc, char **argv);
 int shmf_cmd_providers(int argc, char **argv);
 int shmf_cmd_repro_c(int argc, char **argv);

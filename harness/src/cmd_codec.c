@@ -1,5 +1,5 @@
 /*
- * cmd_codec.c -- `shmfuzz decode`, `encode`, `kinds` and `providers`.
+ * cmd_codec.c -- `shmfuzz decode`, `encode`, `dict`, `kinds` and `providers`.
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -96,6 +96,22 @@ static json_t *kinds_json(void)
                                              shmf_kind_description((enum shmf_kind)k), "rule",
                                              shmf_kind_source((enum shmf_kind)k)));
     return arr;
+}
+
+int shmf_cmd_dict(int argc, char **argv)
+{
+    int unused = 0;
+    int rc = help_only("dict", argc, argv, "h", help_opts, &unused);
+    if (rc != SHMF_CONTINUE)
+        return rc;
+    if (optind < argc)
+        return shmf_usage_error("dict: unexpected argument '%s'", argv[optind]);
+    rc = shmf_dict_write(stdout);
+    if (rc == 0 && fflush(stdout) != 0)
+        rc = -EIO;
+    if (rc == -EIO)
+        return shmf_usage_error("dict: cannot write the dictionary: %s", strerror(errno));
+    return rc ? SHMF_EXIT_USAGE : SHMF_EXIT_CLEAN;
 }
 
 int shmf_cmd_kinds(int argc, char **argv)

@@ -191,7 +191,7 @@ int shmf_cmd_minimize(int argc, char **argv)
 /* === repro-c === */
 
 /* The enum constant of each op, from the one op list. */
-#define OP_ENUM_NAME(U, l) "SHMF_OP_" #U,
+#define OP_ENUM_NAME(U, l, ...) "SHMF_OP_" #U,
 static const char *const op_enum_names[] = {SHMF_OP_LIST(OP_ENUM_NAME, SHMF__NO_FIELD)};
 #undef OP_ENUM_NAME
 

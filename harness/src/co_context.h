@@ -1,6 +1,6 @@
 /*
  * co_context.h -- execution contexts for the interleave engine's coroutines
- * (stress_interleave.c): start a function on a stack of its own, switch between
+ * (interleave.c): start a function on a stack of its own, switch between
  * contexts on one thread.
  *
  * On x86-64 a switch saves and restores only what the SysV ABI asks a callee to

@@ -1,8 +1,7 @@
 /*
  * exec_interleave.c -- programs with `cpu` ops (exec.c's header comment): their
  * ops split into one list per simulated processor, run as coroutines of the
- * stress runner's interleaving engine (stress.h), with reload and qfree run
- * alone.
+ * interleaving engine (interleave.h), with reload and qfree run alone.
  */
 #include <stdio.h>
 
@@ -10,15 +9,10 @@
 
 static uint16_t cpu_ops[EXEC_MAX_CPUS][SHMF_OPS_MAX]; /* each processor's op indices */
 
-/* Interleaved programs: reload and qfree tear down state other processors use,
-   so they run alone, as a miniport serializes halt and queue teardown against
-   its own requests: they wait until no other processor is inside an op, and
-   no op starts meanwhile. */
-bool shmf__exec_exclusive(unsigned code)
-{
-    return code == SHMF_OP_RELOAD || code == SHMF_OP_QFREE;
-}
-
+/* Interleaved programs: reload and qfree (SHMF_OPF_EXCLUSIVE) tear down state
+   other processors use, so they run alone, as a miniport serializes halt and
+   queue teardown against its own requests: they wait until no other processor
+   is inside an op, and no op starts meanwhile. */
 static void op_enter(struct exec_state *s)
 {
     while (s->excl_pending && !shmf__exec_stop())
@@ -31,16 +25,17 @@ static void op_leave(struct exec_state *s)
     s->busy--;
 }
 
-void shmf__exec_run_exclusive(struct exec_state *s, struct exec_cpu *c,
+void shmf__exec_run_exclusive(struct shmf_ops_world *w, struct shmf_ops_cpu *c,
                               const struct shmf_op *op)
 {
+    struct exec_state *s = (struct exec_state *)w;
     s->busy--;
     shmf_co_mutex_lock(&s->excl_mu);
     s->excl_pending = true;
     while (s->busy && !shmf__exec_stop())
         shmf_interleave_yield("wait");
     if (!shmf__exec_stop())
-        shmf__exec_dispatch(s, c, op);
+        shmf_ops_dispatch(w, c, op);
     s->excl_pending = false;
     shmf_co_mutex_unlock(&s->excl_mu);
     s->busy++;
@@ -67,7 +62,7 @@ static void cpu_main(unsigned cpu, void *ud)
             shmf__exec_trace_op(s->trace, i, (int)cpu, &prog->ops[i]);
         shmf__exec_op(s, c, &prog->ops[i]);
         if (__builtin_expect(s->trace != NULL, 0))
-            shmf__exec_trace_result(s->trace, i, (int)cpu, &prog->ops[i], &c->out);
+            shmf__exec_trace_result(s->trace, i, (int)cpu, &prog->ops[i], &c->o.out);
         c->done++;
         op_leave(s);
     }
@@ -76,10 +71,7 @@ static void cpu_main(unsigned cpu, void *ud)
         return;
     op_enter(s);
     shmf_rt_set_op_index((int32_t)prog->nops);
-    while (c->nraises && !shmf__exec_stop())
-        shmf__exec_lower(c);
-    if (!shmf__exec_stop())
-        shmf__exec_run_work(s, c);
+    shmf_ops_cpu_finish(&s->ow, &c->o);
     op_leave(s);
 }
 
@@ -132,6 +124,7 @@ int64_t shmf__exec_run_interleaved(struct exec_state *s, const struct shmf_prog 
     }
     s->ncpus = n;
     s->il = true;
+    shmf__exec_set_policy(s, true);
     if (s->trace) {
         fprintf(s->trace, "  ---- interleaved: %u processors, schedule seed 0x%016llx, ops", n,
                 (unsigned long long)s->seed);
@@ -147,6 +140,7 @@ int64_t shmf__exec_run_interleaved(struct exec_state *s, const struct shmf_prog 
     int rc = shmf_interleave_run(&io, cpu_main, s, &st);
     shmf_rt_set_finding_handler(s->prev_handler, s->prev_ud);
     s->il = false;
+    shmf__exec_set_policy(s, false);
     if (rc != 0) {
         s->ncpus = 1;
         return -1;

@@ -1,7 +1,7 @@
 /*
- * exec_internal.h -- what the executor's files share: the per-op outcome the
- * trace prints (exec.c records it, exec_trace.c prints it), and the executor's
- * state (exec.c runs ops, exec_interleave.c runs interleaved programs).
+ * exec_internal.h -- what the executor's files share: the observer's event,
+ * the trace printers (exec_trace.c prints what the op engine recorded), and the
+ * executor's state (exec.c runs programs, exec_interleave.c interleaved ones).
  */
 #ifndef SHMF_EXEC_INTERNAL_H
 #define SHMF_EXEC_INTERNAL_H
@@ -10,34 +10,10 @@
 #include <stdio.h>
 
 #include "exec.h"
+#include "interleave.h"
 #include "nic.h"
 #include "opstream.h"
-#include "stress.h"
-
-/* What an op did, for the trace (recorded only when tracing). */
-enum exec_out_kind {
-    OUT_NONE,
-    OUT_TEXT,     /* why */
-    OUT_DEFERRED, /* a = IRQL */
-    OUT_ALLOC,    /* a = status, h = handle */
-    OUT_FREE,     /* h = handle */
-    OUT_TOUCH,    /* a = len, b = offset, h = handle, why = "read"/"wrote" */
-    OUT_RAISE,    /* a = new IRQL, b = old IRQL */
-    OUT_LOWER,    /* a = IRQL */
-    OUT_NIC,      /* a = rc, why = verb */
-    OUT_WORK,     /* a = items run, b = items left */
-    OUT_QALLOC,   /* a = rc, b = queue id */
-    OUT_QFREE,    /* a = rc, b = queue id, h = blocks freed */
-    OUT_FAULT,    /* a = mode, b = N */
-    OUT_RELOAD,   /* a = loaded */
-};
-
-struct exec_out {
-    uint8_t kind;
-    int64_t a, b;
-    const void *h;
-    const char *why;
-};
+#include "ops.h"
 
 /* What the observer sees of one op (exec.h, shmf_exec_observe_fn). */
 struct shmf_exec_event {
@@ -62,42 +38,28 @@ void shmf__exec_trace_result(FILE *f, uint32_t i, int cpu, const struct shmf_op 
 
 /* === Executor state (exec.c, exec_interleave.c) === */
 
-#define EXEC_MAX_BLOCKS 256
-#define EXEC_MAX_RAISES 8
-#define EXEC_MAX_WORK 64
-#define EXEC_TOUCH_SLACK 64
 #define EXEC_MAX_CPUS 4            /* simulated processors of an interleaved program */
 #define EXEC_SPIN_LIMIT 20000      /* consecutive spins/waits before `hang` */
 
-/* Per-processor state: raise stack, deferred work, the allocate call's buffers. */
+/* Per-processor state: the op engine's (first: the engine's callbacks get it)
+   and the interleaved program's bookkeeping. */
 struct exec_cpu {
-    KIRQL raises[EXEC_MAX_RAISES]; /* IRQLs saved by `raise` */
-    unsigned nraises;
-    unsigned nwork;
-    struct shmf_exec_regions regions;
+    struct shmf_ops_cpu o;
     int32_t cur_op;                /* op this processor is running */
     uint32_t nops, done;           /* interleaved: ops in its list, ops run */
-    struct exec_out out;
-    NDIS_SHARED_MEMORY_PARAMETERS req;  /* the last alloc's request (observer only) */
-    struct shmf_op work[EXEC_MAX_WORK]; /* requests deferred to PASSIVE_LEVEL */
 };
 
 struct exec_state {
+    struct shmf_ops_world ow;            /* first: the engine's callbacks get &ow */
     const struct shmf_target *t;
     const struct shmf_prog *prog;
     FILE *trace;
     shmf_exec_observe_fn observe;        /* opts->observe, or NULL */
     void *observe_ud;
-    bool record;                         /* trace or observe: fill exec_cpu.out */
-    struct shmf_nic *nic;                /* created once, reset per world */
-    NDIS_HANDLE blocks[EXEC_MAX_BLOCKS]; /* the miniport's own allocations, shared */
-    unsigned nblocks;
-    bool loaded;
     /* interleaved programs */
     bool il;
     unsigned ncpus;
     uint64_t seed;
-    struct shmf_co_mutex nic_mu;  /* every NIC model call */
     struct shmf_co_mutex excl_mu; /* one exclusive op (reload, qfree) at a time */
     unsigned busy;                /* processors inside an op */
     bool excl_pending;            /* an exclusive op waits for busy == 0 */
@@ -115,16 +77,17 @@ static inline bool shmf__exec_stop(void)
 }
 
 /* exec.c */
-void shmf__exec_dispatch(struct exec_state *s, struct exec_cpu *c, const struct shmf_op *op);
+/* One op through the op engine, with the observer's view of it. */
 void shmf__exec_op(struct exec_state *s, struct exec_cpu *c, const struct shmf_op *op);
-void shmf__exec_lower(struct exec_cpu *c);
-void shmf__exec_run_work(struct exec_state *s, struct exec_cpu *c);
 void shmf__exec_reset_cpu(struct exec_cpu *c);
+/* The op engine's policy: sequential, or interleaved (co-mutexes, exclusive ops
+   run alone). */
+void shmf__exec_set_policy(struct exec_state *s, bool interleaved);
 
 /* exec_interleave.c */
-/* Reload and qfree run alone in an interleaved program. */
-bool shmf__exec_exclusive(unsigned code);
-void shmf__exec_run_exclusive(struct exec_state *s, struct exec_cpu *c, const struct shmf_op *op);
+/* Reload and qfree (SHMF_OPF_EXCLUSIVE) run alone in an interleaved program. */
+void shmf__exec_run_exclusive(struct shmf_ops_world *w, struct shmf_ops_cpu *c,
+                              const struct shmf_op *op);
 /* Highest `cpu` index in the program (-1: no cpu op), the first cpu op's index
    and the scheduler seed. */
 int shmf__exec_scan_cpu_ops(const struct shmf_prog *prog, uint32_t *first, uint64_t *seed);

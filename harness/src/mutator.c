@@ -488,8 +488,7 @@ static bool mut_clone(struct shmf_prog *p, size_t room, struct shmf_rng *r)
 
 static bool allocates(const struct shmf_op *op)
 {
-    unsigned c = op->code % SHMF_OP_COUNT;
-    return c == SHMF_OP_ALLOC || c == SHMF_OP_QALLOC;
+    return shmf_op_is(op->code % SHMF_OP_COUNT, SHMF_OPF_ALLOCATES);
 }
 
 /* fault: fail one of the next few allocations, right before an op that makes

@@ -11,21 +11,21 @@
 
 /* === Tables generated from SHMF_OP_LIST === */
 
-#define NO_OP(U, l)
+#define NO_OP(U, l, ...)
 #define NO_FIELD(O, U, l, w, fmt)
 #define FMT_D false
 #define FMT_X true
 
 /* Global field indices. Each OP entry records the index of its first field as
  * FIRST_<OP> and steps the counter back so that the next field reuses that value. */
-#define FIRST_MARK(U, l) FIRST_##U, FIRST_BACK_##U = FIRST_##U - 1,
+#define FIRST_MARK(U, l, ...) FIRST_##U, FIRST_BACK_##U = FIRST_##U - 1,
 #define FIELD_INDEX(O, U, l, w, fmt) FIELD_##O##_##U,
 enum { SHMF_OP_LIST(FIRST_MARK, FIELD_INDEX) FIELD_TOTAL };
 
-#define OP_NAME(U, l) #l,
+#define OP_NAME(U, l, ...) #l,
 static const char *const op_names[] = {SHMF_OP_LIST(OP_NAME, NO_FIELD)};
 
-#define OP_FIRST(U, l) FIRST_##U,
+#define OP_FIRST(U, l, ...) FIRST_##U,
 /* op_first[c] .. op_first[c + 1] is the range of op c's fields in field_table. */
 static const uint8_t op_first[] = {SHMF_OP_LIST(OP_FIRST, NO_FIELD) FIELD_TOTAL};
 
@@ -34,7 +34,7 @@ static const struct shmf_field_desc field_table[] = {SHMF_OP_LIST(NO_OP, FIELD_D
 
 /* One byte-only struct per op mirrors its record, so sizeof gives the record size
  * at compile time. Each OP entry closes the previous struct and opens its own. */
-#define REC_OPEN(U, l)                                                                   \
+#define REC_OPEN(U, l, ...)                                                                   \
     }                                                                                    \
     ;                                                                                    \
     struct rec_##U {                                                                     \
@@ -46,7 +46,7 @@ struct rec_start_ {
 };
 
 #define REC_MAX 32 /* no record is longer; checked below */
-#define OP_SIZE(U, l) sizeof(struct rec_##U),
+#define OP_SIZE(U, l, ...) sizeof(struct rec_##U),
 static const uint8_t op_size[] = {SHMF_OP_LIST(OP_SIZE, NO_FIELD)};
 
 #define FIELD_WIDTH(O, U, l, w, fmt) [SHMF_OP_##O][SHMF_ARG_##O##_##U] = w,
@@ -54,7 +54,7 @@ static const uint8_t op_size[] = {SHMF_OP_LIST(OP_SIZE, NO_FIELD)};
 static const uint8_t op_width[SHMF_OP_COUNT][SHMF_OP_MAX_ARGS] = {
     SHMF_OP_LIST(NO_OP, FIELD_WIDTH)};
 
-#define REC_CHECK(U, l) _Static_assert(sizeof(struct rec_##U) <= REC_MAX, "record " #l);
+#define REC_CHECK(U, l, ...) _Static_assert(sizeof(struct rec_##U) <= REC_MAX, "record " #l);
 SHMF_OP_LIST(REC_CHECK, NO_FIELD)
 
 #define FIELD_CHECK(O, U, l, w, fmt)                                                     \

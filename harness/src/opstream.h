@@ -29,15 +29,29 @@
 #define SHMF_FAULT_F_FIRST_PER_SITE 0x01
 
 /*
- * The single list of ops and their fields, in opcode order. OP(NAME, name) opens an
- * op; each following F(OP, FIELD, field, width, fmt) adds an argument of `width`
- * bytes (1, 2 or 4) printed in decimal (D) or hex (X). Every table (opcode enum,
- * names, argument-index enums, widths) is generated from this list. Appending an op
- * or a field changes the binary format and must bump SHMF_OPSTREAM_VERSION.
+ * The single list of ops and their fields, in opcode order. OP(NAME, name, flags,
+ * weight) opens an op: `flags` are its SHMF_OPF_* properties, `weight` its share of
+ * the stress runner's generated mix (0: never generated); each following
+ * F(OP, FIELD, field, width, fmt) adds an argument of `width` bytes (1, 2 or 4)
+ * printed in decimal (D) or hex (X). Every table (opcode enum, names, argument-index
+ * enums, widths, properties, the executor's and the stress runner's per-op rules)
+ * is generated from this list; the dictionary's records come from SHMF_OP_DICT
+ * below. Appending an op or a field changes the binary format and must bump
+ * SHMF_OPSTREAM_VERSION. Adding an op: one OP entry here (+ its fields and at least
+ * one SHMF_OP_DICT token), its handler in the op engine, its tests
+ * (docs/architecture.md).
  */
+/** Op properties (the `flags` column of SHMF_OP_LIST). */
+enum shmf_op_flag {
+    SHMF_OPF_PASSIVE = 1u << 0,   /**< needs PASSIVE_LEVEL: deferred to a work item when raised */
+    SHMF_OPF_LOADED = 1u << 1,    /**< does nothing while the provider is not loaded */
+    SHMF_OPF_EXCLUSIVE = 1u << 2, /**< runs alone among interleaved processors */
+    SHMF_OPF_ALLOCATES = 1u << 3, /**< makes the provider allocate (fault targets) */
+};
+
 #define SHMF_OP_LIST(OP, F)                                                              \
-    OP(RELOAD, reload)                                                                   \
-    OP(ALLOC, alloc)                                                                     \
+    OP(RELOAD, reload, SHMF_OPF_PASSIVE | SHMF_OPF_EXCLUSIVE, 0)                         \
+    OP(ALLOC, alloc, SHMF_OPF_PASSIVE | SHMF_OPF_LOADED | SHMF_OPF_ALLOCATES, 22)        \
     F(ALLOC, TYPE, type, 1, X)                                                           \
     F(ALLOC, REV, rev, 1, D)                                                             \
     F(ALLOC, SIZE, size, 2, X)                                                           \
@@ -49,47 +63,47 @@
     F(ALLOC, VPORT, vport, 4, D)                                                         \
     F(ALLOC, SGMODE, sgmode, 1, D)                                                       \
     F(ALLOC, SGLEN, sglen, 4, D)                                                         \
-    OP(FREE, free)                                                                       \
+    OP(FREE, free, SHMF_OPF_PASSIVE, 18)                                                 \
     F(FREE, SLOT, slot, 1, D)                                                            \
-    OP(TOUCH, touch)                                                                     \
+    OP(TOUCH, touch, 0, 14)                                                              \
     F(TOUCH, SLOT, slot, 1, D)                                                           \
     F(TOUCH, WRITE, write, 1, D)                                                         \
     F(TOUCH, OFFSET, offset, 4, D)                                                       \
     F(TOUCH, LEN, len, 1, D)                                                             \
-    OP(RAISE, raise)                                                                     \
+    OP(RAISE, raise, 0, 6)                                                               \
     F(RAISE, LEVEL, level, 1, D)                                                         \
-    OP(LOWER, lower)                                                                     \
-    OP(DPC, dpc)                                                                         \
+    OP(LOWER, lower, 0, 6)                                                               \
+    OP(DPC, dpc, SHMF_OPF_LOADED, 6)                                                     \
     F(DPC, QUEUE, queue, 1, D)                                                           \
-    OP(WORK, work)                                                                       \
-    OP(QALLOC, qalloc)                                                                   \
+    OP(WORK, work, 0, 4)                                                                 \
+    OP(QALLOC, qalloc, SHMF_OPF_PASSIVE | SHMF_OPF_LOADED | SHMF_OPF_ALLOCATES, 2)       \
     F(QALLOC, ORDER, order, 1, D)                                                        \
     F(QALLOC, BUFSIZE, bufsize, 2, D)                                                    \
-    OP(QFREE, qfree)                                                                     \
+    OP(QFREE, qfree, SHMF_OPF_PASSIVE | SHMF_OPF_LOADED | SHMF_OPF_EXCLUSIVE, 2)         \
     F(QFREE, QUEUE, queue, 1, D)                                                         \
-    OP(POST, post)                                                                       \
+    OP(POST, post, SHMF_OPF_LOADED, 5)                                                   \
     F(POST, QUEUE, queue, 1, D)                                                          \
     F(POST, COUNT, count, 1, D)                                                          \
-    OP(DRAIN, drain)                                                                     \
+    OP(DRAIN, drain, SHMF_OPF_LOADED, 2)                                                 \
     F(DRAIN, QUEUE, queue, 1, D)                                                         \
     F(DRAIN, COUNT, count, 1, D)                                                         \
-    OP(RET, ret)                                                                         \
+    OP(RET, ret, SHMF_OPF_LOADED, 4)                                                     \
     F(RET, QUEUE, queue, 1, D)                                                           \
     F(RET, COUNT, count, 1, D)                                                           \
-    OP(RX, rx)                                                                           \
+    OP(RX, rx, SHMF_OPF_LOADED, 5)                                                       \
     F(RX, QUEUE, queue, 1, D)                                                            \
     F(RX, COUNT, count, 1, D)                                                            \
     F(RX, PKTLEN, pktlen, 2, D)                                                          \
-    OP(TX, tx)                                                                           \
+    OP(TX, tx, SHMF_OPF_LOADED, 4)                                                       \
     F(TX, QUEUE, queue, 1, D)                                                            \
     F(TX, PKTLEN, pktlen, 2, D)                                                          \
-    OP(FAULT, fault)                                                                     \
+    OP(FAULT, fault, 0, 0)                                                               \
     F(FAULT, MODE, mode, 1, D)                                                           \
     F(FAULT, N, n, 2, D)                                                                 \
-    OP(CPU, cpu)                                                                         \
+    OP(CPU, cpu, 0, 0)                                                                   \
     F(CPU, INDEX, index, 1, D)
 
-#define SHMF__OP_ENUM(U, l) SHMF_OP_##U,
+#define SHMF__OP_ENUM(U, l, ...) SHMF_OP_##U,
 #define SHMF__NO_FIELD(O, U, l, w, fmt)
 
 /** Opcodes; SHMF_OP_COUNT is the modulus applied to opcode bytes. */
@@ -99,9 +113,76 @@ enum shmf_opcode { SHMF_OP_LIST(SHMF__OP_ENUM, SHMF__NO_FIELD) SHMF_OP_COUNT };
  * Argument indices into shmf_op.a[]: SHMF_ARG_<OP>_<FIELD>, counting from 0 for each
  * op. Each OP entry resets the running value to -1 so its first field gets 0.
  */
-#define SHMF__ARG_RESET(U, l) SHMF__ARG_BASE_##U = -1,
+#define SHMF__ARG_RESET(U, l, ...) SHMF__ARG_BASE_##U = -1,
 #define SHMF__ARG_ENUM(O, U, l, w, fmt) SHMF_ARG_##O##_##U,
 enum shmf_arg_index { SHMF_OP_LIST(SHMF__ARG_RESET, SHMF__ARG_ENUM) };
+
+/* Per-op properties, from the list's flags and weight columns. */
+#define SHMF__OP_FLAGS(U, l, flags, weight) (flags),
+#define SHMF__OP_WEIGHT(U, l, flags, weight) (weight),
+static const uint8_t shmf__op_flags[SHMF_OP_COUNT] = {
+    SHMF_OP_LIST(SHMF__OP_FLAGS, SHMF__NO_FIELD)};
+static const uint8_t shmf__op_weights[SHMF_OP_COUNT] = {
+    SHMF_OP_LIST(SHMF__OP_WEIGHT, SHMF__NO_FIELD)};
+
+/** True when op `code` has every property in `flags` (SHMF_OPF_*). */
+static inline bool shmf_op_is(unsigned code, unsigned flags)
+{
+    return code < SHMF_OP_COUNT && (shmf__op_flags[code] & flags) == flags;
+}
+
+/** The op's weight in the stress runner's generated mix (0: never generated). */
+static inline unsigned shmf_op_weight(unsigned code)
+{
+    return code < SHMF_OP_COUNT ? shmf__op_weights[code] : 0;
+}
+
+/*
+ * Dictionary records for libFuzzer / AFL++ (`shmfuzz dict`, corpus/shmfuzz.dict):
+ * T(OP, token, "fields") is one whole record of op OP in the text form, encoded
+ * through this codec, so the dictionary follows the format. Every op has at least
+ * one (checked by the test `dict_in_step`). Sequences and little-endian values are
+ * in cmd_dict.c.
+ */
+#define SHMF_OP_DICT(T)                                                                  \
+    T(ALLOC, alloc_r1_4k, "type=0x80 rev=1 size=0x40 usage=4 length=4096")              \
+    T(ALLOC, alloc_r2_4k, "type=0x80 rev=2 size=0x44 usage=4 length=4096")              \
+    T(ALLOC, alloc_r2_64k_contig, "type=0x80 rev=2 size=0x44 flags=0x1 usage=4 length=65536") \
+    T(ALLOC, alloc_r2_q1_anynode,                                                        \
+      "type=0x80 rev=2 size=0x44 queue=1 node=0x80000000 usage=4 length=8192")           \
+    T(ALLOC, alloc_r2_4097, "type=0x80 rev=2 size=0x44 usage=8 length=4097")            \
+    T(ALLOC, alloc_r2_len0, "type=0x80 rev=2 size=0x44 usage=4 length=0")               \
+    T(ALLOC, alloc_r2_lenmax, "type=0x80 rev=2 size=0x44 usage=4 length=4294967295")    \
+    T(ALLOC, alloc_r2_small_sg, "type=0x80 rev=2 size=0x44 usage=4 length=16384 sgmode=1 sglen=16") \
+    T(ALLOC, alloc_r2_vport1, "type=0x80 rev=2 size=0x44 usage=4 length=4096 vport=1")  \
+    T(ALLOC, alloc_r1_size44, "type=0x80 rev=1 size=0x44 usage=4 length=4096")          \
+    T(ALLOC, alloc_r2_size40, "type=0x80 rev=2 size=0x40 usage=4 length=4096")          \
+    T(ALLOC, alloc_badtype, "type=0x81 rev=2 size=0x44 usage=4 length=4096")            \
+    T(FREE, free_0, "slot=0")                                                            \
+    T(FREE, free_1, "slot=1")                                                            \
+    T(TOUCH, touch_write_0, "slot=0 write=1 offset=0 len=64")                           \
+    T(TOUCH, touch_write_4095, "slot=0 write=1 offset=4095 len=2")                      \
+    T(TOUCH, touch_read_end, "slot=0 write=0 offset=4294967295 len=255")                \
+    T(RAISE, raise_dispatch, "level=2")                                                  \
+    T(RAISE, raise_apc, "level=1")                                                       \
+    T(LOWER, lower, "")                                                                  \
+    T(DPC, dpc_0, "queue=0")                                                             \
+    T(DPC, dpc_1, "queue=1")                                                             \
+    T(WORK, work, "")                                                                    \
+    T(RELOAD, reload, "")                                                                \
+    T(QALLOC, qalloc_256x2k, "order=8 bufsize=2048")                                     \
+    T(QALLOC, qalloc_16x1514, "order=4 bufsize=1514")                                    \
+    T(QFREE, qfree_1, "queue=1")                                                         \
+    T(POST, post_1_16, "queue=1 count=16")                                               \
+    T(DRAIN, drain_1_16, "queue=1 count=16")                                             \
+    T(RET, ret_1_16, "queue=1 count=16")                                                 \
+    T(RX, rx_1_4_1514, "queue=1 count=4 pktlen=1514")                                    \
+    T(RX, rx_1_1_65535, "queue=1 count=1 pktlen=65535")                                  \
+    T(TX, tx_0_1514, "queue=0 pktlen=1514")                                              \
+    T(FAULT, fault_off, "mode=0 n=0")                                                    \
+    T(FAULT, fault_nth_1, "mode=1 n=1")                                                  \
+    T(FAULT, fault_first_per_site, "mode=2 n=0")                                         \
+    T(CPU, cpu_1, "index=1")
 
 /** Fault-plan modes of the `fault` op (field `mode`). */
 enum shmf_fault_mode {
@@ -208,5 +289,12 @@ int shmf_prog_format(char *buf, size_t size, size_t *len_out, const struct shmf_
 /** Format one op as "name field=value ..." like snprintf (no prefix, no newline).
  *  @return the length the full text needs, excluding the NUL. */
 size_t shmf_op_format(char *buf, size_t size, const struct shmf_op *op);
+
+/* === Dictionary (opstream_dict.c) === */
+
+/** Write the libFuzzer / AFL++ dictionary (corpus/shmfuzz.dict) to `f`.
+ *  @return 0; -ENOENT when an op has no SHMF_OP_DICT token, -EINVAL when a token
+ *          does not parse (a message on stderr), -EIO when writing fails. */
+int shmf_dict_write(FILE *f);
 
 #endif /* SHMF_OPSTREAM_H */

@@ -19,11 +19,12 @@
  * page says so where the charts would be; the tables do not need it.
  */
 #define _GNU_SOURCE
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "cli.h"
+#include "fileio.h"
 #include "report_campaign.h"
 
 #define CHARTJS_DEFAULT "/usr/share/javascript/chart.js/chart.min.js"

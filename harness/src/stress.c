@@ -55,27 +55,17 @@ static struct st_cpu *this_cpu(struct st_world *w)
 
 /* === Op generation: mostly valid requests from the fuzzer's vocabulary === */
 
-static const struct {
-    uint8_t code;
-    uint8_t weight;
-} op_weights[] = {
-    {SHMF_OP_ALLOC, 22}, {SHMF_OP_FREE, 18}, {SHMF_OP_TOUCH, 14}, {SHMF_OP_RAISE, 6},
-    {SHMF_OP_LOWER, 6},  {SHMF_OP_WORK, 4},  {SHMF_OP_DPC, 6},    {SHMF_OP_POST, 5},
-    {SHMF_OP_RX, 5},     {SHMF_OP_RET, 4},   {SHMF_OP_TX, 4},     {SHMF_OP_DRAIN, 2},
-    {SHMF_OP_QALLOC, 2}, {SHMF_OP_QFREE, 2},
-};
-#define N_WEIGHTS (sizeof(op_weights) / sizeof(op_weights[0]))
-
+/* An op code drawn with the weights of SHMF_OP_LIST (weight 0: never). */
 static uint8_t pick_code(struct shmf_rng *r)
 {
     unsigned total = 0;
-    for (unsigned i = 0; i < N_WEIGHTS; i++)
-        total += op_weights[i].weight;
+    for (unsigned c = 0; c < SHMF_OP_COUNT; c++)
+        total += shmf_op_weight(c);
     unsigned x = (unsigned)shmf_rng_below(r, total);
-    for (unsigned i = 0; i < N_WEIGHTS; i++) {
-        if (x < op_weights[i].weight)
-            return op_weights[i].code;
-        x -= op_weights[i].weight;
+    for (unsigned c = 0; c < SHMF_OP_COUNT; c++) {
+        if (x < shmf_op_weight(c))
+            return (uint8_t)c;
+        x -= shmf_op_weight(c);
     }
     return SHMF_OP_TOUCH;
 }
@@ -123,7 +113,7 @@ static void gen_op(struct st_world *w, struct st_cpu *c, struct shmf_op *op)
     memset(op, 0, sizeof(*op));
     op->code = pick_code(r);
     if (op->code == SHMF_OP_ALLOC &&
-        __atomic_load_n(&w->nblocks, __ATOMIC_RELAXED) > ST_SOFT_BLOCKS)
+        __atomic_load_n(&w->ow.nblocks, __ATOMIC_RELAXED) > ST_SOFT_BLOCKS)
         op->code = SHMF_OP_FREE;
     uint32_t *a = op->a;
     switch (op->code) {
@@ -198,16 +188,13 @@ static void cpu_body(struct st_world *w, struct st_cpu *c)
         c->cur_seq = n;
         c->cur_op = op;
         c->in_op = true;
-        shmf__run_op(w, c, &op);
+        shmf_ops_run(&w->ow, &c->oc, &op);
         c->in_op = false;
         c->mix[op.code]++;
         __atomic_store_n(&c->ops, c->ops + 1, __ATOMIC_RELAXED);
     }
     /* As the executor's teardown: back to PASSIVE, then the deferred work. */
-    while (c->nraises && !shmf__stopping(w))
-        shmf__st_lower(c);
-    if (!shmf__stopping(w))
-        shmf__run_work(w, c);
+    shmf_ops_cpu_finish(&w->ow, &c->oc);
     atomic_store(&c->finished, true);
 }
 
@@ -270,9 +257,8 @@ static void crash_sink(const struct shmf_finding *cf, void *ud)
     w->crashed = true;
     f.cpu = KeGetCurrentProcessorNumber() % w->ncpus;
     for (unsigned i = 0; i < w->ncpus; i++) {
-        struct st_cpu *c = &w->cpus[i];
-        bool p = shmf__gbuf_guard_hit(&c->params, (uintptr_t)f.object);
-        if (p || shmf__gbuf_guard_hit(&c->sg, (uintptr_t)f.object)) {
+        bool p;
+        if (shmf_ops_guard_hit(&w->cpus[i].oc, (uintptr_t)f.object, &p)) {
             f.kind = p ? SHMF_KIND_PARAMS_OUT_OF_BOUNDS : SHMF_KIND_SG_BUFFER_OVERFLOW;
             snprintf(f.message, sizeof(f.message), "%s at %#" PRIx64 ": past the %s of processor %u",
                      f.detail[0] ? f.detail : "fault", f.object,
@@ -304,15 +290,12 @@ static void world_teardown(struct st_world *w)
 {
     atomic_store(&w->in_teardown, true);
     shmf_rt_cpu_attach(0);
-    while (w->nblocks && !shmf__stopping(w)) {
-        NDIS_HANDLE h = shmf__take_entry(w, w->nblocks - 1);
-        NdisFreeSharedMemory(shmf_rt_driver_handle(), h);
-    }
-    if (w->loaded && !shmf__stopping(w))
-        shmf_nic_halt(w->nic);
+    shmf_ops_free_blocks(&w->ow);
+    if (w->ow.loaded && !shmf__stopping(w))
+        shmf_nic_halt(w->ow.nic);
     if (!shmf__stopping(w))
         shmf_rt_provider_unload();
-    w->loaded = false;
+    w->ow.loaded = false;
 }
 
 /* Threads mode: watch the bounds and progress until the processors finish. */
@@ -397,11 +380,12 @@ static int world_init(struct st_world *w, const struct shmf_stress_opts *o)
     w->o = o;
     w->interleave = o->mode == SHMF_STRESS_INTERLEAVE;
     w->ncpus = o->threads;
+    shmf__stress_policy(w);
     w->cpus = aligned_alloc(_Alignof(struct st_cpu), w->ncpus * sizeof(*w->cpus));
     if (w->cpus)
         memset(w->cpus, 0, w->ncpus * sizeof(*w->cpus));
-    w->nic = shmf_nic_create();
-    if (!w->cpus || !w->nic)
+    w->ow.nic = shmf_nic_create();
+    if (!w->cpus || !w->ow.nic)
         return -ENOMEM;
     for (unsigned i = 0; i < w->ncpus; i++) {
         struct st_cpu *c = &w->cpus[i];
@@ -409,8 +393,7 @@ static int world_init(struct st_world *w, const struct shmf_stress_opts *o)
         c->index = i;
         /* Per-processor stream: the seed and the processor's id. */
         shmf_rng_seed(&c->rng, o->seed ^ (0x9E3779B97F4A7C15ull * (i + 1)));
-        if (shmf__gbuf_init(&c->params, ST_PARAMS_MAX) ||
-            shmf__gbuf_init(&c->sg, SHMF_EXEC_MAX_SGLEN))
+        if (shmf_ops_cpu_init(&c->oc))
             return -ENOMEM;
     }
     return 0;
@@ -418,12 +401,10 @@ static int world_init(struct st_world *w, const struct shmf_stress_opts *o)
 
 static void world_fini(struct st_world *w)
 {
-    for (unsigned i = 0; w->cpus && i < w->ncpus; i++) {
-        shmf__gbuf_fini(&w->cpus[i].params);
-        shmf__gbuf_fini(&w->cpus[i].sg);
-    }
+    for (unsigned i = 0; w->cpus && i < w->ncpus; i++)
+        shmf_ops_cpu_fini(&w->cpus[i].oc);
     free(w->cpus);
-    shmf_nic_destroy(w->nic);
+    shmf_nic_destroy(w->ow.nic);
     json_decref(w->finding_json);
 }
 
@@ -447,18 +428,18 @@ int shmf_stress_run(const struct shmf_stress_opts *o, struct shmf_stress_result 
     shmf_rt_reset(o->verify_flags, NULL);
     shmf_rt_cpu_attach(0);
     shmf_rt_set_finding_handler(on_finding, &w);
-    w.loaded = shmf_rt_provider_load(&o->target->provider) == 0;
-    shmf_nic_set_ring_advance(w.nic, (shmf_ring_advance_fn)o->target->ring_advance);
-    shmf_nic_set_ring_cancel(w.nic, (shmf_ring_cancel_fn)o->target->ring_cancel);
+    w.ow.loaded = shmf_rt_provider_load(&o->target->provider) == 0;
+    shmf_nic_set_ring_advance(w.ow.nic, (shmf_ring_advance_fn)o->target->ring_advance);
+    shmf_nic_set_ring_cancel(w.ow.nic, (shmf_ring_cancel_fn)o->target->ring_cancel);
     /* As in the executor: the ring element checks go with the DMA checks. */
-    shmf_nic_set_verify(w.nic, (o->verify_flags & SHMF_VERIFY_F_DMA) != 0);
-    if (w.loaded)
-        shmf_nic_reset(w.nic, shmf_rt_driver_handle());
+    shmf_nic_set_verify(w.ow.nic, (o->verify_flags & SHMF_VERIFY_F_DMA) != 0);
+    if (w.ow.loaded)
+        shmf_nic_reset(w.ow.nic, shmf_rt_driver_handle());
     w.t0 = now();
     w.last_progress = w.t0;
     w.t_end = o->seconds > 0 ? w.t0 + o->seconds : 0;
 
-    if (w.loaded && !atomic_load(&w.stop)) {
+    if (w.ow.loaded && !atomic_load(&w.stop)) {
         if (w.interleave) {
             struct shmf_interleave_opts io = {.ncpus = w.ncpus, .seed = o->seed};
             rc = shmf_interleave_run(&io, interleave_main, &w, &w.il);

@@ -12,46 +12,17 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "cli.h"
+#include "exit_codes.h"
 #include "crash.h"
 #include "mutator.h"
 #include "nic.h"
+#include "ops.h"
 #include "report.h"
 #include "stress.h"
 
-#define ST_MAX_BLOCKS 256   /* the miniport's table (exec.c: EXEC_MAX_BLOCKS) */
 #define ST_SOFT_BLOCKS 48   /* above this, an alloc is generated as a free */
-#define ST_MAX_RAISES 8
-#define ST_MAX_WORK 64
-#define ST_PARAMS_MAX 0x10000u
-#define ST_GUARD_CANARY 0xC5
 #define ST_HANG_SECONDS 10.0
 #define ST_JOIN_SECONDS 3.0
-
-/* === Per-processor guarded buffers ===
- * n bytes ending 8-byte aligned just before an inaccessible page; the rounding
- * slack holds a canary (and is ASan-poisoned), so a provider that reads or
- * writes past the parameters block or the SG buffer is caught.  Mapped once per
- * processor: no system call per op. */
-struct gbuf {
-    unsigned char *map, *user;
-    size_t data_len, map_len, n, rounded;
-};
-
-/* === World === */
-
-/* Threads mode: a spin lock that yields the processor after a while (a futex
-   wait costs a context switch and, in a VM, an idle exit and a wake-up IPI,
-   more than most waits here).  Interleave mode: a co-mutex.  Own cache line. */
-struct st_lock {
-    unsigned word; /* 0 free, 1 held (acquire/release) */
-    struct shmf_co_mutex co;
-} __attribute__((aligned(64)));
-
-struct st_blk {
-    NDIS_HANDLE h;
-    unsigned users; /* touches in progress */
-};
 
 struct log_ent {
     uint64_t seq;
@@ -66,10 +37,7 @@ struct st_cpu {
     pthread_t th;
     bool started;
     struct shmf_rng rng;
-    KIRQL raises[ST_MAX_RAISES];
-    unsigned nraises;
-    struct shmf_op work[ST_MAX_WORK];
-    unsigned nwork;
+    struct shmf_ops_cpu oc; /* raise stack, work list, guarded buffers */
     struct log_ent log[SHMF_STRESS_LOG_KEEP];
     uint64_t nlog;
     uint64_t ops; /* written by the owner, read relaxed by the monitor */
@@ -80,25 +48,21 @@ struct st_cpu {
     struct shmf_op cur_op;
     bool in_op;
     atomic_bool finished;
-    struct gbuf params, sg;
     _Alignas(64) uint64_t hang_ops; /* the monitor's */
     double hang_since;
 } __attribute__((aligned(64)));
 
 struct st_world {
+    struct shmf_ops_world ow; /* first: the op engine's callbacks get &ow */
+    struct shmf_ops_policy pol;
     const struct shmf_stress_opts *o;
     bool interleave;
-    struct shmf_nic *nic;
-    struct st_lock tab_lock, nic_lock;
-    struct st_blk blocks[ST_MAX_BLOCKS];
-    unsigned nblocks;
     _Alignas(64) atomic_uint_fast64_t issued; /* bumped by every op: own line */
     _Alignas(64) atomic_bool stop;
     atomic_bool time_up;
     atomic_bool in_teardown;
     struct st_cpu *cpus;
     unsigned ncpus;
-    bool loaded;
     double t0, t_end, last_progress;
     /* first finding, as seen by the finding handler */
     bool have_first;
@@ -113,14 +77,8 @@ struct st_world {
 /* stress.c */
 bool shmf__stopping(struct st_world *w);
 
-/* stress_ops.c */
-int shmf__gbuf_init(struct gbuf *g, size_t max);
-void shmf__gbuf_fini(struct gbuf *g);
-bool shmf__gbuf_guard_hit(const struct gbuf *g, uintptr_t a);
-NDIS_HANDLE shmf__take_entry(struct st_world *w, unsigned i);
-void shmf__st_lower(struct st_cpu *c);
-void shmf__run_work(struct st_world *w, struct st_cpu *c);
-void shmf__run_op(struct st_world *w, struct st_cpu *c, const struct shmf_op *op);
+/* stress_ops.c: the op engine's policy for the stress runner */
+void shmf__stress_policy(struct st_world *w);
 
 /* stress_report.c */
 json_t *shmf__finding_json(struct st_world *w, const struct shmf_finding *f, bool replay);

@@ -219,8 +219,8 @@ static json_t *processors_json(struct st_world *w)
         json_array_append_new(arr, json_pack("{s:I, s:I, s:o, s:o, s:I, s:I}", "cpu",
                                              (json_int_t)i, "execs", (json_int_t)c->ops, "log",
                                              log, "log_seq", seqs, "irql",
-                                             (json_int_t)(c->nraises ? c->raises[0] : 0),
-                                             "deferred", (json_int_t)c->nwork));
+                                             (json_int_t)(c->oc.nraises ? c->oc.raises[0] : 0),
+                                             "deferred", (json_int_t)c->oc.nwork));
     }
     return arr;
 }

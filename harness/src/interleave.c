@@ -1,6 +1,6 @@
 /*
- * stress_interleave.c -- simulated processors as coroutines on one thread,
- * switched at the runtime's scheduling points (see stress.h).
+ * interleave.c -- simulated processors as coroutines on one thread, switched
+ * at the runtime's scheduling points (see interleave.h).
  *
  * Coroutines switch among themselves (co_context.h: no system call per
  * switch on x86-64); they return to the scheduler context only when they
@@ -14,8 +14,8 @@
 #include <sys/mman.h>
 
 #include "co_context.h"
+#include "interleave.h"
 #include "mutator.h"
-#include "stress.h"
 
 #if defined(__has_feature)
 #if __has_feature(address_sanitizer)
