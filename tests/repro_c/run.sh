@@ -14,9 +14,9 @@ fail() { echo "FAIL: $*" >&2; exit 1; }
 repro() {
   local name="$1" provider="$2" input="$3" rc=0
   "$shmfuzz" repro-c -o "$work/$name.c" "$input" || fail "repro-c $input: exit $?"
-  # shellcheck disable=SC2086
+  # shellcheck disable=SC2086  # $san and $provider are word lists
   "$cc" $san -g -I "$root/ndis/include" -I "$root/harness/src" -I "$gen" -o "$work/$name" \
-    "$work/$name.c" "$provider" "$lib_h" "$lib_rt" -ljansson -ldl -lpthread -lm \
+    "$work/$name.c" $provider "$root/providers/reference/ring_driver.c" "$lib_h" "$lib_rt" -ljansson -ldl -lpthread -lm \
     >"$work/$name.cc.log" 2>&1 || { cat "$work/$name.cc.log" >&2; fail "$name.c does not compile"; }
   "$work/$name" >"$work/$name.out" 2>&1 || rc=$?
   echo "$rc"
@@ -35,3 +35,15 @@ case "$san" in
                fail "rev1_vport reproducer: no ASan report in RefValidate: $(tail -3 "$work/rev1_vport.out")" ;;
 esac
 echo "ok: repro.c of rev1_vport compiles and stops at the faulting read (exit $rc)"
+
+# Ring ops: the provider's own ring driver is called (ring_next_past), and a
+# provider without one gets the reference's (the reference's rx cycle runs clean).
+rc="$(repro ring_next_past "$root/providers/buggy/ring_next_past.c $root/providers/reference/reference.c" \
+      "$root/corpus/regressions/ring_next_past.ops")"
+[ "$rc" = 1 ] || fail "ring_next_past reproducer: exit $rc, want 1: $(tail -3 "$work/ring_next_past.out")"
+grep -q '^finding: ring-index-out-of-range at op' "$work/ring_next_past.out" ||
+  fail "ring_next_past reproducer: no 'finding: ring-index-out-of-range' line"
+rc="$(repro rx_cycle "$root/providers/reference/reference.c" "$root/corpus/seeds/09-queue-rx-cycle.ops")"
+[ "$rc" = 0 ] || fail "rx_cycle reproducer: exit $rc, want 0: $(tail -3 "$work/rx_cycle.out")"
+grep -q 'received' "$work/rx_cycle.out" || fail "rx_cycle reproducer: no rx op ran"
+echo "ok: repro.c with ring ops uses the provider's ring driver, else the reference's"
