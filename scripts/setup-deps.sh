@@ -3,16 +3,17 @@
 # Says what it does; installs only what is missing; needs root (or sudo) only then.
 #   scripts/setup-deps.sh           what building, campaigns and reports need
 #   scripts/setup-deps.sh --tests   also what only the tests need (Chromium, which
-#                                   opens the campaign pages in tests/report/browser.py)
+#                                   opens the campaign pages in tests/report/browser.py;
+#                                   clang-format, for scripts/check-format.sh)
 set -euo pipefail
 
 PACKAGES=(cmake make pkg-config clang libclang-rt-14-dev llvm gdb libjansson-dev libcmocka-dev
           afl++ python3 python3-jsonschema git zip libjs-chart.js)
-TEST_PACKAGES=(chromium)
+TEST_PACKAGES=(chromium clang-format)
 
 usage() {
   echo "usage: scripts/setup-deps.sh [--tests]  install the Debian packages shmfuzz needs (idempotent);"
-  echo "       --tests also installs what only the tests need (chromium)"
+  echo "       --tests also installs what only the tests need (chromium, clang-format)"
 }
 case "$#:${1:-}" in
   0:) ;;
