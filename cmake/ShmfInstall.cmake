@@ -32,9 +32,9 @@ install(DIRECTORY ndis/include/ DESTINATION "${SHMF_INSTALL_INCDIR}"
         FILES_MATCHING PATTERN "*.h")
 # The closure of the harness headers that harness/fuzz/*.c include, plus the ring
 # driver typedefs that a ShmfProviderRingAdvance export uses (docs/rings.md).
-install(FILES harness/src/cmp.h harness/src/exec.h harness/src/mutator.h harness/src/opstream.h
-              harness/src/report.h harness/src/report_fields.h harness/src/target.h
-              harness/src/target_check.h
+install(FILES harness/codec/cmp.h harness/exec/exec.h harness/codec/mutator.h harness/codec/opstream.h
+              harness/report/report.h harness/report/report_fields.h harness/exec/target.h
+              harness/exec/target_check.h
               providers/reference/ring_driver.h
         DESTINATION "${SHMF_INSTALL_INCDIR}/harness")
 

@@ -44,7 +44,7 @@ endif()
 # Instrumentation for the provider code under test (coverage feedback).
 if(SHMF_ENGINE STREQUAL "libfuzzer")
   set(SHMF_PROVIDER_INSTR_FLAGS -fsanitize=fuzzer-no-link)
-  # The provider's comparison hooks go through harness/src/cmp_hooks.c first
+  # The provider's comparison hooks go through harness/exec/cmp_hooks.c first
   # (the record-level mutator's operand table, cmp.h), then on to libFuzzer.
   set(SHMF_CMP_WRAP_FLAGS "")
   foreach(h cmp1 cmp2 cmp4 cmp8 const_cmp1 const_cmp2 const_cmp4 const_cmp8 switch)

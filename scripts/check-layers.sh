@@ -9,9 +9,9 @@
 # reads) which, and fails when a file reaches a file of the same or a higher
 # rank, when a file has no layer, or when the calls form a cycle.
 #
-# It also checks a harness rule -- no harness file includes cli.h but the CLI
-# (cli.c, cmd_*.c) -- and only warns about it for now: the exit status comes
-# from the runtime check alone.
+# It also checks the harness's folders: a file includes headers of its own
+# folder and of the folders before it in HARNESS_ORDER only (so only harness/cli
+# includes cli.h).
 #
 # Exit: 0 layers respected, 1 a violation (each offending edge named), 2 usage.
 set -u
@@ -30,9 +30,9 @@ NM=${NM:-nm}
 objs=()
 while read -r o; do
     [ -f "$src/ndis/src/$(basename "$o" .o)" ] && objs+=("$o")
-done < <(find "$build" -path '*shmf_runtime.dir*' -name 'rt_*.c.o' | sort)
+done < <(find "$build/ndis/CMakeFiles/shmf_runtime.dir" -name 'rt_*.c.o' 2>/dev/null | sort)
 if [ ${#objs[@]} -eq 0 ]; then
-    echo "check-layers: no runtime objects (shmf_runtime.dir/.../rt_*.c.o) under $build" >&2
+    echo "check-layers: no runtime objects under $build/ndis/CMakeFiles/shmf_runtime.dir" >&2
     exit 2
 fi
 
@@ -90,18 +90,48 @@ if ! awk '{ print $1, $2 }' "$tmp/edges" | tsort >/dev/null 2>"$tmp/tsort"; then
 fi
 echo "Runtime call edges: $(wc -l <"$tmp/edges") between ${#objs[@]} files."
 
-# Harness rule (warning only for now): only the CLI includes cli.h.
+# The harness: folders by concern, in this order; a file may include headers of
+# its own folder and of folders before it (docs/architecture.md).  From the
+# sources: each #include "x.h" is resolved to the folder that holds x.h.
+HARNESS_ORDER=(base codec nic exec report diff stress cli fuzz)
 if [ -d "$src/harness" ]; then
-    grep -rlE '#[[:space:]]*include[[:space:]]*[<"]([^">]*/)?cli\.h[">]' "$src/harness" \
-        --include='*.c' --include='*.h' 2>/dev/null |
-        grep -vE '/(cli\.c|cmd_[^/]*\.c|cli\.h)$' |
-        while read -r f; do
-            echo "WARNING: ${f#"$src"/} includes cli.h (only cli.c and cmd_*.c may)" >&2
+    declare -A hrank hdir
+    for i in "${!HARNESS_ORDER[@]}"; do
+        hrank[${HARNESS_ORDER[$i]}]=$i
+    done
+    for d in "${HARNESS_ORDER[@]}"; do
+        for h in "$src/harness/$d"/*.h; do
+            [ -f "$h" ] && hdir[$(basename "$h")]=$d
         done
+    done
+    nh=0
+    for d in "${HARNESS_ORDER[@]}"; do
+        for f in "$src/harness/$d"/*.[ch]; do
+            [ -f "$f" ] || continue
+            while read -r inc; do
+                t=${hdir[$inc]:-}
+                [ -n "$t" ] || continue
+                nh=$((nh + 1))
+                if [ "${hrank[$t]}" -gt "${hrank[$d]}" ]; then
+                    echo "check-layers: upward include: harness/$d/$(basename "$f") -> harness/$t/$inc" >&2
+                    fail=1
+                fi
+            done < <(sed -nE 's/^#[[:space:]]*include[[:space:]]*"([^"]+)".*/\1/p' "$f")
+        done
+    done
+    for f in "$src/harness"/*/*.[ch]; do
+        d=$(basename "$(dirname "$f")")
+        if [ -z "${hrank[$d]:-}" ]; then
+            echo "check-layers: harness/$d is not in HARNESS_ORDER (scripts/check-layers.sh)" >&2
+            fail=1
+            break
+        fi
+    done
+    echo "Harness includes: $nh resolved, folders ${HARNESS_ORDER[*]}."
 fi
 
 if [ $fail -ne 0 ]; then
     echo "check-layers: FAILED" >&2
     exit 1
 fi
-echo "check-layers: OK (every runtime call points to a lower layer, no cycle)"
+echo "check-layers: OK (every runtime call points to a lower layer, no cycle; harness folders include downward)"

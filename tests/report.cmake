@@ -31,7 +31,7 @@ add_test(NAME repro_c_compiles
 set_tests_properties(repro_c_compiles PROPERTIES LABELS unit TIMEOUT 120)
 
 # One writer per report file (DESIGN.md "Reports"): report_fields prints the field
-# lists of harness/src/report_fields.h (the tables the C builders check against);
+# lists of harness/report/report_fields.h (the tables the C builders check against);
 # schema_fields.py compares them with reports/schema/{finding,run}.json, validates
 # what every writer wrote (replay, replay --against, stress clean and with a
 # finding, scripts/campaign/engines.py, the campaign tests' run directories when

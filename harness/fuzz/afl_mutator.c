@@ -1,8 +1,8 @@
 /*
  * AFL++ custom mutator for op-stream inputs (AFL++ docs/custom_mutators.md).
  *
- * Build as a shared library from this file plus harness/src/mutator.c and
- * harness/src/opstream.c, then run with
+ * Build as a shared library from this file plus harness/codec/mutator.c and
+ * harness/codec/opstream.c, then run with
  *   AFL_CUSTOM_MUTATOR_LIBRARY=/path/libshmf_afl_mutator.so afl-fuzz ...
  * Keep AFL's havoc stages on (no AFL_CUSTOM_MUTATOR_ONLY): byte-level havoc still
  * finds things record-level mutations do not, and every byte string decodes.

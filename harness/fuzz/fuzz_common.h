@@ -14,7 +14,7 @@ int shmf_fuzz_init(void);
 /* Run one input in a fresh world; on a finding print it and abort(). */
 void shmf_fuzz_one(const uint8_t *data, size_t size);
 
-/* Differential mode (docs/differential.md; harness/src/diff_fuzz.c): with
+/* Differential mode (docs/differential.md; harness/diff/diff_fuzz.c): with
    SHMFUZZ_AGAINST set, init opens that provider and the SHMFUZZ_ALLOW rules
    (0, or -1 after a one-line reason), and run compares each input on both
    providers, its distinct differences counting as coverage features; run

@@ -3,7 +3,7 @@
  * NetAdapterCx client writes EvtPacketQueueAdvance / EvtPacketQueueCancel.
  *
  * This code sees only <ndis.h> and <net/ring.h>, like any provider.  The NIC
- * model (harness/src/nic.c) calls the advance routine at DISPATCH_LEVEL, or,
+ * model (harness/nic/nic.c) calls the advance routine at DISPATCH_LEVEL, or,
  * every other call with its checks on, at PASSIVE_LEVEL (as NetAdapterCx's
  * verifier does), and the cancel routine at PASSIVE_LEVEL, each bracketed by
  * the ring verifier; after a cancel it calls advance until both rings are

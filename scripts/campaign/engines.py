@@ -353,7 +353,7 @@ class Engine:
 
     def run_json(self, t0):
         """runs/<engine>.json (shmfuzz-run/1). Its fields are those of
-        SHMF_RUN_FIELDS (harness/src/report_fields.h), the list the C writers
+        SHMF_RUN_FIELDS (harness/report/report_fields.h), the list the C writers
         (replay, stress) build from; tests/report/schema_fields.py checks this
         document against that list and reports/schema/run.json, which forbids
         unlisted fields: a new field goes in all three."""

@@ -1,5 +1,5 @@
 /*
- * test_diff.c -- differential mode (harness/src/diff*.c, docs/differential.md):
+ * test_diff.c -- differential mode (harness/diff/diff*.c, docs/differential.md):
  * the executor's observer, the comparison, the rules and their counters.
  *
  * The providers are loaded as shared objects (their paths come from the

@@ -1,5 +1,5 @@
 /*
- * fields.c -- `report_fields`: print the field lists of harness/src/report_fields.h
+ * fields.c -- `report_fields`: print the field lists of harness/report/report_fields.h
  * (through the descriptor tables the builders check against) as JSON, for
  * tests/report/schema_fields.py to compare with reports/schema/finding.json and run.json:
  *

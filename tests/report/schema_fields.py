@@ -4,7 +4,7 @@ readers of finding.json and run.json agree (DESIGN.md "Reports").
 
 usage: schema_fields.py SHMFUZZ REPORT_FIELDS ROOT WORKDIR RACY_PROVIDER [CAMPAIGN_OUT...]
 
-1. The lists.  REPORT_FIELDS prints the field lists of harness/src/report_fields.h
+1. The lists.  REPORT_FIELDS prints the field lists of harness/report/report_fields.h
    (the descriptor tables the C builders check every document against); each must
    equal its schema's `properties` (names and types) and `required`.
 2. The writers.  Documents written by every writer are validated against the
