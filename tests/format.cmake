@@ -1,8 +1,7 @@
 # The C/C++ sources follow .clang-format (label `unit`): scripts/check-format.sh lists the
 # files clang-format 14 would change; `scripts/check-format.sh --fix` rewrites them.
 # Skipped (77) when clang-format is missing (scripts/setup-deps.sh --tests installs it).
-# OFF until the tree has been reformatted in one commit; then this default becomes ON.
-option(SHMF_FORMAT_CHECK "Register the ctest `format` (scripts/check-format.sh)." OFF)
+option(SHMF_FORMAT_CHECK "Register the ctest `format` (scripts/check-format.sh)." ON)
 if(SHMF_FORMAT_CHECK)
   find_program(SHMF_FORMAT_BASH bash REQUIRED)
   add_test(NAME format

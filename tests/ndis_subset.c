@@ -26,24 +26,35 @@ static VOID SubsetFree(NDIS_HANDLE ProviderContext, NDIS_HANDLE Ctx)
     UNREFERENCED_PARAMETER(Ctx);
 }
 
-_IRQL_requires_(PASSIVE_LEVEL)
-static int SubsetTypesAndConstants(void)
+_IRQL_requires_(PASSIVE_LEVEL) static int SubsetTypesAndConstants(void)
 {
-    NDIS_STATUS st[] = {NDIS_STATUS_SUCCESS, NDIS_STATUS_PENDING, NDIS_STATUS_FAILURE,
-                        NDIS_STATUS_RESOURCES, NDIS_STATUS_INVALID_PARAMETER,
-                        NDIS_STATUS_NOT_SUPPORTED, NDIS_STATUS_NOT_ACCEPTED,
-                        NDIS_STATUS_REQUEST_ABORTED, NDIS_STATUS_INVALID_LENGTH};
-    ULONG u = 0; USHORT us = 0; UCHAR uc = 0; BOOLEAN b = TRUE; PVOID pv = NULL;
-    ULONG_PTR up = 0; SIZE_T sz = 0; LONG l = 0; PHYSICAL_ADDRESS pa;
+    NDIS_STATUS st[] = {
+        NDIS_STATUS_SUCCESS,      NDIS_STATUS_PENDING,           NDIS_STATUS_FAILURE,
+        NDIS_STATUS_RESOURCES,    NDIS_STATUS_INVALID_PARAMETER, NDIS_STATUS_NOT_SUPPORTED,
+        NDIS_STATUS_NOT_ACCEPTED, NDIS_STATUS_REQUEST_ABORTED,   NDIS_STATUS_INVALID_LENGTH};
+    ULONG u = 0;
+    USHORT us = 0;
+    UCHAR uc = 0;
+    BOOLEAN b = TRUE;
+    PVOID pv = NULL;
+    ULONG_PTR up = 0;
+    SIZE_T sz = 0;
+    LONG l = 0;
+    PHYSICAL_ADDRESS pa;
     NDIS_OBJECT_HEADER hdr = {NDIS_OBJECT_TYPE_DEFAULT, 0, 0};
     NDIS_SHARED_MEMORY_PARAMETERS p;
     PNDIS_SHARED_MEMORY_PARAMETERS pp = &p;
-    NDIS_SHARED_MEMORY_USAGE usage[] = {
-        NdisSharedMemoryUsageUndefined, NdisSharedMemoryUsageXmit,
-        NdisSharedMemoryUsageXmitHeader, NdisSharedMemoryUsageXmitData,
-        NdisSharedMemoryUsageReceive, NdisSharedMemoryUsageReceiveLookahead,
-        NdisSharedMemoryUsageReceivePostLookahead, NdisSharedMemoryUsageReceiveHeader,
-        NdisSharedMemoryUsageReceiveData, NdisSharedMemoryUsageOther, NdisSharedMemoryUsageMax};
+    NDIS_SHARED_MEMORY_USAGE usage[] = {NdisSharedMemoryUsageUndefined,
+                                        NdisSharedMemoryUsageXmit,
+                                        NdisSharedMemoryUsageXmitHeader,
+                                        NdisSharedMemoryUsageXmitData,
+                                        NdisSharedMemoryUsageReceive,
+                                        NdisSharedMemoryUsageReceiveLookahead,
+                                        NdisSharedMemoryUsageReceivePostLookahead,
+                                        NdisSharedMemoryUsageReceiveHeader,
+                                        NdisSharedMemoryUsageReceiveData,
+                                        NdisSharedMemoryUsageOther,
+                                        NdisSharedMemoryUsageMax};
     NDIS_RECEIVE_QUEUE_ID q = NDIS_DEFAULT_RECEIVE_QUEUE_ID;
     NODE_REQUIREMENT node = MM_ANY_NODE_OK;
     NDIS_SHARED_MEMORY_PROVIDER_CHARACTERISTICS c;
@@ -86,10 +97,33 @@ static int SubsetTypesAndConstants(void)
                 ROUND_TO_PAGES(1) + FIELD_OFFSET(NDIS_SHARED_MEMORY_PARAMETERS, VPortId) +
                 RTL_SIZEOF_THROUGH_FIELD(NDIS_SHARED_MEMORY_PARAMETERS, VPortId) + PAGE_SHIFT);
     l = KernelMode + PAGE_READWRITE;
-    (void)st; (void)us; (void)uc; (void)b; (void)pv; (void)up; (void)sz; (void)hdr; (void)pp;
-    (void)usage; (void)q; (void)node; (void)ah; (void)fh; (void)sgl; (void)irqls; (void)pmdl;
-    (void)ppfn; (void)ct; (void)pr; (void)xp; (void)mmflags; (void)plock; (void)ph; (void)ple;
-    (void)poh; (void)e;
+    (void)st;
+    (void)us;
+    (void)uc;
+    (void)b;
+    (void)pv;
+    (void)up;
+    (void)sz;
+    (void)hdr;
+    (void)pp;
+    (void)usage;
+    (void)q;
+    (void)node;
+    (void)ah;
+    (void)fh;
+    (void)sgl;
+    (void)irqls;
+    (void)pmdl;
+    (void)ppfn;
+    (void)ct;
+    (void)pr;
+    (void)xp;
+    (void)mmflags;
+    (void)plock;
+    (void)ph;
+    (void)ple;
+    (void)poh;
+    (void)e;
     return (int)(u + (ULONG)l) > 0;
 }
 
@@ -139,8 +173,8 @@ static int SubsetRoutines(NDIS_HANDLE h)
     NdisFreeMemoryWithTagPriority(h, pool, 'bsuS');
     NdisFreeMemory(pool2, 64, 0);
     ExFreePoolWithTag(pool3, 'bsuS');
-    PVOID contig = MmAllocateContiguousNodeMemory(PAGE_SIZE, lo, hi, skip, PAGE_READWRITE,
-                                                  MM_ANY_NODE_OK);
+    PVOID contig =
+        MmAllocateContiguousNodeMemory(PAGE_SIZE, lo, hi, skip, PAGE_READWRITE, MM_ANY_NODE_OK);
     PHYSICAL_ADDRESS phys = MmGetPhysicalAddress(contig);
     MmFreeContiguousMemory(contig);
     PMDL mdl = MmAllocatePagesForMdlEx(lo, hi, skip, 2 * PAGE_SIZE, MmCached, 0);
@@ -149,11 +183,13 @@ static int SubsetRoutines(NDIS_HANDLE h)
     PPFN_NUMBER pfns = MmGetMdlPfnArray(mdl);
     ULONG bytes = MmGetMdlByteCount(mdl);
     PVOID mva = MmGetMdlVirtualAddress(mdl);
-    PVOID sys = MmMapLockedPagesSpecifyCache(mdl, KernelMode, MmCached, NULL, FALSE,
-                                             NormalPagePriority);
+    PVOID sys =
+        MmMapLockedPagesSpecifyCache(mdl, KernelMode, MmCached, NULL, FALSE, NormalPagePriority);
     MmUnmapLockedPages(sys, mdl);
     PVOID sys2 = MmGetSystemAddressForMdlSafe(mdl, NormalPagePriority);
-    (void)sys2; (void)mva; (void)pfns;
+    (void)sys2;
+    (void)mva;
+    (void)pfns;
     MmFreePagesFromMdl(mdl);
     ExFreePool(mdl);
     return phys.QuadPart != 0 && bytes == 2 * PAGE_SIZE;

@@ -32,20 +32,19 @@ static inline void shmf_test_dump_findings(void)
 }
 
 /* The first finding is `kind` (the run stops at the first in the harness). */
-#define EXPECT_FINDING(want_)                                                           \
-    do {                                                                               \
-        if (shmf_rt_finding_count() == 0 || shmf_rt_finding(0)->kind != (want_))        \
-            shmf_test_dump_findings();                                                 \
-        assert_true(shmf_rt_finding_count() >= 1);                                     \
-        assert_string_equal(shmf_kind_name(shmf_rt_finding(0)->kind),                  \
-                            shmf_kind_name(want_));                                   \
+#define EXPECT_FINDING(want_)                                                                      \
+    do {                                                                                           \
+        if (shmf_rt_finding_count() == 0 || shmf_rt_finding(0)->kind != (want_))                   \
+            shmf_test_dump_findings();                                                             \
+        assert_true(shmf_rt_finding_count() >= 1);                                                 \
+        assert_string_equal(shmf_kind_name(shmf_rt_finding(0)->kind), shmf_kind_name(want_));      \
     } while (0)
 
-#define EXPECT_NO_FINDING()                                                            \
-    do {                                                                               \
-        if (shmf_rt_finding_count() != 0)                                              \
-            shmf_test_dump_findings();                                                 \
-        assert_int_equal(shmf_rt_finding_count(), 0);                                  \
+#define EXPECT_NO_FINDING()                                                                        \
+    do {                                                                                           \
+        if (shmf_rt_finding_count() != 0)                                                          \
+            shmf_test_dump_findings();                                                             \
+        assert_int_equal(shmf_rt_finding_count(), 0);                                              \
     } while (0)
 
 #endif

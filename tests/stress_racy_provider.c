@@ -62,8 +62,8 @@ static NDIS_STATUS RacyAllocate(NDIS_HANDLE ProviderContext, PNDIS_SHARED_MEMORY
     NdisZeroMemory(block, sizeof(*block));
     block->Length = P->Length;
     block->VirtualAddress = MmAllocateContiguousNodeMemory(
-        ROUND_TO_PAGES((SIZE_T)P->Length), RacyAddr(0), RacyAddr((LONGLONG)MAXULONG64),
-        RacyAddr(0), PAGE_READWRITE, P->PreferredNode);
+        ROUND_TO_PAGES((SIZE_T)P->Length), RacyAddr(0), RacyAddr((LONGLONG)MAXULONG64), RacyAddr(0),
+        PAGE_READWRITE, P->PreferredNode);
     if (block->VirtualAddress == NULL) {
         NdisFreeMemoryWithTagPriority(prov->NdisHandle, block, RACY_TAG_BLOCK);
         return NDIS_STATUS_RESOURCES;

@@ -45,8 +45,8 @@ static NDIS_STATUS tp_alloc(NDIS_HANDLE ctx, PNDIS_SHARED_MEMORY_PARAMETERS p, P
     PSCATTER_GATHER_LIST sg = p->SGListBuffer;
     if (!sg || p->SGListBufferLength < sizeof(*sg) + sizeof(sg->Elements[0]))
         return NDIS_STATUS_RESOURCES;
-    PVOID va = MmAllocateContiguousNodeMemory(ROUND_TO_PAGES(p->Length), pa_zero, pa_max,
-                                              pa_zero, PAGE_READWRITE, MM_ANY_NODE_OK);
+    PVOID va = MmAllocateContiguousNodeMemory(ROUND_TO_PAGES(p->Length), pa_zero, pa_max, pa_zero,
+                                              PAGE_READWRITE, MM_ANY_NODE_OK);
     if (!va)
         return NDIS_STATUS_RESOURCES;
     sg->NumberOfElements = 1;

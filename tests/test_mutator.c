@@ -201,7 +201,7 @@ static void test_cmp_sets_compared_value(void **state)
     parse(f->q, "alloc usage=7 length=131072\nalloc usage=7 length=65536\nalloc usage=7\n");
     shmf_cmp_reset(f->t, 1);
     shmf_cmp_add(f->t, 61440, 65536, 1);
-    shmf_cmp_add(f->t, 0, 65536, 1);  /* Length == 0 */
+    shmf_cmp_add(f->t, 0, 65536, 1);   /* Length == 0 */
     shmf_cmp_add(f->t, 4096, 8192, 0); /* a loop bound of another op */
     for (unsigned seed = 0; seed < 400; seed++) {
         struct shmf_mut_ctx ctx = only(SHMF_MUT_CMP, f->t);
@@ -411,8 +411,8 @@ static void test_cmp_table(void **state)
     assert_int_equal(t->count, 0);
     shmf_cmp_reset(t, 42);
     assert_int_equal(t->input_hash, 42);
-    shmf_cmp_add(t, 5, 5, 0);                   /* equal: nothing to learn */
-    shmf_cmp_add(t, 0x100000000ull, 5, 0);      /* wider than a field */
+    shmf_cmp_add(t, 5, 5, 0);              /* equal: nothing to learn */
+    shmf_cmp_add(t, 0x100000000ull, 5, 0); /* wider than a field */
     assert_int_equal(t->count, 0);
     assert_int_equal(shmf_cmp_next(t, 0), SHMF_CMP_SLOTS);
     shmf_cmp_add(t, 61440, 65536, 1);

@@ -73,9 +73,8 @@ static NDIS_STATUS tp_alloc(NDIS_HANDLE ctx, PNDIS_SHARED_MEMORY_PARAMETERS p, P
     if (b == NULL)
         return NDIS_STATUS_RESOURCES;
     b->length = p->Length;
-    b->va = MmAllocateContiguousNodeMemory(ROUND_TO_PAGES(p->Length), tp_addr(0),
-                                           tp_addr(-1), tp_addr(0), PAGE_READWRITE,
-                                           p->PreferredNode);
+    b->va = MmAllocateContiguousNodeMemory(ROUND_TO_PAGES(p->Length), tp_addr(0), tp_addr(-1),
+                                           tp_addr(0), PAGE_READWRITE, p->PreferredNode);
     if (b->va == NULL || !tp_fill_sg(b, p->SGListBuffer, p->SGListBufferLength)) {
         if (b->va != NULL)
             MmFreeContiguousMemory(b->va);
@@ -231,7 +230,8 @@ static void test_queue_cycle(void **state)
     assert_int_equal(qi.blocks, 2); /* 2 buffers per page: 6 in 3 pages, then 2 more */
     assert_int_equal(shmf_nic_post(nic, 1, 100), 7); /* one element stays with the OS */
     for (unsigned round = 0; round < 50; round++)
-        assert_int_equal(rx_cycle(nic, 1 + round * 2, 1 + round % 7, 60 + round * 29), 1 + round % 7);
+        assert_int_equal(rx_cycle(nic, 1 + round * 2, 1 + round % 7, 60 + round * 29),
+                         1 + round % 7);
     shmf_nic_get_stats(nic, &st);
     assert_int_equal(st.data_errors, 0);
     assert_true(st.indicated > 100);
@@ -329,7 +329,8 @@ static void test_fault_retry_half(void **state)
 static void test_fault_all_fail(void **state)
 {
     struct shmf_nic *nic = *state;
-    struct shmf_fault_plan plan = {.fail_nth = (uint32_t)shmf_rt_alloc_attempts() + 1, .fail_every = 1};
+    struct shmf_fault_plan plan = {.fail_nth = (uint32_t)shmf_rt_alloc_attempts() + 1,
+                                   .fail_every = 1};
     unsigned blocks = shmf_rt_block_count();
 
     shmf_rt_set_fault_plan(&plan);

@@ -45,8 +45,8 @@ static int setup(void **state)
     f->canon = malloc(BUF_MAX);
     f->text_size = 1 << 20;
     f->text = malloc(f->text_size);
-    assert_true(f->p && f->q && f->r && f->bin && f->bin2 && f->bin3 && f->bin4 &&
-                f->canon && f->text);
+    assert_true(f->p && f->q && f->r && f->bin && f->bin2 && f->bin3 && f->bin4 && f->canon &&
+                f->text);
     *state = f;
     return 0;
 }
@@ -141,12 +141,10 @@ static void test_tables(void **state)
     assert_int_equal(SHMF_ARG_ALLOC_SGLEN, 10);
     assert_int_equal(SHMF_ARG_TOUCH_LEN, 3);
     assert_int_equal(SHMF_ARG_FAULT_N, 1);
-    assert_string_equal(shmf_op_field(SHMF_OP_ALLOC, SHMF_ARG_ALLOC_LENGTH)->name,
-                        "length");
+    assert_string_equal(shmf_op_field(SHMF_OP_ALLOC, SHMF_ARG_ALLOC_LENGTH)->name, "length");
     assert_int_equal(shmf_op_field(SHMF_OP_ALLOC, SHMF_ARG_ALLOC_SIZE)->width, 2);
     assert_null(shmf_op_field(SHMF_OP_LOWER, 0));
-    assert_int_equal(shmf_op_field_from_name(SHMF_OP_RX, "pktlen", 6),
-                     SHMF_ARG_RX_PKTLEN);
+    assert_int_equal(shmf_op_field_from_name(SHMF_OP_RX, "pktlen", 6), SHMF_ARG_RX_PKTLEN);
     assert_int_equal(shmf_op_field_from_name(SHMF_OP_RX, "slot", 4), -EINVAL);
 }
 
@@ -361,12 +359,10 @@ static void test_parse_errors(void **state)
     char err[128];
 
     for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
-        int rc =
-            shmf_prog_parse(f->p, cases[i].text, strlen(cases[i].text), err, sizeof(err));
+        int rc = shmf_prog_parse(f->p, cases[i].text, strlen(cases[i].text), err, sizeof(err));
         assert_int_equal(rc, -EINVAL);
         if (!strstr(err, cases[i].line) || !strstr(err, cases[i].token))
-            fail_msg("case %zu: message '%s' lacks %s / %s", i, err, cases[i].line,
-                     cases[i].token);
+            fail_msg("case %zu: message '%s' lacks %s / %s", i, err, cases[i].line, cases[i].token);
     }
     assert_int_equal(shmf_prog_parse(f->p, "x\n", 2, NULL, 0), -EINVAL);
 }

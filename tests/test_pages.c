@@ -151,8 +151,8 @@ static void test_contig_low_memory_unavailable(void **state)
 {
     (void)state;
     PHYSICAL_ADDRESS below4g = {.QuadPart = 0xffffffffll};
-    assert_null(MmAllocateContiguousNodeMemory(PAGE_SIZE, pa_zero, below4g, pa_zero,
-                                               PAGE_READWRITE, MM_ANY_NODE_OK));
+    assert_null(MmAllocateContiguousNodeMemory(PAGE_SIZE, pa_zero, below4g, pa_zero, PAGE_READWRITE,
+                                               MM_ANY_NODE_OK));
     expect_clean();
 }
 
@@ -237,8 +237,8 @@ static void test_mdl_map_zeroed_and_translate(void **state)
 {
     (void)state;
     PMDL mdl = mdl_alloc(3 * PAGE_SIZE, 0);
-    uint8_t *va = MmMapLockedPagesSpecifyCache(mdl, KernelMode, MmCached, NULL, FALSE,
-                                               NormalPagePriority);
+    uint8_t *va =
+        MmMapLockedPagesSpecifyCache(mdl, KernelMode, MmCached, NULL, FALSE, NormalPagePriority);
     assert_non_null(va);
     assert_ptr_equal(mdl->MappedSystemVa, va);
     assert_true(mdl->MdlFlags & MDL_MAPPED_TO_SYSTEM_VA);
@@ -464,10 +464,10 @@ static void test_mdl_second_mapping(void **state)
 {
     (void)state;
     PMDL mdl = mdl_alloc(PAGE_SIZE, 0);
-    PVOID a = MmMapLockedPagesSpecifyCache(mdl, KernelMode, MmCached, NULL, FALSE,
-                                           NormalPagePriority);
-    PVOID b = MmMapLockedPagesSpecifyCache(mdl, KernelMode, MmCached, NULL, FALSE,
-                                           NormalPagePriority);
+    PVOID a =
+        MmMapLockedPagesSpecifyCache(mdl, KernelMode, MmCached, NULL, FALSE, NormalPagePriority);
+    PVOID b =
+        MmMapLockedPagesSpecifyCache(mdl, KernelMode, MmCached, NULL, FALSE, NormalPagePriority);
     assert_ptr_equal(a, b);
     expect_one(SHMF_KIND_ROUTINE_MISUSE);
 }
@@ -476,8 +476,8 @@ static void test_map_bugcheck_on_failure(void **state)
 {
     (void)state;
     PMDL mdl = mdl_alloc(PAGE_SIZE, 0);
-    assert_non_null(MmMapLockedPagesSpecifyCache(mdl, KernelMode, MmCached, NULL, TRUE,
-                                                 NormalPagePriority));
+    assert_non_null(
+        MmMapLockedPagesSpecifyCache(mdl, KernelMode, MmCached, NULL, TRUE, NormalPagePriority));
     expect_one(SHMF_KIND_ROUTINE_MISUSE);
 }
 

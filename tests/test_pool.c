@@ -12,8 +12,7 @@
 
 #include "rt_internal.h"
 
-#define TAG4(a, b, c, d)                                                                 \
-    ((ULONG)(a) | (ULONG)(b) << 8 | (ULONG)(c) << 16 | (ULONG)(d) << 24)
+#define TAG4(a, b, c, d) ((ULONG)(a) | (ULONG)(b) << 8 | (ULONG)(c) << 16 | (ULONG)(d) << 24)
 #define TAG_TEST TAG4('T', 'e', 's', 't')
 #define TAG_OTHER TAG4('O', 't', 'h', 'r')
 

@@ -28,8 +28,14 @@ struct req {
 
 static struct req good(void)
 {
-    return (struct req){2, NDIS_SIZEOF_SHARED_MEMORY_PARAMETERS_REVISION_2, 0, 0,
-                        MM_ANY_NODE_OK, 3 * PAGE_SIZE, 0, 16 + 24 * 4,
+    return (struct req){2,
+                        NDIS_SIZEOF_SHARED_MEMORY_PARAMETERS_REVISION_2,
+                        0,
+                        0,
+                        MM_ANY_NODE_OK,
+                        3 * PAGE_SIZE,
+                        0,
+                        16 + 24 * 4,
                         NdisSharedMemoryUsageReceive};
 }
 

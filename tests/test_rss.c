@@ -43,7 +43,8 @@ int main(int argc, char **argv)
         progs[i] = shmf_prog_new();
         shmf_prog_decode(progs[i], buf, n);
     }
-    struct shmf_target t = {{"reference", ShmfProviderSetOptions, ShmfProviderUnload, NULL}, 0, "", NULL};
+    struct shmf_target t = {
+        {"reference", ShmfProviderSetOptions, ShmfProviderUnload, NULL}, 0, "", NULL};
     struct shmf_exec_opts opts = {.verify_flags = SHMF_VERIFY_F_ALL, .trace = NULL};
     struct shmf_exec_result res;
     long warm = runs / 10 > 200 ? runs / 10 : 200, before = 0;
@@ -63,6 +64,7 @@ int main(int argc, char **argv)
         shmf_prog_free(progs[i]);
     free(progs);
     printf("test_rss: %ld runs of %d programs: RSS %ld KiB after %ld warm-up runs, %ld KiB at "
-           "the end (slack %ld KiB)\n", runs, nprogs, before, warm, after, slack);
+           "the end (slack %ld KiB)\n",
+           runs, nprogs, before, warm, after, slack);
     return after_finding || after - before > slack ? 1 : 0;
 }

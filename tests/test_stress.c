@@ -37,18 +37,18 @@
 
 static int failures;
 
-#define CHECK(cond_, ...)                                                                \
-    do {                                                                                 \
-        if (!(cond_)) {                                                                  \
-            fprintf(stderr, "%s:%d: check `%s` failed: ", __FILE__, __LINE__, #cond_);   \
-            fprintf(stderr, __VA_ARGS__);                                                \
-            fputc('\n', stderr);                                                         \
-            failures++;                                                                  \
-        }                                                                                \
+#define CHECK(cond_, ...)                                                                          \
+    do {                                                                                           \
+        if (!(cond_)) {                                                                            \
+            fprintf(stderr, "%s:%d: check `%s` failed: ", __FILE__, __LINE__, #cond_);             \
+            fprintf(stderr, __VA_ARGS__);                                                          \
+            fputc('\n', stderr);                                                                   \
+            failures++;                                                                            \
+        }                                                                                          \
     } while (0)
 
-#define CHECK_EQ_INT(a_, b_)                                                             \
-    CHECK((long long)(a_) == (long long)(b_), "`%s == %s` (%lld == %lld)", #a_, #b_,     \
+#define CHECK_EQ_INT(a_, b_)                                                                       \
+    CHECK((long long)(a_) == (long long)(b_), "`%s == %s` (%lld == %lld)", #a_, #b_,               \
           (long long)(a_), (long long)(b_))
 
 static const char *shmfuzz, *ref_provider, *racy_provider, *workdir;
@@ -58,8 +58,9 @@ static int run_stress(const char *dir, const char *args)
 {
     char cmd[4096];
     mkdir(dir, 0755);
-    snprintf(cmd, sizeof(cmd), "%s stress --quiet --out %s --json %s/run.json %s >%s/stdout 2>%s/stderr",
-             shmfuzz, dir, dir, args, dir, dir);
+    snprintf(cmd, sizeof(cmd),
+             "%s stress --quiet --out %s --json %s/run.json %s >%s/stdout 2>%s/stderr", shmfuzz,
+             dir, dir, args, dir, dir);
     int st = system(cmd);
     if (st == -1 || !WIFEXITED(st))
         return -1;
@@ -165,8 +166,7 @@ static void racy_threads(void)
 {
     char dir[4096], args[1024];
     snprintf(dir, sizeof(dir), "%s/racy-threads", workdir);
-    snprintf(args, sizeof(args), "--provider %s --threads 2 --seconds 60 --seed 3",
-             racy_provider);
+    snprintf(args, sizeof(args), "--provider %s --threads 2 --seconds 60 --seed 3", racy_provider);
     int rc = run_stress(dir, args);
 #if SHMF_TEST_TSAN
     /* TSan reports the race too and makes the exit status its own (66). */
@@ -189,8 +189,7 @@ static void racy_interleave(void)
     char dir[2][4096], args[1024];
     json_t *f[2];
     snprintf(args, sizeof(args),
-             "--provider %s --mode interleave --threads 2 --ops 50000 --seed 11",
-             racy_provider);
+             "--provider %s --mode interleave --threads 2 --ops 50000 --seed 11", racy_provider);
     for (int k = 0; k < 2; k++) {
         snprintf(dir[k], sizeof(dir[k]), "%s/racy-interleave-%d", workdir, k);
         int rc = run_stress(dir[k], args);
@@ -199,17 +198,14 @@ static void racy_interleave(void)
         check_finding(dir[k], f[k]);
     }
     if (f[0] && f[1]) {
-        static const char *const same[] = {"kind", "signature", "function", "failing_op",
-                                           "trace"};
+        static const char *const same[] = {"kind", "signature", "function", "failing_op", "trace"};
         for (unsigned i = 0; i < sizeof(same) / sizeof(same[0]); i++)
-            CHECK(!strcmp(str(f[0], same[i]), str(f[1], same[i])), "%s: '%s' vs '%s'",
-                  same[i], str(f[0], same[i]), str(f[1], same[i]));
+            CHECK(!strcmp(str(f[0], same[i]), str(f[1], same[i])), "%s: '%s' vs '%s'", same[i],
+                  str(f[0], same[i]), str(f[1], same[i]));
         CHECK(json_equal(json_object_get(f[0], "op_index"), json_object_get(f[1], "op_index")),
               "op_index equal");
-        CHECK(json_equal(json_object_get(f[0], "cpu"), json_object_get(f[1], "cpu")),
-              "cpu equal");
-        CHECK(json_equal(json_object_get(f[0], "processors"),
-                         json_object_get(f[1], "processors")),
+        CHECK(json_equal(json_object_get(f[0], "cpu"), json_object_get(f[1], "cpu")), "cpu equal");
+        CHECK(json_equal(json_object_get(f[0], "processors"), json_object_get(f[1], "processors")),
               "processor logs equal");
         printf("interleave finding (twice): %s at op %lld\n", str(f[0], "signature"),
                (long long)json_integer_value(json_object_get(f[0], "op_index")));
@@ -226,8 +222,8 @@ static void reference_interleave(void)
 {
     char dir[2][4096], args[1024];
     json_t *run[2];
-    snprintf(args, sizeof(args),
-             "--provider %s --mode interleave --threads 4 --ops 5000 --seed 5", ref_provider);
+    snprintf(args, sizeof(args), "--provider %s --mode interleave --threads 4 --ops 5000 --seed 5",
+             ref_provider);
     for (int k = 0; k < 2; k++) {
         snprintf(dir[k], sizeof(dir[k]), "%s/ref-interleave-%d", workdir, k);
         CHECK_EQ_INT(run_stress(dir[k], args), 0);
@@ -239,8 +235,8 @@ static void reference_interleave(void)
         CHECK(json_equal(json_object_get(run[0], "contention"),
                          json_object_get(run[1], "contention")),
               "same switches and spins");
-        CHECK(json_integer_value(json_object_get(json_object_get(run[0], "contention"),
-                                                 "switches")) > 0,
+        CHECK(json_integer_value(
+                  json_object_get(json_object_get(run[0], "contention"), "switches")) > 0,
               "coroutines switched");
     }
     if (failures)
@@ -357,16 +353,16 @@ static void engine(void)
     CHECK_EQ_INT(ntrace, 600);
     /* An explicit schedule is followed. */
     static const uint8_t choices[] = {1, 1, 1, 1};
-    struct shmf_interleave_opts c = {.ncpus = 2, .seed = 9, .choices = choices,
-                                     .nchoices = sizeof(choices)};
+    struct shmf_interleave_opts c = {
+        .ncpus = 2, .seed = 9, .choices = choices, .nchoices = sizeof(choices)};
     shmf_rt_reset(SHMF_VERIFY_F_ALL, NULL);
     NdisAllocateSpinLock(&test_lock);
     ntrace = 0;
     CHECK_EQ_INT(shmf_interleave_run(&c, body_trace, NULL, &st), 0);
     CHECK_EQ_INT(trace[0], 1);
-    CHECK_EQ_INT(shmf_interleave_run(&(struct shmf_interleave_opts){.ncpus = 0}, body_trace,
-                                     NULL, &st),
-                 -EINVAL);
+    CHECK_EQ_INT(
+        shmf_interleave_run(&(struct shmf_interleave_opts){.ncpus = 0}, body_trace, NULL, &st),
+        -EINVAL);
 }
 
 int main(int argc, char **argv)

@@ -13,9 +13,23 @@
 /* === A provider with one switchable misbehaviour === */
 
 enum misbehave {
-    MB_NONE, MB_STATUS_PENDING, MB_NO_VA, MB_WRITE_ON_FAIL, MB_DUP_CONTEXT, MB_SG_COUNT_BIG,
-    MB_SG_SHORT, MB_SG_OUTSIDE, MB_SG_OVERLAP, MB_NOT_CONTIG, MB_SAME_VA, MB_KEEP_PAGES,
-    MB_LOCK_HELD, MB_IRQL_RAISED, MB_BAD_HEADER, MB_NO_FREE_HANDLER, MB_NO_REGISTER,
+    MB_NONE,
+    MB_STATUS_PENDING,
+    MB_NO_VA,
+    MB_WRITE_ON_FAIL,
+    MB_DUP_CONTEXT,
+    MB_SG_COUNT_BIG,
+    MB_SG_SHORT,
+    MB_SG_OUTSIDE,
+    MB_SG_OVERLAP,
+    MB_NOT_CONTIG,
+    MB_SAME_VA,
+    MB_KEEP_PAGES,
+    MB_LOCK_HELD,
+    MB_IRQL_RAISED,
+    MB_BAD_HEADER,
+    MB_NO_FREE_HANDLER,
+    MB_NO_REGISTER,
 };
 
 static enum misbehave mode;
@@ -200,18 +214,67 @@ static void bad_queue_is_rejected_by_ndis(void **state)
     EXPECT_NO_FINDING();
 }
 
-static void status_invalid(void **s) { (void)s; alloc_twice_expect(MB_STATUS_PENDING, 0, SHMF_KIND_ALLOC_STATUS_INVALID); }
-static void output_missing(void **s) { (void)s; alloc_twice_expect(MB_NO_VA, 0, SHMF_KIND_ALLOC_OUTPUT_MISSING); }
-static void wrote_on_failure(void **s) { (void)s; alloc_twice_expect(MB_WRITE_ON_FAIL, 0, SHMF_KIND_ALLOC_WROTE_ON_FAILURE); }
-static void context_duplicate(void **s) { (void)s; alloc_twice_expect(MB_DUP_CONTEXT, 0, SHMF_KIND_ALLOC_CONTEXT_DUPLICATE); }
-static void sg_buffer_overflow(void **s) { (void)s; alloc_twice_expect(MB_SG_COUNT_BIG, 0, SHMF_KIND_SG_BUFFER_OVERFLOW); }
-static void sg_length_mismatch(void **s) { (void)s; alloc_twice_expect(MB_SG_SHORT, 0, SHMF_KIND_SG_LENGTH_MISMATCH); }
-static void sg_out_of_block(void **s) { (void)s; alloc_twice_expect(MB_SG_OUTSIDE, 0, SHMF_KIND_SG_ELEMENT_OUT_OF_BLOCK); }
-static void sg_overlap(void **s) { (void)s; alloc_twice_expect(MB_SG_OVERLAP, 0, SHMF_KIND_SG_OVERLAP); }
-static void contiguous_violated(void **s) { (void)s; alloc_twice_expect(MB_NOT_CONTIG, NDIS_SHARED_MEM_PARAMETERS_CONTIGUOUS, SHMF_KIND_CONTIGUOUS_VIOLATED); }
-static void block_overlap(void **s) { (void)s; alloc_twice_expect(MB_SAME_VA, 0, SHMF_KIND_BLOCK_OVERLAP); }
-static void spinlock_held_on_return(void **s) { (void)s; alloc_twice_expect(MB_LOCK_HELD, 0, SHMF_KIND_SPINLOCK_HELD_ON_RETURN); }
-static void handler_irql_not_restored(void **s) { (void)s; alloc_twice_expect(MB_IRQL_RAISED, 0, SHMF_KIND_IRQL_NOT_RESTORED); }
+static void status_invalid(void **s)
+{
+    (void)s;
+    alloc_twice_expect(MB_STATUS_PENDING, 0, SHMF_KIND_ALLOC_STATUS_INVALID);
+}
+static void output_missing(void **s)
+{
+    (void)s;
+    alloc_twice_expect(MB_NO_VA, 0, SHMF_KIND_ALLOC_OUTPUT_MISSING);
+}
+static void wrote_on_failure(void **s)
+{
+    (void)s;
+    alloc_twice_expect(MB_WRITE_ON_FAIL, 0, SHMF_KIND_ALLOC_WROTE_ON_FAILURE);
+}
+static void context_duplicate(void **s)
+{
+    (void)s;
+    alloc_twice_expect(MB_DUP_CONTEXT, 0, SHMF_KIND_ALLOC_CONTEXT_DUPLICATE);
+}
+static void sg_buffer_overflow(void **s)
+{
+    (void)s;
+    alloc_twice_expect(MB_SG_COUNT_BIG, 0, SHMF_KIND_SG_BUFFER_OVERFLOW);
+}
+static void sg_length_mismatch(void **s)
+{
+    (void)s;
+    alloc_twice_expect(MB_SG_SHORT, 0, SHMF_KIND_SG_LENGTH_MISMATCH);
+}
+static void sg_out_of_block(void **s)
+{
+    (void)s;
+    alloc_twice_expect(MB_SG_OUTSIDE, 0, SHMF_KIND_SG_ELEMENT_OUT_OF_BLOCK);
+}
+static void sg_overlap(void **s)
+{
+    (void)s;
+    alloc_twice_expect(MB_SG_OVERLAP, 0, SHMF_KIND_SG_OVERLAP);
+}
+static void contiguous_violated(void **s)
+{
+    (void)s;
+    alloc_twice_expect(MB_NOT_CONTIG, NDIS_SHARED_MEM_PARAMETERS_CONTIGUOUS,
+                       SHMF_KIND_CONTIGUOUS_VIOLATED);
+}
+static void block_overlap(void **s)
+{
+    (void)s;
+    alloc_twice_expect(MB_SAME_VA, 0, SHMF_KIND_BLOCK_OVERLAP);
+}
+static void spinlock_held_on_return(void **s)
+{
+    (void)s;
+    alloc_twice_expect(MB_LOCK_HELD, 0, SHMF_KIND_SPINLOCK_HELD_ON_RETURN);
+}
+static void handler_irql_not_restored(void **s)
+{
+    (void)s;
+    alloc_twice_expect(MB_IRQL_RAISED, 0, SHMF_KIND_IRQL_NOT_RESTORED);
+}
 
 static void register_invalid_header(void **state)
 {
@@ -369,13 +432,29 @@ static void crash_in_params_block_is_params_out_of_bounds(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        T(clean_provider_has_no_findings), T(bad_queue_is_rejected_by_ndis), T(status_invalid),
-        T(output_missing), T(wrote_on_failure), T(context_duplicate), T(sg_buffer_overflow),
-        T(sg_length_mismatch), T(sg_out_of_block), T(sg_overlap), T(contiguous_violated),
-        T(block_overlap), T(spinlock_held_on_return), T(handler_irql_not_restored),
-        T(register_invalid_header), T(register_missing_handler), T(leak_shared_memory),
-        T(dma_clean_and_out_of_block), T(dma_into_other_queue), T(dma_to_freed_memory),
-        T(dma_after_stop), T(dma_in_burst), T(queue_freed_with_memory),
+        T(clean_provider_has_no_findings),
+        T(bad_queue_is_rejected_by_ndis),
+        T(status_invalid),
+        T(output_missing),
+        T(wrote_on_failure),
+        T(context_duplicate),
+        T(sg_buffer_overflow),
+        T(sg_length_mismatch),
+        T(sg_out_of_block),
+        T(sg_overlap),
+        T(contiguous_violated),
+        T(block_overlap),
+        T(spinlock_held_on_return),
+        T(handler_irql_not_restored),
+        T(register_invalid_header),
+        T(register_missing_handler),
+        T(leak_shared_memory),
+        T(dma_clean_and_out_of_block),
+        T(dma_into_other_queue),
+        T(dma_to_freed_memory),
+        T(dma_after_stop),
+        T(dma_in_burst),
+        T(queue_freed_with_memory),
         T(crash_in_params_block_is_params_out_of_bounds),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

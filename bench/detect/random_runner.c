@@ -204,8 +204,9 @@ static void crash_sink(const struct shmf_finding *f, void *ud)
 
 static int usage(void)
 {
-    fprintf(stderr, "usage: bench_detect_random_<provider> --seed S --seconds B --expect K[,K..]|any "
-                    "[--start I] [--seeds DIR] [--out DIR] [--gen records|bytes]\n");
+    fprintf(stderr,
+            "usage: bench_detect_random_<provider> --seed S --seconds B --expect K[,K..]|any "
+            "[--start I] [--seeds DIR] [--out DIR] [--gen records|bytes]\n");
     return 2;
 }
 
@@ -219,14 +220,22 @@ int main(int argc, char **argv)
         const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
         if (!v)
             return usage();
-        if (!strcmp(a, "--seed")) seed = strtoull(v, NULL, 0);
-        else if (!strcmp(a, "--seconds")) budget = atof(v);
-        else if (!strcmp(a, "--expect")) expect_list = v;
-        else if (!strcmp(a, "--start")) start = strtoull(v, NULL, 0);
-        else if (!strcmp(a, "--seeds")) seeds = v;
-        else if (!strcmp(a, "--out")) out_dir = v;
-        else if (!strcmp(a, "--gen") && (!strcmp(v, "records") || !strcmp(v, "bytes"))) bytes = !strcmp(v, "bytes");
-        else return usage();
+        if (!strcmp(a, "--seed"))
+            seed = strtoull(v, NULL, 0);
+        else if (!strcmp(a, "--seconds"))
+            budget = atof(v);
+        else if (!strcmp(a, "--expect"))
+            expect_list = v;
+        else if (!strcmp(a, "--start"))
+            start = strtoull(v, NULL, 0);
+        else if (!strcmp(a, "--seeds"))
+            seeds = v;
+        else if (!strcmp(a, "--out"))
+            out_dir = v;
+        else if (!strcmp(a, "--gen") && (!strcmp(v, "records") || !strcmp(v, "bytes")))
+            bytes = !strcmp(v, "bytes");
+        else
+            return usage();
     }
     t0 = now();
     load_seeds(seeds);

@@ -114,8 +114,7 @@ int main(int argc, char **argv)
         }
         single /= rounds, diff /= rounds;
         char name[128];
-        snprintf(name, sizeof(name), "execs_per_s_differential_%s_vs_%s", pairs[k][0],
-                 pairs[k][1]);
+        snprintf(name, sizeof(name), "execs_per_s_differential_%s_vs_%s", pairs[k][0], pairs[k][1]);
         json_array_append_new(figs, figure(name, "exec/s", diff, single));
         json_object_set_new(divs, name, json_integer((json_int_t)ndiv));
         printf("%-12s vs %-9s: differential %7.0f exec/s, alone %7.0f exec/s: %.2fx "
@@ -125,12 +124,11 @@ int main(int argc, char **argv)
             worst = diff / single;
         shmf_diff_close(&d);
     }
-    json_t *j = json_pack("{s:s, s:s, s:o, s:o, s:f, s:f, s:b, s:s, s:f, s:i, s:i}", "bench",
-                          "diff", "baseline",
-                          "the provider alone (shmf_exec_run), same programs, same run",
-                          "figures", figs, "divergences", divs, "ratio_min", worst, "target",
-                          0.4, "met", worst >= 0.4, "build", shmf_build_string(),
-                          "seconds_per_round", secs, "rounds", rounds, "programs", NPROGS);
+    json_t *j = json_pack(
+        "{s:s, s:s, s:o, s:o, s:f, s:f, s:b, s:s, s:f, s:i, s:i}", "bench", "diff", "baseline",
+        "the provider alone (shmf_exec_run), same programs, same run", "figures", figs,
+        "divergences", divs, "ratio_min", worst, "target", 0.4, "met", worst >= 0.4, "build",
+        shmf_build_string(), "seconds_per_round", secs, "rounds", rounds, "programs", NPROGS);
     int rc = shmf_json_write_atomic(j, argv[5]);
     json_decref(j);
     return rc ? 2 : worst >= 0.4 ? 0 : 1;

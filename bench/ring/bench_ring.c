@@ -208,8 +208,8 @@ static void advance(struct shmf_nic *nic, unsigned slot)
 
 /* The packet path's steps, timed on their own by stage_run. */
 enum { ST_POST, ST_HAND, ST_RX, ST_DRAIN, ST_RETURN, ST_COUNT };
-static const char *const stage_names[ST_COUNT] = {
-    "post", "advance_hand_to_hardware", "dma_receive", "advance_drain_indicate", "return"};
+static const char *const stage_names[ST_COUNT] = {"post", "advance_hand_to_hardware", "dma_receive",
+                                                  "advance_drain_indicate", "return"};
 
 /* With stage non-NULL: the seconds since *t go to stage[i], and *t moves on. */
 static void step_done(double *stage, int i, double *t)
@@ -329,10 +329,9 @@ static json_t *figure(const char *name, const char *unit, double value, double b
                       const char *baseline, double target)
 {
     bool have = base > 0;
-    json_t *j = json_pack("{s:s, s:s, s:f, s:o, s:o, s:s}", "name", name, "unit", unit,
-                          "value", value, "baseline", have ? json_real(base) : json_null(),
-                          "ratio", have ? json_real(value / base) : json_null(),
-                          "baseline_name", baseline);
+    json_t *j = json_pack("{s:s, s:s, s:f, s:o, s:o, s:s}", "name", name, "unit", unit, "value",
+                          value, "baseline", have ? json_real(base) : json_null(), "ratio",
+                          have ? json_real(value / base) : json_null(), "baseline_name", baseline);
     if (!have)
         json_object_set_new(j, "baseline_missing", json_string(baseline));
     if (target > 0) {
@@ -379,8 +378,8 @@ static void measure(struct results *r, double secs)
 }
 
 /* What to do when the rte_ring baseline is missing. */
-#define DPDK_INSTALL                                                                     \
-    "install Debian's dpdk-dev (or just libdpdk-dev: apt-get install libdpdk-dev), then " \
+#define DPDK_INSTALL                                                                               \
+    "install Debian's dpdk-dev (or just libdpdk-dev: apt-get install libdpdk-dev), then "          \
     "rerun scripts/bench.sh ring"
 
 static void ring_figures(json_t *figs, json_t *notes, const struct results *r)
@@ -396,10 +395,10 @@ static void ring_figures(json_t *figs, json_t *notes, const struct results *r)
                                              "found when bench_ring was built, ours still "
                                              "measured; " DPDK_INSTALL));
 #endif
-    json_array_append_new(figs, figure("ring_verifier_off_elements_per_s", "element/s", off, rte,
-                                       rte_name, 0.8));
-    json_array_append_new(figs, figure("ring_verifier_on_elements_per_s", "element/s", on, rte,
-                                       rte_name, 0));
+    json_array_append_new(
+        figs, figure("ring_verifier_off_elements_per_s", "element/s", off, rte, rte_name, 0.8));
+    json_array_append_new(
+        figs, figure("ring_verifier_on_elements_per_s", "element/s", on, rte, rte_name, 0));
     json_array_append_new(figs, figure("ring_verifier_on_vs_off", "element/s", on, off,
                                        "reference ring, verifier off", 0));
     if (rte > 0)
@@ -434,12 +433,14 @@ static void packet_figures(json_t *figs, json_t *stages, const struct results *r
         char name[96];
         double pk_off = rate(r->pk_off[i]), pk_on = rate(r->pk_on[i]), mc = rate(r->mc[i]);
         snprintf(name, sizeof(name), "packet_path_%u_verifier_off_packets_per_s", lens[i]);
-        json_array_append_new(figs, figure(name, "packet/s", pk_off, mc, "memcpy of the same bytes", 0.5));
+        json_array_append_new(
+            figs, figure(name, "packet/s", pk_off, mc, "memcpy of the same bytes", 0.5));
         snprintf(name, sizeof(name), "packet_path_%u_verifier_off_bytes_per_s", lens[i]);
         json_array_append_new(figs, figure(name, "byte/s", pk_off * lens[i], mc * lens[i],
                                            "memcpy of the same bytes", 0.5));
         snprintf(name, sizeof(name), "packet_path_%u_verifier_on_packets_per_s", lens[i]);
-        json_array_append_new(figs, figure(name, "packet/s", pk_on, mc, "memcpy of the same bytes", 0));
+        json_array_append_new(figs,
+                              figure(name, "packet/s", pk_on, mc, "memcpy of the same bytes", 0));
         printf("(b) %u-byte packets: verifier off %.3g pkt/s, on %.3g pkt/s, memcpy %.3g pkt/s\n",
                lens[i], pk_off, pk_on, mc);
         snprintf(name, sizeof(name), "%u", lens[i]);
@@ -474,32 +475,41 @@ int main(int argc, char **argv)
     measure(&r, secs);
     ring_figures(figs, notes, &r);
     packet_figures(figs, stages, &r);
-    json_array_append_new(notes, json_string(
-        "(a) both sides move BURST elements per call, one 8-byte word per element each way: "
-        "rte_ring object pointers in and out, NET_RING the OS writes each element's "
-        "NET_FRAGMENT and the driver reads it; room and count checked once per burst"));
-    json_array_append_new(notes, json_string(
-        "(b) 'verifier off' turns the runtime's checks off (SHMF_VERIFY_F_* = 0) and the NIC "
-        "model's full checks (shmf_nic_set_verify false: header-only ring snapshots, payload "
-        "checked at its header and last byte); 'on' runs all of them; one queue of 64 "
-        "elements, bursts of 32"));
-    json_array_append_new(notes, json_string(
-        "packet_path_stages_ns_per_packet: the verifier-off loop of (b) with each step timed "
-        "on its own (half a slice per round); each step includes one clock read per burst "
-        "of 32 (timer_ns_per_read / 32 per packet)"));
-    json_array_append_new(notes, json_string(
-        "each figure is measured in 'rounds' slices that take turns with the other figures' "
-        "(items and seconds summed over its slices), so load on the machine hits all alike; "
-        "packet_path_verifier_off_ratio_per_round has (b)'s ratio of each round's slices"));
+    json_array_append_new(
+        notes,
+        json_string(
+            "(a) both sides move BURST elements per call, one 8-byte word per element each way: "
+            "rte_ring object pointers in and out, NET_RING the OS writes each element's "
+            "NET_FRAGMENT and the driver reads it; room and count checked once per burst"));
+    json_array_append_new(
+        notes,
+        json_string(
+            "(b) 'verifier off' turns the runtime's checks off (SHMF_VERIFY_F_* = 0) and the NIC "
+            "model's full checks (shmf_nic_set_verify false: header-only ring snapshots, payload "
+            "checked at its header and last byte); 'on' runs all of them; one queue of 64 "
+            "elements, bursts of 32"));
+    json_array_append_new(
+        notes,
+        json_string(
+            "packet_path_stages_ns_per_packet: the verifier-off loop of (b) with each step timed "
+            "on its own (half a slice per round); each step includes one clock read per burst "
+            "of 32 (timer_ns_per_read / 32 per packet)"));
+    json_array_append_new(
+        notes,
+        json_string(
+            "each figure is measured in 'rounds' slices that take turns with the other figures' "
+            "(items and seconds summed over its slices), so load on the machine hits all alike; "
+            "packet_path_verifier_off_ratio_per_round has (b)'s ratio of each round's slices"));
     json_t *j = json_pack("{s:s, s:o, s:o, s:s, s:f, s:i, s:i, s:i}", "bench", "ring", "figures",
                           figs, "notes", notes, "build", shmf_build_string(), "seconds_per_figure",
                           secs, "rounds", ROUNDS, "burst", BURST, "ring_elements", RING_N);
     json_object_set_new(j, "baseline", json_string("rte_ring (a), memcpy (b); same run"));
     json_object_set_new(j, "dpdk", json_boolean(rate(r.rte) > 0));
     if (rate(r.rte) <= 0)
-        json_object_set_new(j, "baseline_missing",
-                            json_pack("{s:s}", "rte_ring",
-                                      "DPDK not installed when bench_ring was built: " DPDK_INSTALL));
+        json_object_set_new(
+            j, "baseline_missing",
+            json_pack("{s:s}", "rte_ring",
+                      "DPDK not installed when bench_ring was built: " DPDK_INSTALL));
     json_object_set_new(j, "packet_path_stages_ns_per_packet", stages);
     json_object_set_new(j, "packet_path_verifier_off_ratio_per_round", round_figures(&r));
     int rc = shmf_json_write_atomic(j, argv[2]);

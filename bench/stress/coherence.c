@@ -197,7 +197,8 @@ int main(int argc, char **argv)
         return printf("%.1f\n", round_trip_ns()) < 0;
     if (argc != 5)
         return fprintf(stderr, "usage: bench_coherence OPS_PER_S ALLOC_FREE_FRACTION SECONDS "
-                               "OUT.json\n"), 2;
+                               "OUT.json\n"),
+               2;
     double target = atof(argv[1]), secs = atof(argv[3]);
     alloc_free = atof(argv[2]);
     if (target <= 0 || alloc_free < 0 || alloc_free > 1 || secs <= 0)
@@ -212,6 +213,7 @@ int main(int argc, char **argv)
     int rc = shmf_json_write_atomic(j, argv[4]);
     json_decref(j);
     printf("coherence: cache-line round trip %.0f ns; provider-only sharing model %.3g -> %.3g "
-           "ops/s (x%.2f)\n", rt, one, two, one > 0 ? two / one : 0.0);
+           "ops/s (x%.2f)\n",
+           rt, one, two, one > 0 ? two / one : 0.0);
     return rc ? 2 : 0;
 }

@@ -78,7 +78,9 @@ int main(int argc, char **argv)
     double secs = atof(argv[1]);
     int rounds = atoi(argv[2]);
     struct shmf_target t = {{"reference", ShmfProviderSetOptions, ShmfProviderUnload, NULL},
-                            (void *)ShmfProviderRingAdvance, "", (void *)ShmfProviderRingCancel};
+                            (void *)ShmfProviderRingAdvance,
+                            "",
+                            (void *)ShmfProviderRingCancel};
     double on = 0, off = 0, on_ops = 0, off_ops = 0, x;
     make_programs();
     for (int r = 0; r < rounds; r++) { /* interleave to share the machine's noise */
@@ -92,10 +94,10 @@ int main(int argc, char **argv)
     json_array_append_new(figs, figure("execs_per_s_verifier_on", "exec/s", on, off));
     json_array_append_new(figs, figure("ops_per_s_verifier_on", "op/s", on_ops, off_ops));
     json_array_append_new(figs, figure("slowdown_verifier_on", "x", off / on, 1.0));
-    json_t *j = json_pack("{s:s, s:s, s:o, s:s, s:f, s:i, s:i}", "bench", "verifier",
-                          "baseline", "verifier off (SHMF_VERIFY_F_* = 0), same programs, same run",
-                          "figures", figs, "build", shmf_build_string(), "seconds_per_round", secs,
-                          "rounds", rounds, "programs", NPROGS);
+    json_t *j = json_pack("{s:s, s:s, s:o, s:s, s:f, s:i, s:i}", "bench", "verifier", "baseline",
+                          "verifier off (SHMF_VERIFY_F_* = 0), same programs, same run", "figures",
+                          figs, "build", shmf_build_string(), "seconds_per_round", secs, "rounds",
+                          rounds, "programs", NPROGS);
     int rc = shmf_json_write_atomic(j, argv[3]);
     printf("verifier on: %.0f exec/s, off: %.0f exec/s, slowdown %.2fx (target <= 2x)\n", on, off,
            off / on);

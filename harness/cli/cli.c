@@ -43,8 +43,8 @@ static const struct subcommand subcommands[] = {
      "  RULES declare allowed differences.\n"
      "  Exit 0 clean, 1 a finding, 2 error."},
     {"decode", shmf_cmd_decode, "FILE", "print a binary input as op-stream text", NULL},
-    {"encode", shmf_cmd_encode, "FILE.ops -o|--out OUT",
-     "write the binary form of a text input", NULL},
+    {"encode", shmf_cmd_encode, "FILE.ops -o|--out OUT", "write the binary form of a text input",
+     NULL},
     {"minimize", shmf_cmd_minimize,
      "[-p|--provider P] -o|--out OUT.ops [-A|--against P2 [--allow RULES]...] FILE",
      "remove whole ops while the finding signature stays",
@@ -155,9 +155,8 @@ static int version(void)
     printf("libfuzzer: %s\n", lf[0] && access(lf, R_OK) == 0
                                   ? lf
                                   : "not found (libclang_rt.fuzzer; Debian libclang-rt-14-dev)");
-    printf("afl-fuzz: %s\n", find_in_path("afl-fuzz", afl, sizeof(afl))
-                                 ? afl
-                                 : "not found (Debian afl++)");
+    printf("afl-fuzz: %s\n",
+           find_in_path("afl-fuzz", afl, sizeof(afl)) ? afl : "not found (Debian afl++)");
     return fflush(stdout) == 0 ? SHMF_EXIT_CLEAN : SHMF_EXIT_USAGE;
 }
 
@@ -210,15 +209,14 @@ int shmf_getopt(const char *cmd, int argc, char **argv, const char *shortopts,
             snprintf(name, sizeof(name), "--%s", longopts[longindex].name);
         else
             snprintf(name, sizeof(name), "-%c", c);
-        shmf_usage_error("%s: option '%s' needs a value, not the option '%s'", cmd, name,
-                         optarg);
+        shmf_usage_error("%s: option '%s' needs a value, not the option '%s'", cmd, name, optarg);
         return SHMF_OPT_ERROR;
     }
     return c;
 }
 
-int shmf_parse_in_out(const char *cmd, int argc, char **argv, const char **in,
-                      const char **out, bool out_required)
+int shmf_parse_in_out(const char *cmd, int argc, char **argv, const char **in, const char **out,
+                      bool out_required)
 {
     static const struct option opts[] = {
         {"out", required_argument, 0, 'o'}, {"help", no_argument, 0, 'h'}, {0, 0, 0, 0}};
@@ -252,8 +250,8 @@ static int ends_with(const char *s, const char *suffix)
     return n >= m && strcmp(s + n - m, suffix) == 0;
 }
 
-int shmf_load_input(const char *path, struct shmf_prog *p, uint8_t **bytes, size_t *len,
-                    char *err, size_t errlen)
+int shmf_load_input(const char *path, struct shmf_prog *p, uint8_t **bytes, size_t *len, char *err,
+                    size_t errlen)
 {
     uint8_t *data;
     size_t n;

@@ -34,8 +34,8 @@
 /* Load an input: text form when the name ends in ".ops", else binary.  The
    encoded bytes go to *bytes (malloc'ed).  Returns 0, or a negative errno with a
    one-line reason in err (nothing is allocated then). */
-int shmf_load_input(const char *path, struct shmf_prog *p, uint8_t **bytes, size_t *len,
-                    char *err, size_t errlen);
+int shmf_load_input(const char *path, struct shmf_prog *p, uint8_t **bytes, size_t *len, char *err,
+                    size_t errlen);
 
 /* getopt_long for a subcommand: shortopts without a leading ':' (added here),
    getopt's own messages off.  Returns the option, -1 after the last one, or
@@ -48,8 +48,8 @@ int shmf_getopt(const char *cmd, int argc, char **argv, const char *shortopts,
 /* Parse "FILE [-o|--out OUT] [-h|--help]", in any order, after the subcommand
    name (argv[0]).  *in and *out are NULL when absent; FILE is required, and OUT
    when out_required.  Returns SHMF_CONTINUE or an exit code. */
-int shmf_parse_in_out(const char *cmd, int argc, char **argv, const char **in,
-                      const char **out, bool out_required);
+int shmf_parse_in_out(const char *cmd, int argc, char **argv, const char **in, const char **out,
+                      bool out_required);
 
 /* Whether a file can be created at path: it is not a directory and a probe file
    can be created (and is removed) in its directory.  Returns 0, or -errno with

@@ -26,11 +26,11 @@ struct replay {
     const char *json_out;
     bool trace, quiet;
     uint32_t verify_flags;
-    bool fault_cli;                /* a --fail-* / --fault-* option was given */
-    struct shmf_fault_plan fault;  /* ...and the plan it makes */
-    char **files;      /* the files to replay, in order (malloc'ed) */
+    bool fault_cli;               /* a --fail-* / --fault-* option was given */
+    struct shmf_fault_plan fault; /* ...and the plan it makes */
+    char **files;                 /* the files to replay, in order (malloc'ed) */
     size_t nfiles, cap;
-    json_t *findings;  /* array of finding objects */
+    json_t *findings; /* array of finding objects */
     unsigned inputs, with_findings;
     /* the input being replayed, for the crash sink */
     const char *cur_path;
@@ -65,8 +65,7 @@ static int write_json(struct replay *r)
     return rc;
 }
 
-static void print_finding(const struct replay *r, const struct shmf_exec_result *res,
-                          FILE *f)
+static void print_finding(const struct replay *r, const struct shmf_exec_result *res, FILE *f)
 {
     char kind[80], sig[256];
     shmf_finding_kind_name(&res->first, kind, sizeof(kind));
@@ -74,15 +73,14 @@ static void print_finding(const struct replay *r, const struct shmf_exec_result 
     if (!r->quiet)
         shmf_prog_print(f, r->cur_prog,
                         res->failing_op < 0 ? SHMF_MARKER_NONE : (size_t)res->failing_op);
-    fprintf(f, "finding: %s: %s\n  function: %s\n  rule: %s\n  op: %d%s\n  signature: %s\n",
-            kind, res->first.message, res->first.function, res->first.rule, res->failing_op,
+    fprintf(f, "finding: %s: %s\n  function: %s\n  rule: %s\n  op: %d%s\n  signature: %s\n", kind,
+            res->first.message, res->first.function, res->first.rule, res->failing_op,
             (uint32_t)res->failing_op == r->cur_prog->nops ? " (teardown)" : "", sig);
 }
 
 static void add_finding(struct replay *r, const struct shmf_exec_result *res)
 {
-    struct shmf_report_ctx ctx = {r->provider, "replay", r->cur_path, r->cur_bytes,
-                                  r->cur_len};
+    struct shmf_report_ctx ctx = {r->provider, "replay", r->cur_path, r->cur_bytes, r->cur_len};
     json_t *j = shmf_report_finding(res, r->cur_prog, &ctx);
     if (j)
         json_array_append_new(r->findings, j);
@@ -140,7 +138,6 @@ static int replay_one(struct replay *r, const char *path)
     r->cur_bytes = NULL;
     return res.findings ? SHMF_EXIT_FINDING : SHMF_EXIT_CLEAN;
 }
-
 
 /* === The inputs === */
 
@@ -243,13 +240,18 @@ static int parse_fault_option(struct replay *r, int c, const char *arg)
 
 static int parse_args(struct replay *r, int argc, char **argv)
 {
-    static const struct option opts[] = {
-        {"provider", required_argument, 0, 'p'}, {"json", required_argument, 0, 'j'},
-        {"trace", no_argument, 0, 't'},          {"quiet", no_argument, 0, 'q'},
-        {"verify-off", no_argument, 0, 'V'},     {"fail-nth", required_argument, 0, 'N'},
-        {"fail-every", required_argument, 0, 'E'}, {"fail-first-per-site", no_argument, 0, 'F'},
-        {"fault-random", required_argument, 0, 'R'}, {"fault-seed", required_argument, 0, 'S'},
-        {"help", no_argument, 0, 'h'},           {0, 0, 0, 0}};
+    static const struct option opts[] = {{"provider", required_argument, 0, 'p'},
+                                         {"json", required_argument, 0, 'j'},
+                                         {"trace", no_argument, 0, 't'},
+                                         {"quiet", no_argument, 0, 'q'},
+                                         {"verify-off", no_argument, 0, 'V'},
+                                         {"fail-nth", required_argument, 0, 'N'},
+                                         {"fail-every", required_argument, 0, 'E'},
+                                         {"fail-first-per-site", no_argument, 0, 'F'},
+                                         {"fault-random", required_argument, 0, 'R'},
+                                         {"fault-seed", required_argument, 0, 'S'},
+                                         {"help", no_argument, 0, 'h'},
+                                         {0, 0, 0, 0}};
     int c;
     optind = 1;
     while ((c = shmf_getopt("replay", argc, argv, "p:j:tqh", opts)) != -1) {

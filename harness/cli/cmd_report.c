@@ -37,14 +37,14 @@
 #define SHMF_FINDING_META_SCHEMA "shmfuzz-finding-meta/1"
 
 struct campaign {
-    const char *out;       /* --out directory (absolute) */
-    json_t *meta;          /* the first run directory's meta.json (borrowed values) */
-    json_t *metas;         /* every meta.json */
-    json_t *runs;          /* array of normalized runs */
-    json_t *findings;      /* object: signature -> finding summary */
-    json_t *series;        /* array of {engine, t, execs, exec_per_s, corpus_size, coverage} */
-    json_t *run_dirs;      /* array of strings */
-    json_t *details;       /* signature -> {finding, trace, minimized} for the HTML */
+    const char *out;  /* --out directory (absolute) */
+    json_t *meta;     /* the first run directory's meta.json (borrowed values) */
+    json_t *metas;    /* every meta.json */
+    json_t *runs;     /* array of normalized runs */
+    json_t *findings; /* object: signature -> finding summary */
+    json_t *series;   /* array of {engine, t, execs, exec_per_s, corpus_size, coverage} */
+    json_t *run_dirs; /* array of strings */
+    json_t *details;  /* signature -> {finding, trace, minimized} for the HTML */
     char err[600];
 };
 
@@ -148,15 +148,14 @@ static int add_run(struct campaign *c, const char *run_dir, const char *path)
         return -EINVAL;
     engine = str(r, "engine", "?");
     cov = json_object_get(r, "coverage");
-    n = json_pack("{s:s, s:s, s:s, s:O*, s:f, s:I, s:f, s:O*, s:O*, s:s?, s:I, s:I, s:O*}",
-                  "engine", engine, "run_dir", run_dir, "status", str(r, "status", "ok"),
-                  "instances", json_object_get(r, "instances"), "duration_s",
-                  num(r, "duration_s"), "execs", (json_int_t)num(r, "execs"), "exec_per_s",
-                  num(r, "exec_per_s"), "corpus_size", json_object_get(r, "corpus_size"),
-                  "coverage", json_is_object(cov) ? cov : NULL, "error",
-                  json_string_value(json_object_get(r, "error")), "crashes",
-                  (json_int_t)num(r, "crashes"), "hangs", (json_int_t)num(r, "hangs"),
-                  "stats", json_object_get(r, "stats"));
+    n = json_pack(
+        "{s:s, s:s, s:s, s:O*, s:f, s:I, s:f, s:O*, s:O*, s:s?, s:I, s:I, s:O*}", "engine", engine,
+        "run_dir", run_dir, "status", str(r, "status", "ok"), "instances",
+        json_object_get(r, "instances"), "duration_s", num(r, "duration_s"), "execs",
+        (json_int_t)num(r, "execs"), "exec_per_s", num(r, "exec_per_s"), "corpus_size",
+        json_object_get(r, "corpus_size"), "coverage", json_is_object(cov) ? cov : NULL, "error",
+        json_string_value(json_object_get(r, "error")), "crashes", (json_int_t)num(r, "crashes"),
+        "hangs", (json_int_t)num(r, "hangs"), "stats", json_object_get(r, "stats"));
     rc = n ? json_array_append_new(c->runs, n) : -ENOMEM;
     if (rc == 0 && json_is_array(json_object_get(r, "samples")))
         rc = add_samples(c, engine, json_object_get(r, "samples"));
@@ -208,16 +207,15 @@ static json_t *new_finding(const struct campaign *c, const json_t *m, const char
         "kind", str(m, "kind", "?"), "signature", str(m, "signature", "?"), "message",
         str(m, "message", ""), "function", str(m, "function", "?"), "first_seen",
         str(m, "first_seen", ""), "input_sha256", str(m, "input_sha256", ""), "first_seen_s",
-        num(m, "first_seen_s"), "count", (json_int_t)num(m, "count"), "reliability",
-        "attempts", (json_int_t)num(rel, "attempts"), "reproduced",
-        (json_int_t)num(rel, "reproduced"), "reliable", json_is_true(json_object_get(rel, "reliable")),
-        "minimized", finding_path(c, fdir, str(m, "minimized", NULL)), "input",
+        num(m, "first_seen_s"), "count", (json_int_t)num(m, "count"), "reliability", "attempts",
+        (json_int_t)num(rel, "attempts"), "reproduced", (json_int_t)num(rel, "reproduced"),
+        "reliable", json_is_true(json_object_get(rel, "reliable")), "minimized",
+        finding_path(c, fdir, str(m, "minimized", NULL)), "input",
         finding_path(c, fdir, "input.bin"), "repro_c", finding_path(c, fdir, "repro.c"),
-        "finding_dir", rel_to_out(c, fdir), "engines", json_object_get(m, "engines"),
-        "location", json_object_get(m, "location"), "new",
-        json_is_true(json_object_get(m, "new")), "minimized_ops",
-        json_object_get(m, "minimized_ops"), "input_ops", json_object_get(m, "input_ops"),
-        "unreproduced", is_unreproduced(m));
+        "finding_dir", rel_to_out(c, fdir), "engines", json_object_get(m, "engines"), "location",
+        json_object_get(m, "location"), "new", json_is_true(json_object_get(m, "new")),
+        "minimized_ops", json_object_get(m, "minimized_ops"), "input_ops",
+        json_object_get(m, "input_ops"), "unreproduced", is_unreproduced(m));
 }
 
 /* The same signature from another run directory: add up, keep the earliest. */
@@ -284,8 +282,8 @@ static void read_detail(struct campaign *c, const char *fdir, const char *sig, j
     if (json_is_string(json_object_get(fj, "reproduce")))
         json_object_set(f, "reproduce", json_object_get(fj, "reproduce"));
     d = json_pack("{s:o*, s:O*, s:o*}", "finding", fj, "trace", json_object_get(fj, "trace"),
-                  "minimized", detail_text(fdir, str(f, "minimized", NULL) ? "minimized.ops"
-                                                                           : NULL));
+                  "minimized",
+                  detail_text(fdir, str(f, "minimized", NULL) ? "minimized.ops" : NULL));
     if (d)
         json_object_set_new(c->details, sig, d);
 }
@@ -456,18 +454,17 @@ static json_t *campaign_json(const struct campaign *c)
         json_decref(unrep);
         return NULL;
     }
-    camp = json_pack("{s:s, s:s, s:s*, s:s, s:s, s:o, s:s, s:s, s:f, s:O*, s:O*, s:O, s:o, "
-                     "s:o, s:o, s:O, s:O*, s:O*, s:s, s:O}",
-                     "schema", SHMF_CAMPAIGN_SCHEMA, "provider", str(m, "provider", "?"),
-                     "provider_source", json_string_value(json_object_get(m, "provider_source")),
-                     "mode", str(m, "mode", "batch"), "status", overall_status(c), "error",
-                     overall_error(c), "started", str(m, "started", ""), "ended",
-                     str(last, "ended", ""), "duration_s", total_duration(c), "budget_s",
-                     json_object_get(m, "budget_s"), "jobs", json_object_get(m, "jobs"), "runs",
-                     c->runs, "findings", findings, "unreproduced", unrep, "totals", totals,
-                     "coverage_over_time", c->series, "corpus", json_object_get(last, "corpus"),
-                     "source_coverage", json_object_get(last, "coverage"), "build",
-                     shmf_build_string(), "run_dirs", c->run_dirs);
+    camp = json_pack(
+        "{s:s, s:s, s:s*, s:s, s:s, s:o, s:s, s:s, s:f, s:O*, s:O*, s:O, s:o, "
+        "s:o, s:o, s:O, s:O*, s:O*, s:s, s:O}",
+        "schema", SHMF_CAMPAIGN_SCHEMA, "provider", str(m, "provider", "?"), "provider_source",
+        json_string_value(json_object_get(m, "provider_source")), "mode", str(m, "mode", "batch"),
+        "status", overall_status(c), "error", overall_error(c), "started", str(m, "started", ""),
+        "ended", str(last, "ended", ""), "duration_s", total_duration(c), "budget_s",
+        json_object_get(m, "budget_s"), "jobs", json_object_get(m, "jobs"), "runs", c->runs,
+        "findings", findings, "unreproduced", unrep, "totals", totals, "coverage_over_time",
+        c->series, "corpus", json_object_get(last, "corpus"), "source_coverage",
+        json_object_get(last, "coverage"), "build", shmf_build_string(), "run_dirs", c->run_dirs);
     if (camp)
         check_ran(json_object_get(camp, "totals"), camp);
     return camp;
@@ -581,8 +578,7 @@ static int build_and_write(struct campaign *c)
     int rc = camp && sarif && html ? write_outputs(c->out, camp, sarif, html, html_len)
                                    : shmf_usage_error("report: out of memory");
     if (rc == SHMF_EXIT_CLEAN)
-        printf("%s/campaign.json\n%s/campaign.sarif\n%s/campaign.html\n", c->out, c->out,
-               c->out);
+        printf("%s/campaign.json\n%s/campaign.sarif\n%s/campaign.html\n", c->out, c->out, c->out);
     free(html);
     json_decref(sarif);
     json_decref(camp);

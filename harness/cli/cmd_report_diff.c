@@ -90,8 +90,8 @@ static int check_status(const struct side *s, char *err, size_t errlen)
     }
     if (strcmp(status, "failed") && strcmp(status, "partial"))
         return 0;
-    snprintf(err, errlen, "%s: that campaign's status is %s (%s): refusing to compare it",
-             s->path, status, why ? why : "no reason recorded");
+    snprintf(err, errlen, "%s: that campaign's status is %s (%s): refusing to compare it", s->path,
+             status, why ? why : "no reason recorded");
     return -EINVAL;
 }
 
@@ -147,10 +147,10 @@ static json_t *change(const json_t *oj, const json_t *nj)
     int ints = (!oj || json_is_integer(oj)) && (!nj || json_is_integer(nj));
     json_t *pct = old != 0.0 ? json_real((new - old) * 100.0 / old) : json_null();
     if (ints)
-        return json_pack("{s:I, s:I, s:I, s:o}", "old", (json_int_t)old, "new",
-                         (json_int_t)new, "delta", (json_int_t)(new - old), "percent", pct);
-    return json_pack("{s:f, s:f, s:f, s:o}", "old", old, "new", new, "delta", new - old,
-                     "percent", pct);
+        return json_pack("{s:I, s:I, s:I, s:o}", "old", (json_int_t)old, "new", (json_int_t) new,
+                         "delta", (json_int_t)(new - old), "percent", pct);
+    return json_pack("{s:f, s:f, s:f, s:o}", "old", old, "new", new, "delta", new - old, "percent",
+                     pct);
 }
 
 /* A short summary of one finding for the diff. */
@@ -158,10 +158,10 @@ static json_t *finding_summary(const json_t *f)
 {
     const json_t *rel = json_object_get(f, "reliability");
     return json_pack("{s:O, s:O*, s:O*, s:O*, s:O*, s:O*, s:O*}", "signature",
-                     json_object_get(f, "signature"), "kind", json_object_get(f, "kind"),
-                     "message", json_object_get(f, "message"), "count",
-                     json_object_get(f, "count"), "first_seen", json_object_get(f, "first_seen"),
-                     "minimized", json_object_get(f, "minimized"), "reliability", rel);
+                     json_object_get(f, "signature"), "kind", json_object_get(f, "kind"), "message",
+                     json_object_get(f, "message"), "count", json_object_get(f, "count"),
+                     "first_seen", json_object_get(f, "first_seen"), "minimized",
+                     json_object_get(f, "minimized"), "reliability", rel);
 }
 
 /* Summaries of the findings of `a` whose signature is not in `b`, sorted. */
@@ -249,12 +249,11 @@ static json_t *coverage_changes(const json_t *old_doc, const json_t *new_doc)
     json_t *o = coverage_by_engine(old_doc), *n = coverage_by_engine(new_doc);
     json_t *all = json_object(), *out = json_array(), *v;
     const char *engine;
-    int rc = !o || !n || !all || !out || json_object_update(all, o) ||
-             json_object_update(all, n);
+    int rc = !o || !n || !all || !out || json_object_update(all, o) || json_object_update(all, n);
     json_object_foreach(all, engine, v) {
         if (!rc)
-            rc = json_array_append_new(out, engine_change(engine, json_object_get(o, engine),
-                                                          json_object_get(n, engine)));
+            rc = json_array_append_new(
+                out, engine_change(engine, json_object_get(o, engine), json_object_get(n, engine)));
     }
     json_decref(o);
     json_decref(n);
@@ -304,9 +303,9 @@ static json_t *diff_json(const struct side *o, const struct side *n)
     const json_t *ot = json_object_get(o->doc, "totals"), *nt = json_object_get(n->doc, "totals");
     return json_pack("{s:s, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o}", "schema",
                      SHMF_REPORT_DIFF_SCHEMA, "old", side_json(o), "new", side_json(n),
-                     "new_findings", findings_not_in(n, o), "fixed_findings",
-                     findings_not_in(o, n), "unchanged_findings", signatures_in_both(n, o),
-                     "coverage", coverage_changes(o->doc, n->doc), "exec_per_s",
+                     "new_findings", findings_not_in(n, o), "fixed_findings", findings_not_in(o, n),
+                     "unchanged_findings", signatures_in_both(n, o), "coverage",
+                     coverage_changes(o->doc, n->doc), "exec_per_s",
                      change(json_object_get(ot, "exec_per_s"), json_object_get(nt, "exec_per_s")),
                      "execs", change(json_object_get(ot, "execs"), json_object_get(nt, "execs")),
                      "source_coverage", source_coverage_changes(o->doc, n->doc));
@@ -357,9 +356,11 @@ static void print_side(const char *label, const json_t *s)
     printf("%s %s  %s  %s, %lld unique findings\n", label,
            json_string_value(json_object_get(s, "path")),
            json_string_value(json_object_get(s, "started"))
-               ? json_string_value(json_object_get(s, "started")) : "?",
+               ? json_string_value(json_object_get(s, "started"))
+               : "?",
            json_string_value(json_object_get(s, "status"))
-               ? json_string_value(json_object_get(s, "status")) : "?",
+               ? json_string_value(json_object_get(s, "status"))
+               : "?",
            (long long)json_integer_value(json_object_get(s, "unique_findings")));
 }
 
@@ -412,7 +413,8 @@ int shmf_cmd_report_diff(int argc, char **argv)
         json_out = optarg;
     }
     if (argc - optind < 2)
-        return shmf_usage_error("report-diff: needs OLD and NEW (see 'shmfuzz report-diff --help')");
+        return shmf_usage_error(
+            "report-diff: needs OLD and NEW (see 'shmfuzz report-diff --help')");
     if (argc - optind > 2)
         return shmf_usage_error("report-diff: unexpected argument '%s'", argv[optind + 2]);
     if (json_out && shmf_check_output_file(json_out, err, sizeof(err)) != 0)

@@ -31,14 +31,14 @@
 #define MAX_ALLOW 8
 
 struct dcmd {
-    const char *cmd;               /* "replay" or "minimize" */
+    const char *cmd; /* "replay" or "minimize" */
     const char *provider, *against, *json_out, *out;
     const char *allow[MAX_ALLOW];
     unsigned nallow;
     bool trace, quiet;
     uint32_t verify_flags;
-    bool fault_cli;                /* a --fail-* / --fault-* option was given */
-    struct shmf_fault_plan fault;  /* ...the plan it makes, for both sides */
+    bool fault_cli;               /* a --fail-* / --fault-* option was given */
+    struct shmf_fault_plan fault; /* ...the plan it makes, for both sides */
     struct shmf_target target;
     struct shmf_diff diff;
     bool diff_open;
@@ -46,7 +46,7 @@ struct dcmd {
     size_t nfiles, cap;
     json_t *findings;
     unsigned inputs, with_findings;
-    struct shmf_prog *prog;        /* the input being run */
+    struct shmf_prog *prog; /* the input being run */
     const char *cur_path;
     const uint8_t *cur_bytes;
     size_t cur_len;
@@ -73,8 +73,8 @@ static int fault_option(struct dcmd *c, int ch, const char *arg)
     char *end = NULL;
     errno = 0;
     unsigned long long v = arg ? strtoull(arg, &end, 0) : 0;
-    if (arg && (*arg == 0 || *end != 0 || *arg == '-' || errno ||
-                (ch != 'S' && v > UINT32_MAX) || (ch == 'R' && v > 1000)))
+    if (arg && (*arg == 0 || *end != 0 || *arg == '-' || errno || (ch != 'S' && v > UINT32_MAX) ||
+                (ch == 'R' && v > 1000)))
         return -EINVAL;
     c->fault_cli = true;
     switch (ch) {
@@ -89,15 +89,21 @@ static int fault_option(struct dcmd *c, int ch, const char *arg)
 
 static int parse_args(struct dcmd *c, int argc, char **argv)
 {
-    static const struct option opts[] = {
-        {"provider", required_argument, 0, 'p'}, {"against", required_argument, 0, 'A'},
-        {"allow", required_argument, 0, 'a'},    {"json", required_argument, 0, 'j'},
-        {"out", required_argument, 0, 'o'},      {"trace", no_argument, 0, 't'},
-        {"quiet", no_argument, 0, 'q'},          {"verify-off", no_argument, 0, 'V'},
-        {"fail-nth", required_argument, 0, 'N'}, {"fail-every", required_argument, 0, 'E'},
-        {"fail-first-per-site", no_argument, 0, 'F'},
-        {"fault-random", required_argument, 0, 'R'}, {"fault-seed", required_argument, 0, 'S'},
-        {"help", no_argument, 0, 'h'},           {0, 0, 0, 0}};
+    static const struct option opts[] = {{"provider", required_argument, 0, 'p'},
+                                         {"against", required_argument, 0, 'A'},
+                                         {"allow", required_argument, 0, 'a'},
+                                         {"json", required_argument, 0, 'j'},
+                                         {"out", required_argument, 0, 'o'},
+                                         {"trace", no_argument, 0, 't'},
+                                         {"quiet", no_argument, 0, 'q'},
+                                         {"verify-off", no_argument, 0, 'V'},
+                                         {"fail-nth", required_argument, 0, 'N'},
+                                         {"fail-every", required_argument, 0, 'E'},
+                                         {"fail-first-per-site", no_argument, 0, 'F'},
+                                         {"fault-random", required_argument, 0, 'R'},
+                                         {"fault-seed", required_argument, 0, 'S'},
+                                         {"help", no_argument, 0, 'h'},
+                                         {0, 0, 0, 0}};
     bool replay = strcmp(c->cmd, "replay") == 0;
     int ch;
     optind = 1;
@@ -133,8 +139,8 @@ static int parse_args(struct dcmd *c, int argc, char **argv)
     }
     if ((!replay && (c->json_out || c->trace || c->quiet || !c->verify_flags)) ||
         (replay && c->out))
-        return shmf_usage_error("%s: option not supported here (see 'shmfuzz %s --help')",
-                                c->cmd, c->cmd);
+        return shmf_usage_error("%s: option not supported here (see 'shmfuzz %s --help')", c->cmd,
+                                c->cmd);
     if (optind >= argc)
         return shmf_usage_error("%s: no input given (FILE%s)", c->cmd, replay ? "|DIR..." : "");
     if (!replay && optind + 1 < argc)
@@ -234,8 +240,8 @@ static void dcmd_fini(struct dcmd *c)
 static json_t *reproduce_json(const struct dcmd *c)
 {
     char cmd[2400];
-    int n = snprintf(cmd, sizeof(cmd), "shmfuzz replay --provider %s --against %s",
-                     c->provider, c->against);
+    int n = snprintf(cmd, sizeof(cmd), "shmfuzz replay --provider %s --against %s", c->provider,
+                     c->against);
     for (unsigned i = 0; i < c->nallow && n > 0 && (size_t)n < sizeof(cmd); i++)
         n += snprintf(cmd + n, sizeof(cmd) - (size_t)n, " --allow %s", c->allow[i]);
     if (n > 0 && (size_t)n < sizeof(cmd))
@@ -474,8 +480,8 @@ static int minimize_input(struct dcmd *c, const char *in)
     int rc = write_prog_text(c->out, c->prog);
     if (rc)
         return shmf_usage_error("minimize: cannot write %s: %s", c->out, strerror(-rc));
-    fprintf(stderr, "minimize: %u -> %u ops in %u runs, finding %s\n", before, c->prog->nops,
-            runs, want);
+    fprintf(stderr, "minimize: %u -> %u ops in %u runs, finding %s\n", before, c->prog->nops, runs,
+            want);
     return SHMF_EXIT_FINDING;
 }
 

@@ -119,8 +119,10 @@ int shmf_mutations_parse(const char *spec, uint32_t *kinds, char *err, size_t er
             if (!strcmp(name, mutation_names[m]))
                 break;
         if (m == SHMF_MUT_COUNT) {
-            snprintf(err, errlen, "unknown mutation '%s' (none, all, default, or a kind: "
-                                  "insert ... refill)", tok);
+            snprintf(err, errlen,
+                     "unknown mutation '%s' (none, all, default, or a kind: "
+                     "insert ... refill)",
+                     tok);
             return -1;
         }
         k = del ? k & ~(1u << m) : k | (1u << m);
@@ -133,10 +135,9 @@ int shmf_mutations_parse(const char *spec, uint32_t *kinds, char *err, size_t er
 
 /* Boundary values for sizes, lengths, offsets and flags; masked to the field width. */
 static const uint32_t interesting[] = {
-    0,    1,     2,     3,          4,          7,          8,          16,
-    32,   63,    64,    0x44,       127,        128,        255,        256,
-    512,  1024,  1500,  1514,       2048,       4095,       4096,       4097,
-    8192, 65535, 65536, 0x7FFFFFFF, 0x80000000, 0xFFFFFFFE, 0xFFFFFFFF,
+    0,    1,    2,    3,     4,     7,          8,          16,         32,         63,   64,
+    0x44, 127,  128,  255,   256,   512,        1024,       1500,       1514,       2048, 4095,
+    4096, 4097, 8192, 65535, 65536, 0x7FFFFFFF, 0x80000000, 0xFFFFFFFE, 0xFFFFFFFF,
 };
 
 static uint32_t interesting_value(struct shmf_rng *r, unsigned width)
@@ -208,9 +209,8 @@ static void plausible_alloc(struct shmf_op *op, struct shmf_rng *r)
     op->a[SHMF_ARG_ALLOC_QUEUE] = one_in(r, 2) ? 0 : (uint32_t)shmf_rng_below(r, 4);
     op->a[SHMF_ARG_ALLOC_NODE] = one_in(r, 4) ? 0x80000000u : 0;
     op->a[SHMF_ARG_ALLOC_USAGE] = one_in(r, 2) ? 4 : (uint32_t)shmf_rng_below(r, 11);
-    op->a[SHMF_ARG_ALLOC_LENGTH] = one_in(r, 4)
-                                       ? interesting_value(r, 4)
-                                       : 4096 * (1 + (uint32_t)shmf_rng_below(r, 16));
+    op->a[SHMF_ARG_ALLOC_LENGTH] =
+        one_in(r, 4) ? interesting_value(r, 4) : 4096 * (1 + (uint32_t)shmf_rng_below(r, 16));
     if (one_in(r, 4)) { /* an explicit SG buffer length near an element boundary */
         op->a[SHMF_ARG_ALLOC_SGMODE] = 1;
         op->a[SHMF_ARG_ALLOC_SGLEN] = sg_boundary_value(r, op->a[SHMF_ARG_ALLOC_LENGTH]);
@@ -332,8 +332,7 @@ static bool mut_tweak(struct shmf_prog *p, struct shmf_rng *r)
             return true;
         }
     }
-    op->a[f] =
-        tweak_value(r, op->a[f], shmf_op_field(op->code % SHMF_OP_COUNT, f)->width);
+    op->a[f] = tweak_value(r, op->a[f], shmf_op_field(op->code % SHMF_OP_COUNT, f)->width);
     return true;
 }
 
@@ -342,8 +341,8 @@ static void mut_header(struct shmf_header *h, struct shmf_rng *r)
 {
     switch (shmf_rng_below(r, 3)) {
     case 0:
-        h->fault_flags ^= one_in(r, 4) ? (uint8_t)(1u << shmf_rng_below(r, 8))
-                                       : SHMF_FAULT_F_FIRST_PER_SITE;
+        h->fault_flags ^=
+            one_in(r, 4) ? (uint8_t)(1u << shmf_rng_below(r, 8)) : SHMF_FAULT_F_FIRST_PER_SITE;
         break;
     case 1:
         h->fail_nth = one_in(r, 2) ? (uint16_t)(1 + shmf_rng_below(r, 16))
@@ -381,8 +380,7 @@ static int32_t pick_op(const struct shmf_prog *p, bool (*want)(const struct shmf
 }
 
 /* Insert `n` copies of ops[lo, lo + len) at `at`.  pre: it fits (nops, room). */
-static void insert_copies(struct shmf_prog *p, uint32_t at, uint32_t lo, uint32_t len,
-                          uint32_t n)
+static void insert_copies(struct shmf_prog *p, uint32_t at, uint32_t lo, uint32_t len, uint32_t n)
 {
     struct shmf_op run[8];
 
@@ -418,8 +416,7 @@ static bool mut_repeat(struct shmf_prog *p, size_t room, struct shmf_rng *r)
     len = one_in(r, 3) ? 2 + (uint32_t)shmf_rng_below(r, 3) : 1;
     if (len > p->nops - (uint32_t)i)
         len = p->nops - (uint32_t)i;
-    n = one_in(r, 2) ? 1 + (uint32_t)shmf_rng_below(r, 4)
-                     : many[shmf_rng_below(r, sizeof(many))];
+    n = one_in(r, 2) ? 1 + (uint32_t)shmf_rng_below(r, 4) : many[shmf_rng_below(r, sizeof(many))];
     sz = ops_size(p, (uint32_t)i, len);
     fit = (uint32_t)((SHMF_OPS_MAX - p->nops) / len);
     if (sz && room / sz < fit)
@@ -449,9 +446,7 @@ static void tweak_amount(struct shmf_op *op, struct shmf_rng *r)
     case 1: /* another whole number of pages */
         a[SHMF_ARG_ALLOC_LENGTH] = 4096 * (1 + (uint32_t)shmf_rng_below(r, 64));
         break;
-    case 2:
-        a[SHMF_ARG_ALLOC_LENGTH] = tweak_value(r, a[SHMF_ARG_ALLOC_LENGTH], 4);
-        break;
+    case 2: a[SHMF_ARG_ALLOC_LENGTH] = tweak_value(r, a[SHMF_ARG_ALLOC_LENGTH], 4); break;
     default:
         a[SHMF_ARG_ALLOC_FLAGS] ^= 1; /* CONTIGUOUS */
         break;
@@ -563,8 +558,7 @@ static uint32_t seen_value(const struct shmf_op *op, unsigned f)
     switch (f) {
     case SHMF_ARG_ALLOC_TYPE: return a[f] ? a[f] : 0x80;
     case SHMF_ARG_ALLOC_REV: return a[f] ? a[f] : 2;
-    case SHMF_ARG_ALLOC_SIZE:
-        return a[f] ? a[f] : (a[SHMF_ARG_ALLOC_REV] == 1 ? 0x40u : 0x44u);
+    case SHMF_ARG_ALLOC_SIZE: return a[f] ? a[f] : (a[SHMF_ARG_ALLOC_REV] == 1 ? 0x40u : 0x44u);
     case SHMF_ARG_ALLOC_SGLEN: return alloc_sglen(op);
     default: return a[f];
     }
@@ -579,8 +573,7 @@ struct cmp_hit {
 /* Would field f of op, compared as x with y, become y?  Directly, or through the
    page count / page-rounded size of a length, or the element capacity of an SG
    buffer (what providers compute before they compare).  Sets *nv. */
-static bool cmp_match(const struct shmf_op *op, unsigned f, uint32_t x, uint32_t y,
-                      uint32_t *nv)
+static bool cmp_match(const struct shmf_op *op, unsigned f, uint32_t x, uint32_t y, uint32_t *nv)
 {
     unsigned code = op->code % SHMF_OP_COUNT;
     uint32_t max = shmf_field_max(shmf_op_field(code, f)->width);
@@ -684,8 +677,8 @@ static bool may_grow(const struct shmf_prog *p, struct shmf_rng *r)
     return p->nops < SOFT_OPS || shmf_rng_below(r, p->nops) < SOFT_OPS;
 }
 
-static bool apply(struct shmf_prog *p, enum shmf_mutation m, size_t max_size,
-                  struct shmf_rng *r, const struct shmf_mut_ctx *ctx)
+static bool apply(struct shmf_prog *p, enum shmf_mutation m, size_t max_size, struct shmf_rng *r,
+                  const struct shmf_mut_ctx *ctx)
 {
     switch (m) {
     case SHMF_MUT_INSERT: return mut_insert(p, room_left(p, max_size), r);
@@ -702,8 +695,8 @@ static bool apply(struct shmf_prog *p, enum shmf_mutation m, size_t max_size,
     }
 }
 
-bool shmf_prog_apply(struct shmf_prog *p, enum shmf_mutation m, size_t max_size,
-                     struct shmf_rng *r, const struct shmf_mut_ctx *ctx)
+bool shmf_prog_apply(struct shmf_prog *p, enum shmf_mutation m, size_t max_size, struct shmf_rng *r,
+                     const struct shmf_mut_ctx *ctx)
 {
     if (m == SHMF_MUT_HEADER) {
         mut_header(&p->hdr, r);
@@ -720,8 +713,8 @@ static bool grows(enum shmf_mutation m)
            m == SHMF_MUT_FAULT || m == SHMF_MUT_REFILL;
 }
 
-static enum shmf_mutation mutate_once(struct shmf_prog *p, size_t max_size,
-                                      struct shmf_rng *r, const struct shmf_mut_ctx *ctx)
+static enum shmf_mutation mutate_once(struct shmf_prog *p, size_t max_size, struct shmf_rng *r,
+                                      const struct shmf_mut_ctx *ctx)
 {
     for (int attempt = 0; attempt < 8; attempt++) {
         enum shmf_mutation m = pick_mutation(r, ctx->kinds);
@@ -740,8 +733,8 @@ static enum shmf_mutation mutate_once(struct shmf_prog *p, size_t max_size,
    needs two changes at once, say an op inserted and a field of another
    tweaked, is one step away instead of two, of which the first may give no new
    coverage and be dropped. */
-enum shmf_mutation shmf_prog_mutate_ctx(struct shmf_prog *p, size_t max_size,
-                                        struct shmf_rng *r, const struct shmf_mut_ctx *ctx)
+enum shmf_mutation shmf_prog_mutate_ctx(struct shmf_prog *p, size_t max_size, struct shmf_rng *r,
+                                        const struct shmf_mut_ctx *ctx)
 {
     enum shmf_mutation m = mutate_once(p, max_size, r, ctx);
     unsigned more = one_in(r, 2) ? (unsigned)shmf_rng_below(r, 4) : 0;
@@ -750,8 +743,7 @@ enum shmf_mutation shmf_prog_mutate_ctx(struct shmf_prog *p, size_t max_size,
     return m;
 }
 
-enum shmf_mutation shmf_prog_mutate(struct shmf_prog *p, size_t max_size,
-                                    struct shmf_rng *r)
+enum shmf_mutation shmf_prog_mutate(struct shmf_prog *p, size_t max_size, struct shmf_rng *r)
 {
     struct shmf_mut_ctx ctx = {.kinds = shmf_mutations_default()};
     return shmf_prog_mutate_ctx(p, max_size, r, &ctx);
@@ -841,8 +833,8 @@ size_t shmf_mutate(uint8_t *data, size_t size, size_t max_size, unsigned seed)
     return shmf_mutate_ctx(data, size, max_size, seed, NULL);
 }
 
-size_t shmf_crossover(const uint8_t *d1, size_t s1, const uint8_t *d2, size_t s2,
-                      uint8_t *out, size_t max_out, unsigned seed)
+size_t shmf_crossover(const uint8_t *d1, size_t s1, const uint8_t *d2, size_t s2, uint8_t *out,
+                      size_t max_out, unsigned seed)
 {
     struct shmf_prog *ps = scratch();
     struct shmf_rng r;

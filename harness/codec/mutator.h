@@ -36,18 +36,18 @@
 
 /** Mutation kinds as X(NAME, name, weight); weight is the relative pick frequency
  *  in shmf_prog_mutate (0 = never picked there). */
-#define SHMF_MUTATION_LIST(X)                                                            \
-    X(INSERT, insert, 4)                                                                 \
-    X(DELETE, delete, 2)                                                                 \
-    X(DUPLICATE, duplicate, 1)                                                           \
-    X(SWAP, swap, 1)                                                                     \
-    X(TWEAK, tweak, 5)                                                                   \
-    X(HEADER, header, 1)                                                                 \
-    X(CROSSOVER, crossover, 0)                                                           \
-    X(CMP, cmp, 3)                                                                       \
-    X(REPEAT, repeat, 1)                                                                 \
-    X(CLONE, clone, 2)                                                                   \
-    X(FAULT, fault, 1)                                                                   \
+#define SHMF_MUTATION_LIST(X)                                                                      \
+    X(INSERT, insert, 4)                                                                           \
+    X(DELETE, delete, 2)                                                                           \
+    X(DUPLICATE, duplicate, 1)                                                                     \
+    X(SWAP, swap, 1)                                                                               \
+    X(TWEAK, tweak, 5)                                                                             \
+    X(HEADER, header, 1)                                                                           \
+    X(CROSSOVER, crossover, 0)                                                                     \
+    X(CMP, cmp, 3)                                                                                 \
+    X(REPEAT, repeat, 1)                                                                           \
+    X(CLONE, clone, 2)                                                                             \
+    X(FAULT, fault, 1)                                                                             \
     X(REFILL, refill, 1)
 
 #define SHMF__MUT_ENUM(U, l, w) SHMF_MUT_##U,
@@ -55,8 +55,8 @@ enum shmf_mutation { SHMF_MUTATION_LIST(SHMF__MUT_ENUM) SHMF_MUT_COUNT };
 
 /** The guided kinds (cmp .. refill): off in the mask "none", the mutator as it
  *  was before them. */
-#define SHMF_MUT_GUIDED_MASK                                                             \
-    ((1u << SHMF_MUT_CMP) | (1u << SHMF_MUT_REPEAT) | (1u << SHMF_MUT_CLONE) |           \
+#define SHMF_MUT_GUIDED_MASK                                                                       \
+    ((1u << SHMF_MUT_CMP) | (1u << SHMF_MUT_REPEAT) | (1u << SHMF_MUT_CLONE) |                     \
      (1u << SHMF_MUT_FAULT) | (1u << SHMF_MUT_REFILL))
 #define SHMF_MUT_BASE_MASK (((1u << SHMF_MUT_COUNT) - 1) & ~SHMF_MUT_GUIDED_MASK)
 
@@ -97,13 +97,12 @@ const char *shmf_mutation_name(enum shmf_mutation m);
  *  more (stacked, as AFL's havoc does). A mutation that grows the program is only
  *  chosen when the result still encodes within `max_size` bytes.
  *  @return the kind of the first mutation applied. */
-enum shmf_mutation shmf_prog_mutate(struct shmf_prog *p, size_t max_size,
-                                    struct shmf_rng *r);
+enum shmf_mutation shmf_prog_mutate(struct shmf_prog *p, size_t max_size, struct shmf_rng *r);
 /** shmf_prog_mutate with the kinds and operand table of `ctx` (shmf_prog_mutate
  *  itself: the default kinds, no table).  A kind that does not apply (no table,
  *  no alloc, no room) gives way to another. */
-enum shmf_mutation shmf_prog_mutate_ctx(struct shmf_prog *p, size_t max_size,
-                                        struct shmf_rng *r, const struct shmf_mut_ctx *ctx);
+enum shmf_mutation shmf_prog_mutate_ctx(struct shmf_prog *p, size_t max_size, struct shmf_rng *r,
+                                        const struct shmf_mut_ctx *ctx);
 /** Splice `a` and `b` into `out`: a prefix of `a` followed by a suffix of `b`, or a
  *  range of `b` inserted into `a`. The header comes from either. pre: out differs
  *  from a and b. */
@@ -122,8 +121,8 @@ void shmf_random_op(struct shmf_op *op, unsigned code, struct shmf_rng *r);
 /** Apply exactly one mutation of kind `m` (any kind but crossover), whatever the
  *  mask.  @return false when it does not apply (no table, no alloc, no room),
  *  leaving `p` unchanged. */
-bool shmf_prog_apply(struct shmf_prog *p, enum shmf_mutation m, size_t max_size,
-                     struct shmf_rng *r, const struct shmf_mut_ctx *ctx);
+bool shmf_prog_apply(struct shmf_prog *p, enum shmf_mutation m, size_t max_size, struct shmf_rng *r,
+                     const struct shmf_mut_ctx *ctx);
 
 /** libFuzzer-style mutator: mutate data[0..size) in place, deterministically for
  *  `seed`. pre: data has room for max_size bytes.
@@ -135,7 +134,7 @@ size_t shmf_mutate_ctx(uint8_t *data, size_t size, size_t max_size, unsigned see
 /** libFuzzer-style crossover of d1 and d2 into out[0..max_out), deterministic for
  *  `seed`. pre: d1/d2 may be NULL only when their size is 0.
  *  @return the output size, <= max_out. */
-size_t shmf_crossover(const uint8_t *d1, size_t s1, const uint8_t *d2, size_t s2,
-                      uint8_t *out, size_t max_out, unsigned seed);
+size_t shmf_crossover(const uint8_t *d1, size_t s1, const uint8_t *d2, size_t s2, uint8_t *out,
+                      size_t max_out, unsigned seed);
 
 #endif /* SHMF_MUTATOR_H */

@@ -34,10 +34,10 @@ static const struct shmf_field_desc field_table[] = {SHMF_OP_LIST(NO_OP, FIELD_D
 
 /* One byte-only struct per op mirrors its record, so sizeof gives the record size
  * at compile time. Each OP entry closes the previous struct and opens its own. */
-#define REC_OPEN(U, l, ...)                                                                   \
-    }                                                                                    \
-    ;                                                                                    \
-    struct rec_##U {                                                                     \
+#define REC_OPEN(U, l, ...)                                                                        \
+    }                                                                                              \
+    ;                                                                                              \
+    struct rec_##U {                                                                               \
         uint8_t code;
 #define REC_FIELD(O, U, l, w, fmt) uint8_t f_##U[w];
 struct rec_start_ {
@@ -51,14 +51,13 @@ static const uint8_t op_size[] = {SHMF_OP_LIST(OP_SIZE, NO_FIELD)};
 
 #define FIELD_WIDTH(O, U, l, w, fmt) [SHMF_OP_##O][SHMF_ARG_##O##_##U] = w,
 /* op_width[c][i] is the width of field i of op c; 0 past the op's last field. */
-static const uint8_t op_width[SHMF_OP_COUNT][SHMF_OP_MAX_ARGS] = {
-    SHMF_OP_LIST(NO_OP, FIELD_WIDTH)};
+static const uint8_t op_width[SHMF_OP_COUNT][SHMF_OP_MAX_ARGS] = {SHMF_OP_LIST(NO_OP, FIELD_WIDTH)};
 
 #define REC_CHECK(U, l, ...) _Static_assert(sizeof(struct rec_##U) <= REC_MAX, "record " #l);
 SHMF_OP_LIST(REC_CHECK, NO_FIELD)
 
-#define FIELD_CHECK(O, U, l, w, fmt)                                                     \
-    _Static_assert(SHMF_ARG_##O##_##U < SHMF_OP_MAX_ARGS, "too many fields: " #O);       \
+#define FIELD_CHECK(O, U, l, w, fmt)                                                               \
+    _Static_assert(SHMF_ARG_##O##_##U < SHMF_OP_MAX_ARGS, "too many fields: " #O);                 \
     _Static_assert((w) == 1 || (w) == 2 || (w) == 4, "bad width: " #O "." #l);
 SHMF_OP_LIST(NO_OP, FIELD_CHECK)
 
@@ -169,8 +168,7 @@ static uint32_t load_le(const uint8_t *d, unsigned width)
     case 1: return d[0];
     case 2: return (uint32_t)d[0] | (uint32_t)d[1] << 8;
     default:
-        return (uint32_t)d[0] | (uint32_t)d[1] << 8 | (uint32_t)d[2] << 16 |
-               (uint32_t)d[3] << 24;
+        return (uint32_t)d[0] | (uint32_t)d[1] << 8 | (uint32_t)d[2] << 16 | (uint32_t)d[3] << 24;
     }
 }
 
@@ -252,8 +250,7 @@ static uint8_t *encode_op(uint8_t *out, const struct shmf_op *op)
     return out;
 }
 
-int shmf_prog_encode(const struct shmf_prog *p, uint8_t *buf, size_t size,
-                     size_t *len_out)
+int shmf_prog_encode(const struct shmf_prog *p, uint8_t *buf, size_t size, size_t *len_out)
 {
     size_t need = shmf_prog_encoded_size(p);
     uint8_t *out = buf;
@@ -282,8 +279,7 @@ struct sink {
     int err;
 };
 
-static void sink_printf(struct sink *s, const char *fmt, ...)
-    __attribute__((format(printf, 2, 3)));
+static void sink_printf(struct sink *s, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
 static void sink_printf(struct sink *s, const char *fmt, ...)
 {
@@ -295,8 +291,7 @@ static void sink_printf(struct sink *s, const char *fmt, ...)
         n = vfprintf(s->f, fmt, ap);
     } else {
         bool room = s->len < s->size;
-        n = vsnprintf(room ? s->buf + s->len : NULL, room ? s->size - s->len : 0, fmt,
-                      ap);
+        n = vsnprintf(room ? s->buf + s->len : NULL, room ? s->size - s->len : 0, fmt, ap);
     }
     va_end(ap);
     if (n < 0)
@@ -321,8 +316,8 @@ static void print_prog(struct sink *s, const struct shmf_prog *p, size_t marker)
 {
     const struct shmf_header *h = &p->hdr;
 
-    sink_printf(s, "shmfuzz-ops v=%u fault_flags=%u fail_nth=%u fail_every=%u",
-                h->version, h->fault_flags, h->fail_nth, h->fail_every);
+    sink_printf(s, "shmfuzz-ops v=%u fault_flags=%u fail_nth=%u fail_every=%u", h->version,
+                h->fault_flags, h->fail_nth, h->fail_every);
     if (h->reserved)
         sink_printf(s, " reserved=%u", h->reserved);
     sink_printf(s, "\n");
@@ -452,8 +447,8 @@ static bool split_kv(struct token t, struct token *key, struct token *val)
 }
 
 /* Parse the value of a field of `width` bytes, reporting errors against `tok`. */
-static int parse_value(struct parser *ps, struct token tok, struct token val,
-                       unsigned width, uint32_t *v)
+static int parse_value(struct parser *ps, struct token tok, struct token val, unsigned width,
+                       uint32_t *v)
 {
     if (!parse_u32(val, v))
         return parse_error(ps, -EINVAL, "bad number in", tok);
@@ -528,8 +523,7 @@ static int parse_fields(struct parser *ps, struct shmf_op *op, struct token rest
         if (seen & (1u << idx))
             return parse_error(ps, -EINVAL, "field given twice", tok);
         seen |= 1u << idx;
-        err = parse_value(ps, tok, val, shmf_op_field(op->code, (unsigned)idx)->width,
-                          &op->a[idx]);
+        err = parse_value(ps, tok, val, shmf_op_field(op->code, (unsigned)idx)->width, &op->a[idx]);
         if (err)
             return err;
     }
@@ -571,8 +565,7 @@ static int parse_line(struct parser *ps, struct token line)
     return err;
 }
 
-int shmf_prog_parse(struct shmf_prog *p, const char *text, size_t len, char *err,
-                    size_t errlen)
+int shmf_prog_parse(struct shmf_prog *p, const char *text, size_t len, char *err, size_t errlen)
 {
     struct parser ps = {.p = p, .line = 0, .err = err, .errlen = errlen};
     const char *end;

@@ -49,58 +49,58 @@ enum shmf_op_flag {
     SHMF_OPF_ALLOCATES = 1u << 3, /**< makes the provider allocate (fault targets) */
 };
 
-#define SHMF_OP_LIST(OP, F)                                                              \
-    OP(RELOAD, reload, SHMF_OPF_PASSIVE | SHMF_OPF_EXCLUSIVE, 0)                         \
-    OP(ALLOC, alloc, SHMF_OPF_PASSIVE | SHMF_OPF_LOADED | SHMF_OPF_ALLOCATES, 22)        \
-    F(ALLOC, TYPE, type, 1, X)                                                           \
-    F(ALLOC, REV, rev, 1, D)                                                             \
-    F(ALLOC, SIZE, size, 2, X)                                                           \
-    F(ALLOC, FLAGS, flags, 4, X)                                                         \
-    F(ALLOC, QUEUE, queue, 1, D)                                                         \
-    F(ALLOC, NODE, node, 4, X)                                                           \
-    F(ALLOC, USAGE, usage, 1, D)                                                         \
-    F(ALLOC, LENGTH, length, 4, D)                                                       \
-    F(ALLOC, VPORT, vport, 4, D)                                                         \
-    F(ALLOC, SGMODE, sgmode, 1, D)                                                       \
-    F(ALLOC, SGLEN, sglen, 4, D)                                                         \
-    OP(FREE, free, SHMF_OPF_PASSIVE, 18)                                                 \
-    F(FREE, SLOT, slot, 1, D)                                                            \
-    OP(TOUCH, touch, 0, 14)                                                              \
-    F(TOUCH, SLOT, slot, 1, D)                                                           \
-    F(TOUCH, WRITE, write, 1, D)                                                         \
-    F(TOUCH, OFFSET, offset, 4, D)                                                       \
-    F(TOUCH, LEN, len, 1, D)                                                             \
-    OP(RAISE, raise, 0, 6)                                                               \
-    F(RAISE, LEVEL, level, 1, D)                                                         \
-    OP(LOWER, lower, 0, 6)                                                               \
-    OP(DPC, dpc, SHMF_OPF_LOADED, 6)                                                     \
-    F(DPC, QUEUE, queue, 1, D)                                                           \
-    OP(WORK, work, 0, 4)                                                                 \
-    OP(QALLOC, qalloc, SHMF_OPF_PASSIVE | SHMF_OPF_LOADED | SHMF_OPF_ALLOCATES, 2)       \
-    F(QALLOC, ORDER, order, 1, D)                                                        \
-    F(QALLOC, BUFSIZE, bufsize, 2, D)                                                    \
-    OP(QFREE, qfree, SHMF_OPF_PASSIVE | SHMF_OPF_LOADED | SHMF_OPF_EXCLUSIVE, 2)         \
-    F(QFREE, QUEUE, queue, 1, D)                                                         \
-    OP(POST, post, SHMF_OPF_LOADED, 5)                                                   \
-    F(POST, QUEUE, queue, 1, D)                                                          \
-    F(POST, COUNT, count, 1, D)                                                          \
-    OP(DRAIN, drain, SHMF_OPF_LOADED, 2)                                                 \
-    F(DRAIN, QUEUE, queue, 1, D)                                                         \
-    F(DRAIN, COUNT, count, 1, D)                                                         \
-    OP(RET, ret, SHMF_OPF_LOADED, 4)                                                     \
-    F(RET, QUEUE, queue, 1, D)                                                           \
-    F(RET, COUNT, count, 1, D)                                                           \
-    OP(RX, rx, SHMF_OPF_LOADED, 5)                                                       \
-    F(RX, QUEUE, queue, 1, D)                                                            \
-    F(RX, COUNT, count, 1, D)                                                            \
-    F(RX, PKTLEN, pktlen, 2, D)                                                          \
-    OP(TX, tx, SHMF_OPF_LOADED, 4)                                                       \
-    F(TX, QUEUE, queue, 1, D)                                                            \
-    F(TX, PKTLEN, pktlen, 2, D)                                                          \
-    OP(FAULT, fault, 0, 0)                                                               \
-    F(FAULT, MODE, mode, 1, D)                                                           \
-    F(FAULT, N, n, 2, D)                                                                 \
-    OP(CPU, cpu, 0, 0)                                                                   \
+#define SHMF_OP_LIST(OP, F)                                                                        \
+    OP(RELOAD, reload, SHMF_OPF_PASSIVE | SHMF_OPF_EXCLUSIVE, 0)                                   \
+    OP(ALLOC, alloc, SHMF_OPF_PASSIVE | SHMF_OPF_LOADED | SHMF_OPF_ALLOCATES, 22)                  \
+    F(ALLOC, TYPE, type, 1, X)                                                                     \
+    F(ALLOC, REV, rev, 1, D)                                                                       \
+    F(ALLOC, SIZE, size, 2, X)                                                                     \
+    F(ALLOC, FLAGS, flags, 4, X)                                                                   \
+    F(ALLOC, QUEUE, queue, 1, D)                                                                   \
+    F(ALLOC, NODE, node, 4, X)                                                                     \
+    F(ALLOC, USAGE, usage, 1, D)                                                                   \
+    F(ALLOC, LENGTH, length, 4, D)                                                                 \
+    F(ALLOC, VPORT, vport, 4, D)                                                                   \
+    F(ALLOC, SGMODE, sgmode, 1, D)                                                                 \
+    F(ALLOC, SGLEN, sglen, 4, D)                                                                   \
+    OP(FREE, free, SHMF_OPF_PASSIVE, 18)                                                           \
+    F(FREE, SLOT, slot, 1, D)                                                                      \
+    OP(TOUCH, touch, 0, 14)                                                                        \
+    F(TOUCH, SLOT, slot, 1, D)                                                                     \
+    F(TOUCH, WRITE, write, 1, D)                                                                   \
+    F(TOUCH, OFFSET, offset, 4, D)                                                                 \
+    F(TOUCH, LEN, len, 1, D)                                                                       \
+    OP(RAISE, raise, 0, 6)                                                                         \
+    F(RAISE, LEVEL, level, 1, D)                                                                   \
+    OP(LOWER, lower, 0, 6)                                                                         \
+    OP(DPC, dpc, SHMF_OPF_LOADED, 6)                                                               \
+    F(DPC, QUEUE, queue, 1, D)                                                                     \
+    OP(WORK, work, 0, 4)                                                                           \
+    OP(QALLOC, qalloc, SHMF_OPF_PASSIVE | SHMF_OPF_LOADED | SHMF_OPF_ALLOCATES, 2)                 \
+    F(QALLOC, ORDER, order, 1, D)                                                                  \
+    F(QALLOC, BUFSIZE, bufsize, 2, D)                                                              \
+    OP(QFREE, qfree, SHMF_OPF_PASSIVE | SHMF_OPF_LOADED | SHMF_OPF_EXCLUSIVE, 2)                   \
+    F(QFREE, QUEUE, queue, 1, D)                                                                   \
+    OP(POST, post, SHMF_OPF_LOADED, 5)                                                             \
+    F(POST, QUEUE, queue, 1, D)                                                                    \
+    F(POST, COUNT, count, 1, D)                                                                    \
+    OP(DRAIN, drain, SHMF_OPF_LOADED, 2)                                                           \
+    F(DRAIN, QUEUE, queue, 1, D)                                                                   \
+    F(DRAIN, COUNT, count, 1, D)                                                                   \
+    OP(RET, ret, SHMF_OPF_LOADED, 4)                                                               \
+    F(RET, QUEUE, queue, 1, D)                                                                     \
+    F(RET, COUNT, count, 1, D)                                                                     \
+    OP(RX, rx, SHMF_OPF_LOADED, 5)                                                                 \
+    F(RX, QUEUE, queue, 1, D)                                                                      \
+    F(RX, COUNT, count, 1, D)                                                                      \
+    F(RX, PKTLEN, pktlen, 2, D)                                                                    \
+    OP(TX, tx, SHMF_OPF_LOADED, 4)                                                                 \
+    F(TX, QUEUE, queue, 1, D)                                                                      \
+    F(TX, PKTLEN, pktlen, 2, D)                                                                    \
+    OP(FAULT, fault, 0, 0)                                                                         \
+    F(FAULT, MODE, mode, 1, D)                                                                     \
+    F(FAULT, N, n, 2, D)                                                                           \
+    OP(CPU, cpu, 0, 0)                                                                             \
     F(CPU, INDEX, index, 1, D)
 
 #define SHMF__OP_ENUM(U, l, ...) SHMF_OP_##U,
@@ -120,8 +120,7 @@ enum shmf_arg_index { SHMF_OP_LIST(SHMF__ARG_RESET, SHMF__ARG_ENUM) };
 /* Per-op properties, from the list's flags and weight columns. */
 #define SHMF__OP_FLAGS(U, l, flags, weight) (flags),
 #define SHMF__OP_WEIGHT(U, l, flags, weight) (weight),
-static const uint8_t shmf__op_flags[SHMF_OP_COUNT] = {
-    SHMF_OP_LIST(SHMF__OP_FLAGS, SHMF__NO_FIELD)};
+static const uint8_t shmf__op_flags[SHMF_OP_COUNT] = {SHMF_OP_LIST(SHMF__OP_FLAGS, SHMF__NO_FIELD)};
 static const uint8_t shmf__op_weights[SHMF_OP_COUNT] = {
     SHMF_OP_LIST(SHMF__OP_WEIGHT, SHMF__NO_FIELD)};
 
@@ -144,44 +143,45 @@ static inline unsigned shmf_op_weight(unsigned code)
  * one (checked by the test `dict_in_step`). Sequences and little-endian values are
  * in cmd_dict.c.
  */
-#define SHMF_OP_DICT(T)                                                                  \
-    T(ALLOC, alloc_r1_4k, "type=0x80 rev=1 size=0x40 usage=4 length=4096")              \
-    T(ALLOC, alloc_r2_4k, "type=0x80 rev=2 size=0x44 usage=4 length=4096")              \
-    T(ALLOC, alloc_r2_64k_contig, "type=0x80 rev=2 size=0x44 flags=0x1 usage=4 length=65536") \
-    T(ALLOC, alloc_r2_q1_anynode,                                                        \
-      "type=0x80 rev=2 size=0x44 queue=1 node=0x80000000 usage=4 length=8192")           \
-    T(ALLOC, alloc_r2_4097, "type=0x80 rev=2 size=0x44 usage=8 length=4097")            \
-    T(ALLOC, alloc_r2_len0, "type=0x80 rev=2 size=0x44 usage=4 length=0")               \
-    T(ALLOC, alloc_r2_lenmax, "type=0x80 rev=2 size=0x44 usage=4 length=4294967295")    \
-    T(ALLOC, alloc_r2_small_sg, "type=0x80 rev=2 size=0x44 usage=4 length=16384 sgmode=1 sglen=16") \
-    T(ALLOC, alloc_r2_vport1, "type=0x80 rev=2 size=0x44 usage=4 length=4096 vport=1")  \
-    T(ALLOC, alloc_r1_size44, "type=0x80 rev=1 size=0x44 usage=4 length=4096")          \
-    T(ALLOC, alloc_r2_size40, "type=0x80 rev=2 size=0x40 usage=4 length=4096")          \
-    T(ALLOC, alloc_badtype, "type=0x81 rev=2 size=0x44 usage=4 length=4096")            \
-    T(FREE, free_0, "slot=0")                                                            \
-    T(FREE, free_1, "slot=1")                                                            \
-    T(TOUCH, touch_write_0, "slot=0 write=1 offset=0 len=64")                           \
-    T(TOUCH, touch_write_4095, "slot=0 write=1 offset=4095 len=2")                      \
-    T(TOUCH, touch_read_end, "slot=0 write=0 offset=4294967295 len=255")                \
-    T(RAISE, raise_dispatch, "level=2")                                                  \
-    T(RAISE, raise_apc, "level=1")                                                       \
-    T(LOWER, lower, "")                                                                  \
-    T(DPC, dpc_0, "queue=0")                                                             \
-    T(DPC, dpc_1, "queue=1")                                                             \
-    T(WORK, work, "")                                                                    \
-    T(RELOAD, reload, "")                                                                \
-    T(QALLOC, qalloc_256x2k, "order=8 bufsize=2048")                                     \
-    T(QALLOC, qalloc_16x1514, "order=4 bufsize=1514")                                    \
-    T(QFREE, qfree_1, "queue=1")                                                         \
-    T(POST, post_1_16, "queue=1 count=16")                                               \
-    T(DRAIN, drain_1_16, "queue=1 count=16")                                             \
-    T(RET, ret_1_16, "queue=1 count=16")                                                 \
-    T(RX, rx_1_4_1514, "queue=1 count=4 pktlen=1514")                                    \
-    T(RX, rx_1_1_65535, "queue=1 count=1 pktlen=65535")                                  \
-    T(TX, tx_0_1514, "queue=0 pktlen=1514")                                              \
-    T(FAULT, fault_off, "mode=0 n=0")                                                    \
-    T(FAULT, fault_nth_1, "mode=1 n=1")                                                  \
-    T(FAULT, fault_first_per_site, "mode=2 n=0")                                         \
+#define SHMF_OP_DICT(T)                                                                            \
+    T(ALLOC, alloc_r1_4k, "type=0x80 rev=1 size=0x40 usage=4 length=4096")                         \
+    T(ALLOC, alloc_r2_4k, "type=0x80 rev=2 size=0x44 usage=4 length=4096")                         \
+    T(ALLOC, alloc_r2_64k_contig, "type=0x80 rev=2 size=0x44 flags=0x1 usage=4 length=65536")      \
+    T(ALLOC, alloc_r2_q1_anynode,                                                                  \
+      "type=0x80 rev=2 size=0x44 queue=1 node=0x80000000 usage=4 length=8192")                     \
+    T(ALLOC, alloc_r2_4097, "type=0x80 rev=2 size=0x44 usage=8 length=4097")                       \
+    T(ALLOC, alloc_r2_len0, "type=0x80 rev=2 size=0x44 usage=4 length=0")                          \
+    T(ALLOC, alloc_r2_lenmax, "type=0x80 rev=2 size=0x44 usage=4 length=4294967295")               \
+    T(ALLOC, alloc_r2_small_sg,                                                                    \
+      "type=0x80 rev=2 size=0x44 usage=4 length=16384 sgmode=1 sglen=16")                          \
+    T(ALLOC, alloc_r2_vport1, "type=0x80 rev=2 size=0x44 usage=4 length=4096 vport=1")             \
+    T(ALLOC, alloc_r1_size44, "type=0x80 rev=1 size=0x44 usage=4 length=4096")                     \
+    T(ALLOC, alloc_r2_size40, "type=0x80 rev=2 size=0x40 usage=4 length=4096")                     \
+    T(ALLOC, alloc_badtype, "type=0x81 rev=2 size=0x44 usage=4 length=4096")                       \
+    T(FREE, free_0, "slot=0")                                                                      \
+    T(FREE, free_1, "slot=1")                                                                      \
+    T(TOUCH, touch_write_0, "slot=0 write=1 offset=0 len=64")                                      \
+    T(TOUCH, touch_write_4095, "slot=0 write=1 offset=4095 len=2")                                 \
+    T(TOUCH, touch_read_end, "slot=0 write=0 offset=4294967295 len=255")                           \
+    T(RAISE, raise_dispatch, "level=2")                                                            \
+    T(RAISE, raise_apc, "level=1")                                                                 \
+    T(LOWER, lower, "")                                                                            \
+    T(DPC, dpc_0, "queue=0")                                                                       \
+    T(DPC, dpc_1, "queue=1")                                                                       \
+    T(WORK, work, "")                                                                              \
+    T(RELOAD, reload, "")                                                                          \
+    T(QALLOC, qalloc_256x2k, "order=8 bufsize=2048")                                               \
+    T(QALLOC, qalloc_16x1514, "order=4 bufsize=1514")                                              \
+    T(QFREE, qfree_1, "queue=1")                                                                   \
+    T(POST, post_1_16, "queue=1 count=16")                                                         \
+    T(DRAIN, drain_1_16, "queue=1 count=16")                                                       \
+    T(RET, ret_1_16, "queue=1 count=16")                                                           \
+    T(RX, rx_1_4_1514, "queue=1 count=4 pktlen=1514")                                              \
+    T(RX, rx_1_1_65535, "queue=1 count=1 pktlen=65535")                                            \
+    T(TX, tx_0_1514, "queue=0 pktlen=1514")                                                        \
+    T(FAULT, fault_off, "mode=0 n=0")                                                              \
+    T(FAULT, fault_nth_1, "mode=1 n=1")                                                            \
+    T(FAULT, fault_first_per_site, "mode=2 n=0")                                                   \
     T(CPU, cpu_1, "index=1")
 
 /** Fault-plan modes of the `fault` op (field `mode`). */
@@ -260,8 +260,7 @@ size_t shmf_prog_encoded_size(const struct shmf_prog *p);
 /** Encode `p` into buf[0..size); *len_out gets the encoded length (also on -ENOSPC).
  *  Values are masked to their field widths and opcodes reduced mod SHMF_OP_COUNT.
  *  @return 0, or -ENOSPC when size < shmf_prog_encoded_size(p) (nothing written). */
-int shmf_prog_encode(const struct shmf_prog *p, uint8_t *buf, size_t size,
-                     size_t *len_out);
+int shmf_prog_encode(const struct shmf_prog *p, uint8_t *buf, size_t size, size_t *len_out);
 
 /* === Text form === */
 
@@ -274,8 +273,7 @@ int shmf_prog_encode(const struct shmf_prog *p, uint8_t *buf, size_t size,
  *  errlen == 0).
  *  @return 0, -EINVAL for a syntax error, unknown op or field, bad or too wide
  *          value, or misplaced header; -E2BIG for more than SHMF_OPS_MAX ops. */
-int shmf_prog_parse(struct shmf_prog *p, const char *text, size_t len, char *err,
-                    size_t errlen);
+int shmf_prog_parse(struct shmf_prog *p, const char *text, size_t len, char *err, size_t errlen);
 /** Print the text form to `f`: the header line, then one op per line. When `marker`
  *  is an op index, that line starts with "> " and every other op line with "  ".
  *  @return 0, or -EIO when writing fails. */

@@ -42,20 +42,17 @@ static const char *const value_names[] = {
 };
 _Static_assert(sizeof(value_names) / sizeof(value_names[0]) == SHMF_DIFF_VALUE_COUNT, "values");
 
-static const char *const reason_names[] = {
-    "none",
+static const char *const reason_names[] = {"none",
 #define REASON_NAME(e, n, d) n,
-    SHMF_DIFF_REASONS(REASON_NAME)
+                                           SHMF_DIFF_REASONS(REASON_NAME)
 #undef REASON_NAME
 };
-static const char *const reason_descriptions[] = {
-    "",
+static const char *const reason_descriptions[] = {"",
 #define REASON_DESC(e, n, d) d,
-    SHMF_DIFF_REASONS(REASON_DESC)
+                                                  SHMF_DIFF_REASONS(REASON_DESC)
 #undef REASON_DESC
 };
-_Static_assert(sizeof(reason_names) / sizeof(reason_names[0]) == SHMF_DIFF_REASON_COUNT,
-               "reasons");
+_Static_assert(sizeof(reason_names) / sizeof(reason_names[0]) == SHMF_DIFF_REASON_COUNT, "reasons");
 
 const char *shmf_diff_prop_name(enum shmf_diff_prop p)
 {
@@ -319,14 +316,13 @@ static void feature(struct shmf_diff *d, const struct diff_ev *e, unsigned p, un
 {
     if (d->feature)
         d->feature(d->feature_ud,
-                   fnv1a(fnv1a(fnv1a(2166136261u, e->code), p * 256 + e->reason),
-                         va * 256 + vb));
+                   fnv1a(fnv1a(fnv1a(2166136261u, e->code), p * 256 + e->reason), va * 256 + vb));
 }
 
 /* The detail of a divergence's place: the reason a request must be refused,
    the finding's kind, or the two values ("-" where a side has none). */
-static void place_detail(const struct shmf_diff *d, enum shmf_diff_prop p,
-                         const struct diff_ev *a, const struct diff_ev *b, char *buf, size_t n)
+static void place_detail(const struct shmf_diff *d, enum shmf_diff_prop p, const struct diff_ev *a,
+                         const struct diff_ev *b, char *buf, size_t n)
 {
     unsigned va = a->v[p], vb = b->v[p];
     if (p == SHMF_DP_ACCEPTED) {
@@ -346,10 +342,10 @@ static void set_divergence(struct shmf_diff *d, uint32_t k, enum shmf_diff_prop 
     char detail[48];
     place_detail(d, p, a, b, detail, sizeof(detail));
     d->diverged = true;
-    d->div = (struct shmf_diff_divergence){.op_index = a->op_index, .event = k, .prop = p,
-                                           .value = {a->v[p], b->v[p]}};
-    snprintf(d->div.place, sizeof(d->div.place), "%s:%s:%s", shmf__diff_op_name(a),
-             props[p].name, detail);
+    d->div = (struct shmf_diff_divergence){
+        .op_index = a->op_index, .event = k, .prop = p, .value = {a->v[p], b->v[p]}};
+    snprintf(d->div.place, sizeof(d->div.place), "%s:%s:%s", shmf__diff_op_name(a), props[p].name,
+             detail);
     d->counts.divergences++;
 }
 
@@ -407,11 +403,11 @@ static void teardown_finding(struct shmf_diff *d, const struct shmf_prog *prog)
 {
     const struct shmf_diff_side *b = &d->side[1];
     d->diverged = true;
-    d->div = (struct shmf_diff_divergence){
-        .op_index = b->res.failing_op >= 0 ? b->res.failing_op : (int32_t)prog->nops,
-        .event = b->nev,
-        .prop = SHMF_DP_FINDING,
-        .value = {SHMF_DV_NONE, SHMF_DV_FOUND}};
+    d->div = (struct shmf_diff_divergence){.op_index = b->res.failing_op >= 0 ? b->res.failing_op
+                                                                              : (int32_t)prog->nops,
+                                           .event = b->nev,
+                                           .prop = SHMF_DP_FINDING,
+                                           .value = {SHMF_DV_NONE, SHMF_DV_FOUND}};
     const char *op = (uint32_t)d->div.op_index < prog->nops
                          ? shmf_op_name(prog->ops[d->div.op_index].code)
                          : "teardown";
@@ -493,7 +489,8 @@ void shmf_diff_run(struct shmf_diff *d, const struct shmf_target *provider,
                    const struct shmf_prog *prog, const struct shmf_exec_opts *opts,
                    struct shmf_exec_result *res)
 {
-    struct shmf_exec_opts o = opts ? *opts : (struct shmf_exec_opts){.verify_flags = SHMF_VERIFY_F_ALL};
+    struct shmf_exec_opts o =
+        opts ? *opts : (struct shmf_exec_opts){.verify_flags = SHMF_VERIFY_F_ALL};
     d->side[0].name = provider->provider.name ? provider->provider.name : provider->path;
     d->counts.runs++;
     d->diverged = false;

@@ -33,27 +33,27 @@
 #define SHMF_DIFF_SIDES 2
 #define SHMF_DIFF_MAX_RULES 64
 
-struct shmf_diff_rules;   /* diff_rules.c */
-struct diff_ev;           /* one op's record (diff.c) */
+struct shmf_diff_rules; /* diff_rules.c */
+struct diff_ev;         /* one op's record (diff.c) */
 
 /* One side's record of the last run. */
 struct shmf_diff_side {
-    const char *name;          /* provider name or path, for reports */
-    struct diff_ev *ev;        /* events in the order they ran */
+    const char *name;   /* provider name or path, for reports */
+    struct diff_ev *ev; /* events in the order they ran */
     uint32_t nev, cap;
-    bool keep_text;            /* also format each outcome (replay) */
-    bool pf_vports;            /* its characteristics declare PF VPorts */
-    uint64_t injected;         /* faults injected so far in the world */
+    bool keep_text;    /* also format each outcome (replay) */
+    bool pf_vports;    /* its characteristics declare PF VPorts */
+    uint64_t injected; /* faults injected so far in the world */
     struct shmf_exec_result res;
 };
 
 /* The first difference no rule allows. */
 struct shmf_diff_divergence {
-    int32_t op_index;          /* the op (nops: teardown) */
-    uint32_t event;            /* index in both sides' events */
+    int32_t op_index; /* the op (nops: teardown) */
+    uint32_t event;   /* index in both sides' events */
     enum shmf_diff_prop prop;
     uint8_t value[SHMF_DIFF_SIDES];
-    char place[64];            /* "<op>:<property>[:<detail>]" */
+    char place[64]; /* "<op>:<property>[:<detail>]" */
 };
 
 /* Counters over every run since shmf_diff_open. */
@@ -68,7 +68,7 @@ struct shmf_diff {
     struct shmf_diff_rules *rules;
     struct shmf_diff_side side[SHMF_DIFF_SIDES];
     struct shmf_diff_counts counts;
-    bool diverged;                  /* last run */
+    bool diverged; /* last run */
     struct shmf_diff_divergence div;
     /* Called for each difference seen (allowed or not) and each alloc's pair
        of status classes: distinct values are coverage features for the
@@ -95,8 +95,8 @@ const char *shmf_diff_prop_name(enum shmf_diff_prop p);
 const char *shmf_diff_prop_description(enum shmf_diff_prop p);
 const char *shmf_diff_value_name(unsigned v);
 const char *shmf_diff_reason_name(unsigned r);
-int shmf_diff_prop_from_name(const char *name);   /* or -1 */
-int shmf_diff_value_from_name(const char *name);  /* or -1 */
+int shmf_diff_prop_from_name(const char *name);  /* or -1 */
+int shmf_diff_value_from_name(const char *name); /* or -1 */
 
 /* === Rules (diff_rules.c) === */
 

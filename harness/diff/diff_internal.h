@@ -13,18 +13,18 @@
    that rule conditions read. */
 struct diff_ev {
     int32_t op_index;
-    uint8_t code;                       /* op code, or SHMF_DIFF_OP_LOAD */
-    int8_t cpu;                         /* -1: sequential */
+    uint8_t code; /* op code, or SHMF_DIFF_OP_LOAD */
+    int8_t cpu;   /* -1: sequential */
     bool work_item;
-    bool injected;                      /* a fault was injected during the op */
-    uint8_t reason;                     /* enum shmf_diff_reason (allocs) */
-    uint8_t v[SHMF_DIFF_PROP_COUNT];    /* enum shmf_diff_value per property */
-    uint32_t own_blocks;                /* the miniport's live blocks after the op */
+    bool injected;                   /* a fault was injected during the op */
+    uint8_t reason;                  /* enum shmf_diff_reason (allocs) */
+    uint8_t v[SHMF_DIFF_PROP_COUNT]; /* enum shmf_diff_value per property */
+    uint32_t own_blocks;             /* the miniport's live blocks after the op */
     /* allocs */
-    bool contiguous;                    /* CONTIGUOUS was asked for */
-    uint32_t length, pages, sg_room;    /* Length, its pages, SG elements that fit */
-    uint64_t queue_bytes, total_bytes;  /* refused: what the queue / all queues
-                                           would hold with the request */
+    bool contiguous;                   /* CONTIGUOUS was asked for */
+    uint32_t length, pages, sg_room;   /* Length, its pages, SG elements that fit */
+    uint64_t queue_bytes, total_bytes; /* refused: what the queue / all queues
+                                          would hold with the request */
     /* when keep_text (replay): the op as it ran and its outcome */
     struct shmf_op op;
     char text[112];

@@ -20,60 +20,57 @@
 #ifndef SHMF_DIFF_PROPS_H
 #define SHMF_DIFF_PROPS_H
 
-#define SHMF_DIFF_PROPS(X)                                                               \
-    X(LOAD, "load", ALWAYS, NA,                                                          \
-      "the provider loaded (first load and each reload)")                                \
-    X(ACCEPTED, "accepted", ALWAYS, REFUSED,                                             \
-      "a request the contract requires refused (unknown flag, Usage out of range, "      \
-      "Length 0, no such node, VPort without PF VPort support, SG buffer without room "  \
-      "for one element) was served or refused")                                          \
-    X(REFUSAL, "refusal", ALWAYS, INVALID_PARAMETER,                                     \
-      "the status of a contract-required refusal")                                       \
-    X(STATUS, "status", SYNC, NA,                                                        \
-      "the NdisAllocateSharedMemory status class of any other request")                  \
-    X(BLOCK_LENGTH, "block-length", ALWAYS, EQUAL,                                       \
-      "a served block's SG bytes against the requested Length")                          \
-    X(SG_COUNT, "sg-count", ALWAYS, WITHIN,                                              \
-      "a served block's SG element count against the pages it spans")                    \
-    X(CONTIGUOUS, "contiguous", ALWAYS, CONTIG,                                          \
-      "a CONTIGUOUS request's block is one physically contiguous run")                   \
-    X(ALIGNMENT, "alignment", ALWAYS, ALIGNED,                                           \
-      "VirtualAddress and the first SG address on NdisGetSharedDataAlignment()")         \
-    X(NIC, "nic", SYNC, NA,                                                              \
-      "what the NIC model saw: a queue, ring or DMA op's result class")                  \
-    X(FINDING, "finding", ALWAYS, NONE,                                                  \
+#define SHMF_DIFF_PROPS(X)                                                                         \
+    X(LOAD, "load", ALWAYS, NA, "the provider loaded (first load and each reload)")                \
+    X(ACCEPTED, "accepted", ALWAYS, REFUSED,                                                       \
+      "a request the contract requires refused (unknown flag, Usage out of range, "                \
+      "Length 0, no such node, VPort without PF VPort support, SG buffer without room "            \
+      "for one element) was served or refused")                                                    \
+    X(REFUSAL, "refusal", ALWAYS, INVALID_PARAMETER, "the status of a contract-required refusal")  \
+    X(STATUS, "status", SYNC, NA,                                                                  \
+      "the NdisAllocateSharedMemory status class of any other request")                            \
+    X(BLOCK_LENGTH, "block-length", ALWAYS, EQUAL,                                                 \
+      "a served block's SG bytes against the requested Length")                                    \
+    X(SG_COUNT, "sg-count", ALWAYS, WITHIN,                                                        \
+      "a served block's SG element count against the pages it spans")                              \
+    X(CONTIGUOUS, "contiguous", ALWAYS, CONTIG,                                                    \
+      "a CONTIGUOUS request's block is one physically contiguous run")                             \
+    X(ALIGNMENT, "alignment", ALWAYS, ALIGNED,                                                     \
+      "VirtualAddress and the first SG address on NdisGetSharedDataAlignment()")                   \
+    X(NIC, "nic", SYNC, NA, "what the NIC model saw: a queue, ring or DMA op's result class")      \
+    X(FINDING, "finding", ALWAYS, NONE,                                                            \
       "the verifier recorded a finding during the op (teardown: at the end)")
 
 /* The values of every property. X(ENUM, "name") */
-#define SHMF_DIFF_VALUES(X)                                                              \
-    X(NA, "n/a")                                                                         \
-    X(LOADED, "loaded")                                                                  \
-    X(NOT_LOADED, "not-loaded")                                                          \
-    X(SERVED, "served")                                                                  \
-    X(REFUSED, "refused")                                                                \
-    X(SUCCESS, "SUCCESS")                                                                \
-    X(RESOURCES, "RESOURCES")                                                            \
-    X(INVALID_PARAMETER, "INVALID_PARAMETER")                                            \
-    X(FAILURE, "FAILURE")                                                                \
-    X(OTHER_STATUS, "other-status")                                                      \
-    X(EQUAL, "equal")                                                                    \
-    X(SHORT, "short")                                                                    \
-    X(LONG, "long")                                                                      \
-    X(WITHIN, "within-pages")                                                            \
-    X(MORE, "more-than-pages")                                                           \
-    X(CONTIG, "contiguous")                                                              \
-    X(BROKEN, "not-contiguous")                                                          \
-    X(ALIGNED, "aligned")                                                                \
-    X(UNALIGNED, "unaligned")                                                            \
-    X(DONE, "done")                                                                      \
-    X(DMA_REFUSED, "dma-refused")                                                        \
-    X(RING_RULE, "ring-rule-broken")                                                     \
-    X(NOT_NOW, "not-allowed-now")                                                        \
-    X(NO_QUEUE, "no-queue")                                                              \
-    X(NO_QUEUE_ID, "no-queue-id")                                                        \
-    X(NO_MEMORY, "no-memory")                                                            \
-    X(NIC_ERROR, "error")                                                                \
-    X(NONE, "none")                                                                      \
+#define SHMF_DIFF_VALUES(X)                                                                        \
+    X(NA, "n/a")                                                                                   \
+    X(LOADED, "loaded")                                                                            \
+    X(NOT_LOADED, "not-loaded")                                                                    \
+    X(SERVED, "served")                                                                            \
+    X(REFUSED, "refused")                                                                          \
+    X(SUCCESS, "SUCCESS")                                                                          \
+    X(RESOURCES, "RESOURCES")                                                                      \
+    X(INVALID_PARAMETER, "INVALID_PARAMETER")                                                      \
+    X(FAILURE, "FAILURE")                                                                          \
+    X(OTHER_STATUS, "other-status")                                                                \
+    X(EQUAL, "equal")                                                                              \
+    X(SHORT, "short")                                                                              \
+    X(LONG, "long")                                                                                \
+    X(WITHIN, "within-pages")                                                                      \
+    X(MORE, "more-than-pages")                                                                     \
+    X(CONTIG, "contiguous")                                                                        \
+    X(BROKEN, "not-contiguous")                                                                    \
+    X(ALIGNED, "aligned")                                                                          \
+    X(UNALIGNED, "unaligned")                                                                      \
+    X(DONE, "done")                                                                                \
+    X(DMA_REFUSED, "dma-refused")                                                                  \
+    X(RING_RULE, "ring-rule-broken")                                                               \
+    X(NOT_NOW, "not-allowed-now")                                                                  \
+    X(NO_QUEUE, "no-queue")                                                                        \
+    X(NO_QUEUE_ID, "no-queue-id")                                                                  \
+    X(NO_MEMORY, "no-memory")                                                                      \
+    X(NIC_ERROR, "error")                                                                          \
+    X(NONE, "none")                                                                                \
     X(FOUND, "finding")
 
 /* Requests the contract requires a provider to refuse (ndis-facts 1, 2, 4, 6;
@@ -81,16 +78,15 @@
    request's reason.  The header, the queue id and IRQL are NDIS's to check (the
    runtime refuses those before any provider sees them).
    X(ENUM, "name", "what it is") */
-#define SHMF_DIFF_REASONS(X)                                                             \
-    X(FLAGS, "unknown-flags", "Flags has a bit other than NDIS_SHARED_MEM_PARAMETERS_CONTIGUOUS") \
-    X(USAGE, "usage-out-of-range", "Usage is NdisSharedMemoryUsageMax or beyond")       \
-    X(LENGTH_ZERO, "length-zero", "Length is 0")                                         \
-    X(NODE, "node-invalid",                                                              \
-      "PreferredNode is neither MM_ANY_NODE_OK nor a node of the machine")               \
-    X(VPORT, "vport-unsupported",                                                        \
-      "revision 2 with a non-default VPortId, to a provider whose characteristics do "   \
-      "not set NDIS_SHARED_MEMORY_PROVIDER_CHAR_SUPPORTS_PF_VPORTS")                     \
-    X(SG_BUFFER, "sg-buffer-too-small",                                                  \
+#define SHMF_DIFF_REASONS(X)                                                                       \
+    X(FLAGS, "unknown-flags", "Flags has a bit other than NDIS_SHARED_MEM_PARAMETERS_CONTIGUOUS")  \
+    X(USAGE, "usage-out-of-range", "Usage is NdisSharedMemoryUsageMax or beyond")                  \
+    X(LENGTH_ZERO, "length-zero", "Length is 0")                                                   \
+    X(NODE, "node-invalid", "PreferredNode is neither MM_ANY_NODE_OK nor a node of the machine")   \
+    X(VPORT, "vport-unsupported",                                                                  \
+      "revision 2 with a non-default VPortId, to a provider whose characteristics do "             \
+      "not set NDIS_SHARED_MEMORY_PROVIDER_CHAR_SUPPORTS_PF_VPORTS")                               \
+    X(SG_BUFFER, "sg-buffer-too-small",                                                            \
       "SGListBuffer is NULL or too small for a list of one element")
 
 enum shmf_diff_prop {

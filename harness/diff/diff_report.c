@@ -23,8 +23,8 @@ static void op_line(FILE *f, const struct diff_ev *e, bool marked)
     if (e->work_item)
         fprintf(f, "%c        work item: %s\n", marked ? '>' : ' ', text);
     else
-        fprintf(f, "%c %4d %s%s\n", marked ? '>' : ' ', e->op_index,
-                e->cpu >= 0 ? "[cpu] " : "", text);
+        fprintf(f, "%c %4d %s%s\n", marked ? '>' : ' ', e->op_index, e->cpu >= 0 ? "[cpu] " : "",
+                text);
 }
 
 static bool is_marked(const struct shmf_diff *d, uint32_t k)
@@ -78,8 +78,7 @@ static json_t *trace_json(const struct shmf_diff *d, unsigned s)
         fprintf(f, "       -> %s\n", sd->ev[k].text);
     }
     if (sd->res.findings)
-        fprintf(f, "finding: %s: %s\n", shmf_kind_name(sd->res.first.kind),
-                sd->res.first.message);
+        fprintf(f, "finding: %s: %s\n", shmf_kind_name(sd->res.first.kind), sd->res.first.message);
     fclose(f);
     json_t *j = json_string(buf ? buf : "");
     free(buf);
@@ -88,18 +87,16 @@ static json_t *trace_json(const struct shmf_diff *d, unsigned s)
 
 static json_t *outcome_json(const struct shmf_diff *d, unsigned s)
 {
-    return json_pack("{s:s, s:s, s:s}", "provider", d->side[s].name ? d->side[s].name : "",
-                     "value", shmf_diff_value_name(d->div.value[s]), "outcome",
-                     outcome_text(d, s));
+    return json_pack("{s:s, s:s, s:s}", "provider", d->side[s].name ? d->side[s].name : "", "value",
+                     shmf_diff_value_name(d->div.value[s]), "outcome", outcome_text(d, s));
 }
 
 static json_t *rules_json(const struct shmf_diff *d)
 {
     json_t *a = json_array();
     for (unsigned i = 0; a && i < shmf_diff_rules_count(d->rules); i++)
-        json_array_append_new(a, json_pack("{s:s, s:s}", "where",
-                                           shmf_diff_rule_where(d->rules, i), "rule",
-                                           shmf_diff_rule_text(d->rules, i)));
+        json_array_append_new(a, json_pack("{s:s, s:s}", "where", shmf_diff_rule_where(d->rules, i),
+                                           "rule", shmf_diff_rule_text(d->rules, i)));
     return a;
 }
 
@@ -114,11 +111,10 @@ json_t *shmf_diff_finding_json(const struct shmf_diff *d, const struct shmf_prog
                      "provider", d->side[0].name ? d->side[0].name : "", "against",
                      d->side[1].name ? d->side[1].name : "", "property",
                      shmf_diff_prop_name(d->div.prop), "property_description",
-                     shmf_diff_prop_description(d->div.prop), "place", d->div.place,
-                     "op_index", (json_int_t)d->div.op_index, "op", op, "outcomes",
-                     "provider", outcome_json(d, 0), "against", outcome_json(d, 1), "traces",
-                     "provider", trace_json(d, 0), "against", trace_json(d, 1), "rules",
-                     rules_json(d));
+                     shmf_diff_prop_description(d->div.prop), "place", d->div.place, "op_index",
+                     (json_int_t)d->div.op_index, "op", op, "outcomes", "provider",
+                     outcome_json(d, 0), "against", outcome_json(d, 1), "traces", "provider",
+                     trace_json(d, 0), "against", trace_json(d, 1), "rules", rules_json(d));
 }
 
 json_t *shmf_diff_stats_json(const struct shmf_diff *d)
@@ -133,15 +129,14 @@ json_t *shmf_diff_stats_json(const struct shmf_diff *d)
                                 json_integer((json_int_t)c->allowed_by_prop[p]));
     }
     for (unsigned i = 0; i < shmf_diff_rules_count(d->rules) && i < SHMF_DIFF_MAX_RULES; i++)
-        json_array_append_new(by_rule,
-                              json_pack("{s:s, s:s, s:I}", "where",
-                                        shmf_diff_rule_where(d->rules, i), "rule",
-                                        shmf_diff_rule_text(d->rules, i), "count",
-                                        (json_int_t)c->allowed_by_rule[i]));
+        json_array_append_new(by_rule, json_pack("{s:s, s:s, s:I}", "where",
+                                                 shmf_diff_rule_where(d->rules, i), "rule",
+                                                 shmf_diff_rule_text(d->rules, i), "count",
+                                                 (json_int_t)c->allowed_by_rule[i]));
     return json_pack("{s:s, s:I, s:I, s:I, s:I, s:I, s:{s:I, s:o, s:o}}", "against",
                      d->side[1].name ? d->side[1].name : "", "runs", (json_int_t)c->runs,
                      "ops_compared", (json_int_t)c->events, "divergences",
                      (json_int_t)c->divergences, "desyncs", (json_int_t)c->desyncs,
-                     "interleaved_skipped", (json_int_t)c->interleaved_skipped, "allowed",
-                     "total", (json_int_t)total, "by_property", by_prop, "by_rule", by_rule);
+                     "interleaved_skipped", (json_int_t)c->interleaved_skipped, "allowed", "total",
+                     (json_int_t)total, "by_property", by_prop, "by_rule", by_rule);
 }

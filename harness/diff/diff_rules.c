@@ -22,19 +22,19 @@
    form NAME: name=VALUE; NUM: name OP (NUMBER|NUM-NAME), OP one of
    < <= > >= = !=, NUMBER decimal or 0x hex with an optional K, M or G (KiB,
    MiB, GiB); FLAG: name, or !name for its negation. */
-#define DIFF_CONDS(X)                                                                     \
-    X(OP, "op", NAME, "the op is NAME (alloc, qalloc, rx, load, ...)")                     \
-    X(VALUE, "value", NAME, "one side's value of the property is NAME")                    \
-    X(REASON, "reason", NAME, "the contract reason of the request (accepted, refusal)")    \
-    X(LENGTH, "length", NUM, "the request's Length")                                       \
-    X(PAGES, "pages", NUM, "pages the request's Length spans")                             \
-    X(SG_ROOM, "sg-room", NUM, "SG elements the request's SG buffer holds")                \
-    X(QUEUE_BYTES, "queue-bytes", NUM,                                                     \
-      "bytes the request's queue would hold with it, on a side that refused it (a NIC "    \
-      "op that found no memory: what that side's busiest queue holds)")                    \
-    X(TOTAL_BYTES, "total-bytes", NUM,                                                     \
-      "bytes all queues would hold with it, on a side that refused it (a NIC op: hold)")   \
-    X(CONTIGUOUS, "contiguous", FLAG, "the request asked for CONTIGUOUS")                   \
+#define DIFF_CONDS(X)                                                                              \
+    X(OP, "op", NAME, "the op is NAME (alloc, qalloc, rx, load, ...)")                             \
+    X(VALUE, "value", NAME, "one side's value of the property is NAME")                            \
+    X(REASON, "reason", NAME, "the contract reason of the request (accepted, refusal)")            \
+    X(LENGTH, "length", NUM, "the request's Length")                                               \
+    X(PAGES, "pages", NUM, "pages the request's Length spans")                                     \
+    X(SG_ROOM, "sg-room", NUM, "SG elements the request's SG buffer holds")                        \
+    X(QUEUE_BYTES, "queue-bytes", NUM,                                                             \
+      "bytes the request's queue would hold with it, on a side that refused it (a NIC "            \
+      "op that found no memory: what that side's busiest queue holds)")                            \
+    X(TOTAL_BYTES, "total-bytes", NUM,                                                             \
+      "bytes all queues would hold with it, on a side that refused it (a NIC op: hold)")           \
+    X(CONTIGUOUS, "contiguous", FLAG, "the request asked for CONTIGUOUS")                          \
     X(INJECTED, "injected", FLAG, "a fault was injected during the op, on either side")
 
 enum cond_kind {
@@ -61,9 +61,9 @@ enum cmp { LT, LE, GT, GE, EQ, NE };
 struct cond {
     enum cond_kind kind;
     enum cmp cmp;
-    bool negate;          /* FLAG */
-    int rhs;              /* NUM: another NUM condition's kind, or -1 for num */
-    uint64_t num;         /* NUM: the number; NAME: the value / op / reason */
+    bool negate;  /* FLAG */
+    int rhs;      /* NUM: another NUM condition's kind, or -1 for num */
+    uint64_t num; /* NUM: the number; NAME: the value / op / reason */
 };
 
 #define MAX_CONDS 8
@@ -72,7 +72,7 @@ struct rule {
     int prop;
     unsigned nconds;
     struct cond c[MAX_CONDS];
-    char where[160];      /* "FILE:LINE" */
+    char where[160]; /* "FILE:LINE" */
     char text[200];
 };
 
@@ -248,8 +248,7 @@ static int load_lines(struct shmf_diff_rules *rs, FILE *f, const char *path, cha
     return 0;
 }
 
-int shmf_diff_rules_load(struct shmf_diff_rules **rules, const char *path, char *err,
-                         size_t errlen)
+int shmf_diff_rules_load(struct shmf_diff_rules **rules, const char *path, char *err, size_t errlen)
 {
     FILE *f = fopen(path, "r");
     if (!f) {

@@ -39,13 +39,13 @@ static inline void record(uint64_t a, uint64_t b)
 /* `return f(...)` in a void function is a C extension; musttail needs it. */
 #pragma clang diagnostic ignored "-Wpedantic"
 
-#define SHMF_CMP_WRAP(name, T)                                                           \
-    void __real_##name(T a, T b);                                                        \
-    void __wrap_##name(T a, T b);                                                        \
-    void __wrap_##name(T a, T b)                                                         \
-    {                                                                                    \
-        record(a, b);                                                                    \
-        __attribute__((musttail)) return __real_##name(a, b);                            \
+#define SHMF_CMP_WRAP(name, T)                                                                     \
+    void __real_##name(T a, T b);                                                                  \
+    void __wrap_##name(T a, T b);                                                                  \
+    void __wrap_##name(T a, T b)                                                                   \
+    {                                                                                              \
+        record(a, b);                                                                              \
+        __attribute__((musttail)) return __real_##name(a, b);                                      \
     }
 
 SHMF_CMP_WRAP(__sanitizer_cov_trace_cmp1, uint8_t)

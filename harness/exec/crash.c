@@ -48,10 +48,11 @@ static bool in_region(uintptr_t a, const void *base, size_t len)
 /* Frames the dladdr fallback passes over (sanitizer and classifier frames). */
 static bool dladdr_skip(const char *name)
 {
-    static const char *const prefixes[] = {"__asan", "__sanitizer", "__ubsan", "asan_",
-                                           "crash_", "shmf_crash", "backtrace", "_ZN6__asan",
-                                           "_ZN11__sanitizer", "__interceptor", "on_signal",
-                                           "on_asan_death", "__restore_rt", NULL};
+    static const char *const prefixes[] = {"__asan",        "__sanitizer", "__ubsan",
+                                           "asan_",         "crash_",      "shmf_crash",
+                                           "backtrace",     "_ZN6__asan",  "_ZN11__sanitizer",
+                                           "__interceptor", "on_signal",   "on_asan_death",
+                                           "__restore_rt",  NULL};
     for (int i = 0; prefixes[i]; i++)
         if (strncmp(name, prefixes[i], strlen(prefixes[i])) == 0)
             return true;
@@ -62,13 +63,32 @@ static bool dladdr_skip(const char *name)
    path, this classifier, the runtime (WDK-named routines) and the harness. */
 static bool runtime_frame(const char *name)
 {
-    static const char *const prefixes[] = {
-        "__asan", "__sanitizer", "__ubsan", "__lsan", "__interceptor", "___interceptor",
-        "asan_", "_ZN6__asan", "_ZN11__sanitizer", "_ZN7__ubsan", "__asan::", "__sanitizer::",
-        "__ubsan::", "crash_", "shmf_", "backtrace", "on_signal", "on_asan_death",
-        "__restore_rt", "__libc", "__GI_", "ShmfRt", NULL};
-    static const char *const exact[] = {"abort", "raise", "gsignal", "deliver", "top_frame",
-                                        "top_frame_symbolized", "_start", "main", NULL};
+    static const char *const prefixes[] = {"__asan",
+                                           "__sanitizer",
+                                           "__ubsan",
+                                           "__lsan",
+                                           "__interceptor",
+                                           "___interceptor",
+                                           "asan_",
+                                           "_ZN6__asan",
+                                           "_ZN11__sanitizer",
+                                           "_ZN7__ubsan",
+                                           "__asan::",
+                                           "__sanitizer::",
+                                           "__ubsan::",
+                                           "crash_",
+                                           "shmf_",
+                                           "backtrace",
+                                           "on_signal",
+                                           "on_asan_death",
+                                           "__restore_rt",
+                                           "__libc",
+                                           "__GI_",
+                                           "ShmfRt",
+                                           NULL};
+    static const char *const exact[] = {"abort",   "raise",     "gsignal",
+                                        "deliver", "top_frame", "top_frame_symbolized",
+                                        "_start",  "main",      NULL};
     /* WDK routine families (the runtime): prefix then an upper-case letter. */
     static const char *const wdk[] = {"Ndis", "Mm", "Ex", "Ke", "Rtl", NULL};
     for (int i = 0; prefixes[i]; i++)
@@ -89,8 +109,8 @@ static bool runtime_frame(const char *name)
 static bool harness_file(const char *file)
 {
     return strstr(file, "/ndis/src/") || strstr(file, "/ndis/include/") ||
-           strstr(file, "/harness/") || strstr(file, "compiler-rt") ||
-           strstr(file, "/sanitizer") || strstr(file, "/csu/") || strstr(file, "sysdeps/");
+           strstr(file, "/harness/") || strstr(file, "compiler-rt") || strstr(file, "/sanitizer") ||
+           strstr(file, "/csu/") || strstr(file, "sysdeps/");
 }
 
 /* With a sanitizer runtime: the first frame that is provider code, named by
@@ -170,8 +190,8 @@ void shmf_crash_classify(uintptr_t addr, const char *type, struct shmf_finding *
     } else if (in_region(addr, r->sg, r->sg_len)) {
         f->kind = SHMF_KIND_SG_BUFFER_OVERFLOW;
         snprintf(f->message, sizeof(f->message),
-                 "%s at %#lx: past the %zu-byte SG buffer at %p (in %s)", type,
-                 (unsigned long)addr, r->sg_len, r->sg, f->function);
+                 "%s at %#lx: past the %zu-byte SG buffer at %p (in %s)", type, (unsigned long)addr,
+                 r->sg_len, r->sg, f->function);
     } else {
         f->kind = strstr(type, "use-after") || strstr(type, "use-after-poison")
                       ? SHMF_KIND_USE_AFTER_FREE
@@ -206,8 +226,11 @@ static void on_asan_death(void)
 static void on_signal(int sig, siginfo_t *si, void *ctx)
 {
     (void)ctx;
-    const char *type = sig == SIGSEGV ? "SEGV" : sig == SIGBUS ? "BUS"
-                     : sig == SIGFPE ? "FPE" : sig == SIGILL ? "ILL" : "ABRT";
+    const char *type = sig == SIGSEGV  ? "SEGV"
+                       : sig == SIGBUS ? "BUS"
+                       : sig == SIGFPE ? "FPE"
+                       : sig == SIGILL ? "ILL"
+                                       : "ABRT";
     deliver((uintptr_t)si->si_addr, type);
     signal(sig, SIG_DFL);
     raise(sig);

@@ -142,14 +142,13 @@ void shmf__exec_set_policy(struct exec_state *s, bool interleaved)
 static void observe(struct exec_state *s, struct exec_cpu *c, const struct shmf_op *op)
 {
     const struct shmf_op *ops = s->prog->ops;
-    struct shmf_exec_event ev = {
-        .op = op,
-        .op_index = op ? shmf_exec_op_index() : -1,
-        .cpu = s->il && shmf_interleave_active() ? (int)(c - s->cpu) : -1,
-        .work_item = op && (op < ops || op >= ops + s->prog->nops),
-        .out = &c->o.out,
-        .params = op && c->o.out.kind == OUT_ALLOC ? &c->o.req : NULL,
-        .own_blocks = s->ow.nblocks};
+    struct shmf_exec_event ev = {.op = op,
+                                 .op_index = op ? shmf_exec_op_index() : -1,
+                                 .cpu = s->il && shmf_interleave_active() ? (int)(c - s->cpu) : -1,
+                                 .work_item = op && (op < ops || op >= ops + s->prog->nops),
+                                 .out = &c->o.out,
+                                 .params = op && c->o.out.kind == OUT_ALLOC ? &c->o.req : NULL,
+                                 .own_blocks = s->ow.nblocks};
     s->observe(s->observe_ud, &ev);
 }
 
@@ -170,8 +169,7 @@ static void teardown(struct exec_state *s, struct exec_cpu *c)
     halt(s);
 }
 
-static void fill_result(const struct shmf_prog *prog, uint32_t ran,
-                        struct shmf_exec_result *res)
+static void fill_result(const struct shmf_prog *prog, uint32_t ran, struct shmf_exec_result *res)
 {
     memset(res, 0, sizeof(*res));
     res->findings = shmf_rt_finding_count();
@@ -200,10 +198,10 @@ void shmf_exec_run(const struct shmf_target *t, const struct shmf_prog *prog,
 {
     static struct shmf_nic *nic;
     struct exec_state *s = &S;
-    struct shmf_fault_plan plan = {
-        .fail_nth = prog->hdr.fail_nth,
-        .fail_every = prog->hdr.fail_every,
-        .first_per_site = (prog->hdr.fault_flags & SHMF_FAULT_F_FIRST_PER_SITE) != 0};
+    struct shmf_fault_plan plan = {.fail_nth = prog->hdr.fail_nth,
+                                   .fail_every = prog->hdr.fail_every,
+                                   .first_per_site =
+                                       (prog->hdr.fault_flags & SHMF_FAULT_F_FIRST_PER_SITE) != 0};
     if (!nic && !(nic = shmf_nic_create()))
         return;
     memset(s, 0, offsetof(struct exec_state, cpu));

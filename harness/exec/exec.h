@@ -19,7 +19,7 @@
 struct shmf_target {
     struct shmf_provider provider;
     void *ring_advance; /* ShmfProviderRingAdvance, or NULL: reference ring driver */
-    char path[512];                    /* where it was loaded from ("" if linked in) */
+    char path[512];     /* where it was loaded from ("" if linked in) */
     void *ring_cancel;  /* ShmfProviderRingCancel, or NULL: reference ring driver */
 };
 
@@ -41,11 +41,11 @@ struct shmf_exec_opts {
 };
 
 struct shmf_exec_result {
-    unsigned findings;          /* total recorded */
-    struct shmf_finding first;  /* valid when findings > 0 */
-    int32_t failing_op;         /* op index of the first finding; nops = teardown */
+    unsigned findings;         /* total recorded */
+    struct shmf_finding first; /* valid when findings > 0 */
+    int32_t failing_op;        /* op index of the first finding; nops = teardown */
     uint32_t ops_run;
-    unsigned ncpus;             /* simulated processors (1 unless the program has `cpu` ops) */
+    unsigned ncpus; /* simulated processors (1 unless the program has `cpu` ops) */
     uint64_t alloc_attempts, faults_injected;
 };
 
@@ -59,11 +59,10 @@ ULONG shmf_exec_sg_length(const struct shmf_op *op, ULONG length);
 
 /* The bytes a `touch` op reaches in block b (writes stay inside it, reads may
    reach its last page's slack); returns whether it writes. pre: b->length != 0. */
-bool shmf_exec_touch_range(const struct shmf_block_info *b, const struct shmf_op *op,
-                           uint64_t *off, uint64_t *len);
+bool shmf_exec_touch_range(const struct shmf_block_info *b, const struct shmf_op *op, uint64_t *off,
+                           uint64_t *len);
 /* Read or write [off, off+len) of b through its virtual address. */
-void shmf_exec_touch_bytes(const struct shmf_block_info *b, uint64_t off, uint64_t len,
-                           bool write);
+void shmf_exec_touch_bytes(const struct shmf_block_info *b, uint64_t off, uint64_t len, bool write);
 
 /* Run `prog` against `t` in a fresh world.  Stops at the first finding.
    A program with at least one `cpu` op runs interleaved (docs/opstream.md, `cpu`):

@@ -43,8 +43,8 @@ ULONG shmf_exec_sg_length(const struct shmf_op *op, ULONG length)
     return (ULONG)(n > SHMF_EXEC_MAX_SGLEN ? SHMF_EXEC_MAX_SGLEN : n);
 }
 
-bool shmf_exec_touch_range(const struct shmf_block_info *b, const struct shmf_op *op,
-                           uint64_t *off, uint64_t *len)
+bool shmf_exec_touch_range(const struct shmf_block_info *b, const struct shmf_op *op, uint64_t *off,
+                           uint64_t *len)
 {
     bool write = op->a[SHMF_ARG_TOUCH_WRITE] != 0;
     uint64_t limit = write ? b->length : ROUND_TO_PAGES((uint64_t)b->length);
@@ -55,8 +55,7 @@ bool shmf_exec_touch_range(const struct shmf_block_info *b, const struct shmf_op
     return write;
 }
 
-void shmf_exec_touch_bytes(const struct shmf_block_info *b, uint64_t off, uint64_t len,
-                           bool write)
+void shmf_exec_touch_bytes(const struct shmf_block_info *b, uint64_t off, uint64_t len, bool write)
 {
     /* Two processors (stress threads) may touch one block at once: that is the
        miniport's own sharing, not the provider's, so the bytes are accessed

@@ -41,7 +41,6 @@ void shmf__exec_run_exclusive(struct shmf_ops_world *w, struct shmf_ops_cpu *c,
     s->busy++;
 }
 
-
 /* One processor: its ops in program order, then its teardown (back to
    PASSIVE_LEVEL, its deferred work). */
 static void cpu_main(unsigned cpu, void *ud)
@@ -108,8 +107,8 @@ int shmf__exec_scan_cpu_ops(const struct shmf_prog *prog, uint32_t *first, uint6
     return max;
 }
 
-int64_t shmf__exec_run_interleaved(struct exec_state *s, const struct shmf_prog *prog,
-                                   int maxidx, uint32_t first)
+int64_t shmf__exec_run_interleaved(struct exec_state *s, const struct shmf_prog *prog, int maxidx,
+                                   uint32_t first)
 {
     unsigned n = (unsigned)maxidx + 1 > EXEC_MAX_CPUS ? EXEC_MAX_CPUS : (unsigned)maxidx + 1;
     unsigned cur = 0;
@@ -134,8 +133,7 @@ int64_t shmf__exec_run_interleaved(struct exec_state *s, const struct shmf_prog 
     }
     shmf_rt_get_finding_handler(&s->prev_handler, &s->prev_ud);
     shmf_rt_set_finding_handler(on_finding, s);
-    struct shmf_interleave_opts io = {.ncpus = n, .seed = s->seed,
-                                      .spin_limit = EXEC_SPIN_LIMIT};
+    struct shmf_interleave_opts io = {.ncpus = n, .seed = s->seed, .spin_limit = EXEC_SPIN_LIMIT};
     struct shmf_interleave_stats st;
     int rc = shmf_interleave_run(&io, cpu_main, s, &st);
     shmf_rt_set_finding_handler(s->prev_handler, s->prev_ud);
@@ -150,4 +148,3 @@ int64_t shmf__exec_run_interleaved(struct exec_state *s, const struct shmf_prog 
         ran += s->cpu[k].done;
     return ran;
 }
-

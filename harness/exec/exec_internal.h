@@ -25,7 +25,7 @@ struct shmf_exec_event {
     /* An alloc that called NdisAllocateSharedMemory: the request as made (the
        provider saw its first Header.Size bytes); else NULL. */
     const NDIS_SHARED_MEMORY_PARAMETERS *params;
-    unsigned own_blocks;        /* the miniport's live blocks after the op */
+    unsigned own_blocks; /* the miniport's live blocks after the op */
 };
 
 /* "-> outcome" for op (exec_trace.c). */
@@ -38,23 +38,23 @@ void shmf__exec_trace_result(FILE *f, uint32_t i, int cpu, const struct shmf_op 
 
 /* === Executor state (exec.c, exec_interleave.c) === */
 
-#define EXEC_MAX_CPUS 4            /* simulated processors of an interleaved program */
-#define EXEC_SPIN_LIMIT 20000      /* consecutive spins/waits before `hang` */
+#define EXEC_MAX_CPUS 4       /* simulated processors of an interleaved program */
+#define EXEC_SPIN_LIMIT 20000 /* consecutive spins/waits before `hang` */
 
 /* Per-processor state: the op engine's (first: the engine's callbacks get it)
    and the interleaved program's bookkeeping. */
 struct exec_cpu {
     struct shmf_ops_cpu o;
-    int32_t cur_op;                /* op this processor is running */
-    uint32_t nops, done;           /* interleaved: ops in its list, ops run */
+    int32_t cur_op;      /* op this processor is running */
+    uint32_t nops, done; /* interleaved: ops in its list, ops run */
 };
 
 struct exec_state {
-    struct shmf_ops_world ow;            /* first: the engine's callbacks get &ow */
+    struct shmf_ops_world ow; /* first: the engine's callbacks get &ow */
     const struct shmf_target *t;
     const struct shmf_prog *prog;
     FILE *trace;
-    shmf_exec_observe_fn observe;        /* opts->observe, or NULL */
+    shmf_exec_observe_fn observe; /* opts->observe, or NULL */
     void *observe_ud;
     /* interleaved programs */
     bool il;
@@ -93,7 +93,7 @@ void shmf__exec_run_exclusive(struct shmf_ops_world *w, struct shmf_ops_cpu *c,
 int shmf__exec_scan_cpu_ops(const struct shmf_prog *prog, uint32_t *first, uint64_t *seed);
 /* Run ops [first, nops) as processors' lists; the number of ops run, or -1 when
    the engine could not run (the caller then runs them sequentially). */
-int64_t shmf__exec_run_interleaved(struct exec_state *s, const struct shmf_prog *prog,
-                                   int maxidx, uint32_t first);
+int64_t shmf__exec_run_interleaved(struct exec_state *s, const struct shmf_prog *prog, int maxidx,
+                                   uint32_t first);
 
 #endif

@@ -85,9 +85,9 @@ void shmf__exec_trace_out(FILE *f, const struct shmf_op *op, const struct exec_o
         if (o->a == SHMF_FAULT_NTH)
             fprintf(f, "fail allocation attempt #%lld\n", (long long)o->b);
         else
-            fprintf(f, "%s\n", o->a == SHMF_FAULT_FIRST_PER_SITE
-                                   ? "fail the first allocation per call site"
-                                   : "fault injection off");
+            fprintf(f, "%s\n",
+                    o->a == SHMF_FAULT_FIRST_PER_SITE ? "fail the first allocation per call site"
+                                                      : "fault injection off");
         break;
     case OUT_RELOAD: fprintf(f, "%s\n", o->a ? "reloaded" : "provider did not load"); break;
     default: fputs("done\n", f); break;
@@ -105,7 +105,7 @@ void shmf__exec_trace_op(FILE *f, uint32_t i, int cpu, const struct shmf_op *op)
 }
 
 void shmf__exec_trace_result(FILE *f, uint32_t i, int cpu, const struct shmf_op *op,
-                         const struct exec_out *o)
+                             const struct exec_out *o)
 {
     if (cpu < 0)
         fputs("       ", f);

@@ -74,9 +74,9 @@ struct engine {
 };
 
 static struct engine *eng;
-static void *stacks[SHMF_MAX_CPUS]; /* kept across runs */
+static void *stacks[SHMF_MAX_CPUS];      /* kept across runs */
 static bool stacks_dirty[SHMF_MAX_CPUS]; /* abandoned mid-stack */
-#define IL_STACK_TOP (16u << 10)    /* what a run that ends normally leaves poisoned */
+#define IL_STACK_TOP (16u << 10)         /* what a run that ends normally leaves poisoned */
 
 /* === Context switches (with sanitizer annotations) === */
 
@@ -257,8 +257,8 @@ static int coro_init(struct coro *c, unsigned cpu)
     return 0;
 }
 
-int shmf_interleave_run(const struct shmf_interleave_opts *o, shmf_interleave_fn fn,
-                        void *ud, struct shmf_interleave_stats *st)
+int shmf_interleave_run(const struct shmf_interleave_opts *o, shmf_interleave_fn fn, void *ud,
+                        struct shmf_interleave_stats *st)
 {
     static struct engine e;
     struct coro *cand[SHMF_MAX_CPUS];

@@ -52,8 +52,8 @@ typedef void (*shmf_interleave_fn)(unsigned cpu, void *ud);
 /* Run the coroutines to completion (or until stopped).  Returns 0, -EINVAL
    (bad ncpus), -EBUSY (already running) or -ENOMEM.  The calling thread is
    attached to processor 0 afterwards. */
-int shmf_interleave_run(const struct shmf_interleave_opts *o, shmf_interleave_fn fn,
-                        void *ud, struct shmf_interleave_stats *st);
+int shmf_interleave_run(const struct shmf_interleave_opts *o, shmf_interleave_fn fn, void *ud,
+                        struct shmf_interleave_stats *st);
 /* Abandon the run at the next scheduling point.  Safe from a finding handler. */
 void shmf_interleave_stop(void);
 /* True inside a coroutine of a running shmf_interleave_run. */

@@ -192,8 +192,8 @@ static void check_guards(struct shmf_ops_world *w, struct shmf_ops_cpu *c)
     if (!guard_intact(w, &c->params, params))
         shmf_rt_report(SHMF_KIND_PARAMS_OUT_OF_BOUNDS, (uint64_t)(uintptr_t)params,
                        "AllocateSharedMemoryHandler", NULL,
-                       "provider wrote past the %zu-byte parameters block at %p",
-                       r->params_len, params);
+                       "provider wrote past the %zu-byte parameters block at %p", r->params_len,
+                       params);
     else if (sg && !guard_intact(w, &c->sg, sg))
         shmf_rt_report(SHMF_KIND_SG_BUFFER_OVERFLOW, (uint64_t)(uintptr_t)sg,
                        "AllocateSharedMemoryHandler", NULL,
@@ -273,8 +273,8 @@ static void do_alloc(struct shmf_ops_world *w, struct shmf_ops_cpu *c, const str
     NDIS_SHARED_MEMORY_PARAMETERS p;
     NDIS_HANDLE h = NULL;
     shmf_exec_alloc_params(op, pick_queue(w, op->a[SHMF_ARG_ALLOC_QUEUE]), &p);
-    size_t psize = p.Header.Size < sizeof(NDIS_OBJECT_HEADER) ? sizeof(NDIS_OBJECT_HEADER)
-                                                                : p.Header.Size;
+    size_t psize =
+        p.Header.Size < sizeof(NDIS_OBJECT_HEADER) ? sizeof(NDIS_OBJECT_HEADER) : p.Header.Size;
     ULONG sglen = shmf_exec_sg_length(op, p.Length);
     void *params = guard_get(w, &c->params, psize);
     void *sg = sglen ? guard_get(w, &c->sg, sglen) : NULL;

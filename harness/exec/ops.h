@@ -102,10 +102,10 @@ struct shmf_ops_cpu {
     KIRQL raises[SHMF_OPS_MAX_RAISES]; /* IRQLs saved by `raise` */
     unsigned nraises;
     unsigned nwork;
-    struct shmf_exec_regions regions;  /* the allocate call in progress */
-    struct exec_out out;               /* what the last op did (record) */
-    NDIS_SHARED_MEMORY_PARAMETERS req; /* the last alloc's request (record) */
-    struct shmf_ops_gbuf params, sg;   /* GUARD_PERCPU */
+    struct shmf_exec_regions regions;       /* the allocate call in progress */
+    struct exec_out out;                    /* what the last op did (record) */
+    NDIS_SHARED_MEMORY_PARAMETERS req;      /* the last alloc's request (record) */
+    struct shmf_ops_gbuf params, sg;        /* GUARD_PERCPU */
     struct shmf_op work[SHMF_OPS_MAX_WORK]; /* requests deferred to PASSIVE_LEVEL */
 };
 
@@ -123,11 +123,9 @@ struct shmf_ops_policy {
     /* `reload`: halt and load the provider again; NULL: ignored. */
     void (*reload)(struct shmf_ops_world *w, struct shmf_ops_cpu *c);
     /* An SHMF_OPF_EXCLUSIVE op; NULL: runs as any other (shmf_ops_dispatch). */
-    void (*exclusive)(struct shmf_ops_world *w, struct shmf_ops_cpu *c,
-                      const struct shmf_op *op);
+    void (*exclusive)(struct shmf_ops_world *w, struct shmf_ops_cpu *c, const struct shmf_op *op);
     /* A work item run by `work` or teardown; NULL: shmf_ops_run. */
-    void (*work_item)(struct shmf_ops_world *w, struct shmf_ops_cpu *c,
-                      const struct shmf_op *op);
+    void (*work_item)(struct shmf_ops_world *w, struct shmf_ops_cpu *c, const struct shmf_op *op);
 };
 
 /* The state the processors share. */
@@ -138,15 +136,15 @@ struct shmf_ops_world {
     bool record;       /* fill shmf_ops_cpu.out (trace, observer) */
     bool keep_request; /* fill shmf_ops_cpu.req (observer) */
     struct shmf_ops_lock tab_lock, nic_lock;
-    unsigned nblocks;  /* read relaxed by the stress generator */
+    unsigned nblocks; /* read relaxed by the stress generator */
     struct shmf_ops_blk blocks[SHMF_OPS_MAX_BLOCKS];
 };
 
 /* Record what an op did (only when the world records). */
-#define SHMF_OPS_OUT(w, c, ...)                                                          \
-    do {                                                                                 \
-        if (__builtin_expect((w)->record, 0))                                            \
-            (c)->out = (struct exec_out){__VA_ARGS__};                                   \
+#define SHMF_OPS_OUT(w, c, ...)                                                                    \
+    do {                                                                                           \
+        if (__builtin_expect((w)->record, 0))                                                      \
+            (c)->out = (struct exec_out){__VA_ARGS__};                                             \
     } while (0)
 
 /* Reset the world's tables for a new run (keeps pol and nic). */
@@ -157,15 +155,14 @@ void shmf_ops_cpu_reset(struct shmf_ops_cpu *c);
 int shmf_ops_cpu_init(struct shmf_ops_cpu *c);
 void shmf_ops_cpu_fini(struct shmf_ops_cpu *c);
 /* True when address a lies in one of c's guarded buffers or their guard page;
-   *params tells which. */
+ *params tells which. */
 bool shmf_ops_guard_hit(const struct shmf_ops_cpu *c, uintptr_t a, bool *params);
 
 /* Run one op: deferred when it needs PASSIVE_LEVEL and the processor is raised,
    the policy's exclusive path for an exclusive op, else shmf_ops_dispatch. */
 void shmf_ops_run(struct shmf_ops_world *w, struct shmf_ops_cpu *c, const struct shmf_op *op);
 /* Run one op now (no deferral). */
-void shmf_ops_dispatch(struct shmf_ops_world *w, struct shmf_ops_cpu *c,
-                       const struct shmf_op *op);
+void shmf_ops_dispatch(struct shmf_ops_world *w, struct shmf_ops_cpu *c, const struct shmf_op *op);
 /* `lower`: undo the last `raise`. */
 void shmf_ops_lower(struct shmf_ops_world *w, struct shmf_ops_cpu *c);
 /* `work`: run the processor's deferred requests (only at PASSIVE_LEVEL). */

@@ -65,8 +65,8 @@ static void *fallback_advance, *fallback_cancel;
 
 static int reference_ring(char *err, size_t errlen)
 {
-    const char *dirs[] = {SHMF_PROVIDER_DIR, relative_install_dir(),
-                          relative_libexec_install_dir(), SHMF_INSTALL_PROVIDER_DIR};
+    const char *dirs[] = {SHMF_PROVIDER_DIR, relative_install_dir(), relative_libexec_install_dir(),
+                          SHMF_INSTALL_PROVIDER_DIR};
     char why[300] = "";
 
     if (fallback_advance && fallback_cancel)
@@ -117,12 +117,12 @@ int shmf_target_ring_fallback(struct shmf_target *t, char *err, size_t errlen)
     return 0;
 }
 
-int shmf_target_linked_ring(struct shmf_target *t, void *advance, void *cancel,
-                            void *ref_adv, void *ref_can, char *err, size_t errlen)
+int shmf_target_linked_ring(struct shmf_target *t, void *advance, void *cancel, void *ref_adv,
+                            void *ref_can, char *err, size_t errlen)
 {
-    shmf_nic_note_reference_ring(
-        advance && advance == ref_adv ? (shmf_ring_advance_fn)advance : NULL,
-        cancel && cancel == ref_can ? (shmf_ring_cancel_fn)cancel : NULL);
+    shmf_nic_note_reference_ring(advance && advance == ref_adv ? (shmf_ring_advance_fn)advance
+                                                               : NULL,
+                                 cancel && cancel == ref_can ? (shmf_ring_cancel_fn)cancel : NULL);
     t->ring_advance = advance;
     t->ring_cancel = cancel;
     return shmf_target_ring_fallback(t, err, errlen);
@@ -145,7 +145,8 @@ static int open_so(const char *path, struct shmf_target *t, char *err, size_t er
     if (!t->provider.set_options && !t->provider.driver_entry) {
         snprintf(err, errlen,
                  "%s is not a shmfuzz provider: it does not export ShmfProviderSetOptions "
-                 "or DriverEntry (see docs/porting.md)", path);
+                 "or DriverEntry (see docs/porting.md)",
+                 path);
         dlclose(h);
         return -EINVAL;
     }

@@ -28,8 +28,8 @@ int shmf_target_ring_fallback(struct shmf_target *t, char *err, size_t errlen);
    exports `advance` / `cancel` (NULL where it has none), naming them as the
    reference's when they equal `ref_advance` / `ref_cancel` (the executable's
    ShmfReferenceRing*, NULL when not linked), then shmf_target_ring_fallback. */
-int shmf_target_linked_ring(struct shmf_target *t, void *advance, void *cancel,
-                            void *ref_advance, void *ref_cancel, char *err, size_t errlen);
+int shmf_target_linked_ring(struct shmf_target *t, void *advance, void *cancel, void *ref_advance,
+                            void *ref_cancel, char *err, size_t errlen);
 
 /* Directories searched for lib<name>.so / libshmfprov_<name>.so, in order:
    $SHMF_PROVIDER_PATH (colon separated), the build tree, the install tree. */

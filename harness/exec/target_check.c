@@ -39,35 +39,34 @@ static bool is_cov_symbol(const char *name)
 
 /* Returns 1 when a symbol table names a coverage callback, 0 when none does,
    -EINVAL when the headers point outside the file. */
-#define SHMF_DEFINE_SCAN(NAME, Ehdr, Shdr, Sym)                                          \
-    static int NAME(const uint8_t *img, size_t size)                                     \
-    {                                                                                    \
-        const Ehdr *eh = (const Ehdr *)img;                                              \
-        if (eh->e_shoff == 0 || eh->e_shentsize != sizeof(Shdr) ||                       \
-            eh->e_shoff > size || (size - eh->e_shoff) / sizeof(Shdr) < eh->e_shnum)     \
-            return -EINVAL;                                                              \
-        const Shdr *sh = (const Shdr *)(img + eh->e_shoff);                              \
-        for (unsigned i = 0; i < eh->e_shnum; i++) {                                     \
-            if (sh[i].sh_type != SHT_DYNSYM && sh[i].sh_type != SHT_SYMTAB)              \
-                continue;                                                                \
-            if (sh[i].sh_link >= eh->e_shnum)                                            \
-                return -EINVAL;                                                          \
-            const Shdr *str = &sh[sh[i].sh_link];                                        \
-            if (sh[i].sh_offset > size || sh[i].sh_size > size - sh[i].sh_offset ||      \
-                str->sh_offset > size || str->sh_size > size - str->sh_offset)           \
-                return -EINVAL;                                                          \
-            const Sym *syms = (const Sym *)(img + sh[i].sh_offset);                      \
-            const char *names = (const char *)(img + str->sh_offset);                    \
-            size_t n = sh[i].sh_size / sizeof(Sym);                                      \
-            for (size_t k = 0; k < n; k++) {                                             \
-                size_t off = syms[k].st_name;                                            \
-                if (off < str->sh_size &&                                                \
-                    memchr(names + off, '\0', str->sh_size - off) &&                     \
-                    is_cov_symbol(names + off))                                          \
-                    return 1;                                                            \
-            }                                                                            \
-        }                                                                                \
-        return 0;                                                                        \
+#define SHMF_DEFINE_SCAN(NAME, Ehdr, Shdr, Sym)                                                    \
+    static int NAME(const uint8_t *img, size_t size)                                               \
+    {                                                                                              \
+        const Ehdr *eh = (const Ehdr *)img;                                                        \
+        if (eh->e_shoff == 0 || eh->e_shentsize != sizeof(Shdr) || eh->e_shoff > size ||           \
+            (size - eh->e_shoff) / sizeof(Shdr) < eh->e_shnum)                                     \
+            return -EINVAL;                                                                        \
+        const Shdr *sh = (const Shdr *)(img + eh->e_shoff);                                        \
+        for (unsigned i = 0; i < eh->e_shnum; i++) {                                               \
+            if (sh[i].sh_type != SHT_DYNSYM && sh[i].sh_type != SHT_SYMTAB)                        \
+                continue;                                                                          \
+            if (sh[i].sh_link >= eh->e_shnum)                                                      \
+                return -EINVAL;                                                                    \
+            const Shdr *str = &sh[sh[i].sh_link];                                                  \
+            if (sh[i].sh_offset > size || sh[i].sh_size > size - sh[i].sh_offset ||                \
+                str->sh_offset > size || str->sh_size > size - str->sh_offset)                     \
+                return -EINVAL;                                                                    \
+            const Sym *syms = (const Sym *)(img + sh[i].sh_offset);                                \
+            const char *names = (const char *)(img + str->sh_offset);                              \
+            size_t n = sh[i].sh_size / sizeof(Sym);                                                \
+            for (size_t k = 0; k < n; k++) {                                                       \
+                size_t off = syms[k].st_name;                                                      \
+                if (off < str->sh_size && memchr(names + off, '\0', str->sh_size - off) &&         \
+                    is_cov_symbol(names + off))                                                    \
+                    return 1;                                                                      \
+            }                                                                                      \
+        }                                                                                          \
+        return 0;                                                                                  \
     }
 
 SHMF_DEFINE_SCAN(scan_elf64, Elf64_Ehdr, Elf64_Shdr, Elf64_Sym)
@@ -122,13 +121,13 @@ int shmf_target_check_instrumented(const char *path, char *err, size_t errlen)
     snprintf(err, errlen,
              "%s has no coverage instrumentation (no __sanitizer_cov_* references), so "
              "libFuzzer fuzzes it blind; rebuild it with clang -fsanitize=fuzzer-no-link,"
-             "address,undefined -fPIC -shared (see docs/byo-provider.md)", path);
+             "address,undefined -fPIC -shared (see docs/byo-provider.md)",
+             path);
     return -ENOEXEC;
 }
 
 /* Defined by libFuzzer; a weak reference stays NULL in binaries without it. */
-extern size_t LLVMFuzzerMutate(uint8_t *data, size_t size, size_t max_size)
-    __attribute__((weak));
+extern size_t LLVMFuzzerMutate(uint8_t *data, size_t size, size_t max_size) __attribute__((weak));
 
 bool shmf_engine_is_libfuzzer(void)
 {

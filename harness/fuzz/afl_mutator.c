@@ -97,8 +97,7 @@ SHMF_AFL_EXPORT void *afl_custom_init(afl_state_t *afl, unsigned int seed)
     (void)afl;
     if (!s)
         return NULL;
-    if (shmf_mutations_parse(getenv("SHMFUZZ_MUTATIONS"), &s->ctx.kinds, err,
-                             sizeof(err)) != 0) {
+    if (shmf_mutations_parse(getenv("SHMFUZZ_MUTATIONS"), &s->ctx.kinds, err, sizeof(err)) != 0) {
         fprintf(stderr, "shmfuzz: SHMFUZZ_MUTATIONS: %s\n", err);
         free(s);
         return NULL;
@@ -130,9 +129,8 @@ SHMF_AFL_EXPORT void afl_custom_deinit(void *data)
 
 /* === Mutation === */
 
-SHMF_AFL_EXPORT size_t afl_custom_fuzz(void *data, uint8_t *buf, size_t buf_size,
-                                       uint8_t **out_buf, uint8_t *add_buf,
-                                       size_t add_buf_size, size_t max_size)
+SHMF_AFL_EXPORT size_t afl_custom_fuzz(void *data, uint8_t *buf, size_t buf_size, uint8_t **out_buf,
+                                       uint8_t *add_buf, size_t add_buf_size, size_t max_size)
 {
     struct shmf_afl *s = data;
     struct shmf_prog *p = s->prog;
@@ -221,8 +219,7 @@ SHMF_AFL_EXPORT size_t afl_custom_trim(void *data, uint8_t **out_buf)
     c->hdr = s->prog->hdr;
     c->nops = 0;
     memcpy(c->ops, s->prog->ops, t->lo * sizeof(c->ops[0]));
-    memcpy(&c->ops[t->lo], &s->prog->ops[t->hi],
-           (s->prog->nops - t->hi) * sizeof(c->ops[0]));
+    memcpy(&c->ops[t->lo], &s->prog->ops[t->hi], (s->prog->nops - t->hi) * sizeof(c->ops[0]));
     c->nops = s->prog->nops - (t->hi - t->lo);
     /* Clipping to the original size only drops zero padding of a truncated last
      * record, which decodes the same. */

@@ -82,8 +82,7 @@ int shmf_fuzz_init(void)
 }
 
 /* The finding as one line of JSON (finding.json's fields) for log scrapers. */
-static void print_finding_json(const uint8_t *data, size_t size,
-                               const struct shmf_exec_result *res)
+static void print_finding_json(const uint8_t *data, size_t size, const struct shmf_exec_result *res)
 {
     struct shmf_report_ctx ctx = {target.provider.name, SHMF_ENGINE_NAME, NULL, data, size};
     json_t *j = shmf_report_finding(res, prog, &ctx);

@@ -34,8 +34,7 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
        environment error rather than turning the first input into a "crash". */
     if (shmf_fuzz_init() != 0)
         exit(2);
-    if (shmf_mutations_parse(getenv("SHMFUZZ_MUTATIONS"), &mut_ctx.kinds, err,
-                             sizeof(err)) != 0) {
+    if (shmf_mutations_parse(getenv("SHMFUZZ_MUTATIONS"), &mut_ctx.kinds, err, sizeof(err)) != 0) {
         fprintf(stderr, "shmfuzz: SHMFUZZ_MUTATIONS: %s\n", err);
         exit(2);
     }
@@ -70,8 +69,7 @@ size_t LLVMFuzzerCustomMutator(uint8_t *data, size_t size, size_t max_size, unsi
 }
 
 size_t LLVMFuzzerCustomCrossOver(const uint8_t *data1, size_t size1, const uint8_t *data2,
-                                 size_t size2, uint8_t *out, size_t max_out_size,
-                                 unsigned int seed)
+                                 size_t size2, uint8_t *out, size_t max_out_size, unsigned int seed)
 {
     return shmf_crossover(data1, size1, data2, size2, out, max_out_size, seed);
 }

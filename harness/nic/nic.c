@@ -55,9 +55,8 @@ static int block_record(const NDIS_SHARED_MEMORY_PARAMETERS *p, const SCATTER_GA
     return 0;
 }
 
-static void params_init(NDIS_SHARED_MEMORY_PARAMETERS *p, ULONG qid,
-                        NDIS_SHARED_MEMORY_USAGE usage, ULONG length,
-                        SCATTER_GATHER_LIST *sg, ULONG sg_len)
+static void params_init(NDIS_SHARED_MEMORY_PARAMETERS *p, ULONG qid, NDIS_SHARED_MEMORY_USAGE usage,
+                        ULONG length, SCATTER_GATHER_LIST *sg, ULONG sg_len)
 {
     memset(p, 0, NDIS_SIZEOF_SHARED_MEMORY_PARAMETERS_REVISION_2);
     p->Header.Type = NDIS_OBJECT_TYPE_DEFAULT;
@@ -75,7 +74,7 @@ static void params_init(NDIS_SHARED_MEMORY_PARAMETERS *p, ULONG qid,
 /* One NdisAllocateSharedMemory call with guarded, exactly sized parameters and
    SG buffer (one element per page).  @return 0; -EAGAIN; -ENOMEM. */
 int shmf__nic_block_alloc(struct shmf_nic *nic, ULONG qid, NDIS_SHARED_MEMORY_USAGE usage,
-                       ULONG length, bool contiguous, struct nic_block *out)
+                          ULONG length, bool contiguous, struct nic_block *out)
 {
     if (shmf_rt_irql() != PASSIVE_LEVEL)
         return -EAGAIN;
@@ -131,8 +130,7 @@ static void carve_block(struct nic_queue *q, const struct nic_block *b, ULONG al
 
         if (off < el_start)
             off = (el_start + align - 1) / align * align;
-        while (off + q->bufsize <= el_end && off + q->bufsize <= b->length &&
-               q->nbufs < q->count) {
+        while (off + q->bufsize <= el_end && off + q->bufsize <= b->length && q->nbufs < q->count) {
             add_buf(q, b, off, (uint64_t)b->sg[e].Address.QuadPart + (off - el_start));
             off += q->stride;
         }
@@ -154,7 +152,7 @@ static int queue_memory_alloc(struct shmf_nic *nic, struct nic_queue *q, ULONG a
         if (want < q->stride)
             break;
         int rc = shmf__nic_block_alloc(nic, q->qid, NdisSharedMemoryUsageReceive, (ULONG)want,
-                             contiguous, &q->blocks[q->nblocks]);
+                                       contiguous, &q->blocks[q->nblocks]);
         if (rc == -EAGAIN)
             return rc;
         if (rc < 0) {
@@ -422,14 +420,14 @@ void shmf_nic_set_ring_advance(struct shmf_nic *nic, shmf_ring_advance_fn fn)
 {
     nic->advance = fn;
     nic->advance_name = fn != NULL && is_reference(fn, NULL) ? "ShmfReferenceRingAdvance"
-                                                              : "ShmfProviderRingAdvance";
+                                                             : "ShmfProviderRingAdvance";
 }
 
 void shmf_nic_set_ring_cancel(struct shmf_nic *nic, shmf_ring_cancel_fn fn)
 {
     nic->cancel = fn;
-    nic->cancel_name = fn != NULL && is_reference(NULL, fn) ? "ShmfReferenceRingCancel"
-                                                             : "ShmfProviderRingCancel";
+    nic->cancel_name =
+        fn != NULL && is_reference(NULL, fn) ? "ShmfReferenceRingCancel" : "ShmfProviderRingCancel";
 }
 
 void shmf_nic_halt(struct shmf_nic *nic)
@@ -454,8 +452,7 @@ static ULONG lowest_free_qid(const struct shmf_nic *nic)
     return 0;
 }
 
-int shmf_nic_queue_alloc(struct shmf_nic *nic, unsigned order, unsigned bufsize,
-                         ULONG *qid_out)
+int shmf_nic_queue_alloc(struct shmf_nic *nic, unsigned order, unsigned bufsize, ULONG *qid_out)
 {
     if (shmf_rt_irql() != PASSIVE_LEVEL)
         return -EAGAIN;
@@ -527,8 +524,7 @@ bool shmf_nic_owns(const struct shmf_nic *nic, NDIS_HANDLE allocation_handle)
     return false;
 }
 
-int shmf_nic_queue_info(const struct shmf_nic *nic, unsigned slot,
-                        struct shmf_nic_queue_info *out)
+int shmf_nic_queue_info(const struct shmf_nic *nic, unsigned slot, struct shmf_nic_queue_info *out)
 {
     const struct nic_queue *q = shmf__nic_queue_at(nic, slot);
 
@@ -564,10 +560,11 @@ void shmf_nic_dump(FILE *f, const struct shmf_nic *nic)
     fprintf(f, "nic: %u queues, seq %u\n", nic->nqueues, nic->seq);
     for (unsigned i = 0; i < nic->nqueues; i++) {
         shmf_nic_queue_info(nic, i, &qi);
-        fprintf(f, " queue %lu state %d: %u x %u bytes in %u blocks (free %u posted %u "
-                   "indicated %u)%s\n",
-                (unsigned long)qi.qid, (int)qi.state, qi.buffers, qi.bufsize, qi.blocks,
-                qi.free, qi.posted, qi.indicated, qi.has_xmit ? ", xmit" : "");
+        fprintf(f,
+                " queue %lu state %d: %u x %u bytes in %u blocks (free %u posted %u "
+                "indicated %u)%s\n",
+                (unsigned long)qi.qid, (int)qi.state, qi.buffers, qi.bufsize, qi.blocks, qi.free,
+                qi.posted, qi.indicated, qi.has_xmit ? ", xmit" : "");
         if (qi.fragment_ring != NULL) {
             shmf_ring_dump(f, qi.fragment_ring);
             shmf_ring_dump(f, qi.packet_ring);

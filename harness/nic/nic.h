@@ -41,21 +41,19 @@
    typedefs are in providers/reference/ring_driver.h, under the same guard. */
 #ifndef SHMF_RING_FN_TYPEDEFS
 #define SHMF_RING_FN_TYPEDEFS
-typedef VOID (*shmf_ring_advance_fn)(NET_RING *FragmentRing, NET_RING *PacketRing,
-                                     ULONG QueueId);
-typedef VOID (*shmf_ring_cancel_fn)(NET_RING *FragmentRing, NET_RING *PacketRing,
-                                    ULONG QueueId);
+typedef VOID (*shmf_ring_advance_fn)(NET_RING *FragmentRing, NET_RING *PacketRing, ULONG QueueId);
+typedef VOID (*shmf_ring_cancel_fn)(NET_RING *FragmentRing, NET_RING *PacketRing, ULONG QueueId);
 #endif
 
-#define SHMF_NIC_MAX_QUEUES 8u       /* live queues, default queue included */
-#define SHMF_NIC_MIN_ORDER 1u        /* ring of 2 elements */
-#define SHMF_NIC_MAX_ORDER 8u        /* ring of 256 elements */
+#define SHMF_NIC_MAX_QUEUES 8u /* live queues, default queue included */
+#define SHMF_NIC_MIN_ORDER 1u  /* ring of 2 elements */
+#define SHMF_NIC_MAX_ORDER 8u  /* ring of 256 elements */
 #define SHMF_NIC_MIN_BUFSIZE 64u
 #define SHMF_NIC_MAX_BUFSIZE 16384u
-#define SHMF_NIC_DEFAULT_ORDER 4u    /* default queue: 16 buffers */
+#define SHMF_NIC_DEFAULT_ORDER 4u /* default queue: 16 buffers */
 #define SHMF_NIC_DEFAULT_BUFSIZE 2048u
-#define SHMF_NIC_MIN_BUFFERS 2u      /* fewer carved buffers fail the queue */
-#define SHMF_NIC_MIN_PKTLEN 16u      /* NIC packets carry a 12-byte pattern header */
+#define SHMF_NIC_MIN_BUFFERS 2u /* fewer carved buffers fail the queue */
+#define SHMF_NIC_MIN_PKTLEN 16u /* NIC packets carry a 12-byte pattern header */
 
 /* Queue states (NDIS: Allocated -> Running / Paused -> DMA stopped -> Freeing). */
 enum shmf_nic_queue_state {
@@ -69,14 +67,14 @@ enum shmf_nic_queue_state {
 struct shmf_nic_queue_info {
     ULONG qid;
     enum shmf_nic_queue_state state;
-    UINT32 ring_size;        /* NumberOfElements of both rings (0: no rings) */
-    unsigned bufsize;        /* clamped buffer size */
-    unsigned buffers;        /* carved receive buffers */
-    unsigned free;           /* ... postable */
-    unsigned posted;         /* ... in the fragment ring */
-    unsigned indicated;      /* ... owned by the stack until returned */
-    unsigned blocks;         /* receive blocks (shared-memory allocations) */
-    bool has_xmit;           /* the lazily allocated transmit block exists */
+    UINT32 ring_size;   /* NumberOfElements of both rings (0: no rings) */
+    unsigned bufsize;   /* clamped buffer size */
+    unsigned buffers;   /* carved receive buffers */
+    unsigned free;      /* ... postable */
+    unsigned posted;    /* ... in the fragment ring */
+    unsigned indicated; /* ... owned by the stack until returned */
+    unsigned blocks;    /* receive blocks (shared-memory allocations) */
+    bool has_xmit;      /* the lazily allocated transmit block exists */
     const NET_RING *fragment_ring;
     const NET_RING *packet_ring;
 };
@@ -143,8 +141,7 @@ void shmf_nic_note_reference_ring(shmf_ring_advance_fn advance, shmf_ring_cancel
    64..16384) in Receive blocks, retrying with half the size on failure, create
    the rings and start the queue.  On failure everything is freed.
    pre: IRQL is PASSIVE_LEVEL.  @return 0; -EAGAIN; -ENOSPC; -ENOMEM. */
-int shmf_nic_queue_alloc(struct shmf_nic *nic, unsigned order, unsigned bufsize,
-                         ULONG *qid_out);
+int shmf_nic_queue_alloc(struct shmf_nic *nic, unsigned order, unsigned bufsize, ULONG *qid_out);
 
 /* Free a non-default queue in the documented order: stop DMA, DMA-stopped,
    cancel the ring (then advance until both rings are empty, as NetAdapterCx
@@ -193,8 +190,7 @@ unsigned shmf_nic_queue_count(const struct shmf_nic *nic);
    The executor's own free op must leave such blocks alone. */
 bool shmf_nic_owns(const struct shmf_nic *nic, NDIS_HANDLE allocation_handle);
 /* @return 0; -ENOENT. */
-int shmf_nic_queue_info(const struct shmf_nic *nic, unsigned slot,
-                        struct shmf_nic_queue_info *out);
+int shmf_nic_queue_info(const struct shmf_nic *nic, unsigned slot, struct shmf_nic_queue_info *out);
 void shmf_nic_get_stats(const struct shmf_nic *nic, struct shmf_nic_stats *out);
 void shmf_nic_dump(FILE *f, const struct shmf_nic *nic);
 

@@ -185,8 +185,7 @@ static void next_claim_gen(struct nic_queue *q)
 
 /* Take the packets the driver returned ([p0, pBegin)) as indications when the
    queue runs, and give back fragments no packet kept. */
-static int consume(struct shmf_nic *nic, struct nic_queue *q, UINT32 f0, UINT32 p0,
-                   const char *fn)
+static int consume(struct shmf_nic *nic, struct nic_queue *q, UINT32 f0, UINT32 p0, const char *fn)
 {
     struct ring_view fv = view_of(q->fring), pv = view_of(q->pring);
     UINT32 drained = (q->fring->BeginIndex - f0) & fv.mask, pend = q->pring->BeginIndex;
@@ -218,8 +217,8 @@ static int consume(struct shmf_nic *nic, struct nic_queue *q, UINT32 f0, UINT32 
 /* The element rules of a receive queue, after the header and index checks
    passed on full snapshots.  Out of line, so that run_driver's inlined
    consume loop keeps its registers (2 instructions per packet). */
-static __attribute__((noinline)) unsigned verify_elements(struct shmf_nic *nic,
-                                                          struct nic_queue *q, const char *name)
+static __attribute__((noinline)) unsigned verify_elements(struct shmf_nic *nic, struct nic_queue *q,
+                                                          const char *name)
 {
     return shmf_ring_verify_rx(&nic->psnap, q->pring, &nic->fsnap, q->fring, name);
 }
@@ -432,15 +431,14 @@ int shmf_nic_advance(struct shmf_nic *nic, unsigned slot)
 
 struct rx_batch {
     unsigned n;
-    struct shmf_dma_xfer x[RX_BATCH];    /* header, then the body's ramp window */
-    SHMF_NET_FRAGMENT_SHM *e[RX_BATCH];  /* the fragment each completes */
-    unsigned char hdr[RX_BATCH][16];     /* PKT_HEADER bytes used */
+    struct shmf_dma_xfer x[RX_BATCH];   /* header, then the body's ramp window */
+    SHMF_NET_FRAGMENT_SHM *e[RX_BATCH]; /* the fragment each completes */
+    unsigned char hdr[RX_BATCH][16];    /* PKT_HEADER bytes used */
 };
 
 /* Packet nic->seq + b->n, len bytes, into fragment e: its header, and its
    body's window of the ramp. */
-static void rx_add(struct shmf_nic *nic, struct rx_batch *b, SHMF_NET_FRAGMENT_SHM *e,
-                   unsigned len)
+static void rx_add(struct shmf_nic *nic, struct rx_batch *b, SHMF_NET_FRAGMENT_SHM *e, unsigned len)
 {
     uint32_t seq = nic->seq + b->n;
     unsigned hn = len < PKT_HEADER ? len : PKT_HEADER;
@@ -523,8 +521,8 @@ int shmf_nic_tx(struct shmf_nic *nic, unsigned slot, unsigned pktlen)
         return rc;
     if (q->xmit.nsg == 0)
         return -EAGAIN;
-    unsigned n = packet_length(pktlen, q->xmit.sg[0].Length < q->xmit.length
-                                           ? q->xmit.sg[0].Length : q->xmit.length);
+    unsigned n = packet_length(pktlen, q->xmit.sg[0].Length < q->xmit.length ? q->xmit.sg[0].Length
+                                                                             : q->xmit.length);
     if (n == 0)
         return -EAGAIN;
     make_packet(nic, nic->pkt, nic->seq++, n);

@@ -22,8 +22,8 @@ enum nic_buf_state { BUF_FREE, BUF_POSTED, BUF_INDICATED };
 
 /* One shared-memory allocation of a queue. */
 struct nic_block {
-    NDIS_HANDLE alloc;          /* allocation handle, for NdisFreeSharedMemory */
-    NDIS_HANDLE smh;            /* SharedMemoryHandle, named in indications */
+    NDIS_HANDLE alloc; /* allocation handle, for NdisFreeSharedMemory */
+    NDIS_HANDLE smh;   /* SharedMemoryHandle, named in indications */
     unsigned char *va;
     ULONG length;
     ULONG nsg;
@@ -42,20 +42,20 @@ struct nic_buf {
 struct nic_queue {
     ULONG qid;
     enum shmf_nic_queue_state state;
-    UINT32 count;            /* ring elements == buffers wanted */
+    UINT32 count; /* ring elements == buffers wanted */
     unsigned bufsize, stride;
     struct nic_block blocks[NIC_MAX_BLOCKS];
     unsigned nblocks;
-    struct nic_block xmit;   /* Invariant: xmit.alloc != NULL iff allocated */
-    struct nic_buf *bufs;    /* count entries, nbufs carved */
+    struct nic_block xmit; /* Invariant: xmit.alloc != NULL iff allocated */
+    struct nic_buf *bufs;  /* count entries, nbufs carved */
     unsigned nbufs, post_cursor, return_cursor;
     NET_RING *fring, *pring;
-    uint32_t *ring_buf;      /* buffer index per fragment element, or NO_BUF */
-    uint32_t *claimed;       /* per fragment element: the advance (claim_gen) that
-                                bound it to a returned packet */
-    uint32_t claim_gen;      /* this advance's stamp; never 0 */
-    bool lazy;               /* queue 0: memory and rings not allocated yet */
-    uint32_t advances;       /* driver advances so far (NetAdapterCx's IRQL toggle) */
+    uint32_t *ring_buf;           /* buffer index per fragment element, or NO_BUF */
+    uint32_t *claimed;            /* per fragment element: the advance (claim_gen) that
+                                     bound it to a returned packet */
+    uint32_t claim_gen;           /* this advance's stamp; never 0 */
+    bool lazy;                    /* queue 0: memory and rings not allocated yet */
+    uint32_t advances;            /* driver advances so far (NetAdapterCx's IRQL toggle) */
     struct nic_queue *spare_next; /* on shmf_nic.spare once destroyed */
 };
 
@@ -66,9 +66,9 @@ struct shmf_nic {
     const char *advance_name;     /* for findings: ShmfProviderRingAdvance or ... */
     const char *cancel_name;      /* ... ShmfReferenceRing*, shmf_nic_set_ring_* */
     struct nic_queue *queues[SHMF_NIC_MAX_QUEUES]; /* slot order, queue 0 first */
-    struct nic_queue *spare;    /* destroyed queue objects, for reuse (nic.c) */
+    struct nic_queue *spare;                       /* destroyed queue objects, for reuse (nic.c) */
     unsigned nqueues;
-    bool verify;                  /* full ring verifier and payload checks */
+    bool verify; /* full ring verifier and payload checks */
     struct shmf_ring_snapshot fsnap, psnap;
     uint32_t seq;
     struct shmf_nic_stats stats;

@@ -16,43 +16,42 @@
 
 #include "shmfuzz/runtime.h"
 
-#define RULE_IMMUTABLE                                                                 \
-    "NET_RING: header fields before BeginIndex are read-only to the driver "           \
+#define RULE_IMMUTABLE                                                                             \
+    "NET_RING: header fields before BeginIndex are read-only to the driver "                       \
     "(NetAdapterCx FailureCode_InvalidRingImmutable)"
-#define RULE_INDEX                                                                     \
-    "NET_RING: Begin moves forward in [Begin, End), Next in [Begin, End], indices <= " \
+#define RULE_INDEX                                                                                 \
+    "NET_RING: Begin moves forward in [Begin, End), Next in [Begin, End], indices <= "             \
     "mask (NetAdapterCx InvalidRingBeginIndex)"
-#define RULE_OWNERSHIP                                                                 \
-    "NET_RING: elements in [End, Begin) belong to the OS "                             \
+#define RULE_OWNERSHIP                                                                             \
+    "NET_RING: elements in [End, Begin) belong to the OS "                                         \
     "(NetAdapterCx FailureCode_InvalidRingImmutableFrameworkElement)"
 /* The element rules; each names NetAdapterCx's failure code (under 128 bytes). */
-#define RULE_UNWRITTEN_PACKET                                                          \
-    "Rx: a returned packet's FragmentIndex, FragmentCount, Layer types are written, "  \
+#define RULE_UNWRITTEN_PACKET                                                                      \
+    "Rx: a returned packet's FragmentIndex, FragmentCount, Layer types are written, "              \
     "count > 0 (InvalidRingUnmodifiedRxPacket)"
-#define RULE_UNWRITTEN_FRAGMENT                                                        \
-    "Rx: a returned packet's fragments have ValidLength and Offset written "           \
+#define RULE_UNWRITTEN_FRAGMENT                                                                    \
+    "Rx: a returned packet's fragments have ValidLength and Offset written "                       \
     "(InvalidRingModifiedRxFragment)"
-#define RULE_FRAGMENT_RANGE                                                            \
-    "Rx: a returned packet's fragments were in the driver's range and are returned "   \
+#define RULE_FRAGMENT_RANGE                                                                        \
+    "Rx: a returned packet's fragments were in the driver's range and are returned "               \
     "(InvalidRingRxPacketFragment*Range)"
-#define RULE_FRAGMENT_ORDER                                                            \
-    "Rx: returned packets' fragments ascend and do not overlap "                       \
+#define RULE_FRAGMENT_ORDER                                                                        \
+    "Rx: returned packets' fragments ascend and do not overlap "                                   \
     "(InvalidRingRxPacketFragment*Overlap)"
-#define RULE_LAYOUT                                                                    \
-    "Rx: layer types in range, header lengths their type allows "                      \
+#define RULE_LAYOUT                                                                                \
+    "Rx: layer types in range, header lengths their type allows "                                  \
     "(InvalidRingRxPacketLayer*)"
-#define RULE_FRAGMENT_LENGTH                                                           \
+#define RULE_FRAGMENT_LENGTH                                                                       \
     "Rx: Offset + ValidLength <= Capacity (InvalidRingRxPacketFragmentLengthInvalid)"
-#define RULE_RESERVED                                                                  \
-    "Rx: a packet's reserved bits are the OS's (InvalidRingModifiedRxPacket)"
-#define RULE_IGNORE                                                                    \
-    "Rx: a packet marked Ignore is not otherwise modified "                            \
+#define RULE_RESERVED "Rx: a packet's reserved bits are the OS's (InvalidRingModifiedRxPacket)"
+#define RULE_IGNORE                                                                                \
+    "Rx: a packet marked Ignore is not otherwise modified "                                        \
     "(InvalidRingImmutableDriverRxPacketIgnore)"
-#define RULE_CAPACITY                                                                  \
-    "Rx: a returned fragment's Capacity and reserved bit are the OS's "                \
+#define RULE_CAPACITY                                                                              \
+    "Rx: a returned fragment's Capacity and reserved bit are the OS's "                            \
     "(InvalidRingUnmodifiedRxFragment)"
-#define RULE_TX                                                                        \
-    "Tx: only Scratch of the driver's packets and fragments may change "              \
+#define RULE_TX                                                                                    \
+    "Tx: only Scratch of the driver's packets and fragments may change "                           \
     "(InvalidRingImmutableDriverTx*)"
 
 /* A finding's rule holds 127 characters: the failure code at the end stays. */
@@ -122,11 +121,10 @@ static void dump_element(FILE *f, const NET_RING *ring, UINT32 i)
 void shmf_ring_dump(FILE *f, const NET_RING *ring)
 {
     fprintf(f, "NET_RING %p: stride %u, %u elements, mask %#x, os1 %#x, os0 %#x\n",
-            (const void *)ring, ring->ElementStride, ring->NumberOfElements,
-            ring->ElementIndexMask, ring->OSReserved1, ring->OSReserved0);
-    fprintf(f, "  Begin %u Next %u End %u Scratch %p (%s)\n", ring->BeginIndex,
-            ring->NextIndex, ring->EndIndex, ring->Scratch,
-            shmf_ring_is_valid(ring) ? "valid" : "INVALID");
+            (const void *)ring, ring->ElementStride, ring->NumberOfElements, ring->ElementIndexMask,
+            ring->OSReserved1, ring->OSReserved0);
+    fprintf(f, "  Begin %u Next %u End %u Scratch %p (%s)\n", ring->BeginIndex, ring->NextIndex,
+            ring->EndIndex, ring->Scratch, shmf_ring_is_valid(ring) ? "valid" : "INVALID");
     if (!count_ok(ring->NumberOfElements))
         return;
     for (UINT32 i = 0; i < ring->NumberOfElements && i < 16; i++)
@@ -205,14 +203,14 @@ void shmf_ring_restore(const struct shmf_ring_snapshot *s, NET_RING *ring)
 /* === Checks === */
 
 /* Name of the first immutable header field that differs, or NULL. */
-static const char *changed_header_field(const struct shmf_ring_snapshot *s,
-                                        const NET_RING *r, uint64_t *before, uint64_t *after)
+static const char *changed_header_field(const struct shmf_ring_snapshot *s, const NET_RING *r,
+                                        uint64_t *before, uint64_t *after)
 {
-#define SHMF_CMP(field, snap)                                                          \
-    if ((uint64_t)r->field != (uint64_t)s->snap) {                                     \
-        *before = (uint64_t)s->snap;                                                   \
-        *after = (uint64_t)r->field;                                                   \
-        return #field;                                                                 \
+#define SHMF_CMP(field, snap)                                                                      \
+    if ((uint64_t)r->field != (uint64_t)s->snap) {                                                 \
+        *before = (uint64_t)s->snap;                                                               \
+        *after = (uint64_t)r->field;                                                               \
+        return #field;                                                                             \
     }
     SHMF_CMP(OSReserved1, os_reserved1)
     SHMF_CMP(ElementStride, stride)
@@ -239,9 +237,8 @@ static unsigned check_immutable(const struct shmf_ring_snapshot *s, const NET_RI
     if (field == NULL)
         return 0;
     shmf_rt_report(SHMF_KIND_RING_IMMUTABLE_MODIFIED, (uint64_t)(uintptr_t)r, function,
-                   RULE_IMMUTABLE, "%s modified NET_RING.%s of ring %p (%#llx -> %#llx)",
-                   function, field, (const void *)r, (unsigned long long)before,
-                   (unsigned long long)after);
+                   RULE_IMMUTABLE, "%s modified NET_RING.%s of ring %p (%#llx -> %#llx)", function,
+                   field, (const void *)r, (unsigned long long)before, (unsigned long long)after);
     return SHMF_RING_V_IMMUTABLE;
 }
 
@@ -253,11 +250,9 @@ static UINT32 range(const struct shmf_ring_snapshot *s, UINT32 from, UINT32 to)
 static unsigned report_index(const NET_RING *r, const char *function, const char *what,
                              UINT32 before, UINT32 after, const struct shmf_ring_snapshot *s)
 {
-    shmf_rt_report(SHMF_KIND_RING_INDEX_OUT_OF_RANGE, (uint64_t)(uintptr_t)r, function,
-                   RULE_INDEX,
+    shmf_rt_report(SHMF_KIND_RING_INDEX_OUT_OF_RANGE, (uint64_t)(uintptr_t)r, function, RULE_INDEX,
                    "%s moved %s of ring %p from %u to %u; driver range was [%u, %u) of %u",
-                   function, what, (const void *)r, before, after, s->begin, s->end,
-                   s->count);
+                   function, what, (const void *)r, before, after, s->begin, s->end, s->count);
     return SHMF_RING_V_INDEX;
 }
 
@@ -361,14 +356,10 @@ static const NET_FRAGMENT *fragment_after(const struct queue_view *v, UINT32 i)
 static enum shmf_kind kind_of(unsigned bit)
 {
     switch (bit) {
-    case SHMF_RING_V_UNWRITTEN:
-        return SHMF_KIND_RING_RX_PACKET_UNWRITTEN;
-    case SHMF_RING_V_PACKET:
-        return SHMF_KIND_RING_RX_PACKET_INVALID;
-    case SHMF_RING_V_ELEMENT:
-        return SHMF_KIND_RING_ELEMENT_IMMUTABLE_MODIFIED;
-    default:
-        return SHMF_KIND_RING_INDEX_OUT_OF_RANGE;
+    case SHMF_RING_V_UNWRITTEN: return SHMF_KIND_RING_RX_PACKET_UNWRITTEN;
+    case SHMF_RING_V_PACKET: return SHMF_KIND_RING_RX_PACKET_INVALID;
+    case SHMF_RING_V_ELEMENT: return SHMF_KIND_RING_ELEMENT_IMMUTABLE_MODIFIED;
+    default: return SHMF_KIND_RING_INDEX_OUT_OF_RANGE;
     }
 }
 
@@ -376,23 +367,22 @@ static enum shmf_kind kind_of(unsigned bit)
    fragment ring (`elem`), unless this call already has a finding of that kind.
    Always returns false, so a check can end with `return violation(...)`. */
 static __attribute__((cold, noinline)) bool violation(struct queue_view *v, unsigned bit,
-                                                       const void *at, const char *elem,
-                                                       UINT32 index, const char *rule,
-                                                       const char *what)
+                                                      const void *at, const char *elem,
+                                                      UINT32 index, const char *rule,
+                                                      const char *what)
 {
     if (v->bad & bit)
         return false;
     v->bad |= bit;
-    shmf_rt_report(kind_of(bit), (uint64_t)(uintptr_t)at, v->function, rule,
-                   "%s: %s %u (%p) %s", v->function, elem, index, at, what);
+    shmf_rt_report(kind_of(bit), (uint64_t)(uintptr_t)at, v->function, rule, "%s: %s %u (%p) %s",
+                   v->function, elem, index, at, what);
     return false;
 }
 
 static bool packet_fields_equal(const NET_PACKET *a, const NET_PACKET *b)
 {
     return a->FragmentIndex == b->FragmentIndex && a->FragmentCount == b->FragmentCount &&
-           memcmp(&a->Layout, &b->Layout, sizeof(a->Layout)) == 0 &&
-           a->Reserved1 == b->Reserved1;
+           memcmp(&a->Layout, &b->Layout, sizeof(a->Layout)) == 0 && a->Reserved1 == b->Reserved1;
 }
 
 /* A packet in the driver's range before the call, returned or kept: Ignore
@@ -494,10 +484,8 @@ static bool packet_fragments_ok(struct queue_view *v, const NET_PACKET *a)
     for (UINT32 k = 0; k < a->FragmentCount; k++) {
         UINT32 f = (a->FragmentIndex + k) & v->fs->mask;
         const NET_FRAGMENT *b = fragment_before(v, f), *x = fragment_after(v, f);
-        if (x->ValidLength == SHMF_RING_POISON_VALID_LENGTH ||
-            x->Offset == SHMF_RING_POISON_OFFSET)
-            return violation(v, SHMF_RING_V_UNWRITTEN, x, "fragment", f,
-                             RULE_UNWRITTEN_FRAGMENT,
+        if (x->ValidLength == SHMF_RING_POISON_VALID_LENGTH || x->Offset == SHMF_RING_POISON_OFFSET)
+            return violation(v, SHMF_RING_V_UNWRITTEN, x, "fragment", f, RULE_UNWRITTEN_FRAGMENT,
                              "was returned with ValidLength or Offset unwritten (the OS's poison)");
         if (x->Capacity != b->Capacity || x->OsReserved_Bounced != b->OsReserved_Bounced)
             return violation(v, SHMF_RING_V_ELEMENT, x, "fragment", f, RULE_CAPACITY,
@@ -576,8 +564,8 @@ unsigned shmf_ring_verify_tx(const struct shmf_ring_snapshot *ps, const NET_RING
 }
 
 unsigned shmf_ring_verify_queue(const struct shmf_ring_snapshot *ps, const NET_RING *pr,
-                                const struct shmf_ring_snapshot *fs, const NET_RING *fr,
-                                bool rx, const char *function)
+                                const struct shmf_ring_snapshot *fs, const NET_RING *fr, bool rx,
+                                const char *function)
 {
     unsigned bad = shmf_ring_verify(fs, fr, function) | shmf_ring_verify(ps, pr, function);
 

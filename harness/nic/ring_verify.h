@@ -66,7 +66,7 @@
    valid value that reads as unwritten, as in NetAdapterCx. */
 #define SHMF_RING_POISON_FRAGMENT_INDEX UINT32_MAX
 #define SHMF_RING_POISON_FRAGMENT_COUNT UINT16_MAX
-#define SHMF_RING_POISON_LAYER_TYPE 0xfu  /* each of Layer2/3/4Type */
+#define SHMF_RING_POISON_LAYER_TYPE 0xfu /* each of Layer2/3/4Type */
 #define SHMF_RING_POISON_VALID_LENGTH 0x3ffffffu
 #define SHMF_RING_POISON_OFFSET 0x3ffu
 
@@ -179,8 +179,8 @@ unsigned shmf_ring_verify_tx(const struct shmf_ring_snapshot *ps, const NET_RING
    element rules of a receive (rx true) or transmit queue.
    @return the SHMF_RING_V_* bits violated (0: clean). */
 unsigned shmf_ring_verify_queue(const struct shmf_ring_snapshot *ps, const NET_RING *pr,
-                                const struct shmf_ring_snapshot *fs, const NET_RING *fr,
-                                bool rx, const char *function);
+                                const struct shmf_ring_snapshot *fs, const NET_RING *fr, bool rx,
+                                const char *function);
 
 /* Put ring back as it was when s was taken (header, and the elements of a full
    snapshot), so the OS side can go on from a consistent state after a

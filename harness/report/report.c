@@ -38,8 +38,8 @@ static const char *failing_op_name(const struct shmf_finding *f, const struct sh
     return shmf_op_name(prog->ops[f->op_index].code);
 }
 
-void shmf_finding_signature(const struct shmf_finding *f, const struct shmf_prog *prog,
-                            char *buf, size_t n)
+void shmf_finding_signature(const struct shmf_finding *f, const struct shmf_prog *prog, char *buf,
+                            size_t n)
 {
     char kind[80];
     shmf_finding_kind_name(f, kind, sizeof(kind));
@@ -111,16 +111,16 @@ static json_t *frame_json(const struct shmf_finding *f)
 {
     if (!f->frame[0] || !strcmp(f->frame, "?"))
         return NULL;
-    return json_pack("{s:s, s:s*, s:o*}", "function", f->frame, "file",
-                     f->file[0] ? f->file : NULL, "line",
-                     f->line ? json_integer((json_int_t)f->line) : NULL);
+    return json_pack("{s:s, s:s*, s:o*}", "function", f->frame, "file", f->file[0] ? f->file : NULL,
+                     "line", f->line ? json_integer((json_int_t)f->line) : NULL);
 }
 
 /* === The builders (report_fields.h) === */
 
-#define SHMF_REPORT_FIELD_DESC(st, name, type, presence)                                        \
+#define SHMF_REPORT_FIELD_DESC(st, name, type, presence)                                           \
     {#name, SHMF_FT_##type, SHMF_FP_##presence, offsetof(struct st, name)},
-#define FINDING_DESC(name, type, presence) SHMF_REPORT_FIELD_DESC(shmf_finding_fields, name, type, presence)
+#define FINDING_DESC(name, type, presence)                                                         \
+    SHMF_REPORT_FIELD_DESC(shmf_finding_fields, name, type, presence)
 #define RUN_DESC(name, type, presence) SHMF_REPORT_FIELD_DESC(shmf_run_fields, name, type, presence)
 
 const struct shmf_report_field shmf_finding_field_descs[] = {SHMF_FINDING_FIELDS(FINDING_DESC)};
@@ -162,8 +162,8 @@ static json_t *assemble(const char *file, const struct shmf_report_field *descs,
             fprintf(stderr, "shmfuzz: %s: required field '%s' not set\n", file, descs[i].name);
             ok = false;
         } else if (ok && *v && !(json_type_bit(*v) & descs[i].types)) {
-            fprintf(stderr, "shmfuzz: %s: field '%s' has a type its list does not allow\n",
-                    file, descs[i].name);
+            fprintf(stderr, "shmfuzz: %s: field '%s' has a type its list does not allow\n", file,
+                    descs[i].name);
             ok = false;
         }
         if (ok && *v && json_object_set_new(j, descs[i].name, *v) != 0)
@@ -241,16 +241,20 @@ int shmf_finding_fields_fill(struct shmf_finding_fields *ff, const struct shmf_f
     return 0;
 }
 
-json_t *shmf_report_finding_with(const struct shmf_exec_result *res,
-                                 const struct shmf_prog *prog,
+json_t *shmf_report_finding_with(const struct shmf_exec_result *res, const struct shmf_prog *prog,
                                  const struct shmf_report_ctx *ctx,
                                  struct shmf_finding_fields *extra)
 {
     const struct shmf_finding *f = &res->first;
-    struct shmf_finding_src src = {
-        .f = f, .trace = prog, .op_index = res->failing_op, .op = failing_op_name(f, prog),
-        .input = ctx->input, .input_len = ctx->input_len, .input_path = ctx->input_path,
-        .provider = ctx->provider, .engine = ctx->engine};
+    struct shmf_finding_src src = {.f = f,
+                                   .trace = prog,
+                                   .op_index = res->failing_op,
+                                   .op = failing_op_name(f, prog),
+                                   .input = ctx->input,
+                                   .input_len = ctx->input_len,
+                                   .input_path = ctx->input_path,
+                                   .provider = ctx->provider,
+                                   .engine = ctx->engine};
     struct shmf_finding_fields ff;
     if (shmf_finding_fields_fill(&ff, &src) != 0) {
         if (extra)

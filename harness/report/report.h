@@ -26,8 +26,8 @@ struct shmf_report_ctx {
 const char *shmf_finding_kind_name(const struct shmf_finding *f, char *buf, size_t n);
 /* Stable signature "kind|function": the kind and the place (the provider
    function, or the routine that reported it); no addresses, no op index. */
-void shmf_finding_signature(const struct shmf_finding *f, const struct shmf_prog *prog,
-                            char *buf, size_t n);
+void shmf_finding_signature(const struct shmf_finding *f, const struct shmf_prog *prog, char *buf,
+                            size_t n);
 
 /* Fault-injection counters of the world just run: attempts, injected, and per
    call site ("module+0xoffset", the runtime routine, attempts, injected). */
@@ -57,16 +57,16 @@ extern const size_t shmf_run_field_count;
 /* What every finding.json says about a finding, whoever found it. */
 struct shmf_finding_src {
     const struct shmf_finding *f;
-    const char *signature;          /* NULL: shmf_finding_signature() */
-    const struct shmf_prog *trace;  /* `trace`, the failing op marked; NULL: no trace */
-    int32_t op_index;               /* failing op's index in `trace`; -1: none */
-    const char *op;                 /* failing op's name, or "teardown" */
-    const uint8_t *input;           /* the encoded input, for `input_sha256` */
+    const char *signature;         /* NULL: shmf_finding_signature() */
+    const struct shmf_prog *trace; /* `trace`, the failing op marked; NULL: no trace */
+    int32_t op_index;              /* failing op's index in `trace`; -1: none */
+    const char *op;                /* failing op's name, or "teardown" */
+    const uint8_t *input;          /* the encoded input, for `input_sha256` */
     size_t input_len;
-    const char *input_path;         /* `input`; NULL writes null */
+    const char *input_path; /* `input`; NULL writes null */
     const char *provider;
     const char *engine;
-    const char *reproduce;          /* NULL: shmfuzz replay --provider P INPUT */
+    const char *reproduce; /* NULL: shmfuzz replay --provider P INPUT */
 };
 
 /* Fill the common fields of `ff` (zeroed first) from `src`.  0 or -ENOMEM (the
@@ -84,8 +84,7 @@ json_t *shmf_report_finding(const struct shmf_exec_result *res, const struct shm
                             const struct shmf_report_ctx *ctx);
 /* The same, with the caller's extra fields (e.g. differential; stolen): members of
    `extra` that are set override the ones filled from `res`. */
-json_t *shmf_report_finding_with(const struct shmf_exec_result *res,
-                                 const struct shmf_prog *prog,
+json_t *shmf_report_finding_with(const struct shmf_exec_result *res, const struct shmf_prog *prog,
                                  const struct shmf_report_ctx *ctx,
                                  struct shmf_finding_fields *extra);
 

@@ -13,8 +13,8 @@
  * cannot emit a field that is not listed), the descriptor table the builder checks
  * types and required fields against (report.c), and the table `report_fields`
  * (tests/report/fields.c) prints for the schema test (tests/report/schema_fields.py),
- * which compares it with the `properties` and `required` of reports/schema/finding.json, run.json and
- * validates what every writer wrote.
+ * which compares it with the `properties` and `required` of reports/schema/finding.json, run.json
+ * and validates what every writer wrote.
  *
  * Adding a field: one line here, a property in the schema, a value in the writer.
  */
@@ -51,90 +51,90 @@
    for the fuzz targets, `replay` (and its differential mode) and the stress runner;
    the campaign's findings/<h>/finding.json is replay's with engine, input and
    reproduce set by scripts/campaign/triage.py. */
-#define SHMF_FINDING_FIELDS(F)                                                           \
-    F(schema, string, required)                                                          \
-    F(kind, string, required)                                                            \
-    F(signature, string, required)                                                       \
-    F(message, string, required)                                                         \
-    F(input_sha256, string, required)                                                    \
-    F(provider, string, required)                                                        \
-    F(engine, string, required)                                                          \
-    F(reproduce, string, required)                                                       \
-    F(op, string, optional)                                                              \
-    F(function, string, optional)                                                        \
-    F(rule, string, optional)                                                            \
-    F(description, string, optional)                                                     \
-    F(object, string, optional)                                                          \
-    F(op_index, integer, optional)                                                       \
-    F(cpu, integer, optional)                                                            \
-    F(trace, string, optional)                                                           \
-    F(input, string_or_null, optional)                                                   \
-    F(build, string, optional)                                                           \
-    F(findings_total, integer, optional)                                                 \
-    F(frame, object, optional)                                                           \
-    F(faults, object, optional)                                                          \
-    F(differential, object, optional)                                                    \
-    /* The stress runner's (engine "stress") */                                          \
-    F(mode, string, optional)                                                            \
-    F(seed, integer_or_string, optional)                                                 \
-    F(threads, integer, optional)                                                        \
-    F(seq, integer, optional)                                                            \
-    F(failing_op, string, optional)                                                      \
-    F(teardown, boolean, optional)                                                       \
-    F(processors, array, optional)                                                       \
-    F(replay, object, optional)                                                          \
+#define SHMF_FINDING_FIELDS(F)                                                                     \
+    F(schema, string, required)                                                                    \
+    F(kind, string, required)                                                                      \
+    F(signature, string, required)                                                                 \
+    F(message, string, required)                                                                   \
+    F(input_sha256, string, required)                                                              \
+    F(provider, string, required)                                                                  \
+    F(engine, string, required)                                                                    \
+    F(reproduce, string, required)                                                                 \
+    F(op, string, optional)                                                                        \
+    F(function, string, optional)                                                                  \
+    F(rule, string, optional)                                                                      \
+    F(description, string, optional)                                                               \
+    F(object, string, optional)                                                                    \
+    F(op_index, integer, optional)                                                                 \
+    F(cpu, integer, optional)                                                                      \
+    F(trace, string, optional)                                                                     \
+    F(input, string_or_null, optional)                                                             \
+    F(build, string, optional)                                                                     \
+    F(findings_total, integer, optional)                                                           \
+    F(frame, object, optional)                                                                     \
+    F(faults, object, optional)                                                                    \
+    F(differential, object, optional)                                                              \
+    /* The stress runner's (engine "stress") */                                                    \
+    F(mode, string, optional)                                                                      \
+    F(seed, integer_or_string, optional)                                                           \
+    F(threads, integer, optional)                                                                  \
+    F(seq, integer, optional)                                                                      \
+    F(failing_op, string, optional)                                                                \
+    F(teardown, boolean, optional)                                                                 \
+    F(processors, array, optional)                                                                 \
+    F(replay, object, optional)                                                                    \
     F(reproduce_serialized, string, optional)
 
 /* run.json (shmfuzz-run/1): one engine, replay or stress run.  Written by
    shmf_run_build() for `replay` and the stress runner; the campaign's
    runs/<engine>.json by scripts/campaign/engines.py (Engine.run_json), checked
    against this list and the schema by tests/report/schema_fields.py. */
-#define SHMF_RUN_FIELDS(F)                                                               \
-    F(schema, string, required)                                                          \
-    F(engine, string, required)                                                          \
-    F(provider, string, required)                                                        \
-    F(duration_s, number, optional)                                                      \
-    F(execs, integer, optional)                                                          \
-    F(exec_per_s, number, optional)                                                      \
-    F(findings, array, optional)                                                         \
-    F(build, string, optional)                                                           \
-    /* Engine runs of a campaign (libfuzzer, afl) */                                     \
-    F(status, string, optional)                                                          \
-    F(error, string_or_null, optional)                                                   \
-    F(instances, integer, optional)                                                      \
-    F(started_s, number, optional)                                                       \
-    F(cpu_s, number, optional)                                                           \
-    F(corpus_size, integer_or_null, optional)                                            \
-    F(coverage, object, optional)                                                        \
-    F(crashes, integer, optional)                                                        \
-    F(hangs, integer, optional)                                                          \
-    F(command, array, optional)                                                          \
-    F(logs, array, optional)                                                             \
-    F(samples, array, optional)                                                          \
-    F(stats, object, optional)                                                           \
-    /* replay */                                                                         \
-    F(inputs, integer, optional)                                                         \
-    F(inputs_with_findings, integer, optional)                                           \
-    F(differential, object, optional)                                                    \
-    /* stress */                                                                         \
-    F(mode, string, optional)                                                            \
-    F(seed, integer_or_string, optional)                                                 \
-    F(threads, integer, optional)                                                        \
-    F(per_thread, array, optional)                                                       \
-    F(op_mix, object, optional)                                                          \
-    F(contention, object, optional)                                                      \
-    F(findings_total, integer, optional)                                                 \
-    F(verify, boolean, optional)                                                         \
-    F(interrupted, boolean, optional)                                                    \
-    F(ops_limit, integer, optional)                                                      \
+#define SHMF_RUN_FIELDS(F)                                                                         \
+    F(schema, string, required)                                                                    \
+    F(engine, string, required)                                                                    \
+    F(provider, string, required)                                                                  \
+    F(duration_s, number, optional)                                                                \
+    F(execs, integer, optional)                                                                    \
+    F(exec_per_s, number, optional)                                                                \
+    F(findings, array, optional)                                                                   \
+    F(build, string, optional)                                                                     \
+    /* Engine runs of a campaign (libfuzzer, afl) */                                               \
+    F(status, string, optional)                                                                    \
+    F(error, string_or_null, optional)                                                             \
+    F(instances, integer, optional)                                                                \
+    F(started_s, number, optional)                                                                 \
+    F(cpu_s, number, optional)                                                                     \
+    F(corpus_size, integer_or_null, optional)                                                      \
+    F(coverage, object, optional)                                                                  \
+    F(crashes, integer, optional)                                                                  \
+    F(hangs, integer, optional)                                                                    \
+    F(command, array, optional)                                                                    \
+    F(logs, array, optional)                                                                       \
+    F(samples, array, optional)                                                                    \
+    F(stats, object, optional)                                                                     \
+    /* replay */                                                                                   \
+    F(inputs, integer, optional)                                                                   \
+    F(inputs_with_findings, integer, optional)                                                     \
+    F(differential, object, optional)                                                              \
+    /* stress */                                                                                   \
+    F(mode, string, optional)                                                                      \
+    F(seed, integer_or_string, optional)                                                           \
+    F(threads, integer, optional)                                                                  \
+    F(per_thread, array, optional)                                                                 \
+    F(op_mix, object, optional)                                                                    \
+    F(contention, object, optional)                                                                \
+    F(findings_total, integer, optional)                                                           \
+    F(verify, boolean, optional)                                                                   \
+    F(interrupted, boolean, optional)                                                              \
+    F(ops_limit, integer, optional)                                                                \
     F(seconds_limit, number, optional)
 
 /* One field of a list, for the builder's checks and the schema test. */
 struct shmf_report_field {
     const char *name;
-    unsigned types;  /* SHMF_JT_* */
+    unsigned types; /* SHMF_JT_* */
     bool required;
-    size_t offset;   /* of its json_t * in the fields struct */
+    size_t offset; /* of its json_t * in the fields struct */
 };
 
 #endif /* SHMF_REPORT_FIELDS_H */

@@ -93,8 +93,8 @@ static void html_status_banner(FILE *f, const json_t *camp)
     fputs("<div class=banner><b>Campaign ", f);
     html_text(f, status);
     fputs(":</b> ", f);
-    html_text(f, str(camp, "error", strcmp(status, "interrupted") ? "no reason recorded"
-                                                                   : "stopped by a signal"));
+    html_text(f, str(camp, "error",
+                     strcmp(status, "interrupted") ? "no reason recorded" : "stopped by a signal"));
     fputs(strcmp(status, "interrupted")
               ? "<br>This run did not fuzz as asked: its findings are not a verdict on the "
                 "provider."
@@ -119,7 +119,8 @@ static void html_header(FILE *f, const json_t *camp)
     const char *status = str(camp, "status", "?");
     bool ok = !strcmp(status, "ok");
     fputs("<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"
-          "<title>shmfuzz campaign: ", f);
+          "<title>shmfuzz campaign: ",
+          f);
     html_text(f, str(camp, "provider", "?"));
     fprintf(f, "</title><style>%s</style></head><body>\n<h1>shmfuzz campaign: ", html_css);
     html_text(f, str(camp, "provider", "?"));
@@ -131,8 +132,9 @@ static void html_header(FILE *f, const json_t *camp)
     html_text(f, str(camp, "mode", "?"));
     fputs(", started ", f);
     html_text(f, str(camp, "started", "?"));
-    fprintf(f, ", ran %.0f s of a %.0f s budget. %lld executions (%.0f/s). "
-               "<b class=\"%s\">%lld unique findings, %lld new</b>",
+    fprintf(f,
+            ", ran %.0f s of a %.0f s budget. %lld executions (%.0f/s). "
+            "<b class=\"%s\">%lld unique findings, %lld new</b>",
             num(camp, "duration_s"), num(camp, "budget_s"), (long long)num(t, "execs"),
             num(t, "exec_per_s"), num(t, "unique_findings") > 0 || !ok ? "bad" : "ok",
             (long long)num(t, "unique_findings"), (long long)num(t, "new_findings"));
@@ -142,7 +144,8 @@ static void html_header(FILE *f, const json_t *camp)
     fputs(".</p>\n<p><a href=\"#findings\">findings</a> &middot; <a href=\"#engines\">"
           "engines</a> &middot; <a href=\"#charts\">charts</a> &middot; <a href=\"campaign.json\">"
           "campaign.json</a> &middot; <a href=\"campaign.sarif\">campaign.sarif</a></p>\n"
-          "<p><small>Report written by: ", f);
+          "<p><small>Report written by: ",
+          f);
     html_text(f, str(camp, "build", ""));
     fputs("</small></p>\n", f);
 }
@@ -217,9 +220,8 @@ static void html_finding_row(FILE *f, const json_t *x, size_t i)
     fputs("<br>+", f);
     html_clock(f, num(x, "first_seen_s"));
     fprintf(f, " into the run</td><td class=n>%lld</td><td class=\"n %s\">%lld/%lld%s</td><td>",
-            (long long)num(x, "count"), reliable ? "ok" : "warn",
-            (long long)num(rel, "reproduced"), (long long)num(rel, "attempts"),
-            reliable ? "" : " unreliable");
+            (long long)num(x, "count"), reliable ? "ok" : "warn", (long long)num(rel, "reproduced"),
+            (long long)num(rel, "attempts"), reliable ? "" : " unreliable");
     html_link(f, str(x, "minimized", NULL), "minimized.ops");
     finding_file_link(f, x, "input.ops");
     html_link(f, str(x, "input", NULL), "input.bin");
@@ -316,12 +318,14 @@ static void html_findings(FILE *f, const json_t *camp, const json_t *details)
             fputs("<p class=ok>No findings.</p>\n", f);
         else
             fputs("<p class=bad>No findings recorded, but the campaign did not run as asked "
-                  "(see above): this is not a clean result.</p>\n", f);
+                  "(see above): this is not a clean result.</p>\n",
+                  f);
         return;
     }
     fputs("<table><tr><th>kind</th><th>where</th><th>function</th><th>failing op</th>"
           "<th>first seen</th><th>count</th><th>reproduced</th><th>files and command</th>"
-          "</tr>\n", f);
+          "</tr>\n",
+          f);
     json_array_foreach(all, i, x) {
         html_finding_row(f, x, i);
         html_finding_detail(f, x, json_object_get(details, str(x, "signature", "")));
@@ -338,11 +342,13 @@ static void html_unreproduced(FILE *f, const json_t *camp)
     json_t *x;
     if (!json_array_size(all))
         return;
-    fprintf(f, "<h2 id=unreproduced>Unreproduced crashes (%zu)</h2>\n<p class=warn>An engine "
-               "recorded these crashes but the replay build did not reproduce them; they do "
-               "not count as findings (campaign.sh --strict makes them count).</p>\n<table>"
-               "<tr><th>signature</th><th>engines</th><th>seen</th><th>reproduced</th>"
-               "<th>input</th></tr>\n", json_array_size(all));
+    fprintf(f,
+            "<h2 id=unreproduced>Unreproduced crashes (%zu)</h2>\n<p class=warn>An engine "
+            "recorded these crashes but the replay build did not reproduce them; they do "
+            "not count as findings (campaign.sh --strict makes them count).</p>\n<table>"
+            "<tr><th>signature</th><th>engines</th><th>seen</th><th>reproduced</th>"
+            "<th>input</th></tr>\n",
+            json_array_size(all));
     json_array_foreach(all, i, x) {
         const json_t *rel = json_object_get(x, "reliability");
         const char *eng;
@@ -377,11 +383,11 @@ static void html_run_row(FILE *f, const json_t *r)
         fputs(": ", f);
         html_text(f, str(r, "error", ""));
     }
-    fprintf(f, "</td><td class=n>%lld</td><td class=n>%.0f s</td><td class=n>%lld</td>"
-               "<td class=n>%.0f</td><td class=n>%lld</td><td class=n>%lld ",
+    fprintf(f,
+            "</td><td class=n>%lld</td><td class=n>%.0f s</td><td class=n>%lld</td>"
+            "<td class=n>%.0f</td><td class=n>%lld</td><td class=n>%lld ",
             (long long)num(r, "instances"), num(r, "duration_s"), (long long)num(r, "execs"),
-            num(r, "exec_per_s"), (long long)num(r, "corpus_size"),
-            (long long)num(cov, "edges"));
+            num(r, "exec_per_s"), (long long)num(r, "corpus_size"), (long long)num(cov, "edges"));
     html_text(f, str(cov, "unit", ""));
     fprintf(f, "</td><td class=n>%lld</td><td class=n>%lld</td></tr>\n",
             (long long)num(r, "crashes"), (long long)num(r, "hangs"));
@@ -393,7 +399,8 @@ static void html_runs(FILE *f, const json_t *camp)
     json_t *r;
     fputs("<h2 id=engines>Engines</h2><table><tr><th>engine</th><th>status</th>"
           "<th>instances</th><th>duration</th><th>execs</th><th>exec/s</th><th>corpus</th>"
-          "<th>coverage</th><th>crash artifacts</th><th>hang artifacts</th></tr>\n", f);
+          "<th>coverage</th><th>crash artifacts</th><th>hang artifacts</th></tr>\n",
+          f);
     json_array_foreach(json_object_get(camp, "runs"), i, r)
         html_run_row(f, r);
     fputs("</table>\n", f);
@@ -407,13 +414,15 @@ static void html_source_coverage(FILE *f, const json_t *camp)
     if (!json_is_object(sc))
         return;
     fputs("<h2 id=source-coverage>Source coverage of the provider (llvm-cov)</h2><table>"
-          "<tr><th>measure</th><th>covered</th><th>total</th><th>percent</th></tr>\n", f);
+          "<tr><th>measure</th><th>covered</th><th>total</th><th>percent</th></tr>\n",
+          f);
     for (size_t k = 0; k < sizeof(keys) / sizeof(keys[0]); k++) {
         const json_t *m = json_object_get(sc, keys[k]);
         if (!m)
             continue;
-        fprintf(f, "<tr><td>%s</td><td class=n>%lld</td><td class=n>%lld</td>"
-                   "<td class=n>%.1f%%</td></tr>\n",
+        fprintf(f,
+                "<tr><td>%s</td><td class=n>%lld</td><td class=n>%lld</td>"
+                "<td class=n>%.1f%%</td></tr>\n",
                 keys[k], (long long)num(m, "covered"), (long long)num(m, "count"),
                 num(m, "percent"));
     }
@@ -435,7 +444,8 @@ char *shmf__campaign_html(const json_t *camp, const json_t *details, size_t *len
     html_source_coverage(f, camp);
     shmf__html_charts(f, camp);
     fputs("<p><small>Machine-readable: campaign.json (shmfuzz-campaign/1), campaign.sarif "
-          "(SARIF 2.1.0).</small></p>\n</body></html>\n", f);
+          "(SARIF 2.1.0).</small></p>\n</body></html>\n",
+          f);
     if (fclose(f) != 0) {
         free(buf);
         return NULL;

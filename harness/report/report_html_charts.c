@@ -142,7 +142,8 @@ static void canvases(FILE *f, const json_t *units)
     int i = 0;
     fputs("<div class=charts>"
           "<canvas id=c-rate width=540 height=280></canvas>"
-          "<canvas id=c-corpus width=540 height=280></canvas>", f);
+          "<canvas id=c-corpus width=540 height=280></canvas>",
+          f);
     json_object_foreach((json_t *)units, unit, v)
         fprintf(f, "<canvas id=c-cov-%d width=540 height=280></canvas>", i++);
     fputs("<canvas id=c-findings width=540 height=280></canvas></div>\n", f);
@@ -154,8 +155,9 @@ static char *load_chartjs(size_t *len)
     const char *path = getenv("SHMF_CHARTJS") ? getenv("SHMF_CHARTJS") : CHARTJS_DEFAULT;
     uint8_t *data;
     if (shmf_read_file(path, &data, len) != 0) {
-        fprintf(stderr, "shmfuzz: report: %s not readable: campaign.html has no charts "
-                        "(Debian package libjs-chart.js; scripts/setup-deps.sh installs it)\n",
+        fprintf(stderr,
+                "shmfuzz: report: %s not readable: campaign.html has no charts "
+                "(Debian package libjs-chart.js; scripts/setup-deps.sh installs it)\n",
                 path);
         return NULL;
     }
@@ -165,11 +167,10 @@ static char *load_chartjs(size_t *len)
 void shmf__html_charts(FILE *f, const json_t *camp)
 {
     json_t *units = units_json(camp);
-    json_t *data = json_pack("{s:O, s:O, s:o, s:O*, s:f}", "series",
-                             json_object_get(camp, "coverage_over_time"), "units", units,
-                             "findings_t", findings_times(camp), "budget_s",
-                             json_object_get(camp, "budget_s"), "duration_s",
-                             num(camp, "duration_s"));
+    json_t *data = json_pack(
+        "{s:O, s:O, s:o, s:O*, s:f}", "series", json_object_get(camp, "coverage_over_time"),
+        "units", units, "findings_t", findings_times(camp), "budget_s",
+        json_object_get(camp, "budget_s"), "duration_s", num(camp, "duration_s"));
     char *text = data ? json_dumps(data, JSON_COMPACT) : NULL, *lib;
     size_t lib_len = 0;
     fputs("<h2 id=charts>Over time</h2>\n", f);

@@ -30,11 +30,10 @@ static json_t *sarif_rules(void)
         enum shmf_kind kind = (enum shmf_kind)k;
         json_array_append_new(
             rules, json_pack("{s:s, s:s, s:{s:s}, s:{s:s}, s:{s:s}, s:{s:s}}", "id",
-                             shmf_kind_name(kind), "name", shmf_kind_name(kind),
-                             "shortDescription", "text", shmf_kind_description(kind),
-                             "fullDescription", "text", shmf_kind_description(kind), "help",
-                             "text", shmf_kind_source(kind), "defaultConfiguration", "level",
-                             "error"));
+                             shmf_kind_name(kind), "name", shmf_kind_name(kind), "shortDescription",
+                             "text", shmf_kind_description(kind), "fullDescription", "text",
+                             shmf_kind_description(kind), "help", "text", shmf_kind_source(kind),
+                             "defaultConfiguration", "level", "error"));
     }
     return rules;
 }
@@ -96,12 +95,11 @@ static json_t *sarif_result(const json_t *f)
              (long long)json_integer_value(json_object_get(rel, "reproduced")),
              (long long)json_integer_value(json_object_get(rel, "attempts")));
     return json_pack("{s:s, s:i, s:s, s:{s:s}, s:o, s:{s:s}, s:{s:s, s:O, s:O, s:O*, s:O}}",
-                     "ruleId", shmf_kind_name((enum shmf_kind)k), "ruleIndex", k, "level",
-                     "error", "message", "text", text, "locations", sarif_location(f),
-                     "partialFingerprints", "shmfuzzSignature/v1", str(f, "signature", ""),
-                     "properties", "kind", kind, "count", json_object_get(f, "count"),
-                     "reliability", rel, "minimized", json_object_get(f, "minimized"), "new",
-                     json_object_get(f, "new"));
+                     "ruleId", shmf_kind_name((enum shmf_kind)k), "ruleIndex", k, "level", "error",
+                     "message", "text", text, "locations", sarif_location(f), "partialFingerprints",
+                     "shmfuzzSignature/v1", str(f, "signature", ""), "properties", "kind", kind,
+                     "count", json_object_get(f, "count"), "reliability", rel, "minimized",
+                     json_object_get(f, "minimized"), "new", json_object_get(f, "new"));
 }
 
 /* One toolExecutionNotification: level "error" or "warning" and a text. */
@@ -119,8 +117,8 @@ static void status_notifications(const json_t *camp, const char *status, json_t 
     size_t i;
     json_t *r;
     snprintf(text, sizeof(text), "campaign %s: %s", status,
-             str(camp, "error", strcmp(status, "interrupted") ? "no reason recorded"
-                                                               : "stopped by a signal"));
+             str(camp, "error",
+                 strcmp(status, "interrupted") ? "no reason recorded" : "stopped by a signal"));
     json_array_append_new(out, notification(level, text));
     json_array_foreach(json_object_get(camp, "runs"), i, r) {
         if (!strcmp(str(r, "status", "ok"), "ok"))

@@ -85,10 +85,9 @@ static void gen_alloc(struct shmf_rng *r, struct shmf_op *op)
 {
     uint32_t *a = op->a;
     a[SHMF_ARG_ALLOC_REV] = shmf_rng_below(r, 10) == 0 ? 1 : 0;
-    a[SHMF_ARG_ALLOC_FLAGS] =
-        shmf_rng_below(r, 8) == 0 ? NDIS_SHARED_MEM_PARAMETERS_CONTIGUOUS : 0;
-    a[SHMF_ARG_ALLOC_NODE] = shmf_rng_below(r, 4) == 0 ? (uint32_t)shmf_rng_below(r, 2)
-                                                       : MM_ANY_NODE_OK;
+    a[SHMF_ARG_ALLOC_FLAGS] = shmf_rng_below(r, 8) == 0 ? NDIS_SHARED_MEM_PARAMETERS_CONTIGUOUS : 0;
+    a[SHMF_ARG_ALLOC_NODE] =
+        shmf_rng_below(r, 4) == 0 ? (uint32_t)shmf_rng_below(r, 2) : MM_ANY_NODE_OK;
     a[SHMF_ARG_ALLOC_USAGE] = (uint32_t)shmf_rng_below(r, NdisSharedMemoryUsageMax);
     a[SHMF_ARG_ALLOC_LENGTH] = pick_length(r);
     if (shmf_rng_below(r, 10) != 0)
@@ -260,7 +259,8 @@ static void crash_sink(const struct shmf_finding *cf, void *ud)
         bool p;
         if (shmf_ops_guard_hit(&w->cpus[i].oc, (uintptr_t)f.object, &p)) {
             f.kind = p ? SHMF_KIND_PARAMS_OUT_OF_BOUNDS : SHMF_KIND_SG_BUFFER_OVERFLOW;
-            snprintf(f.message, sizeof(f.message), "%s at %#" PRIx64 ": past the %s of processor %u",
+            snprintf(f.message, sizeof(f.message),
+                     "%s at %#" PRIx64 ": past the %s of processor %u",
                      f.detail[0] ? f.detail : "fault", f.object,
                      p ? "parameters block" : "SG buffer", i);
             snprintf(f.rule, sizeof(f.rule), "%s", shmf_kind_source(f.kind));
@@ -357,8 +357,8 @@ static int run_threads(struct st_world *w, bool *stuck)
     if (rc) {
         atomic_store(&w->stop, true);
         for (unsigned i = 0; i < w->ncpus; i++)
-            atomic_store(&w->cpus[i].finished, !w->cpus[i].started ||
-                                                   atomic_load(&w->cpus[i].finished));
+            atomic_store(&w->cpus[i].finished,
+                         !w->cpus[i].started || atomic_load(&w->cpus[i].finished));
     }
     monitor(w);
     *stuck = false;
@@ -470,8 +470,8 @@ int shmf_stress_run(const struct shmf_stress_opts *o, struct shmf_stress_result 
         r->replayed = json_is_true(json_object_get(rep, "reproduced"));
         shmf__print_finding(&w, f);
     }
-    r->write_error = shmf__write_reports(&w, duration, o->json_out, r->write_failed,
-                                         sizeof(r->write_failed));
+    r->write_error =
+        shmf__write_reports(&w, duration, o->json_out, r->write_failed, sizeof(r->write_failed));
     r->run = shmf__run_json(&w, duration);
     if (!stuck)
         world_fini(&w);

@@ -36,26 +36,26 @@ enum shmf_stress_mode { SHMF_STRESS_THREADS, SHMF_STRESS_INTERLEAVE };
 
 struct shmf_stress_opts {
     const struct shmf_target *target;
-    const char *provider;   /* as given on the command line, for reports */
-    unsigned threads;       /* 1..SHMF_MAX_CPUS */
-    double seconds;         /* time bound; 0: none */
-    uint64_t ops;           /* total op bound; 0: none (one of the two is set) */
+    const char *provider; /* as given on the command line, for reports */
+    unsigned threads;     /* 1..SHMF_MAX_CPUS */
+    double seconds;       /* time bound; 0: none */
+    uint64_t ops;         /* total op bound; 0: none (one of the two is set) */
     uint64_t seed;
     enum shmf_stress_mode mode;
-    uint32_t verify_flags;  /* SHMF_VERIFY_F_* */
-    bool progress;          /* a status line on stderr once a second */
-    const char *out_dir;    /* stress-finding.json, stress-repro.ops; NULL: "." */
-    const char *json_out;   /* run.json path (also written on a crash); may be NULL */
+    uint32_t verify_flags;              /* SHMF_VERIFY_F_* */
+    bool progress;                      /* a status line on stderr once a second */
+    const char *out_dir;                /* stress-finding.json, stress-repro.ops; NULL: "." */
+    const char *json_out;               /* run.json path (also written on a crash); may be NULL */
     volatile sig_atomic_t *interrupted; /* set by SIGINT; may be NULL */
 };
 
 struct shmf_stress_result {
     unsigned findings;
     struct shmf_finding first;
-    bool replayed;          /* a serialized replay reproduced the finding kind */
-    bool hang;              /* processors never stopped (threads left running) */
-    json_t *run;            /* run.json object (owned by the caller) */
-    int write_error;        /* 0, or -errno: a report could not be written */
+    bool replayed;           /* a serialized replay reproduced the finding kind */
+    bool hang;               /* processors never stopped (threads left running) */
+    json_t *run;             /* run.json object (owned by the caller) */
+    int write_error;         /* 0, or -errno: a report could not be written */
     char write_failed[4096]; /* ... this one */
 };
 

@@ -20,7 +20,7 @@
 #include "report.h"
 #include "stress.h"
 
-#define ST_SOFT_BLOCKS 48   /* above this, an alloc is generated as a free */
+#define ST_SOFT_BLOCKS 48 /* above this, an alloc is generated as a free */
 #define ST_HANG_SECONDS 10.0
 #define ST_JOIN_SECONDS 3.0
 
@@ -87,8 +87,8 @@ void shmf__print_finding(struct st_world *w, const struct shmf_finding *f);
 /* stress-finding.json (when there is a finding) and the run JSON (run_path, when
    given).  Returns 0, or -errno with the path that could not be written in
    failed. */
-int shmf__write_reports(struct st_world *w, double duration, const char *run_path,
-                        char *failed, size_t n);
+int shmf__write_reports(struct st_world *w, double duration, const char *run_path, char *failed,
+                        size_t n);
 void shmf__progress(struct st_world *w, double t);
 
 #endif

@@ -26,8 +26,7 @@ static json_t *op_text(const struct shmf_op *op)
 }
 
 /* The finding's kind and signature (kind|function, as every finding.json). */
-static void finding_place(const struct shmf_finding *f, char *sig, size_t n, char *kind,
-                          size_t kn)
+static void finding_place(const struct shmf_finding *f, char *sig, size_t n, char *kind, size_t kn)
 {
     shmf_finding_kind_name(f, kind, kn);
     shmf_finding_signature(f, NULL, sig, n);
@@ -61,8 +60,7 @@ static size_t serialize(struct st_world *w, unsigned keep, bool no_irql, uint64_
             if (pos[i] >= end[i])
                 continue;
             const struct log_ent *e = &w->cpus[i].log[pos[i] % SHMF_STRESS_LOG_KEEP];
-            if (best < 0 ||
-                e->seq < w->cpus[best].log[pos[best] % SHMF_STRESS_LOG_KEEP].seq)
+            if (best < 0 || e->seq < w->cpus[best].log[pos[best] % SHMF_STRESS_LOG_KEEP].seq)
                 best = (int)i;
         }
         if (best < 0 || p->nops + 2 > SHMF_OPS_MAX)
@@ -190,8 +188,8 @@ static json_t *try_replay(struct st_world *w, const char *kind)
         char cmd[4400];
         snprintf(cmd, sizeof(cmd), "shmfuzz replay --provider %s %s", w->o->provider, path);
         out = json_pack("{s:b, s:b, s:s, s:s, s:s, s:s, s:o}", "attempted", 1, "reproduced",
-                        rc == 0, "variant", variants[v].name, "input", path, "input_sha256",
-                        sha, "reproduce", cmd, "tried", json_incref(tried));
+                        rc == 0, "variant", variants[v].name, "input", path, "input_sha256", sha,
+                        "reproduce", cmd, "tried", json_incref(tried));
         goto done;
     }
     out = json_pack("{s:b, s:b, s:s, s:o}", "attempted", 1, "reproduced", 0, "reason",
@@ -216,11 +214,11 @@ static json_t *processors_json(struct st_world *w)
             json_array_append_new(log, op_text(&e->op));
             json_array_append_new(seqs, json_integer((json_int_t)e->seq));
         }
-        json_array_append_new(arr, json_pack("{s:I, s:I, s:o, s:o, s:I, s:I}", "cpu",
-                                             (json_int_t)i, "execs", (json_int_t)c->ops, "log",
-                                             log, "log_seq", seqs, "irql",
-                                             (json_int_t)(c->oc.nraises ? c->oc.raises[0] : 0),
-                                             "deferred", (json_int_t)c->oc.nwork));
+        json_array_append_new(arr,
+                              json_pack("{s:I, s:I, s:o, s:o, s:I, s:I}", "cpu", (json_int_t)i,
+                                        "execs", (json_int_t)c->ops, "log", log, "log_seq", seqs,
+                                        "irql", (json_int_t)(c->oc.nraises ? c->oc.raises[0] : 0),
+                                        "deferred", (json_int_t)c->oc.nwork));
     }
     return arr;
 }
@@ -243,8 +241,8 @@ static json_t *reproduce_cmd(struct st_world *w)
 {
     char cmd[1200];
     snprintf(cmd, sizeof(cmd),
-             "shmfuzz stress --provider %s --mode %s --threads %u --seed %" PRIu64
-             " --ops %" PRIu64 "%s",
+             "shmfuzz stress --provider %s --mode %s --threads %u --seed %" PRIu64 " --ops %" PRIu64
+             "%s",
              w->o->provider, mode_name(w), w->ncpus, w->o->seed,
              w->o->ops ? w->o->ops : atomic_load(&w->issued),
              w->o->verify_flags ? "" : " --verify-off");
@@ -278,8 +276,8 @@ json_t *shmf__finding_json(struct st_world *w, const struct shmf_finding *f, boo
     struct shmf_prog *p = shmf_prog_new();
     if (!p)
         return NULL;
-    size_t m = serialize(w, SHMF_STRESS_LOG, false,
-                         w->first_teardown ? UINT64_MAX : w->first_seq, p);
+    size_t m =
+        serialize(w, SHMF_STRESS_LOG, false, w->first_teardown ? UINT64_MAX : w->first_seq, p);
     out_path(w, "stress-trace.ops", path, sizeof(path));
     write_prog(path, p, "shmfuzz stress: the processors' last ops, serialized by sequence");
     size_t len = shmf_prog_encoded_size(p);
@@ -287,10 +285,16 @@ json_t *shmf__finding_json(struct st_world *w, const struct shmf_finding *f, boo
     if (!bytes || shmf_prog_encode(p, bytes, len, &len) != 0)
         len = 0;
     json_t *cmd = reproduce_cmd(w);
-    struct shmf_finding_src src = {
-        .f = f, .trace = p, .op_index = m == SHMF_MARKER_NONE ? -1 : (int32_t)m,
-        .op = failing_op_name(w), .input = bytes, .input_len = len, .input_path = path,
-        .provider = w->o->provider, .engine = "stress", .reproduce = json_string_value(cmd)};
+    struct shmf_finding_src src = {.f = f,
+                                   .trace = p,
+                                   .op_index = m == SHMF_MARKER_NONE ? -1 : (int32_t)m,
+                                   .op = failing_op_name(w),
+                                   .input = bytes,
+                                   .input_len = len,
+                                   .input_path = path,
+                                   .provider = w->o->provider,
+                                   .engine = "stress",
+                                   .reproduce = json_string_value(cmd)};
     struct shmf_finding_fields ff;
     int rc = cmd ? shmf_finding_fields_fill(&ff, &src) : -ENOMEM;
     json_decref(cmd);
@@ -328,8 +332,8 @@ json_t *shmf__run_json(struct st_world *w, double duration)
             mix[k] += c->mix[k];
         json_array_append_new(per, json_pack("{s:I, s:I, s:f, s:I, s:I}", "cpu", (json_int_t)i,
                                              "execs", (json_int_t)ops, "exec_per_s",
-                                             duration > 0 ? (double)ops / duration : 0.0,
-                                             "spins", (json_int_t)c->spins, "contended",
+                                             duration > 0 ? (double)ops / duration : 0.0, "spins",
+                                             (json_int_t)c->spins, "contended",
                                              (json_int_t)c->contended));
     }
     if (w->interleave) {
@@ -378,8 +382,7 @@ void shmf__print_finding(struct st_world *w, const struct shmf_finding *f)
         fputc('\n', stderr);
     printf("finding: %s: %s\n  function: %s\n  rule: %s\n  cpu: %u\n  op: %s\n"
            "  signature: %s\n",
-           kind, f->message, f->function, f->rule, f->cpu,
-           failing_op_name(w), sig);
+           kind, f->message, f->function, f->rule, f->cpu, failing_op_name(w), sig);
     json_t *r = w->finding_json ? json_object_get(w->finding_json, "replay") : NULL;
     if (json_is_true(json_object_get(r, "reproduced")))
         printf("  serialized replay reproduces it: %s\n",
@@ -390,8 +393,8 @@ void shmf__print_finding(struct st_world *w, const struct shmf_finding *f)
     fflush(stdout);
 }
 
-int shmf__write_reports(struct st_world *w, double duration, const char *run_path,
-                        char *failed, size_t n)
+int shmf__write_reports(struct st_world *w, double duration, const char *run_path, char *failed,
+                        size_t n)
 {
     char path[4096];
     int rc = 0;
@@ -418,6 +421,6 @@ void shmf__progress(struct st_world *w, double t)
         total += __atomic_load_n(&w->cpus[i].ops, __ATOMIC_RELAXED);
     double el = t - w->t0;
     fprintf(stderr, "\rstress %s: %5.0fs  %10" PRIu64 " ops  %9.0f ops/s  live %4u  findings %u ",
-            mode_name(w), el, total, el > 0 ? (double)total / el : 0.0,
-            shmf_rt_block_count(), shmf_rt_finding_count());
+            mode_name(w), el, total, el > 0 ? (double)total / el : 0.0, shmf_rt_block_count(),
+            shmf_rt_finding_count());
 }

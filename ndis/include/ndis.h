@@ -127,11 +127,10 @@ typedef LARGE_INTEGER PHYSICAL_ADDRESS, *PPHYSICAL_ADDRESS;
 
 #define FIELD_OFFSET(type, field) ((LONG)offsetof(type, field))
 #define RTL_FIELD_SIZE(type, field) (sizeof(((type *)0)->field))
-#define RTL_SIZEOF_THROUGH_FIELD(type, field)                                          \
+#define RTL_SIZEOF_THROUGH_FIELD(type, field)                                                      \
     (FIELD_OFFSET(type, field) + RTL_FIELD_SIZE(type, field))
 /* offsetof rather than the WDK's &((type *)0)->field, which UBSan flags. */
-#define CONTAINING_RECORD(address, type, field)                                        \
-    ((type *)((PUCHAR)(address) - offsetof(type, field)))
+#define CONTAINING_RECORD(address, type, field) ((type *)((PUCHAR)(address)-offsetof(type, field)))
 #define UNREFERENCED_PARAMETER(P) ((void)(P))
 #define MAXULONG 0xffffffffu
 #define MAXULONG64 0xffffffffffffffffull
@@ -141,13 +140,16 @@ typedef LARGE_INTEGER PHYSICAL_ADDRESS, *PPHYSICAL_ADDRESS;
 #endif
 
 /* Alignment (ntdef.h): round a length or an address down or up to a power of two. */
+/* (clang-format would print "(alignment)-1", as if a cast.) */
+/* clang-format off */
 #define ALIGN_DOWN_BY(length, alignment) ((ULONG_PTR)(length) & ~((ULONG_PTR)(alignment) - 1))
-#define ALIGN_UP_BY(length, alignment)                                                 \
+#define ALIGN_UP_BY(length, alignment)                                                             \
     (ALIGN_DOWN_BY(((ULONG_PTR)(length) + (alignment) - 1), alignment))
-#define ALIGN_DOWN_POINTER_BY(address, alignment)                                      \
+#define ALIGN_DOWN_POINTER_BY(address, alignment)                                                  \
     ((PVOID)((ULONG_PTR)(address) & ~((ULONG_PTR)(alignment) - 1)))
-#define ALIGN_UP_POINTER_BY(address, alignment)                                        \
+#define ALIGN_UP_POINTER_BY(address, alignment)                                                    \
     (ALIGN_DOWN_POINTER_BY(((ULONG_PTR)(address) + (alignment) - 1), alignment))
+/* clang-format on */
 #define ALIGN_DOWN(length, type) ALIGN_DOWN_BY(length, sizeof(type))
 #define ALIGN_UP(length, type) ALIGN_UP_BY(length, sizeof(type))
 #define ALIGN_DOWN_POINTER(address, type) ALIGN_DOWN_POINTER_BY(address, sizeof(type))
@@ -240,12 +242,10 @@ VOID ShmfRtPagedCode(const char *Function);
 #define PAGE_SHIFT 12L
 #define BYTE_OFFSET(Va) ((ULONG)((LONG_PTR)(Va) & (PAGE_SIZE - 1)))
 #define PAGE_ALIGN(Va) ((PVOID)((ULONG_PTR)(Va) & ~((ULONG_PTR)PAGE_SIZE - 1)))
-#define BYTES_TO_PAGES(Size)                                                           \
-    (((Size) >> PAGE_SHIFT) + (((Size) & (PAGE_SIZE - 1)) != 0))
-#define ADDRESS_AND_SIZE_TO_SPAN_PAGES(Va, Size)                                       \
+#define BYTES_TO_PAGES(Size) (((Size) >> PAGE_SHIFT) + (((Size) & (PAGE_SIZE - 1)) != 0))
+#define ADDRESS_AND_SIZE_TO_SPAN_PAGES(Va, Size)                                                   \
     ((BYTE_OFFSET(Va) + ((SIZE_T)(Size)) + (PAGE_SIZE - 1)) >> PAGE_SHIFT)
-#define ROUND_TO_PAGES(Size)                                                           \
-    (((ULONG_PTR)(Size) + PAGE_SIZE - 1) & ~((ULONG_PTR)PAGE_SIZE - 1))
+#define ROUND_TO_PAGES(Size) (((ULONG_PTR)(Size) + PAGE_SIZE - 1) & ~((ULONG_PTR)PAGE_SIZE - 1))
 
 #define PAGE_NOACCESS 0x01
 #define PAGE_READONLY 0x02
@@ -473,7 +473,8 @@ typedef enum _NDIS_SHARED_MEMORY_USAGE SHMF_ENUM_INT {
     NdisSharedMemoryUsageReceiveData,
     NdisSharedMemoryUsageOther,
     NdisSharedMemoryUsageMax
-} NDIS_SHARED_MEMORY_USAGE, *PNDIS_SHARED_MEMORY_USAGE;
+} NDIS_SHARED_MEMORY_USAGE,
+    *PNDIS_SHARED_MEMORY_USAGE;
 
 #define NDIS_SHARED_MEM_PARAMETERS_CONTIGUOUS 0x00000001
 #define NDIS_SHARED_MEM_PARAMETERS_CONTIGOUS NDIS_SHARED_MEM_PARAMETERS_CONTIGUOUS
@@ -494,9 +495,9 @@ typedef struct _NDIS_SHARED_MEMORY_PARAMETERS {
 
 #define NDIS_SHARED_MEMORY_PARAMETERS_REVISION_1 1
 #define NDIS_SHARED_MEMORY_PARAMETERS_REVISION_2 2
-#define NDIS_SIZEOF_SHARED_MEMORY_PARAMETERS_REVISION_1                                 \
+#define NDIS_SIZEOF_SHARED_MEMORY_PARAMETERS_REVISION_1                                            \
     RTL_SIZEOF_THROUGH_FIELD(NDIS_SHARED_MEMORY_PARAMETERS, SGListBuffer)
-#define NDIS_SIZEOF_SHARED_MEMORY_PARAMETERS_REVISION_2                                 \
+#define NDIS_SIZEOF_SHARED_MEMORY_PARAMETERS_REVISION_2                                            \
     RTL_SIZEOF_THROUGH_FIELD(NDIS_SHARED_MEMORY_PARAMETERS, VPortId)
 
 #define NDIS_SHARED_MEM_HANDLE_HAL_ALLOCATED ((NDIS_HANDLE)(NULL))
@@ -516,9 +517,8 @@ typedef struct _NDIS_SHARED_MEMORY_PROVIDER_CHARACTERISTICS {
 } NDIS_SHARED_MEMORY_PROVIDER_CHARACTERISTICS, *PNDIS_SHARED_MEMORY_PROVIDER_CHARACTERISTICS;
 
 #define NDIS_SHARED_MEMORY_PROVIDER_CHARACTERISTICS_REVISION_1 1
-#define NDIS_SIZEOF_SHARED_MEMORY_PROVIDER_CHARACTERISTICS_REVISION_1                   \
-    RTL_SIZEOF_THROUGH_FIELD(NDIS_SHARED_MEMORY_PROVIDER_CHARACTERISTICS,               \
-                             FreeSharedMemoryHandler)
+#define NDIS_SIZEOF_SHARED_MEMORY_PROVIDER_CHARACTERISTICS_REVISION_1                              \
+    RTL_SIZEOF_THROUGH_FIELD(NDIS_SHARED_MEMORY_PROVIDER_CHARACTERISTICS, FreeSharedMemoryHandler)
 #define NDIS_SHARED_MEMORY_PROVIDER_CHAR_SUPPORTS_PF_VPORTS 0x00000001
 
 /* NdisSetOptionalHandlers takes any of several characteristics structures, told
@@ -620,8 +620,7 @@ VOID RtlCopyMemory(PVOID Destination, const VOID *Source, SIZE_T Length);
 #define NdisMoveMemory(Destination, Source, Length) RtlCopyMemory((Destination), (Source), (Length))
 
 /* DMA-able pages. */
-PVOID MmAllocateContiguousNodeMemory(SIZE_T NumberOfBytes,
-                                     PHYSICAL_ADDRESS LowestAcceptableAddress,
+PVOID MmAllocateContiguousNodeMemory(SIZE_T NumberOfBytes, PHYSICAL_ADDRESS LowestAcceptableAddress,
                                      PHYSICAL_ADDRESS HighestAcceptableAddress,
                                      PHYSICAL_ADDRESS BoundaryAddressMultiple, ULONG Protect,
                                      NODE_REQUIREMENT PreferredNode);

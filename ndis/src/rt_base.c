@@ -66,8 +66,8 @@ static void lock_order_check(enum shmf_lk l)
     else if (!lock_depth[l] && (lock_held & ~((2u << l) - 1)))
         why = "acquire after a later lock in the order";
     if (why) {
-        fprintf(stderr, "shmfuzz runtime: lock order violated: %s (lock %d, held %#x)\n",
-                why, (int)l, lock_held);
+        fprintf(stderr, "shmfuzz runtime: lock order violated: %s (lock %d, held %#x)\n", why,
+                (int)l, lock_held);
         abort();
     }
 }
@@ -155,8 +155,8 @@ bool shmf__base_is_valid(void)
    coverage-instrumented: it runs for every freed page and pool block, and its
    branches say nothing about the provider).  64 bytes at a time, branch-free
    inside a chunk, so it vectorizes. */
-__attribute__((no_sanitize("address", "coverage")))
-size_t shmf__first_not(const void *mem, size_t n, uint8_t byte)
+__attribute__((no_sanitize("address", "coverage"))) size_t shmf__first_not(const void *mem,
+                                                                           size_t n, uint8_t byte)
 {
     const uint8_t *p = mem;
     const uint64_t word = 0x0101010101010101ull * byte;

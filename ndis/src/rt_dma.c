@@ -18,16 +18,16 @@ static bool dma_allowed(ULONG q, uint64_t la, size_t n, const char *dir)
         return shmf__logical_range_allocated(la, n);
     if (shmf__queue_dma_stopped(q)) {
         shmf__report(SHMF_KIND_DMA_AFTER_STOP, la, "NIC", NULL,
-                     "DMA %s of %zu bytes at logical %#llx for queue %u after its DMA stopped",
-                     dir, n, (unsigned long long)la, q);
+                     "DMA %s of %zu bytes at logical %#llx for queue %u after its DMA stopped", dir,
+                     n, (unsigned long long)la, q);
         return false;
     }
     for (uint64_t p = la & ~(uint64_t)(PAGE_SIZE - 1); p < la + n; p += PAGE_SIZE) {
         if (shmf__page_state(p) != SHMF_PAGE_FREED)
             continue; /* unallocated pages are out of every block: checked below */
         shmf__report(SHMF_KIND_DMA_TO_FREED_MEMORY, la, "NIC", NULL,
-                     "DMA %s of %zu bytes at logical %#llx for queue %u hits freed page %#llx",
-                     dir, n, (unsigned long long)la, q, (unsigned long long)p);
+                     "DMA %s of %zu bytes at logical %#llx for queue %u hits freed page %#llx", dir,
+                     n, (unsigned long long)la, q, (unsigned long long)p);
         return false;
     }
     if (shmf__shm_find_dma_target(q, la, n, &other))
@@ -35,11 +35,13 @@ static bool dma_allowed(ULONG q, uint64_t la, size_t n, const char *dir)
     if (other >= 0)
         shmf__report(SHMF_KIND_DMA_OUT_OF_BLOCK, la, "NIC", NULL,
                      "DMA %s of %zu bytes at logical %#llx for queue %u lands in a block of "
-                     "queue %ld", dir, n, (unsigned long long)la, q, other);
+                     "queue %ld",
+                     dir, n, (unsigned long long)la, q, other);
     else
         shmf__report(SHMF_KIND_DMA_OUT_OF_BLOCK, la, "NIC", NULL,
                      "DMA %s of %zu bytes at logical %#llx for queue %u is outside every live "
-                     "block of the queue", dir, n, (unsigned long long)la, q);
+                     "block of the queue",
+                     dir, n, (unsigned long long)la, q);
     return false;
 }
 
@@ -177,8 +179,9 @@ static unsigned char *unchecked_target(uint64_t la, size_t n)
    Checked as one transfer; the caller holds the page lock.  Anything but the
    unchecked fast path takes the checked page walk.  False if refused. */
 __attribute__((always_inline)) /* the burst's constant nseg unrolls its loops */
-static inline bool transfer(ULONG q, uint64_t la, const struct shmf_dma_seg *seg, unsigned nseg,
-                            bool to_device_memory, const char *dir)
+static inline bool
+transfer(ULONG q, uint64_t la, const struct shmf_dma_seg *seg, unsigned nseg, bool to_device_memory,
+         const char *dir)
 {
     size_t n = 0;
     unsigned char *h;

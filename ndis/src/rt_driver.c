@@ -30,9 +30,9 @@ enum drv_kind { DRV_NONE, DRV_MINIPORT, DRV_FILTER };
 static struct {
     DRIVER_OBJECT object;
     UNICODE_STRING registry_path;
-    bool in_load;             /* between DriverEntry's call and the load's end */
-    enum drv_kind kind;       /* the driver registered (DRV_NONE: none now) */
-    NDIS_HANDLE context;      /* MiniportDriverContext / FilterDriverContext */
+    bool in_load;        /* between DriverEntry's call and the load's end */
+    enum drv_kind kind;  /* the driver registered (DRV_NONE: none now) */
+    NDIS_HANDLE context; /* MiniportDriverContext / FilterDriverContext */
     NDIS_MINIPORT_DRIVER_CHARACTERISTICS miniport; /* NDIS's copy */
     NDIS_FILTER_DRIVER_CHARACTERISTICS filter;     /* NDIS's copy */
 } drv;
@@ -65,7 +65,10 @@ struct required {
     const char *name;
 };
 
-#define REQ(T, f) {offsetof(T, f), #f}
+#define REQ(T, f)                                                                                  \
+    {                                                                                              \
+        offsetof(T, f), #f                                                                         \
+    }
 static const struct required miniport_required[] = {
     REQ(NDIS_MINIPORT_DRIVER_CHARACTERISTICS, InitializeHandlerEx),
     REQ(NDIS_MINIPORT_DRIVER_CHARACTERISTICS, HaltHandlerEx),
@@ -129,11 +132,11 @@ static NDIS_STATUS chars_check(const struct chars_rule *r, const void *c,
     else if (h->Revision < 1 || h->Revision > 3)
         snprintf(why, sizeof(why), "Header.Revision %u; expected 1, 2 or 3", h->Revision);
     else if (h->Size < r->size[h->Revision])
-        snprintf(why, sizeof(why), "Header.Size %#x is less than revision %u's size %#x",
-                 h->Size, h->Revision, r->size[h->Revision]);
+        snprintf(why, sizeof(why), "Header.Size %#x is less than revision %u's size %#x", h->Size,
+                 h->Revision, r->size[h->Revision]);
     else if (major != 6) {
-        snprintf(why, sizeof(why), "NDIS version %u.%u; an NDIS 6 driver registers as 6.x",
-                 major, minor);
+        snprintf(why, sizeof(why), "NDIS version %u.%u; an NDIS 6 driver registers as 6.x", major,
+                 minor);
         st = NDIS_STATUS_BAD_VERSION;
     } else {
         for (size_t i = 0; i < r->nreq && !why[0]; i++) {
@@ -221,8 +224,8 @@ NDIS_STATUS NdisMRegisterMiniportDriver(
     if (!register_args_ok(DriverObject, c, NdisMiniportDriverHandle, fn))
         return NDIS_STATUS_FAILURE;
     chars_copy(&drv.miniport, c, sizeof(drv.miniport));
-    NDIS_STATUS st = chars_check(&miniport_rule, &drv.miniport, &c->Header,
-                                 c->MajorNdisVersion, c->MinorNdisVersion, fn);
+    NDIS_STATUS st = chars_check(&miniport_rule, &drv.miniport, &c->Header, c->MajorNdisVersion,
+                                 c->MinorNdisVersion, fn);
     if (st != NDIS_STATUS_SUCCESS)
         return st;
     drv.kind = DRV_MINIPORT;
@@ -240,10 +243,10 @@ NDIS_STATUS NdisMRegisterMiniportDriver(
     return NDIS_STATUS_SUCCESS;
 }
 
-NDIS_STATUS NdisFRegisterFilterDriver(PDRIVER_OBJECT DriverObject,
-                                      NDIS_HANDLE FilterDriverContext,
-                                      PNDIS_FILTER_DRIVER_CHARACTERISTICS FilterDriverCharacteristics,
-                                      PNDIS_HANDLE NdisFilterDriverHandle)
+NDIS_STATUS
+NdisFRegisterFilterDriver(PDRIVER_OBJECT DriverObject, NDIS_HANDLE FilterDriverContext,
+                          PNDIS_FILTER_DRIVER_CHARACTERISTICS FilterDriverCharacteristics,
+                          PNDIS_HANDLE NdisFilterDriverHandle)
 {
     static const char fn[] = "NdisFRegisterFilterDriver";
     PNDIS_FILTER_DRIVER_CHARACTERISTICS c = FilterDriverCharacteristics;
@@ -319,8 +322,8 @@ int shmf__driver_load(shmf_driver_entry_fn entry)
     drv.in_load = false;
     if (!NT_SUCCESS(st)) {
         if (drv.kind != DRV_NONE)
-            shmf__report(SHMF_KIND_DRIVER_NOT_DEREGISTERED, (uint64_t)(uint32_t)st,
-                         "DriverEntry", NULL,
+            shmf__report(SHMF_KIND_DRIVER_NOT_DEREGISTERED, (uint64_t)(uint32_t)st, "DriverEntry",
+                         NULL,
                          "DriverEntry failed (status %#x) and left its %s driver registered; "
                          "deregister before failing",
                          (unsigned)st, kind_text(drv.kind));
@@ -360,13 +363,17 @@ void shmf__driver_unload(void)
 VOID ShmfRtAssertFailed(const char *Expression, const char *File, ULONG Line)
 {
     const char *base = File ? strrchr(File, '/') : NULL;
-    shmf__report(SHMF_KIND_ASSERTION_FAILED, Line, "ASSERT", NULL,
-                 "assertion failed: %s (%s:%u)", Expression ? Expression : "?",
-                 base ? base + 1 : File ? File : "?", (unsigned)Line);
+    shmf__report(SHMF_KIND_ASSERTION_FAILED, Line, "ASSERT", NULL, "assertion failed: %s (%s:%u)",
+                 Expression ? Expression : "?",
+                 base   ? base + 1
+                 : File ? File
+                        : "?",
+                 (unsigned)Line);
 }
 
 VOID ShmfRtPagedCode(const char *Function)
 {
-    shmf__irql_check_max(APC_LEVEL, Function ? Function : "PAGED_CODE",
-                         "PAGED_CODE(): pageable code runs at IRQL <= APC_LEVEL (DV IRQL checking)");
+    shmf__irql_check_max(
+        APC_LEVEL, Function ? Function : "PAGED_CODE",
+        "PAGED_CODE(): pageable code runs at IRQL <= APC_LEVEL (DV IRQL checking)");
 }

@@ -119,9 +119,8 @@ uint64_t shmf_rt_faults_injected(void)
 
 /* The counters of `site` in t, added on first sight by attempt n (*fresh set,
    unless add is false: then NULL); NULL when full. */
-static struct shmf_fault_site *site_slot(struct site_table *t, uintptr_t site,
-                                         const char *function, uint64_t n, bool add,
-                                         bool *fresh)
+static struct shmf_fault_site *site_slot(struct site_table *t, uintptr_t site, const char *function,
+                                         uint64_t n, bool add, bool *fresh)
 {
     uintptr_t h = (site * 0x9E3779B97F4A7C15ull) >> 56;
     *fresh = false;
@@ -236,10 +235,9 @@ bool shmf__fault_should_fail(const char *function, uintptr_t site)
         __atomic_store_n(&H->attempts, n, __ATOMIC_RELAXED);
         /* first-seen stamp: exact with one processor (the other homes are
            empty), approximate across processors, where the order is a race. */
-        struct shmf_fault_site *s =
-            site_slot(&H->sites, site, function,
-                      __atomic_load_n(&attempts, __ATOMIC_RELAXED) + homes_attempts(), true,
-                      &fresh);
+        struct shmf_fault_site *s = site_slot(
+            &H->sites, site, function,
+            __atomic_load_n(&attempts, __ATOMIC_RELAXED) + homes_attempts(), true, &fresh);
         if (s)
             s->attempts++;
         fhome_unlock(H);
@@ -288,8 +286,8 @@ static bool site_table_is_valid(const struct site_table *t)
 bool shmf__fault_is_valid(void)
 {
     shmf__lock(SHMF_LK_FAULT);
-    bool ok = site_table_is_valid(&sites) &&
-              injected <= __atomic_load_n(&attempts, __ATOMIC_RELAXED);
+    bool ok =
+        site_table_is_valid(&sites) && injected <= __atomic_load_n(&attempts, __ATOMIC_RELAXED);
     for (unsigned h = 0; h < SHMF_MAX_CPUS && ok; h++) {
         struct fault_home *H = fhome_lock(h);
         ok = site_table_is_valid(&H->sites);

@@ -129,8 +129,8 @@ static void copy_str(char *dst, size_t cap, const char *src)
     snprintf(dst, cap, "%s", src ? src : "");
 }
 
-static void record(enum shmf_kind kind, uint64_t object, const char *function,
-                   const char *rule, const char *fmt, va_list ap)
+static void record(enum shmf_kind kind, uint64_t object, const char *function, const char *rule,
+                   const char *fmt, va_list ap)
 {
     struct shmf_finding f;
     memset(&f, 0, sizeof(f));
@@ -155,8 +155,8 @@ static void record(enum shmf_kind kind, uint64_t object, const char *function,
     shmf__unlock(SHMF_LK_FINDINGS);
 }
 
-void shmf__report(enum shmf_kind kind, uint64_t object, const char *function,
-                  const char *rule, const char *fmt, ...)
+void shmf__report(enum shmf_kind kind, uint64_t object, const char *function, const char *rule,
+                  const char *fmt, ...)
 {
     va_list ap;
     va_start(ap, fmt);
@@ -164,8 +164,8 @@ void shmf__report(enum shmf_kind kind, uint64_t object, const char *function,
     va_end(ap);
 }
 
-void shmf_rt_report(enum shmf_kind kind, uint64_t object, const char *function,
-                    const char *rule, const char *fmt, ...)
+void shmf_rt_report(enum shmf_kind kind, uint64_t object, const char *function, const char *rule,
+                    const char *fmt, ...)
 {
     va_list ap;
     va_start(ap, fmt);

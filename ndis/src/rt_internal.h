@@ -80,9 +80,8 @@ static inline void shmf__unpoison(void *p, size_t n)
 
 /* Record a finding of `kind` about `object`, raised in `function` under `rule`
    (NULL: the catalogue's source).  printf-style message naming the object. */
-void shmf__report(enum shmf_kind kind, uint64_t object, const char *function,
-                  const char *rule, const char *fmt, ...)
-    __attribute__((format(printf, 5, 6)));
+void shmf__report(enum shmf_kind kind, uint64_t object, const char *function, const char *rule,
+                  const char *fmt, ...) __attribute__((format(printf, 5, 6)));
 /* Called by shmf_rt_set_op_index(i >= 0), i.e. when an op (or the load) ended,
    in debug builds (NDEBUG undefined); set by rt_world.c at reset. */
 extern void (*shmf__op_end_hook)(void);
@@ -94,7 +93,7 @@ extern void (*shmf__op_end_hook)(void);
 struct shmf_cpu {
     KIRQL irql;
     uint32_t index;
-    uint32_t locks_held; /* spin locks held by this processor */
+    uint32_t locks_held;  /* spin locks held by this processor */
     uint32_t raise_depth; /* KeRaiseIrql calls not yet lowered */
     KIRQL raise_stack[16];
 } __attribute__((aligned(64)));
@@ -152,13 +151,13 @@ void shmf__set_teardown(bool on);
  * work, never across provider code, a scheduling point or a byte walk over
  * pages that can be done outside (see rt_pages.c). */
 enum shmf_lk {
-    SHMF_LK_PAGES,    /* rt_pages.c, rt_mdl.c: zones, page states, page records */
-    SHMF_LK_SHM,      /* rt_shm.c, rt_overlap.c: block table, overlap index */
-    SHMF_LK_POOL,     /* rt_pool.c: one home's pool blocks, quarantine, chunk cache */
-    SHMF_LK_FAULT,    /* rt_fault.c: the plan, attempt counters, call sites */
+    SHMF_LK_PAGES,      /* rt_pages.c, rt_mdl.c: zones, page states, page records */
+    SHMF_LK_SHM,        /* rt_shm.c, rt_overlap.c: block table, overlap index */
+    SHMF_LK_POOL,       /* rt_pool.c: one home's pool blocks, quarantine, chunk cache */
+    SHMF_LK_FAULT,      /* rt_fault.c: the plan, attempt counters, call sites */
     SHMF_LK_FAULT_HOME, /* rt_fault.c: one processor's attempt counter and sites */
-    SHMF_LK_GUARD,    /* rt_guard.c: guarded buffers */
-    SHMF_LK_FINDINGS, /* rt_findings.c: the findings and the handler call */
+    SHMF_LK_GUARD,      /* rt_guard.c: guarded buffers */
+    SHMF_LK_FINDINGS,   /* rt_findings.c: the findings and the handler call */
     SHMF_LK_COUNT
 };
 void shmf__lock(enum shmf_lk l);
@@ -257,8 +256,7 @@ typedef void (*shmf_page_chunk_fn)(uint64_t la, size_t n, void *ud);
 /* Walk [va, va+len) page by page inside live page mappings (contiguous memory or
    a mapped MDL).  Returns false, calling fn never, if len is 0 or some byte of the
    range is not in a live mapping. */
-bool shmf__va_range_for_each_page(const void *va, size_t len, shmf_page_chunk_fn fn,
-                                  void *ud);
+bool shmf__va_range_for_each_page(const void *va, size_t len, shmf_page_chunk_fn fn, void *ud);
 /* True if every page of [la, la+n) is allocated (n == 0 checks la's page). */
 bool shmf__logical_range_allocated(uint64_t la, size_t n);
 

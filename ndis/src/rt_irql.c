@@ -20,8 +20,8 @@ bool shmf__irql_check_max(KIRQL max, const char *function, const char *rule)
     if (this_cpu.irql <= max)
         return true;
     shmf__report(SHMF_KIND_IRQL_TOO_HIGH, this_cpu.irql, function, rule,
-                 "%s called at IRQL %u; it requires IRQL <= %u", function,
-                 (unsigned)this_cpu.irql, (unsigned)max);
+                 "%s called at IRQL %u; it requires IRQL <= %u", function, (unsigned)this_cpu.irql,
+                 (unsigned)max);
     return false;
 }
 
@@ -48,9 +48,8 @@ KIRQL KfRaiseIrql(KIRQL NewIrql)
     KIRQL old = this_cpu.irql;
     if (NewIrql < old || NewIrql > HIGH_LEVEL) {
         shmf__report(SHMF_KIND_IRQL_NOT_RESTORED, NewIrql, "KeRaiseIrql",
-                     "KeRaiseIrql page; DV 0xC4/0x30",
-                     "KeRaiseIrql to IRQL %u from higher IRQL %u", (unsigned)NewIrql,
-                     (unsigned)old);
+                     "KeRaiseIrql page; DV 0xC4/0x30", "KeRaiseIrql to IRQL %u from higher IRQL %u",
+                     (unsigned)NewIrql, (unsigned)old);
         return old;
     }
     if (this_cpu.raise_depth < sizeof(this_cpu.raise_stack))
@@ -73,10 +72,9 @@ VOID KeLowerIrql(KIRQL NewIrql)
     shmf__yield("KeLowerIrql");
     KIRQL now = this_cpu.irql;
     if (NewIrql > now) {
-        shmf__report(SHMF_KIND_IRQL_NOT_RESTORED, NewIrql, "KeLowerIrql",
-                     "KeLowerIrql page; DV 0xC4/0x31",
-                     "KeLowerIrql to IRQL %u above the current IRQL %u", (unsigned)NewIrql,
-                     (unsigned)now);
+        shmf__report(
+            SHMF_KIND_IRQL_NOT_RESTORED, NewIrql, "KeLowerIrql", "KeLowerIrql page; DV 0xC4/0x31",
+            "KeLowerIrql to IRQL %u above the current IRQL %u", (unsigned)NewIrql, (unsigned)now);
         return;
     }
     if (this_cpu.raise_depth == 0) {
@@ -110,8 +108,8 @@ void shmf__handler_exit(const struct shmf_handler_frame *fr, const char *handler
 {
     struct shmf_cpu *c = shmf__cpu();
     if (c->locks_held != fr->locks_held)
-        shmf__report(SHMF_KIND_SPINLOCK_HELD_ON_RETURN, c->locks_held - fr->locks_held,
-                     handler, "DDI rule SpinLock 0x00040009; NDIS SDV SpinLockBalanced",
+        shmf__report(SHMF_KIND_SPINLOCK_HELD_ON_RETURN, c->locks_held - fr->locks_held, handler,
+                     "DDI rule SpinLock 0x00040009; NDIS SDV SpinLockBalanced",
                      "%s returned holding %u spin lock(s)", handler,
                      c->locks_held - fr->locks_held);
     else if (c->irql != fr->irql)

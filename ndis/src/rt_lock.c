@@ -33,8 +33,8 @@ static void take(PNDIS_SPIN_LOCK l, bool dpr)
     for (;;) {
         ULONG_PTR expect = 0;
         /* acquire: pairs with the release store in drop() by the last holder */
-        if (__atomic_compare_exchange_n(&l->SpinLock, &expect, want, false,
-                                        __ATOMIC_ACQUIRE, __ATOMIC_RELAXED))
+        if (__atomic_compare_exchange_n(&l->SpinLock, &expect, want, false, __ATOMIC_ACQUIRE,
+                                        __ATOMIC_RELAXED))
             break;
         if (shmf__yield_hook)
             shmf__yield_hook("spin");
@@ -59,8 +59,8 @@ static bool check_recursive(PNDIS_SPIN_LOCK l, const char *fn)
     if (!held_by_me(l))
         return false;
     shmf__report(SHMF_KIND_SPINLOCK_RECURSIVE_ACQUIRE, (uint64_t)(uintptr_t)l, fn,
-                 "DDI rule SpinLock 0x00040009", "%s of lock %p already held by processor %u",
-                 fn, (void *)l, shmf__cpu()->index);
+                 "DDI rule SpinLock 0x00040009", "%s of lock %p already held by processor %u", fn,
+                 (void *)l, shmf__cpu()->index);
     return true;
 }
 
@@ -95,9 +95,9 @@ VOID NdisAllocateSpinLock(PNDIS_SPIN_LOCK SpinLock)
 VOID NdisFreeSpinLock(PNDIS_SPIN_LOCK SpinLock)
 {
     if (held_by_me(SpinLock))
-        shmf__report(SHMF_KIND_ROUTINE_MISUSE, (uint64_t)(uintptr_t)SpinLock,
-                     "NdisFreeSpinLock", "NdisFreeSpinLock page",
-                     "NdisFreeSpinLock of lock %p while it is held", (void *)SpinLock);
+        shmf__report(SHMF_KIND_ROUTINE_MISUSE, (uint64_t)(uintptr_t)SpinLock, "NdisFreeSpinLock",
+                     "NdisFreeSpinLock page", "NdisFreeSpinLock of lock %p while it is held",
+                     (void *)SpinLock);
 }
 
 VOID NdisAcquireSpinLock(PNDIS_SPIN_LOCK SpinLock)

@@ -26,10 +26,11 @@ static bool is_pow2(uint64_t x)
  * frees the MDL (mdl_released): the MDL routines find their record
  * without the pool.  Open addressing, key NULL free.  Under SHMF_LK_PAGES. */
 
-static struct mdl_slot {
+struct mdl_slot {
     const void *mdl;
     struct palloc *a;
-} *mdl_tab;
+};
+static struct mdl_slot *mdl_tab;
 static unsigned mdl_cap, mdl_count; /* mdl_cap: a power of two, or 0 */
 
 static unsigned mdl_home(const void *mdl)
@@ -191,11 +192,10 @@ static bool node_ok(NODE_REQUIREMENT node)
     return node == MM_ANY_NODE_OK || node <= KeQueryHighestNodeNumber();
 }
 
-PVOID MmAllocateContiguousNodeMemory(SIZE_T NumberOfBytes,
-                                     PHYSICAL_ADDRESS LowestAcceptableAddress,
+PVOID MmAllocateContiguousNodeMemory(SIZE_T NumberOfBytes, PHYSICAL_ADDRESS LowestAcceptableAddress,
                                      PHYSICAL_ADDRESS HighestAcceptableAddress,
-                                     PHYSICAL_ADDRESS BoundaryAddressMultiple,
-                                     ULONG Protect, NODE_REQUIREMENT PreferredNode)
+                                     PHYSICAL_ADDRESS BoundaryAddressMultiple, ULONG Protect,
+                                     NODE_REQUIREMENT PreferredNode)
 {
     static const char fn[] = "MmAllocateContiguousNodeMemory";
     uintptr_t site = SHMF_CALLER();
@@ -240,9 +240,9 @@ VOID MmFreeContiguousMemory(PVOID BaseAddress)
         run = shmf__run_retire(a);
         shmf__palloc_unlink(a);
     } else if (at_base && m->state == SHMF_PAGE_FREED && m->contig_base) {
-        shmf__report(SHMF_KIND_POOL_DOUBLE_FREE, (uint64_t)(uintptr_t)BaseAddress, fn,
-                     NULL, "double free of contiguous memory at %p (logical 0x%llx)",
-                     BaseAddress, (unsigned long long)(shmf__pfn_of(z, k) << PAGE_SHIFT));
+        shmf__report(SHMF_KIND_POOL_DOUBLE_FREE, (uint64_t)(uintptr_t)BaseAddress, fn, NULL,
+                     "double free of contiguous memory at %p (logical 0x%llx)", BaseAddress,
+                     (unsigned long long)(shmf__pfn_of(z, k) << PAGE_SHIFT));
     } else {
         shmf__report(SHMF_KIND_POOL_FREE_UNKNOWN, (uint64_t)(uintptr_t)BaseAddress, fn,
                      "BAD_POOL_CALLER 0xC2/0x60",
@@ -275,21 +275,19 @@ static const char *mdl_flags_problem(uint64_t skip, uint64_t total, ULONG flags)
     return NULL;
 }
 
-static bool mdl_args_valid(uint64_t skip, uint64_t total, MEMORY_CACHING_TYPE cache,
-                           ULONG flags, const char *fn)
+static bool mdl_args_valid(uint64_t skip, uint64_t total, MEMORY_CACHING_TYPE cache, ULONG flags,
+                           const char *fn)
 {
     const char *why = mdl_flags_problem(skip, total, flags);
     if (!why && (cache < MmNonCached || cache >= MmMaximumCacheType))
         why = "CacheType is not a MEMORY_CACHING_TYPE";
     if (why)
-        shmf__report(
-            SHMF_KIND_ROUTINE_MISUSE, flags, fn,
-            "MmAllocatePagesForMdlEx page: Flags and SkipBytes",
-            "MmAllocatePagesForMdlEx(Flags 0x%x, SkipBytes 0x%llx, CacheType %d): %s",
-            (unsigned)flags, (unsigned long long)skip, (int)cache, why);
+        shmf__report(SHMF_KIND_ROUTINE_MISUSE, flags, fn,
+                     "MmAllocatePagesForMdlEx page: Flags and SkipBytes",
+                     "MmAllocatePagesForMdlEx(Flags 0x%x, SkipBytes 0x%llx, CacheType %d): %s",
+                     (unsigned)flags, (unsigned long long)skip, (int)cache, why);
     if (!why && (flags & MM_ALLOCATE_AND_HOT_REMOVE))
-        shmf__irql_check_max(PASSIVE_LEVEL, fn,
-                             "MM_ALLOCATE_AND_HOT_REMOVE: PASSIVE_LEVEL");
+        shmf__irql_check_max(PASSIVE_LEVEL, fn, "MM_ALLOCATE_AND_HOT_REMOVE: PASSIVE_LEVEL");
     return why == NULL;
 }
 
@@ -322,8 +320,7 @@ static PMDL mdl_alloc(const struct run_req *r, bool contiguous, bool zero, uintp
     struct palloc *a =
         shmf__palloc_alloc(PALLOC_MDL, contiguous ? ZONE_CONTIG : ZONE_SCATTER, r, site);
     if (a && mdl_reserve())
-        mdl = shmf__pool_alloc_mdl(sizeof(MDL) + a->npages * sizeof(PFN_NUMBER), &mdl_ops, a,
-                                   site);
+        mdl = shmf__pool_alloc_mdl(sizeof(MDL) + a->npages * sizeof(PFN_NUMBER), &mdl_ops, a, site);
     if (a && !mdl) {
         shmf__palloc_check_stale(a);
         run = shmf__run_retire(a);
@@ -360,8 +357,7 @@ PMDL MmAllocatePagesForMdlEx(PHYSICAL_ADDRESS LowAddress, PHYSICAL_ADDRESS HighA
         return NULL;
     if (TotalBytes == 0 || TotalBytes > MDL_MAX_BYTES)
         return NULL;
-    if (!chunks &&
-        !scatter_range_ok((uint64_t)LowAddress.QuadPart, (uint64_t)HighAddress.QuadPart))
+    if (!chunks && !scatter_range_ok((uint64_t)LowAddress.QuadPart, (uint64_t)HighAddress.QuadPart))
         return NULL;
     if (shmf__fault_should_fail(fn, site))
         return NULL;
@@ -379,11 +375,10 @@ static struct palloc *mdl_record(PMDL mdl, const char *fn)
     struct palloc *a = mdl_find(mdl);
     if (a && a->state == SHMF_PAGE_ALLOCATED)
         return a;
-    shmf__report(SHMF_KIND_ROUTINE_MISUSE, (uint64_t)(uintptr_t)mdl, fn,
-                 "MDL must describe locked pages (MmAllocatePagesForMdlEx)", "%s(%p): %s",
-                 fn, (void *)mdl,
-                 a ? "the MDL's pages were already freed"
-                   : "not a live MDL from MmAllocatePagesForMdlEx");
+    shmf__report(
+        SHMF_KIND_ROUTINE_MISUSE, (uint64_t)(uintptr_t)mdl, fn,
+        "MDL must describe locked pages (MmAllocatePagesForMdlEx)", "%s(%p): %s", fn, (void *)mdl,
+        a ? "the MDL's pages were already freed" : "not a live MDL from MmAllocatePagesForMdlEx");
     return NULL;
 }
 
@@ -408,13 +403,11 @@ VOID MmFreePagesFromMdl(PMDL MemoryDescriptorList)
         mdl_unmap(a);
         run = shmf__run_retire(a);
     } else if (mdl_freed || a) {
-        shmf__report(SHMF_KIND_POOL_DOUBLE_FREE,
-                     (uint64_t)(uintptr_t)MemoryDescriptorList, fn, NULL,
-                     "pages of MDL %p freed twice%s", (void *)MemoryDescriptorList,
+        shmf__report(SHMF_KIND_POOL_DOUBLE_FREE, (uint64_t)(uintptr_t)MemoryDescriptorList, fn,
+                     NULL, "pages of MDL %p freed twice%s", (void *)MemoryDescriptorList,
                      mdl_freed ? " (the MDL itself was already freed too)" : "");
     } else {
-        shmf__report(SHMF_KIND_POOL_FREE_UNKNOWN,
-                     (uint64_t)(uintptr_t)MemoryDescriptorList, fn,
+        shmf__report(SHMF_KIND_POOL_FREE_UNKNOWN, (uint64_t)(uintptr_t)MemoryDescriptorList, fn,
                      "MmFreePagesFromMdl page: only MDLs from MmAllocatePagesForMdl(Ex)",
                      "MmFreePagesFromMdl(%p): not an MDL from MmAllocatePagesForMdlEx",
                      (void *)MemoryDescriptorList);
@@ -464,9 +457,8 @@ PVOID MmMapLockedPagesSpecifyCache(PMDL MemoryDescriptorList, KPROCESSOR_MODE Ac
     else
         shmf__irql_check_max(APC_LEVEL, fn, "DV 0xC4/0x77");
     if (BugCheckOnFailure)
-        shmf__report(SHMF_KIND_ROUTINE_MISUSE, (uint64_t)(uintptr_t)MemoryDescriptorList,
-                     fn, "DV 0xC4/0x82",
-                     "MmMapLockedPagesSpecifyCache(%p) with BugCheckOnFailure TRUE",
+        shmf__report(SHMF_KIND_ROUTINE_MISUSE, (uint64_t)(uintptr_t)MemoryDescriptorList, fn,
+                     "DV 0xC4/0x82", "MmMapLockedPagesSpecifyCache(%p) with BugCheckOnFailure TRUE",
                      (void *)MemoryDescriptorList);
     if (AccessMode != KernelMode)
         return NULL;
@@ -493,8 +485,8 @@ VOID MmUnmapLockedPages(PVOID BaseAddress, PMDL MemoryDescriptorList)
     shmf__lock(SHMF_LK_PAGES);
     struct palloc *a = mdl_find(MemoryDescriptorList);
     if (!a || !a->mapped_va)
-        shmf__report(SHMF_KIND_ROUTINE_MISUSE, (uint64_t)(uintptr_t)MemoryDescriptorList,
-                     fn, "DV 0xC4/0xB6",
+        shmf__report(SHMF_KIND_ROUTINE_MISUSE, (uint64_t)(uintptr_t)MemoryDescriptorList, fn,
+                     "DV 0xC4/0xB6",
                      "MmUnmapLockedPages(%p, MDL %p): the MDL is not "
                      "mapped to a system address",
                      BaseAddress, (void *)MemoryDescriptorList);
@@ -518,8 +510,7 @@ static bool va_to_logical_locked(const void *va, uint64_t *la)
     if (!shmf__va_locate(va, &z, &k))
         return false;
     const struct page_meta *m = shmf__meta_of(z, k);
-    if (m->state != SHMF_PAGE_ALLOCATED ||
-        (m->owner->kind == PALLOC_MDL && !m->owner->mapped_va))
+    if (m->state != SHMF_PAGE_ALLOCATED || (m->owner->kind == PALLOC_MDL && !m->owner->mapped_va))
         return false;
     *la = (shmf__pfn_of(z, k) << PAGE_SHIFT) | BYTE_OFFSET(va);
     return true;
@@ -544,8 +535,7 @@ static bool range_mapped(const uint8_t *p, size_t len)
     return true;
 }
 
-bool shmf__va_range_for_each_page(const void *va, size_t len, shmf_page_chunk_fn fn,
-                                  void *ud)
+bool shmf__va_range_for_each_page(const void *va, size_t len, shmf_page_chunk_fn fn, void *ud)
 {
     const uint8_t *p = va;
     uint64_t la;

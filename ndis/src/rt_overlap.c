@@ -15,7 +15,7 @@ static struct {
     uint32_t va[ARENA_PAGES];
     unsigned odd;
     unsigned blocks; /* live blocks added */
-} ovl; /* access under SHMF_LK_SHM */
+} ovl;               /* access under SHMF_LK_SHM */
 
 /* Logical page numbers (from PFN_BASE) of the first and the last byte of
    [la, la+n); false if the range is empty, wraps or leaves simulated memory. */
@@ -46,8 +46,7 @@ static bool va_pages(PVOID va, uint64_t n, uint32_t *first, uint32_t *count)
 
 /* Count (delta 1 or -1) the pages of the SG list; owner: the block to note as
    the pages' owner, 0 for none. */
-static void ovl_count_sg(const SCATTER_GATHER_ELEMENT *sg, ULONG n, uint32_t delta,
-                         uint64_t owner)
+static void ovl_count_sg(const SCATTER_GATHER_ELEMENT *sg, ULONG n, uint32_t delta, uint64_t owner)
 {
     uint32_t first, last;
     for (ULONG i = 0; i < n; i++)

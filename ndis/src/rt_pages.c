@@ -39,10 +39,10 @@
  * access (it reads the poison pattern, which usually shows up later as corrupt
  * data); a stale write past the first POISON_BYTES of a page other than a run's
  * first is not seen; and a write into a run released from the quarantine and
- * not reused before the world ends is not seen either.  With ASan every freed byte is poisoned as well, so
- * any stale access is reported at once; there the canaries are only each page's
- * head and are checked at quarantine release and unload only (they catch writes
- * that bypass ASan, e.g. from uninstrumented code), to keep ASan builds cheap.
+ * not reused before the world ends is not seen either.  With ASan every freed byte is poisoned as
+ * well, so any stale access is reported at once; there the canaries are only each page's head and
+ * are checked at quarantine release and unload only (they catch writes that bypass ASan, e.g. from
+ * uninstrumented code), to keep ASan builds cheap.
  *
  * The MDL table that refers to these records is rt_mdl.c's, reset by the world
  * after shmf__pages_reset.
@@ -54,12 +54,12 @@
 
 #include "rt_pages.h"
 
-#define SCATTER_MUL 6577u            /* odd and not +-1 mod ZONE_PAGES */
+#define SCATTER_MUL 6577u /* odd and not +-1 mod ZONE_PAGES */
 #define QUAR_RUNS 64u
 #define QUAR_PAGES 2048u
 #define POISON_FREE 0x6bu
-#define POISON_BYTES 64 /* canary bytes at the start of each freed page but the first */
-#define FILL_BYTES 64   /* uninitialized-pattern bytes at the start of each page */
+#define POISON_BYTES 64   /* canary bytes at the start of each freed page but the first */
+#define FILL_BYTES 64     /* uninitialized-pattern bytes at the start of each page */
 #define FILL_UNINIT 0xa5u /* "uninitialized" memory, as DV fills it */
 
 /* A run of host pages [first, first+n) of one zone. */
@@ -72,7 +72,7 @@ struct extent {
 struct zone_state {
     struct extent *free;
     uint32_t nfree, cap, hw;
-    uint32_t cursor;    /* next-fit: where the last run ended */
+    uint32_t cursor; /* next-fit: where the last run ended */
 };
 
 struct quar_entry {
@@ -113,9 +113,8 @@ static bool pfn_locate(uint64_t pfn, enum zone *z, uint32_t *k)
         return false;
     pfn -= PFN_BASE;
     *z = pfn < ZONE_PAGES ? ZONE_CONTIG : ZONE_SCATTER;
-    *k = *z == ZONE_CONTIG
-             ? (uint32_t)pfn
-             : (uint32_t)((pfn - ZONE_PAGES) * pg.scatter_inv) & (ZONE_PAGES - 1);
+    *k = *z == ZONE_CONTIG ? (uint32_t)pfn
+                           : (uint32_t)((pfn - ZONE_PAGES) * pg.scatter_inv) & (ZONE_PAGES - 1);
     return true;
 }
 
@@ -135,8 +134,7 @@ bool shmf__va_locate(const void *va, enum zone *z, uint32_t *k)
     /* acquire: pairs with the release store in arena_ready() */
     uint8_t *arena = __atomic_load_n(&pg.arena, __ATOMIC_ACQUIRE);
     uintptr_t off = (uintptr_t)va - (uintptr_t)arena;
-    if (!arena || (uintptr_t)va < (uintptr_t)arena ||
-        off >= (size_t)ARENA_PAGES * PAGE_SIZE)
+    if (!arena || (uintptr_t)va < (uintptr_t)arena || off >= (size_t)ARENA_PAGES * PAGE_SIZE)
         return false;
     *z = (enum zone)(off / PAGE_SIZE / ZONE_PAGES);
     *k = (uint32_t)(off / PAGE_SIZE % ZONE_PAGES);
@@ -366,8 +364,7 @@ static void quarantine_check(const struct quar_entry *q)
 static unsigned quarantine_push(enum zone z, struct extent e, struct quar_entry *out)
 {
     unsigned n = 0;
-    while (pg.quar_count > 0 &&
-           (pg.quar_count == QUAR_RUNS || pg.quar_pages + e.n > QUAR_PAGES)) {
+    while (pg.quar_count > 0 && (pg.quar_count == QUAR_RUNS || pg.quar_pages + e.n > QUAR_PAGES)) {
         out[n++] = pg.quar[pg.quar_head];
         pg.quar_head = (pg.quar_head + 1) % QUAR_RUNS;
         pg.quar_count--;
@@ -479,8 +476,8 @@ void shmf__palloc_unlink(struct palloc *a)
 }
 
 /* Allocate a run in zone z and its record; NULL when no run fits. */
-struct palloc *shmf__palloc_alloc(enum palloc_kind kind, enum zone z,
-                                  const struct run_req *r, uintptr_t site)
+struct palloc *shmf__palloc_alloc(enum palloc_kind kind, enum zone z, const struct run_req *r,
+                                  uintptr_t site)
 {
     if (!arena_ready() || r->n == 0 || r->n > ZONE_PAGES)
         return NULL;
@@ -502,7 +499,6 @@ static uint64_t palloc_la(const struct palloc *a)
 {
     return shmf__pfn_of(a->zone, a->first) << PAGE_SHIFT;
 }
-
 
 /* === Runtime interface (rt_internal.h) === */
 

@@ -70,8 +70,8 @@ struct shmf_run shmf__run_retire(struct palloc *a);
 void shmf__run_quarantine(struct shmf_run r);
 void shmf__fill_uninit(uint8_t *va, uint32_t npages);
 void shmf__palloc_unlink(struct palloc *a);
-struct palloc *shmf__palloc_alloc(enum palloc_kind kind, enum zone z,
-                                  const struct run_req *r, uintptr_t site);
+struct palloc *shmf__palloc_alloc(enum palloc_kind kind, enum zone z, const struct run_req *r,
+                                  uintptr_t site);
 /* Check the canaries of the pages of a that were FREED before this allocation
    (builds without ASan; use-after-free) before the caller fills them.  The
    allocating processor calls it, with or without SHMF_LK_PAGES. */

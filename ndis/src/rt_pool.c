@@ -64,9 +64,9 @@
 #define POOL_HASH_SIZE (1u << POOL_HASH_BITS)
 #define POOL_QUARANTINE_BLOCKS 64u
 #define POOL_QUARANTINE_BYTES (1u << 20)
-#define POOL_POISON_FREE 0x6bu   /* freed user area, as Linux POISON_FREE */
-#define POOL_FILL_ALLOC 0xcdu    /* uninitialized pool, as DV fills it */
-#define POOL_MDL_TAG 0x206c644du /* 'Mdl ' */
+#define POOL_POISON_FREE 0x6bu        /* freed user area, as Linux POISON_FREE */
+#define POOL_FILL_ALLOC 0xcdu         /* uninitialized pool, as DV fills it */
+#define POOL_MDL_TAG 0x206c644du      /* 'Mdl ' */
 #define POOL_NDIS_MDL_TAG 0x6c644d4eu /* 'NMdl', NdisAllocateMdl's MDLs */
 
 enum pool_state { POOL_UNUSED, POOL_ALLOCATED, POOL_FREED };
@@ -83,10 +83,10 @@ struct pool_block {
     size_t left;                    /* bytes of the left gap (>= POOL_REDZONE) */
     size_t right;                   /* bytes from user+size to the chunk end */
     ULONG tag;
-    uintptr_t site; /* provider's return address */
-    uint64_t seq;   /* allocation sequence number since reset */
-    size_t cap;     /* bytes of the chunk (>= chunk_bytes) */
-    void *mdl_ctx;  /* rt_mdl.c record until the MDL block is freed */
+    uintptr_t site;                          /* provider's return address */
+    uint64_t seq;                            /* allocation sequence number since reset */
+    size_t cap;                              /* bytes of the chunk (>= chunk_bytes) */
+    void *mdl_ctx;                           /* rt_mdl.c record until the MDL block is freed */
     const struct shmf_pool_mdl_ops *mdl_ops; /* what to ask about mdl_ctx */
     bool is_mdl;
     bool is_ndis_mdl; /* from NdisAllocateMdl: only NdisFreeMdl frees it */
@@ -100,13 +100,13 @@ struct pool_list {
 };
 
 #define POOL_CLASS_MIN 64u
-#define POOL_CLASSES 20u                /* 64 B .. 32 MiB */
+#define POOL_CLASSES 20u /* 64 B .. 32 MiB */
 #define POOL_CACHE_BYTES ((size_t)32 << 20)
-#define POOL_HOMES (SHMF_MAX_CPUS + 1)  /* one per processor, then the overflow home */
+#define POOL_HOMES (SHMF_MAX_CPUS + 1) /* one per processor, then the overflow home */
 #define POOL_OVERFLOW SHMF_MAX_CPUS
-#define POOL_SLICE ((size_t)128 << 20)  /* address range of one processor's home */
-#define POOL_SLICE_CLASSES 15u          /* classes carved from slices: up to 1 MiB */
-#define POOL_GROW ((size_t)2 << 20)     /* slice bytes made accessible at a time */
+#define POOL_SLICE ((size_t)128 << 20) /* address range of one processor's home */
+#define POOL_SLICE_CLASSES 15u         /* classes carved from slices: up to 1 MiB */
+#define POOL_GROW ((size_t)2 << 20)    /* slice bytes made accessible at a time */
 
 /* One home.  Every field but `lock` is accessed under `lock` (SHMF_LK_POOL
    level); each home starts on its own cache line. */
@@ -150,8 +150,8 @@ static uint8_t *slices_base(void)
     uint8_t *expect = NULL;
     /* release on success: pairs with the acquire loads in slices_base() and
        home_of(); acquire on failure: pairs with the winner's release here */
-    if (!__atomic_compare_exchange_n(&slices, &expect, (uint8_t *)m, false,
-                                     __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE)) {
+    if (!__atomic_compare_exchange_n(&slices, &expect, (uint8_t *)m, false, __ATOMIC_ACQ_REL,
+                                     __ATOMIC_ACQUIRE)) {
         munmap(m, POOL_SLICE * SHMF_MAX_CPUS);
         return expect;
     }
@@ -282,8 +282,8 @@ static bool pool_list_is_valid(struct pool_home *H, unsigned h, const struct poo
     size_t bytes = 0;
     const struct pool_block *prev = NULL;
     for (const struct pool_block *b = l->head; b; prev = b, b = b->next, n++) {
-        if (b->prev != prev || b->home != h || b->state != state ||
-            hash_find(H, b->user) != b || (b->mdl_ctx && !b->mdl_ops))
+        if (b->prev != prev || b->home != h || b->state != state || hash_find(H, b->user) != b ||
+            (b->mdl_ctx && !b->mdl_ops))
             return false;
         bytes += b->size;
     }
@@ -369,8 +369,7 @@ static struct pool_block *chunk_get(size_t bytes, unsigned h)
         return NULL; /* a carved chunk is lost: the host is out of memory anyway */
     if (carved) {
         b->chunk = carved;
-    } else if (posix_memalign((void **)&b->chunk, cap >= PAGE_SIZE ? PAGE_SIZE : POOL_ALIGN,
-                              cap)) {
+    } else if (posix_memalign((void **)&b->chunk, cap >= PAGE_SIZE ? PAGE_SIZE : POOL_ALIGN, cap)) {
         free(b);
         return NULL;
     }
@@ -418,8 +417,14 @@ static struct pool_block *block_create(size_t size, ULONG tag, uintptr_t site, u
     uint8_t *chunk = b->chunk;
     size_t cap = b->cap;
     unsigned home = b->home;
-    *b = (struct pool_block){.chunk = chunk, .cap = cap, .home = home, .left = left, .size = size,
-                             .right = right, .tag = tag, .site = site,
+    *b = (struct pool_block){.chunk = chunk,
+                             .cap = cap,
+                             .home = home,
+                             .left = left,
+                             .size = size,
+                             .right = right,
+                             .tag = tag,
+                             .site = site,
                              .state = POOL_ALLOCATED};
     b->user = b->chunk + b->left;
     SHMF_UNPOISON(b->chunk, chunk_bytes(b));
@@ -541,8 +546,7 @@ static void *pool_alloc(size_t size, ULONG tag, uintptr_t site,
 static void report_free_unknown(const void *p, const char *fn, const char *why)
 {
     shmf__report(SHMF_KIND_POOL_FREE_UNKNOWN, (uint64_t)(uintptr_t)p, fn,
-                 "DV 0xC4/0x10; BAD_POOL_CALLER 0xC2/0x41-0x48", "%s frees %p, %s", fn, p,
-                 why);
+                 "DV 0xC4/0x10; BAD_POOL_CALLER 0xC2/0x41-0x48", "%s frees %p, %s", fn, p, why);
 }
 
 static void report_double_free(const struct pool_block *b, const char *fn)
@@ -568,8 +572,7 @@ static void report_wrong_tag(const struct pool_block *b, ULONG tag, const char *
 
 /* True if b may be freed by this route; otherwise report why and return false
    (the free is then ignored, the least harmful choice). */
-static bool free_allowed(const struct pool_block *b, ULONG tag, unsigned how,
-                         const char *fn)
+static bool free_allowed(const struct pool_block *b, ULONG tag, unsigned how, const char *fn)
 {
     if (b->state == POOL_FREED) {
         report_double_free(b, fn);
@@ -638,8 +641,7 @@ static void report_not_a_block(struct pool_home *H, const void *p, const char *f
     if (!p)
         snprintf(why, sizeof(why), "a NULL pointer");
     else if (in)
-        snprintf(why, sizeof(why),
-                 "an address inside pool block %p (%zu bytes), not its base",
+        snprintf(why, sizeof(why), "an address inside pool block %p (%zu bytes), not its base",
                  (void *)in->user, in->size);
     else
         snprintf(why, sizeof(why), "an address no pool allocator returned");
@@ -691,8 +693,7 @@ PVOID NdisAllocateMemoryWithTagPriority(NDIS_HANDLE NdisHandle, UINT Length, ULO
     return pool_alloc(Length, Tag, site, NULL, NULL);
 }
 
-VOID NdisFreeMemoryWithTagPriority(NDIS_HANDLE NdisHandle, PVOID VirtualAddress,
-                                   ULONG Tag)
+VOID NdisFreeMemoryWithTagPriority(NDIS_HANDLE NdisHandle, PVOID VirtualAddress, ULONG Tag)
 {
     static const char fn[] = "NdisFreeMemoryWithTagPriority";
     (void)NdisHandle;
@@ -749,8 +750,7 @@ VOID RtlCopyMemory(PVOID Destination, const VOID *Source, SIZE_T Length)
 
 /* === Runtime interface (rt_internal.h) === */
 
-void *shmf__pool_alloc_mdl(size_t n, const struct shmf_pool_mdl_ops *ops, void *ctx,
-                           uintptr_t site)
+void *shmf__pool_alloc_mdl(size_t n, const struct shmf_pool_mdl_ops *ops, void *ctx, uintptr_t site)
 {
     return pool_alloc(n, POOL_MDL_TAG, site, ops, ctx);
 }
@@ -836,24 +836,23 @@ void shmf__pool_check_leaks(void)
 {
     char tag[5];
     for (unsigned h = 0; h < POOL_HOMES; h++) {
-    struct pool_home *H = home_lock(h);
+        struct pool_home *H = home_lock(h);
 #if SHMF_DEBUG >= 2
-    if (!pool_home_is_valid(H, h)) {
-        fprintf(stderr, "shmfuzz runtime: pool home %u corrupt\n", h);
-        abort();
-    }
+        if (!pool_home_is_valid(H, h)) {
+            fprintf(stderr, "shmfuzz runtime: pool home %u corrupt\n", h);
+            abort();
+        }
 #endif
-    for (struct pool_block *b = H->live.head; b; b = b->next) {
-        tag_text(b->tag, tag);
-        shmf__report(SHMF_KIND_LEAK_POOL, (uint64_t)(uintptr_t)b->user,
-                     "ShmfProviderUnload", NULL,
-                     "%s %p (tag '%s', %zu bytes, allocation #%llu) allocated at 0x%lx "
-                     "is still allocated at unload",
-                     b->is_mdl || b->is_ndis_mdl ? "MDL" : "pool block", (void *)b->user, tag,
-                     b->size,
-                     (unsigned long long)b->seq, (unsigned long)b->site);
-    }
-    home_unlock(H);
+        for (struct pool_block *b = H->live.head; b; b = b->next) {
+            tag_text(b->tag, tag);
+            shmf__report(SHMF_KIND_LEAK_POOL, (uint64_t)(uintptr_t)b->user, "ShmfProviderUnload",
+                         NULL,
+                         "%s %p (tag '%s', %zu bytes, allocation #%llu) allocated at 0x%lx "
+                         "is still allocated at unload",
+                         b->is_mdl || b->is_ndis_mdl ? "MDL" : "pool block", (void *)b->user, tag,
+                         b->size, (unsigned long long)b->seq, (unsigned long)b->site);
+        }
+        home_unlock(H);
     }
 }
 

@@ -46,8 +46,8 @@ static bool check_failure(const struct shmf_alloc_check *c)
         what = "the SG buffer";
     if (what)
         shmf__report(SHMF_KIND_ALLOC_WROTE_ON_FAILURE, (uint64_t)(uint32_t)c->status, FN, NULL,
-                     "allocate handler returned status %#x but wrote %s",
-                     (unsigned)c->status, what);
+                     "allocate handler returned status %#x but wrote %s", (unsigned)c->status,
+                     what);
     return what == NULL;
 }
 
@@ -67,9 +67,8 @@ static bool check_outputs(const struct shmf_alloc_check *c)
                      FN, NULL, "allocate handler returned success without %s (length %u)", what,
                      c->after.Length);
     if (!what && c->context_live) {
-        shmf__report(SHMF_KIND_ALLOC_CONTEXT_DUPLICATE, (uint64_t)(uintptr_t)c->context, FN,
-                     NULL, "provider context %p equals the context of a live block",
-                     c->context);
+        shmf__report(SHMF_KIND_ALLOC_CONTEXT_DUPLICATE, (uint64_t)(uintptr_t)c->context, FN, NULL,
+                     "provider context %p equals the context of a live block", c->context);
         return false;
     }
     return what == NULL;
@@ -94,8 +93,8 @@ static bool check_sg_fits(struct shmf_alloc_check *c)
     ULONG len = c->before.SGListBufferLength, count;
     uint64_t need;
     if (!shmf_rt_sg_list_fits(c->before.SGListBuffer, len, &count, &need)) {
-        shmf__report(SHMF_KIND_SG_BUFFER_OVERFLOW, (uint64_t)(uintptr_t)c->before.SGListBuffer,
-                     FN, NULL, "SG list of %u element(s) needs %llu bytes; SGListBufferLength is %u",
+        shmf__report(SHMF_KIND_SG_BUFFER_OVERFLOW, (uint64_t)(uintptr_t)c->before.SGListBuffer, FN,
+                     NULL, "SG list of %u element(s) needs %llu bytes; SGListBufferLength is %u",
                      count, (unsigned long long)need, len);
         return false;
     }
@@ -164,8 +163,8 @@ static bool check_sg_overlap(const struct shmf_alloc_check *c)
         if ((uint64_t)s[i].Address.QuadPart >= prev_end)
             continue;
         shmf__report(SHMF_KIND_SG_OVERLAP, (uint64_t)s[i].Address.QuadPart, FN, NULL,
-                     "SG elements of block %p overlap at logical %#llx",
-                     c->after.VirtualAddress, (unsigned long long)s[i].Address.QuadPart);
+                     "SG elements of block %p overlap at logical %#llx", c->after.VirtualAddress,
+                     (unsigned long long)s[i].Address.QuadPart);
         ok = false;
     }
     if (s != local)
@@ -185,12 +184,12 @@ static bool check_contiguous(const struct shmf_alloc_check *c)
                                   (uint64_t)c->sg[i - 1].Address.QuadPart + c->sg[i - 1].Length)
         i++;
     if (i < c->sg_count)
-        shmf__report(SHMF_KIND_CONTIGUOUS_VIOLATED, (uint64_t)c->sg[i].Address.QuadPart, FN,
-                     NULL, "CONTIGUOUS block %p (length %u) breaks between SG elements %u and %u",
+        shmf__report(SHMF_KIND_CONTIGUOUS_VIOLATED, (uint64_t)c->sg[i].Address.QuadPart, FN, NULL,
+                     "CONTIGUOUS block %p (length %u) breaks between SG elements %u and %u",
                      c->after.VirtualAddress, c->after.Length, i - 1, i);
     else
-        shmf__report(SHMF_KIND_CONTIGUOUS_VIOLATED, (uint64_t)c->sg[1].Address.QuadPart, FN,
-                     NULL, "CONTIGUOUS block %p (length %u) is described by %u SG elements; "
+        shmf__report(SHMF_KIND_CONTIGUOUS_VIOLATED, (uint64_t)c->sg[1].Address.QuadPart, FN, NULL,
+                     "CONTIGUOUS block %p (length %u) is described by %u SG elements; "
                      "a CONTIGUOUS block is one",
                      c->after.VirtualAddress, c->after.Length, c->sg_count);
     return false;
@@ -210,6 +209,5 @@ bool shmf__check_alloc(struct shmf_alloc_check *c)
         return false;
     if (!verify)
         return true;
-    return check_sg_sum(c) && check_sg_in_block(c) && check_sg_overlap(c) &&
-           check_contiguous(c);
+    return check_sg_sum(c) && check_sg_in_block(c) && check_sg_overlap(c) && check_contiguous(c);
 }

@@ -34,14 +34,14 @@
 #define SHMF_HANDLE_BASE 0x5348000000ull /* allocation handles: opaque, never mapped */
 
 struct block {
-    NDIS_HANDLE handle;   /* allocation handle returned to the miniport */
-    NDIS_HANDLE context;  /* provider's SharedMemoryProviderContext */
-    NDIS_HANDLE smh;      /* SharedMemoryHandle */
+    NDIS_HANDLE handle;  /* allocation handle returned to the miniport */
+    NDIS_HANDLE context; /* provider's SharedMemoryProviderContext */
+    NDIS_HANDLE smh;     /* SharedMemoryHandle */
     PVOID va;
     ULONG length, queue, flags;
     NDIS_SHARED_MEMORY_USAGE usage;
     ULONG sg_count;
-    ULONG sg_cap;         /* elements sg holds; the buffer stays with the entry */
+    ULONG sg_cap; /* elements sg holds; the buffer stays with the entry */
     SCATTER_GATHER_ELEMENT *sg;
     struct shmf_ovl_ref ovl; /* what the overlap index holds of the block */
 };
@@ -72,15 +72,15 @@ static uint64_t next_handle;
 static struct hslot {
     uint64_t key;
     unsigned idx;
-} *hmap;
+} * hmap;
 static unsigned hmap_cap; /* a power of two, at least twice nlive */
 
 /* Per logical page, the freed block with the lowest handle (the first in
    allocation order) whose first SG element starts in it, and the pages noted
    since reset: the leak check reports the first freed block whose memory is
    still allocated, without keeping every block of a long run. */
-static struct freed_note *freed;     /* 2 * ZONE_PAGES entries, or NULL */
-static uint32_t *freed_pages;        /* pages with a note */
+static struct freed_note *freed; /* 2 * ZONE_PAGES entries, or NULL */
+static uint32_t *freed_pages;    /* pages with a note */
 static unsigned nfreed_pages;
 
 /* === Registration === */
@@ -121,8 +121,7 @@ NDIS_STATUS NdisSetOptionalHandlers(NDIS_HANDLE NdisHandle,
     const NDIS_SHARED_MEMORY_PROVIDER_CHARACTERISTICS *c = (const void *)OptionalHandlers;
     if (!c->AllocateSharedMemoryHandler || !c->FreeSharedMemoryHandler) {
         shmf__report(SHMF_KIND_REGISTER_MISSING_HANDLER, (uint64_t)(uintptr_t)c,
-                     "NdisSetOptionalHandlers", NULL,
-                     "characteristics without %s handler",
+                     "NdisSetOptionalHandlers", NULL, "characteristics without %s handler",
                      c->AllocateSharedMemoryHandler ? "a free" : "an allocate");
         return NDIS_STATUS_INVALID_PARAMETER;
     }
@@ -394,7 +393,6 @@ void shmf__shm_check_leaks(void)
     shmf__unlock(SHMF_LK_PAGES);
 }
 
-
 /* block-overlap: [va, va+len) or the SG ranges intersect a live block.  The
    exact test, a walk over every live block; pre: SHMF_LK_SHM held. */
 static bool overlap_scan(PVOID va, ULONG len, const SCATTER_GATHER_ELEMENT *sg, ULONG n)
@@ -410,8 +408,7 @@ static bool overlap_scan(PVOID va, ULONG len, const SCATTER_GATHER_ELEMENT *sg, 
                      (sg[k].Length &&
                       block_covers(b, (uint64_t)sg[k].Address.QuadPart + sg[k].Length - 1, 1));
         if (va_hit || la_hit) {
-            shmf__report(SHMF_KIND_BLOCK_OVERLAP, (uint64_t)s, "AllocateSharedMemoryHandler",
-                         NULL,
+            shmf__report(SHMF_KIND_BLOCK_OVERLAP, (uint64_t)s, "AllocateSharedMemoryHandler", NULL,
                          "new block %p (length %u) overlaps live block %p (length %u, queue %u) "
                          "in %s memory",
                          va, len, b->va, b->length, b->queue, va_hit ? "virtual" : "physical");
@@ -455,8 +452,7 @@ static NDIS_STATUS call_allocate(PNDIS_SHARED_MEMORY_PARAMETERS p, NDIS_HANDLE *
 {
     struct shmf_handler_frame fr;
     shmf__handler_enter(&fr);
-    NDIS_STATUS st =
-        reg.chars.AllocateSharedMemoryHandler(reg.chars.ProviderContext, p, ctx);
+    NDIS_STATUS st = reg.chars.AllocateSharedMemoryHandler(reg.chars.ProviderContext, p, ctx);
     shmf__handler_exit(&fr, "AllocateSharedMemoryHandler");
     return st;
 }
@@ -469,11 +465,17 @@ static NDIS_HANDLE record_block(const struct shmf_alloc_check *c, NDIS_HANDLE ct
     struct block *b = &blocks[nlive];
     memcpy(b->sg, c->sg, c->sg_count * sizeof(*b->sg));
     NDIS_HANDLE h = (NDIS_HANDLE)(uintptr_t)next_handle++;
-    *b = (struct block){.handle = h, .context = ctx, .smh = c->after.SharedMemoryHandle,
-                        .va = c->after.VirtualAddress, .length = c->after.Length,
-                        .queue = c->after.QueueId, .flags = c->after.Flags,
-                        .usage = c->after.Usage, .sg_count = c->sg_count,
-                        .sg_cap = b->sg_cap, .sg = b->sg};
+    *b = (struct block){.handle = h,
+                        .context = ctx,
+                        .smh = c->after.SharedMemoryHandle,
+                        .va = c->after.VirtualAddress,
+                        .length = c->after.Length,
+                        .queue = c->after.QueueId,
+                        .flags = c->after.Flags,
+                        .usage = c->after.Usage,
+                        .sg_count = c->sg_count,
+                        .sg_cap = b->sg_cap,
+                        .sg = b->sg};
     hmap_put((uint64_t)(uintptr_t)h, nlive++);
     shmf__ovl_add(&b->ovl, (uint64_t)(uintptr_t)h, b->va, b->length, b->sg, b->sg_count);
     return h;
@@ -497,8 +499,8 @@ static NDIS_HANDLE check_and_record(const struct shmf_alloc_check *c, bool *ok)
     *ok = !context_is_live(c->context);
     if (!*ok)
         report_context_duplicate(c->context);
-    else if (verify && shmf__ovl_maybe_hit(c->after.VirtualAddress, c->after.Length, c->sg,
-                                           c->sg_count))
+    else if (verify &&
+             shmf__ovl_maybe_hit(c->after.VirtualAddress, c->after.Length, c->sg, c->sg_count))
         *ok = overlap_scan(c->after.VirtualAddress, c->after.Length, c->sg, c->sg_count);
     if (*ok)
         h = record_block(c, c->context);
@@ -519,8 +521,10 @@ static void give_back(const struct shmf_alloc_check *c)
     bool live = context_is_live(c->context);
     if (c->context != NULL && !live) {
         struct block b = {.handle = (NDIS_HANDLE)(uintptr_t)next_handle++,
-                          .va = c->after.VirtualAddress, .length = c->after.Length,
-                          .queue = c->after.QueueId, .sg_count = c->sg_count,
+                          .va = c->after.VirtualAddress,
+                          .length = c->after.Length,
+                          .queue = c->after.QueueId,
+                          .sg_count = c->sg_count,
                           .sg = (SCATTER_GATHER_ELEMENT *)c->sg};
         freed_note(&b);
     }

@@ -28,13 +28,13 @@ bool shmf__shm_is_valid(void);
 /* What NdisAllocateSharedMemory saw, for the result checks (rt_sgcheck.c). */
 struct shmf_alloc_check {
     NDIS_STATUS status;
-    USHORT size;                           /* Header.Size */
-    NDIS_SHARED_MEMORY_PARAMETERS before;  /* the caller's block before the call */
-    NDIS_SHARED_MEMORY_PARAMETERS after;   /* ... and after (bytes past size zero) */
-    NDIS_HANDLE context;                   /* provider context returned */
-    bool context_live;                     /* equal to a live block's context */
-    ULONG sg_count;                        /* elements validated (<= what fits) */
-    const SCATTER_GATHER_ELEMENT *sg;      /* points into the caller's SG buffer */
+    USHORT size;                          /* Header.Size */
+    NDIS_SHARED_MEMORY_PARAMETERS before; /* the caller's block before the call */
+    NDIS_SHARED_MEMORY_PARAMETERS after;  /* ... and after (bytes past size zero) */
+    NDIS_HANDLE context;                  /* provider context returned */
+    bool context_live;                    /* equal to a live block's context */
+    ULONG sg_count;                       /* elements validated (<= what fits) */
+    const SCATTER_GATHER_ELEMENT *sg;     /* points into the caller's SG buffer */
 };
 
 /* Check the allocate handler's results, all but block-overlap (rt_shm.c checks

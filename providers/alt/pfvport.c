@@ -22,18 +22,18 @@
 #define ALT_VPORTS 16
 
 typedef struct _ALT_SLOT {
-    ULONG Generation;       /* odd while in use */
+    ULONG Generation; /* odd while in use */
     ULONG QueueId, VPortId;
     ULONG Length;
-    PMDL Mdl;               /* NULL for contiguous memory */
+    PMDL Mdl; /* NULL for contiguous memory */
     PVOID Va;
 } ALT_SLOT;
 
 typedef struct _ALT_STATE {
     NDIS_HANDLE Ndis;
-    NDIS_SPIN_LOCK Lock;               /* guards everything below */
+    NDIS_SPIN_LOCK Lock; /* guards everything below */
     ULONGLONG QueueBytes[ALT_QUEUES];
-    ULONGLONG VPortBytes[ALT_VPORTS];  /* bookkeeping per VPort (modulo) */
+    ULONGLONG VPortBytes[ALT_VPORTS]; /* bookkeeping per VPort (modulo) */
     ALT_SLOT Slot[ALT_SLOTS];
 } ALT_STATE;
 
@@ -161,11 +161,9 @@ static VOID AltFillSg(const ALT_SLOT *s, PSCATTER_GATHER_LIST Sg)
     PPFN_NUMBER pfn = s->Mdl != NULL ? MmGetMdlPfnArray(s->Mdl) : NULL;
     for (ULONG i = 0; i < n; i++) {
         PSCATTER_GATHER_ELEMENT e = &Sg->Elements[i];
-        e->Address = pfn != NULL ? AltPa((ULONGLONG)pfn[i] << PAGE_SHIFT)
-                                 : MmGetPhysicalAddress(s->Va);
-        e->Length = pfn == NULL ? s->Length
-                    : i + 1 < n ? PAGE_SIZE
-                                : s->Length - (i << PAGE_SHIFT);
+        e->Address =
+            pfn != NULL ? AltPa((ULONGLONG)pfn[i] << PAGE_SHIFT) : MmGetPhysicalAddress(s->Va);
+        e->Length = pfn == NULL ? s->Length : i + 1 < n ? PAGE_SIZE : s->Length - (i << PAGE_SHIFT);
         e->Reserved = 0;
     }
     Sg->NumberOfElements = n;

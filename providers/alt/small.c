@@ -21,8 +21,8 @@
 #define SM_ELEMENT_MAX (2u * PAGE_SIZE)
 
 typedef struct _SM_BLOCK {
-    struct _SM_BLOCK *Next;  /* on SM_CTX.Head, under Lock */
-    PMDL Mdl;                /* NULL: contiguous memory at Va */
+    struct _SM_BLOCK *Next; /* on SM_CTX.Head, under Lock */
+    PMDL Mdl;               /* NULL: contiguous memory at Va */
     PVOID Va;
     ULONG Length, Queue;
 } SM_BLOCK;
@@ -31,7 +31,7 @@ typedef struct _SM_CTX {
     NDIS_HANDLE Ndis;
     NDIS_SPIN_LOCK Lock;
     SM_BLOCK *Head;
-    ULONG Used[SM_QUEUES];   /* bytes per queue, under Lock */
+    ULONG Used[SM_QUEUES]; /* bytes per queue, under Lock */
 } SM_CTX;
 
 static SM_CTX *g_Small;
@@ -52,13 +52,13 @@ static BOOLEAN SmBadVPort(const NDIS_SHARED_MEMORY_PARAMETERS *P)
 
 static NDIS_STATUS SmValidate(const NDIS_SHARED_MEMORY_PARAMETERS *P)
 {
-    BOOLEAN bad = P->Length == 0 || P->Length > SM_MAX_LENGTH ||
-                  (P->Flags & ~(ULONG)NDIS_SHARED_MEM_PARAMETERS_CONTIGUOUS) != 0 ||
-                  (ULONG)P->Usage >= (ULONG)NdisSharedMemoryUsageMax ||
-                  (P->PreferredNode != MM_ANY_NODE_OK &&
-                   P->PreferredNode > KeQueryHighestNodeNumber()) ||
-                  SmBadVPort(P) || P->SGListBuffer == NULL ||
-                  P->SGListBufferLength < sizeof(SCATTER_GATHER_LIST);
+    BOOLEAN bad =
+        P->Length == 0 || P->Length > SM_MAX_LENGTH ||
+        (P->Flags & ~(ULONG)NDIS_SHARED_MEM_PARAMETERS_CONTIGUOUS) != 0 ||
+        (ULONG)P->Usage >= (ULONG)NdisSharedMemoryUsageMax ||
+        (P->PreferredNode != MM_ANY_NODE_OK && P->PreferredNode > KeQueryHighestNodeNumber()) ||
+        SmBadVPort(P) || P->SGListBuffer == NULL ||
+        P->SGListBufferLength < sizeof(SCATTER_GATHER_LIST);
     return bad ? NDIS_STATUS_INVALID_PARAMETER : NDIS_STATUS_SUCCESS;
 }
 
@@ -129,12 +129,12 @@ static NDIS_STATUS SmBack(SM_BLOCK *B, BOOLEAN Contig, NODE_REQUIREMENT Node)
 {
     SIZE_T bytes = ROUND_TO_PAGES((SIZE_T)B->Length);
     if (Contig) {
-        B->Va = MmAllocateContiguousNodeMemory(bytes, SmPa(0), SmPa((LONGLONG)MAXULONG64),
-                                               SmPa(0), PAGE_READWRITE, Node);
+        B->Va = MmAllocateContiguousNodeMemory(bytes, SmPa(0), SmPa((LONGLONG)MAXULONG64), SmPa(0),
+                                               PAGE_READWRITE, Node);
         return B->Va ? NDIS_STATUS_SUCCESS : NDIS_STATUS_RESOURCES;
     }
-    B->Mdl = MmAllocatePagesForMdlEx(SmPa(0), SmPa((LONGLONG)MAXULONG64), SmPa(0), bytes,
-                                     MmCached, MM_ALLOCATE_FULLY_REQUIRED);
+    B->Mdl = MmAllocatePagesForMdlEx(SmPa(0), SmPa((LONGLONG)MAXULONG64), SmPa(0), bytes, MmCached,
+                                     MM_ALLOCATE_FULLY_REQUIRED);
     if (!B->Mdl)
         return NDIS_STATUS_RESOURCES;
     B->Va = MmGetSystemAddressForMdlSafe(B->Mdl, NormalPagePriority | MdlMappingNoExecute);
@@ -150,8 +150,8 @@ static NDIS_STATUS SmAllocate(NDIS_HANDLE Ctx, PNDIS_SHARED_MEMORY_PARAMETERS P,
         return st;
     if (!SmCharge(C, P->QueueId, P->Length, TRUE))
         return NDIS_STATUS_RESOURCES;
-    SM_BLOCK *b = NdisAllocateMemoryWithTagPriority(C->Ndis, sizeof(*b), SM_TAG,
-                                                    NormalPoolPriority);
+    SM_BLOCK *b =
+        NdisAllocateMemoryWithTagPriority(C->Ndis, sizeof(*b), SM_TAG, NormalPoolPriority);
     if (!b) {
         SmCharge(C, P->QueueId, P->Length, FALSE);
         return NDIS_STATUS_RESOURCES;
@@ -161,8 +161,8 @@ static NDIS_STATUS SmAllocate(NDIS_HANDLE Ctx, PNDIS_SHARED_MEMORY_PARAMETERS P,
     b->Queue = P->QueueId;
     st = SmBack(b, (P->Flags & NDIS_SHARED_MEM_PARAMETERS_CONTIGUOUS) != 0, P->PreferredNode);
     if (st == NDIS_STATUS_SUCCESS &&
-        SmElements(b, NULL) > (P->SGListBufferLength - sizeof(SCATTER_GATHER_LIST)) /
-                                  sizeof(SCATTER_GATHER_ELEMENT))
+        SmElements(b, NULL) >
+            (P->SGListBufferLength - sizeof(SCATTER_GATHER_LIST)) / sizeof(SCATTER_GATHER_ELEMENT))
         st = NDIS_STATUS_INVALID_PARAMETER;
     if (st != NDIS_STATUS_SUCCESS) {
         if (b->Mdl && !b->Va) { /* pages without a mapping */
@@ -208,8 +208,8 @@ NDIS_STATUS ShmfProviderSetOptions(NDIS_HANDLE NdisDriverHandle, NDIS_HANDLE Dri
 {
     NDIS_SHARED_MEMORY_PROVIDER_CHARACTERISTICS ch;
     UNREFERENCED_PARAMETER(DriverContext);
-    SM_CTX *C = NdisAllocateMemoryWithTagPriority(NdisDriverHandle, sizeof(*C), SM_TAG,
-                                                  NormalPoolPriority);
+    SM_CTX *C =
+        NdisAllocateMemoryWithTagPriority(NdisDriverHandle, sizeof(*C), SM_TAG, NormalPoolPriority);
     if (!C)
         return NDIS_STATUS_RESOURCES;
     NdisZeroMemory(C, sizeof(*C));

@@ -20,7 +20,7 @@
  */
 #include <ndis.h>
 
-#define REF_TAG_BLOCK 'kbfR'  /* 'Rfbk' reversed, as the WDK writes tags */
+#define REF_TAG_BLOCK 'kbfR' /* 'Rfbk' reversed, as the WDK writes tags */
 #define REF_TAG_CTX 'xcfR'
 #define REF_MAX_LENGTH (4u * 1024 * 1024) /* largest block this provider serves */
 #define REF_BLOCK_MAGIC 0x52464230u
@@ -28,10 +28,10 @@
 typedef enum { REF_UNUSED, REF_ALLOCATED, REF_FREED } REF_STATE;
 
 typedef struct _REF_BLOCK {
-    LIST_ENTRY Link;              /* on REF_PROVIDER.Blocks, under Lock */
-    ULONG Magic;                  /* REF_BLOCK_MAGIC ^ low bits of the address */
+    LIST_ENTRY Link; /* on REF_PROVIDER.Blocks, under Lock */
+    ULONG Magic;     /* REF_BLOCK_MAGIC ^ low bits of the address */
     REF_STATE State;
-    PMDL Mdl;                     /* pages, when not contiguous */
+    PMDL Mdl; /* pages, when not contiguous */
     PVOID VirtualAddress;
     ULONG Length;
     BOOLEAN Contiguous;
@@ -163,8 +163,8 @@ static ULONG RefSgWalk(PREF_BLOCK Block, PSCATTER_GATHER_LIST Sg)
    written unless the whole list fits in SgLength bytes. */
 static NDIS_STATUS RefBuildSgList(PREF_BLOCK Block, PSCATTER_GATHER_LIST Sg, ULONG SgLength)
 {
-    ULONG capacity = (ULONG)((SgLength - sizeof(SCATTER_GATHER_LIST)) /
-                             sizeof(SCATTER_GATHER_ELEMENT));
+    ULONG capacity =
+        (ULONG)((SgLength - sizeof(SCATTER_GATHER_LIST)) / sizeof(SCATTER_GATHER_ELEMENT));
     KIRQL oldIrql;
     KeRaiseIrql(DISPATCH_LEVEL, &oldIrql); /* count and fill on one processor */
     ULONG count = RefSgWalk(Block, NULL);

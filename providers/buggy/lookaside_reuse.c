@@ -22,7 +22,7 @@
  */
 #include <ndis.h>
 
-#define REF_TAG_BLOCK 'kbfR'  /* 'Rfbk' reversed, as the WDK writes tags */
+#define REF_TAG_BLOCK 'kbfR' /* 'Rfbk' reversed, as the WDK writes tags */
 #define REF_TAG_CTX 'xcfR'
 #define REF_TAG_CACHE 'ccfR'
 #define REF_LOOKASIDE_DEPTH 8
@@ -32,10 +32,10 @@
 typedef enum { REF_UNUSED, REF_ALLOCATED, REF_FREED } REF_STATE;
 
 typedef struct _REF_BLOCK {
-    LIST_ENTRY Link;              /* on REF_PROVIDER.Blocks, under Lock */
-    ULONG Magic;                  /* REF_BLOCK_MAGIC ^ low bits of the address */
+    LIST_ENTRY Link; /* on REF_PROVIDER.Blocks, under Lock */
+    ULONG Magic;     /* REF_BLOCK_MAGIC ^ low bits of the address */
     REF_STATE State;
-    PMDL Mdl;                     /* pages, when not contiguous */
+    PMDL Mdl; /* pages, when not contiguous */
     PVOID VirtualAddress;
     ULONG Length;
     BOOLEAN Contiguous;
@@ -43,10 +43,10 @@ typedef struct _REF_BLOCK {
 
 /* The pages of a freed block, kept for the next request of the same size. */
 typedef struct _REF_CACHED {
-    LIST_ENTRY Link;              /* first: on REF_PROVIDER.Lookaside, under Lock */
+    LIST_ENTRY Link; /* first: on REF_PROVIDER.Lookaside, under Lock */
     PMDL Mdl;
     PVOID VirtualAddress;
-    SIZE_T Bytes;                 /* page-rounded */
+    SIZE_T Bytes; /* page-rounded */
 } REF_CACHED, *PREF_CACHED;
 
 typedef struct _REF_PROVIDER {
@@ -54,7 +54,7 @@ typedef struct _REF_PROVIDER {
     NDIS_SPIN_LOCK Lock;
     LIST_ENTRY Blocks;
     LONG LiveBlocks;
-    LIST_ENTRY Lookaside;         /* REF_CACHED, under Lock */
+    LIST_ENTRY Lookaside; /* REF_CACHED, under Lock */
     ULONG LookasideDepth;
 } REF_PROVIDER, *PREF_PROVIDER;
 
@@ -121,8 +121,8 @@ static BOOLEAN RefLookasideTake(PREF_BLOCK Block, SIZE_T Bytes)
 static BOOLEAN RefLookasidePut(PREF_BLOCK Block)
 {
     PREF_PROVIDER prov = g_Provider;
-    PREF_CACHED c = NdisAllocateMemoryWithTagPriority(prov->NdisHandle, sizeof(*c),
-                                                      REF_TAG_CACHE, LowPoolPriority);
+    PREF_CACHED c = NdisAllocateMemoryWithTagPriority(prov->NdisHandle, sizeof(*c), REF_TAG_CACHE,
+                                                      LowPoolPriority);
     if (c == NULL)
         return FALSE;
     c->Mdl = Block->Mdl;
@@ -244,8 +244,8 @@ static ULONG RefSgWalk(PREF_BLOCK Block, PSCATTER_GATHER_LIST Sg)
    written unless the whole list fits in SgLength bytes. */
 static NDIS_STATUS RefBuildSgList(PREF_BLOCK Block, PSCATTER_GATHER_LIST Sg, ULONG SgLength)
 {
-    ULONG capacity = (ULONG)((SgLength - sizeof(SCATTER_GATHER_LIST)) /
-                             sizeof(SCATTER_GATHER_ELEMENT));
+    ULONG capacity =
+        (ULONG)((SgLength - sizeof(SCATTER_GATHER_LIST)) / sizeof(SCATTER_GATHER_ELEMENT));
     ULONG count = RefSgWalk(Block, NULL);
     if (count > capacity)
         return NDIS_STATUS_INVALID_PARAMETER;

@@ -80,8 +80,8 @@ static VOID RxPostBuffers(NET_RING *FragmentRing)
     FragmentRing->NextIndex = index;
 }
 
-_Use_decl_annotations_
-VOID ShmfProviderRingAdvance(NET_RING *FragmentRing, NET_RING *PacketRing, ULONG QueueId)
+_Use_decl_annotations_ VOID ShmfProviderRingAdvance(NET_RING *FragmentRing, NET_RING *PacketRing,
+                                                    ULONG QueueId)
 {
     UNREFERENCED_PARAMETER(QueueId);
     RxIndicateReceives(FragmentRing, PacketRing);

@@ -20,7 +20,7 @@
  */
 #include <ndis.h>
 
-#define REF_TAG_BLOCK 'kbfR'  /* 'Rfbk' reversed, as the WDK writes tags */
+#define REF_TAG_BLOCK 'kbfR' /* 'Rfbk' reversed, as the WDK writes tags */
 #define REF_TAG_CTX 'xcfR'
 #define REF_MAX_LENGTH (4u * 1024 * 1024) /* largest block this provider serves */
 #define REF_BLOCK_MAGIC 0x52464230u
@@ -31,21 +31,21 @@ typedef enum { REF_UNUSED, REF_ALLOCATED, REF_FREED } REF_STATE;
 
 /* Receive memory of one queue, carved into blocks front to back. */
 typedef struct _REF_SLAB {
-    LIST_ENTRY Link;              /* first: on REF_PROVIDER.Slabs, under Lock */
+    LIST_ENTRY Link; /* first: on REF_PROVIDER.Slabs, under Lock */
     ULONG QueueId;
-    PUCHAR Base;                  /* MmAllocateContiguousNodeMemory */
-    ULONG Used;                   /* bytes carved so far, a page multiple */
-    LONG Refs;                    /* live blocks carved from the slab */
+    PUCHAR Base; /* MmAllocateContiguousNodeMemory */
+    ULONG Used;  /* bytes carved so far, a page multiple */
+    LONG Refs;   /* live blocks carved from the slab */
 } REF_SLAB, *PREF_SLAB;
 
 typedef struct _REF_BLOCK {
-    LIST_ENTRY Link;              /* on REF_PROVIDER.Blocks, under Lock */
-    ULONG Magic;                  /* REF_BLOCK_MAGIC ^ low bits of the address */
+    LIST_ENTRY Link; /* on REF_PROVIDER.Blocks, under Lock */
+    ULONG Magic;     /* REF_BLOCK_MAGIC ^ low bits of the address */
     REF_STATE State;
-    PMDL Mdl;                     /* pages, when not contiguous */
+    PMDL Mdl; /* pages, when not contiguous */
     PVOID VirtualAddress;
     ULONG Length;
-    PREF_SLAB Slab;               /* when carved from a receive slab */
+    PREF_SLAB Slab; /* when carved from a receive slab */
     BOOLEAN Contiguous;
 } REF_BLOCK, *PREF_BLOCK;
 
@@ -54,7 +54,7 @@ typedef struct _REF_PROVIDER {
     NDIS_SPIN_LOCK Lock;
     LIST_ENTRY Blocks;
     LONG LiveBlocks;
-    LIST_ENTRY Slabs;             /* REF_SLAB, under Lock */
+    LIST_ENTRY Slabs; /* REF_SLAB, under Lock */
 } REF_PROVIDER, *PREF_PROVIDER;
 
 static PREF_PROVIDER g_Provider;
@@ -244,8 +244,8 @@ static ULONG RefSgWalk(PREF_BLOCK Block, PSCATTER_GATHER_LIST Sg)
    written unless the whole list fits in SgLength bytes. */
 static NDIS_STATUS RefBuildSgList(PREF_BLOCK Block, PSCATTER_GATHER_LIST Sg, ULONG SgLength)
 {
-    ULONG capacity = (ULONG)((SgLength - sizeof(SCATTER_GATHER_LIST)) /
-                             sizeof(SCATTER_GATHER_ELEMENT));
+    ULONG capacity =
+        (ULONG)((SgLength - sizeof(SCATTER_GATHER_LIST)) / sizeof(SCATTER_GATHER_ELEMENT));
     ULONG count = RefSgWalk(Block, NULL);
     if (count > capacity)
         return NDIS_STATUS_INVALID_PARAMETER;

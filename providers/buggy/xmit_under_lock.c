@@ -17,7 +17,7 @@
  */
 #include <ndis.h>
 
-#define REF_TAG_BLOCK 'kbfR'  /* 'Rfbk' reversed, as the WDK writes tags */
+#define REF_TAG_BLOCK 'kbfR' /* 'Rfbk' reversed, as the WDK writes tags */
 #define REF_TAG_CTX 'xcfR'
 #define REF_MAX_LENGTH (4u * 1024 * 1024) /* largest block this provider serves */
 #define REF_BLOCK_MAGIC 0x52464230u
@@ -26,13 +26,13 @@
 typedef enum { REF_UNUSED, REF_ALLOCATED, REF_FREED } REF_STATE;
 
 typedef struct _REF_BLOCK {
-    LIST_ENTRY Link;              /* on REF_PROVIDER.Blocks, under Lock */
-    ULONG Magic;                  /* REF_BLOCK_MAGIC ^ low bits of the address */
+    LIST_ENTRY Link; /* on REF_PROVIDER.Blocks, under Lock */
+    ULONG Magic;     /* REF_BLOCK_MAGIC ^ low bits of the address */
     REF_STATE State;
-    PMDL Mdl;                     /* pages, when not contiguous */
+    PMDL Mdl; /* pages, when not contiguous */
     PVOID VirtualAddress;
     ULONG Length;
-    ULONG XmitPages;              /* charged to REF_PROVIDER.XmitPages */
+    ULONG XmitPages; /* charged to REF_PROVIDER.XmitPages */
     BOOLEAN Contiguous;
 } REF_BLOCK, *PREF_BLOCK;
 
@@ -41,7 +41,7 @@ typedef struct _REF_PROVIDER {
     NDIS_SPIN_LOCK Lock;
     LIST_ENTRY Blocks;
     LONG LiveBlocks;
-    ULONG XmitPages;              /* under Lock */
+    ULONG XmitPages; /* under Lock */
 } REF_PROVIDER, *PREF_PROVIDER;
 
 static PREF_PROVIDER g_Provider;
@@ -181,8 +181,8 @@ static ULONG RefSgWalk(PREF_BLOCK Block, PSCATTER_GATHER_LIST Sg)
    written unless the whole list fits in SgLength bytes. */
 static NDIS_STATUS RefBuildSgList(PREF_BLOCK Block, PSCATTER_GATHER_LIST Sg, ULONG SgLength)
 {
-    ULONG capacity = (ULONG)((SgLength - sizeof(SCATTER_GATHER_LIST)) /
-                             sizeof(SCATTER_GATHER_ELEMENT));
+    ULONG capacity =
+        (ULONG)((SgLength - sizeof(SCATTER_GATHER_LIST)) / sizeof(SCATTER_GATHER_ELEMENT));
     ULONG count = RefSgWalk(Block, NULL);
     if (count > capacity)
         return NDIS_STATUS_INVALID_PARAMETER;
@@ -215,7 +215,8 @@ static NDIS_STATUS RefAllocate(NDIS_HANDLE ProviderContext, PNDIS_SHARED_MEMORY_
         return NDIS_STATUS_RESOURCES;
     NdisZeroMemory(block, sizeof(*block));
     block->Length = P->Length;
-    if (P->Usage == NdisSharedMemoryUsageXmit && !(P->Flags & NDIS_SHARED_MEM_PARAMETERS_CONTIGUOUS))
+    if (P->Usage == NdisSharedMemoryUsageXmit &&
+        !(P->Flags & NDIS_SHARED_MEM_PARAMETERS_CONTIGUOUS))
         status = RefTakeXmitPages(prov, block, P->PreferredNode);
     else
         status = RefTakePages(block, P->Flags, P->PreferredNode);

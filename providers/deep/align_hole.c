@@ -33,16 +33,16 @@ typedef struct _AH_HOLE {
 } AH_HOLE;
 
 typedef struct _AH_REGION {
-    LIST_ENTRY Link;    /* on AH_PROVIDER.Regions, under Lock */
+    LIST_ENTRY Link; /* on AH_PROVIDER.Regions, under Lock */
     PUCHAR Va;
-    ULONG Used;         /* bytes carved from the front so far */
-    ULONG Live;         /* blocks in the region */
+    ULONG Used; /* bytes carved from the front so far */
+    ULONG Live; /* blocks in the region */
     AH_HOLE Holes[AH_MAX_HOLES];
     ULONG HoleCount;
 } AH_REGION, *PAH_REGION;
 
 typedef struct _AH_BLOCK {
-    LIST_ENTRY Link;    /* on AH_PROVIDER.Blocks, under Lock */
+    LIST_ENTRY Link; /* on AH_PROVIDER.Blocks, under Lock */
     ULONG Magic;
     PAH_REGION Region;
     PUCHAR Va;

@@ -32,22 +32,22 @@
 #define BP_NO_UNIT 0xffffffffu
 
 typedef struct _BP_BLOCK {
-    LIST_ENTRY Link;     /* on BP_PROVIDER.Blocks, under Lock */
+    LIST_ENTRY Link; /* on BP_PROVIDER.Blocks, under Lock */
     ULONG Magic;
-    ULONG Unit;          /* first pool unit, or BP_NO_UNIT: own memory */
+    ULONG Unit; /* first pool unit, or BP_NO_UNIT: own memory */
     ULONG Order;
-    PMDL Mdl;            /* own scattered pages */
+    PMDL Mdl; /* own scattered pages */
     PVOID Va;
     ULONG Length;
-    BOOLEAN Contiguous;  /* own contiguous memory */
+    BOOLEAN Contiguous; /* own contiguous memory */
 } BP_BLOCK, *PBP_BLOCK;
 
 typedef struct _BP_PROVIDER {
     NDIS_HANDLE NdisHandle;
     NDIS_SPIN_LOCK Lock;
     LIST_ENTRY Blocks;
-    PUCHAR Pool;                  /* NULL until the first large request */
-    UCHAR FreeOrder[BP_UNITS];    /* under Lock */
+    PUCHAR Pool;               /* NULL until the first large request */
+    UCHAR FreeOrder[BP_UNITS]; /* under Lock */
 } BP_PROVIDER, *PBP_PROVIDER;
 
 static PBP_PROVIDER g_Provider;

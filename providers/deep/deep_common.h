@@ -41,8 +41,7 @@ FORCEINLINE NDIS_STATUS DeepValidate(PNDIS_SHARED_MEMORY_PARAMETERS P, ULONG Max
     if (P->PreferredNode != MM_ANY_NODE_OK && P->PreferredNode > KeQueryHighestNodeNumber())
         return NDIS_STATUS_INVALID_PARAMETER;
     if (P->Header.Revision >= NDIS_SHARED_MEMORY_PARAMETERS_REVISION_2 &&
-        P->Header.Size >= NDIS_SIZEOF_SHARED_MEMORY_PARAMETERS_REVISION_2 &&
-        P->VPortId > MaxVPort)
+        P->Header.Size >= NDIS_SIZEOF_SHARED_MEMORY_PARAMETERS_REVISION_2 && P->VPortId > MaxVPort)
         return NDIS_STATUS_INVALID_PARAMETER;
     if (P->SGListBuffer == NULL || P->SGListBufferLength < sizeof(SCATTER_GATHER_LIST))
         return NDIS_STATUS_INVALID_PARAMETER;
@@ -64,8 +63,8 @@ FORCEINLINE ULONG DeepVPortOf(PNDIS_SHARED_MEMORY_PARAMETERS P)
 FORCEINLINE PVOID DeepTakeMdlPages(SIZE_T Bytes, PMDL *Mdl)
 {
     PVOID va;
-    *Mdl = MmAllocatePagesForMdlEx(DeepAddr(0), DeepAddr((LONGLONG)MAXULONG64), DeepAddr(0),
-                                   Bytes, MmCached, MM_ALLOCATE_FULLY_REQUIRED);
+    *Mdl = MmAllocatePagesForMdlEx(DeepAddr(0), DeepAddr((LONGLONG)MAXULONG64), DeepAddr(0), Bytes,
+                                   MmCached, MM_ALLOCATE_FULLY_REQUIRED);
     if (*Mdl == NULL)
         return NULL;
     va = MmGetSystemAddressForMdlSafe(*Mdl, NormalPagePriority | MdlMappingNoExecute);
@@ -120,8 +119,7 @@ FORCEINLINE LONGLONG DeepPhys(const DEEP_PAGES *Pg, ULONG Offset)
 {
     if (Pg->Pfns == NULL)
         return Pg->Base + Offset;
-    return (LONGLONG)((Pg->Pfns[Offset >> PAGE_SHIFT] << PAGE_SHIFT) |
-                      (Offset & (PAGE_SIZE - 1)));
+    return (LONGLONG)((Pg->Pfns[Offset >> PAGE_SHIFT] << PAGE_SHIFT) | (Offset & (PAGE_SIZE - 1)));
 }
 
 /* Walk Length bytes, merging physically adjacent pages into one element.
@@ -152,11 +150,11 @@ FORCEINLINE ULONG DeepSgWalk(const DEEP_PAGES *Pg, ULONG Length, PSCATTER_GATHER
 
 /* Build the list in the caller's buffer; counts first, so nothing is written
    unless the whole list fits in SgLength bytes. */
-FORCEINLINE NDIS_STATUS DeepBuildSgList(const DEEP_PAGES *Pg, ULONG Length,
-                                        PSCATTER_GATHER_LIST Sg, ULONG SgLength)
+FORCEINLINE NDIS_STATUS DeepBuildSgList(const DEEP_PAGES *Pg, ULONG Length, PSCATTER_GATHER_LIST Sg,
+                                        ULONG SgLength)
 {
-    ULONG capacity = (ULONG)((SgLength - sizeof(SCATTER_GATHER_LIST)) /
-                             sizeof(SCATTER_GATHER_ELEMENT));
+    ULONG capacity =
+        (ULONG)((SgLength - sizeof(SCATTER_GATHER_LIST)) / sizeof(SCATTER_GATHER_ELEMENT));
     ULONG count = DeepSgWalk(Pg, Length, NULL);
     if (count > capacity)
         return NDIS_STATUS_INVALID_PARAMETER;

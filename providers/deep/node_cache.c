@@ -36,7 +36,7 @@ typedef struct _NC_NODE_CACHE {
 typedef struct _NC_BLOCK {
     LIST_ENTRY Link; /* on NC_PROVIDER.Blocks, under Lock */
     ULONG Magic;
-    ULONG Node;      /* the node whose cache the run goes back to */
+    ULONG Node; /* the node whose cache the run goes back to */
     NC_RUN Run;
     ULONG Length;
 } NC_BLOCK, *PNC_BLOCK;
@@ -91,8 +91,7 @@ static BOOLEAN NcCacheTake(PNC_PROVIDER Prov, ULONG Node, ULONG Pages, NC_RUN *R
 }
 
 /* Serve a request for Home from another node's cache. */
-static BOOLEAN NcCacheSteal(PNC_PROVIDER Prov, ULONG Home, ULONG Pages, NC_RUN *Run,
-                            ULONG *Node)
+static BOOLEAN NcCacheSteal(PNC_PROVIDER Prov, ULONG Home, ULONG Pages, NC_RUN *Run, ULONG *Node)
 {
     BOOLEAN hit = FALSE;
     NdisAcquireSpinLock(&Prov->Lock);

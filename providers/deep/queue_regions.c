@@ -27,10 +27,10 @@
 #define QR_NO_REGION 0xffffffffu
 
 typedef struct _QR_BLOCK {
-    LIST_ENTRY Link;    /* on QR_PROVIDER.Blocks, under Lock */
+    LIST_ENTRY Link; /* on QR_PROVIDER.Blocks, under Lock */
     ULONG Magic;
     ULONG QueueId;
-    ULONG Region;       /* in its queue's table, or QR_NO_REGION */
+    ULONG Region; /* in its queue's table, or QR_NO_REGION */
     PMDL Mdl;
     PVOID Va;
     ULONG Length;
@@ -67,7 +67,7 @@ static ULONG QrRegionTake(PQR_PROVIDER Prov, ULONG QueueId)
 
 static VOID QrRegionPut(PQR_PROVIDER Prov, ULONG QueueId, ULONG Region)
 {
-    Prov->RegionsInUse[QueueId % QR_MAX_QUEUES] &= (UCHAR)~(1u << Region);
+    Prov->RegionsInUse[QueueId % QR_MAX_QUEUES] &= (UCHAR) ~(1u << Region);
 }
 
 /* === Memory === */
@@ -118,8 +118,8 @@ static NDIS_STATUS QrAllocate(NDIS_HANDLE ProviderContext, PNDIS_SHARED_MEMORY_P
     if (status != NDIS_STATUS_SUCCESS)
         goto unwind;
     pages = block->Contiguous ? DeepContiguousPages(block->Va) : DeepMdlPages(block->Mdl);
-    capacity = (P->SGListBufferLength - sizeof(SCATTER_GATHER_LIST)) /
-               sizeof(SCATTER_GATHER_ELEMENT);
+    capacity =
+        (P->SGListBufferLength - sizeof(SCATTER_GATHER_LIST)) / sizeof(SCATTER_GATHER_ELEMENT);
     if (DeepSgWalk(&pages, block->Length, NULL) > capacity) {
         status = NDIS_STATUS_INVALID_PARAMETER;
         goto unwind;

@@ -36,10 +36,10 @@ typedef struct _QS_SLAB {
     LIST_ENTRY Link;    /* on its queue's Partial or Full list, under Lock */
     LIST_ENTRY AllLink; /* on QS_PROVIDER.Slabs, under Lock */
     ULONG QueueId;
-    PUCHAR Va;          /* MmAllocateContiguousNodeMemory */
-    ULONG Size;         /* bytes */
-    ULONG Used;         /* bytes used so far (status page included), a page multiple */
-    LONG Refs;          /* blocks carved from it */
+    PUCHAR Va;  /* MmAllocateContiguousNodeMemory */
+    ULONG Size; /* bytes */
+    ULONG Used; /* bytes used so far (status page included), a page multiple */
+    LONG Refs;  /* blocks carved from it */
 } QS_SLAB, *PQS_SLAB;
 
 typedef struct _QS_QUEUE {
@@ -48,10 +48,10 @@ typedef struct _QS_QUEUE {
 } QS_QUEUE, *PQS_QUEUE;
 
 typedef struct _QS_BLOCK {
-    LIST_ENTRY Link;    /* on QS_PROVIDER.Blocks, under Lock */
+    LIST_ENTRY Link; /* on QS_PROVIDER.Blocks, under Lock */
     ULONG Magic;
-    PQS_SLAB Slab;      /* carved from this slab, or NULL: own pages */
-    PMDL Mdl;           /* own scattered pages */
+    PQS_SLAB Slab; /* carved from this slab, or NULL: own pages */
+    PMDL Mdl;      /* own scattered pages */
     PVOID Va;
     ULONG Length;
     BOOLEAN Contiguous; /* own contiguous pages */
@@ -74,16 +74,15 @@ static ULONG QsMagic(PQS_BLOCK Block)
 
 static BOOLEAN QsCarved(PNDIS_SHARED_MEMORY_PARAMETERS P)
 {
-    return P->Usage == NdisSharedMemoryUsageReceiveHeader &&
-           P->Length <= QS_SLAB_BYTES - PAGE_SIZE;
+    return P->Usage == NdisSharedMemoryUsageReceiveHeader && P->Length <= QS_SLAB_BYTES - PAGE_SIZE;
 }
 
 /* === Slabs === */
 
 static PQS_SLAB QsSlabNew(PQS_PROVIDER Prov, ULONG QueueId, NODE_REQUIREMENT Node)
 {
-    PQS_SLAB slab = NdisAllocateMemoryWithTagPriority(Prov->NdisHandle, sizeof(*slab),
-                                                      QS_TAG_SLAB, NormalPoolPriority);
+    PQS_SLAB slab = NdisAllocateMemoryWithTagPriority(Prov->NdisHandle, sizeof(*slab), QS_TAG_SLAB,
+                                                      NormalPoolPriority);
     if (slab == NULL)
         return NULL;
     NdisZeroMemory(slab, sizeof(*slab));

@@ -22,14 +22,14 @@
 #define SG_MAX_SLOTS 4096u
 
 typedef struct _SG_BLOCK {
-    PMDL Mdl;           /* scattered pages, or NULL */
+    PMDL Mdl; /* scattered pages, or NULL */
     PVOID Va;
     ULONG Length;
     BOOLEAN Contiguous;
 } SG_BLOCK, *PSG_BLOCK;
 
 typedef struct _SG_SLOT {
-    PSG_BLOCK Block;    /* NULL when the slot is free */
+    PSG_BLOCK Block; /* NULL when the slot is free */
     USHORT Generation;
     BOOLEAN InUse;
 } SG_SLOT, *PSG_SLOT;
@@ -37,7 +37,7 @@ typedef struct _SG_SLOT {
 typedef struct _SG_PROVIDER {
     NDIS_HANDLE NdisHandle;
     NDIS_SPIN_LOCK Lock;
-    PSG_SLOT Slots;     /* under Lock */
+    PSG_SLOT Slots; /* under Lock */
     ULONG Capacity;
     ULONG InUse;
 } SG_PROVIDER, *PSG_PROVIDER;

@@ -25,17 +25,17 @@
 
 typedef struct _VR_VPORT {
     ULONG Id;
-    LONG Refs;          /* blocks attached, plus allocations in progress */
-    LIST_ENTRY Blocks;  /* VR_BLOCK.VPortLink */
+    LONG Refs;         /* blocks attached, plus allocations in progress */
+    LIST_ENTRY Blocks; /* VR_BLOCK.VPortLink */
     ULONGLONG Bytes;
 } VR_VPORT, *PVR_VPORT;
 
 typedef struct _VR_BLOCK {
-    LIST_ENTRY Link;       /* on VR_PROVIDER.Blocks */
-    LIST_ENTRY VPortLink;  /* on VR_VPORT.Blocks while attached */
+    LIST_ENTRY Link;      /* on VR_PROVIDER.Blocks */
+    LIST_ENTRY VPortLink; /* on VR_VPORT.Blocks while attached */
     ULONG Magic;
     ULONG VPortId;
-    PVR_VPORT VPort;       /* NULL for the PF's blocks */
+    PVR_VPORT VPort; /* NULL for the PF's blocks */
     PMDL Mdl;
     PVOID Va;
     ULONG Length;

@@ -33,11 +33,11 @@
 #endif
 
 typedef struct _GAP_BLOCK {
-    LIST_ENTRY Link;       /* on GAP_PROVIDER.Blocks, under Lock */
-    PMDL Mdl;              /* scattered pages, or NULL for contiguous memory */
+    LIST_ENTRY Link; /* on GAP_PROVIDER.Blocks, under Lock */
+    PMDL Mdl;        /* scattered pages, or NULL for contiguous memory */
     PVOID VirtualAddress;
-    ULONG Length;          /* bytes served (SG total) */
-    ULONG Charged;         /* bytes charged to the queue */
+    ULONG Length;  /* bytes served (SG total) */
+    ULONG Charged; /* bytes charged to the queue */
     ULONG QueueId;
 } GAP_BLOCK, *PGAP_BLOCK;
 
@@ -134,8 +134,8 @@ static NDIS_STATUS GapTakePages(PGAP_BLOCK B, BOOLEAN Contiguous, NODE_REQUIREME
             bytes, GapAddr(0), GapAddr((LONGLONG)MAXULONG64), GapAddr(0), PAGE_READWRITE, Node);
         return B->VirtualAddress ? NDIS_STATUS_SUCCESS : NDIS_STATUS_RESOURCES;
     }
-    B->Mdl = MmAllocatePagesForMdlEx(GapAddr(0), GapAddr((LONGLONG)MAXULONG64), GapAddr(0),
-                                     bytes, MmCached, MM_ALLOCATE_FULLY_REQUIRED);
+    B->Mdl = MmAllocatePagesForMdlEx(GapAddr(0), GapAddr((LONGLONG)MAXULONG64), GapAddr(0), bytes,
+                                     MmCached, MM_ALLOCATE_FULLY_REQUIRED);
     if (B->Mdl == NULL)
         return NDIS_STATUS_RESOURCES;
     B->VirtualAddress =
@@ -239,8 +239,8 @@ static NDIS_STATUS GapAllocate(NDIS_HANDLE ProviderContext, PNDIS_SHARED_MEMORY_
     NdisZeroMemory(b, sizeof(*b));
     b->Length = b->Charged = length;
     b->QueueId = P->QueueId;
-    status = GapTakePages(b, (P->Flags & NDIS_SHARED_MEM_PARAMETERS_CONTIGUOUS) != 0,
-                          P->PreferredNode);
+    status =
+        GapTakePages(b, (P->Flags & NDIS_SHARED_MEM_PARAMETERS_CONTIGUOUS) != 0, P->PreferredNode);
     if (status == NDIS_STATUS_SUCCESS)
         status = GapBuildSg(b, P->SGListBuffer, P->SGListBufferLength);
     if (status != NDIS_STATUS_SUCCESS) {

@@ -70,8 +70,8 @@ static VOID RxPostBuffers(NET_RING *FragmentRing)
     FragmentRing->NextIndex = index;
 }
 
-_Use_decl_annotations_
-VOID ShmfReferenceRingAdvance(NET_RING *FragmentRing, NET_RING *PacketRing, ULONG QueueId)
+_Use_decl_annotations_ VOID ShmfReferenceRingAdvance(NET_RING *FragmentRing, NET_RING *PacketRing,
+                                                     ULONG QueueId)
 {
     UNREFERENCED_PARAMETER(QueueId);
     RxIndicateReceives(FragmentRing, PacketRing);
@@ -81,8 +81,8 @@ VOID ShmfReferenceRingAdvance(NET_RING *FragmentRing, NET_RING *PacketRing, ULON
 /* === Cancel: return everything ===
    The packet ring's NextIndex is left alone: this driver never uses it. */
 
-_Use_decl_annotations_
-VOID ShmfReferenceRingCancel(NET_RING *FragmentRing, NET_RING *PacketRing, ULONG QueueId)
+_Use_decl_annotations_ VOID ShmfReferenceRingCancel(NET_RING *FragmentRing, NET_RING *PacketRing,
+                                                    ULONG QueueId)
 {
     UNREFERENCED_PARAMETER(QueueId);
     while (PacketRing->BeginIndex != PacketRing->EndIndex) {

@@ -39,10 +39,8 @@ extern "C" {
    exports (and the reference); the harness's nic.h has the same, same guard. */
 #ifndef SHMF_RING_FN_TYPEDEFS
 #define SHMF_RING_FN_TYPEDEFS
-typedef VOID (*shmf_ring_advance_fn)(NET_RING *FragmentRing, NET_RING *PacketRing,
-                                     ULONG QueueId);
-typedef VOID (*shmf_ring_cancel_fn)(NET_RING *FragmentRing, NET_RING *PacketRing,
-                                    ULONG QueueId);
+typedef VOID (*shmf_ring_advance_fn)(NET_RING *FragmentRing, NET_RING *PacketRing, ULONG QueueId);
+typedef VOID (*shmf_ring_cancel_fn)(NET_RING *FragmentRing, NET_RING *PacketRing, ULONG QueueId);
 #endif
 
 /* The optional provider exports (declared so definitions are type-checked). */

@@ -32,7 +32,8 @@ static NDIS_STATUS PlantedAllocate(NDIS_HANDLE ProviderContext, PNDIS_SHARED_MEM
 
 static NDIS_STATUS PlantedSetHandlers(NDIS_HANDLE NdisHandle, PNDIS_DRIVER_OPTIONAL_HANDLERS H)
 {
-    PNDIS_SHARED_MEMORY_PROVIDER_CHARACTERISTICS c = (PNDIS_SHARED_MEMORY_PROVIDER_CHARACTERISTICS)H;
+    PNDIS_SHARED_MEMORY_PROVIDER_CHARACTERISTICS c =
+        (PNDIS_SHARED_MEMORY_PROVIDER_CHARACTERISTICS)H;
     g_NdisHandle = NdisHandle;
     g_InnerAllocate = c->AllocateSharedMemoryHandler;
     c->AllocateSharedMemoryHandler = PlantedAllocate;

@@ -31,7 +31,8 @@ static NDIS_STATUS SlowAllocate(NDIS_HANDLE ProviderContext, PNDIS_SHARED_MEMORY
 
 static NDIS_STATUS SlowSetHandlers(NDIS_HANDLE NdisHandle, PNDIS_DRIVER_OPTIONAL_HANDLERS H)
 {
-    PNDIS_SHARED_MEMORY_PROVIDER_CHARACTERISTICS c = (PNDIS_SHARED_MEMORY_PROVIDER_CHARACTERISTICS)H;
+    PNDIS_SHARED_MEMORY_PROVIDER_CHARACTERISTICS c =
+        (PNDIS_SHARED_MEMORY_PROVIDER_CHARACTERISTICS)H;
     g_InnerAllocate = c->AllocateSharedMemoryHandler;
     c->AllocateSharedMemoryHandler = SlowAllocate;
     return NdisSetOptionalHandlers(NdisHandle, H);

@@ -101,8 +101,8 @@ static void observer_sees_every_op(void **state)
                                 "lower\n"
                                 "work\n"
                                 "free\n");
-    struct shmf_exec_opts opts = {.verify_flags = SHMF_VERIFY_F_ALL, .observe = count,
-                                  .observe_ud = &s};
+    struct shmf_exec_opts opts = {
+        .verify_flags = SHMF_VERIFY_F_ALL, .observe = count, .observe_ud = &s};
     provider("reference", &t);
     shmf_exec_run(&t, p, &opts, &res);
     assert_int_equal(res.findings, 0);
@@ -145,9 +145,9 @@ static void gap_on_either_side(void **state)
 {
     (void)state;
     struct shmf_diff d;
-    assert_string_equal(diff_place("reference", "gaps_length_zero", NULL,
-                                   "alloc usage=4 length=0\n", &d),
-                        "alloc:accepted:length-zero");
+    assert_string_equal(
+        diff_place("reference", "gaps_length_zero", NULL, "alloc usage=4 length=0\n", &d),
+        "alloc:accepted:length-zero");
     assert_int_equal(d.div.value[0], SHMF_DV_REFUSED);
     assert_int_equal(d.div.value[1], SHMF_DV_SERVED);
     shmf_diff_close(&d);
@@ -197,10 +197,9 @@ static void rules_allow_and_count(void **state)
                      1);
     json_decref(j);
     shmf_diff_close(&d);
-    assert_string_equal(
-        diff_place("gaps_length_zero", "reference", SHMF_TEST_RULES,
-                   "alloc usage=4 length=16777216\nalloc usage=4 length=0\n", &d),
-        "alloc:accepted:length-zero");
+    assert_string_equal(diff_place("gaps_length_zero", "reference", SHMF_TEST_RULES,
+                                   "alloc usage=4 length=16777216\nalloc usage=4 length=0\n", &d),
+                        "alloc:accepted:length-zero");
     shmf_diff_close(&d);
 }
 
@@ -322,9 +321,9 @@ static void table_names(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        T(observer_sees_every_op), T(gaps_diverge),           T(gap_on_either_side),
+        T(observer_sees_every_op),     T(gaps_diverge),          T(gap_on_either_side),
         T(pf_vports_follow_the_flags), T(rules_allow_and_count), T(reference_against_itself),
-        T(own_finding_first),      T(rules_parse),            T(table_names),
+        T(own_finding_first),          T(rules_parse),           T(table_names),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

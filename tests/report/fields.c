@@ -45,8 +45,8 @@ static json_t *list_json(const struct shmf_report_field *d, size_t n)
 int main(void)
 {
     json_t *j = json_pack("{s:o, s:o}", "finding.json",
-                          list_json(shmf_finding_field_descs, shmf_finding_field_count),
-                          "run.json", list_json(shmf_run_field_descs, shmf_run_field_count));
+                          list_json(shmf_finding_field_descs, shmf_finding_field_count), "run.json",
+                          list_json(shmf_run_field_descs, shmf_run_field_count));
     char *s = j ? json_dumps(j, JSON_SORT_KEYS | JSON_INDENT(2)) : NULL;
     if (!s)
         return 1;

@@ -12,8 +12,8 @@
 
 /* === A correct advance, with hooks === */
 
-#define DRAIN_NO_LAYOUT 0x1u    /* leave the packet's Layout as the OS posted it */
-#define DRAIN_NO_FRAGMENT 0x2u  /* leave ValidLength and Offset as posted */
+#define DRAIN_NO_LAYOUT 0x1u   /* leave the packet's Layout as the OS posted it */
+#define DRAIN_NO_FRAGMENT 0x2u /* leave ValidLength and Offset as posted */
 
 typedef VOID FIX_PACKET(NET_RING *Fr, NET_PACKET *Packet);
 

@@ -327,14 +327,10 @@ static void test_reference_clean(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_each_rule),
-        T(test_advance_irql_alternates),
-        T(test_advance_at_passive),
-        T(test_advance_irql_verify_off),
-        T(test_cancel_then_advances),
-        T(test_cancel_never_empties),
-        T(test_tx_scratch_only),
-        T(test_reference_clean),
+        cmocka_unit_test(test_each_rule), T(test_advance_irql_alternates),
+        T(test_advance_at_passive),       T(test_advance_irql_verify_off),
+        T(test_cancel_then_advances),     T(test_cancel_never_empties),
+        T(test_tx_scratch_only),          T(test_reference_clean),
     };
     int rc = cmocka_run_group_tests(tests, NULL, NULL);
     shmf_nic_destroy(nic);

@@ -43,7 +43,7 @@ class LockGuard {
 };
 
 struct Block {
-    LIST_ENTRY entry;  // on Provider::blocks_, under lock_
+    LIST_ENTRY entry; // on Provider::blocks_, under lock_
     PUCHAR va = nullptr;
     ULONG length = 0;
 };
@@ -141,8 +141,8 @@ class Provider {
 
     Block *Take(ULONG length, NODE_REQUIREMENT node)
     {
-        void *mem = NdisAllocateMemoryWithTagPriority(ndis_, sizeof(Block), kTagBlock,
-                                                      NormalPoolPriority);
+        void *mem =
+            NdisAllocateMemoryWithTagPriority(ndis_, sizeof(Block), kTagBlock, NormalPoolPriority);
         if (mem == nullptr)
             return nullptr;
         Block *b = new (mem) Block();
@@ -291,8 +291,7 @@ _Use_decl_annotations_ static VOID FilterReceiveNetBufferLists(NDIS_HANDLE, PNET
                                                                NDIS_PORT_NUMBER, ULONG, ULONG)
 {
 }
-_Use_decl_annotations_ static VOID FilterReturnNetBufferLists(NDIS_HANDLE, PNET_BUFFER_LIST,
-                                                              ULONG)
+_Use_decl_annotations_ static VOID FilterReturnNetBufferLists(NDIS_HANDLE, PNET_BUFFER_LIST, ULONG)
 {
 }
 _Use_decl_annotations_ static NDIS_STATUS FilterOidRequest(NDIS_HANDLE, PNDIS_OID_REQUEST)
@@ -304,9 +303,7 @@ _Use_decl_annotations_ static VOID FilterOidRequestComplete(NDIS_HANDLE, PNDIS_O
 {
 }
 _Use_decl_annotations_ static VOID FilterCancelOidRequest(NDIS_HANDLE, PVOID) {}
-_Use_decl_annotations_ static VOID FilterDevicePnPEventNotify(NDIS_HANDLE, PNET_DEVICE_PNP_EVENT)
-{
-}
+_Use_decl_annotations_ static VOID FilterDevicePnPEventNotify(NDIS_HANDLE, PNET_DEVICE_PNP_EVENT) {}
 _Use_decl_annotations_ static NDIS_STATUS FilterNetPnPEvent(NDIS_HANDLE,
                                                             PNET_PNP_EVENT_NOTIFICATION)
 {

@@ -20,9 +20,9 @@
 #define MP_MAX_LIVE (32u * 1024 * 1024) /* bytes of shared memory this driver serves */
 
 typedef struct _MP_BLOCK {
-    LIST_ENTRY Entry;                 /* on MP_DRIVER.Blocks, under Lock */
-    PMDL PagesMdl;                    /* pages, or NULL when contiguous */
-    PMDL BufferMdl;                   /* NdisAllocateMdl over [Va, Va+Length) */
+    LIST_ENTRY Entry; /* on MP_DRIVER.Blocks, under Lock */
+    PMDL PagesMdl;    /* pages, or NULL when contiguous */
+    PMDL BufferMdl;   /* NdisAllocateMdl over [Va, Va+Length) */
     PUCHAR Va;
     ULONG Length;
     NET_BUFFER_SHARED_MEMORY SharedMemory; /* what a receive NET_BUFFER would carry */
@@ -99,7 +99,7 @@ static VOID MpReleasePages(_Inout_ PMP_BLOCK Block)
 }
 
 static _Must_inspect_result_ NDIS_STATUS MpTakePages(_Inout_ PMP_BLOCK Block, ULONG Flags,
-                                                      NODE_REQUIREMENT Node)
+                                                     NODE_REQUIREMENT Node)
 {
     SIZE_T bytes = ROUND_TO_PAGES(Block->Length);
     if (Flags & NDIS_SHARED_MEM_PARAMETERS_CONTIGUOUS) {
@@ -162,8 +162,9 @@ static ULONG MpWalkSg(_In_ PMP_BLOCK Block, _Out_opt_ PSCATTER_GATHER_LIST Sg)
     return n;
 }
 
-static _Use_decl_annotations_ NDIS_STATUS MpAllocateSharedMemory(
-    NDIS_HANDLE ProviderContext, PNDIS_SHARED_MEMORY_PARAMETERS P, PNDIS_HANDLE pContext)
+static _Use_decl_annotations_ NDIS_STATUS MpAllocateSharedMemory(NDIS_HANDLE ProviderContext,
+                                                                 PNDIS_SHARED_MEMORY_PARAMETERS P,
+                                                                 PNDIS_HANDLE pContext)
 {
     PMP_DRIVER drv = (PMP_DRIVER)ProviderContext;
     NDIS_STATUS status = MpCheckParameters(P);
@@ -357,8 +358,7 @@ _Use_decl_annotations_ NDIS_STATUS MpReset(NDIS_HANDLE Context, PBOOLEAN Address
     *AddressingReset = FALSE;
     return NDIS_STATUS_SUCCESS;
 }
-_Use_decl_annotations_ VOID MpDevicePnpEventNotify(NDIS_HANDLE Context,
-                                                   PNET_DEVICE_PNP_EVENT Event)
+_Use_decl_annotations_ VOID MpDevicePnpEventNotify(NDIS_HANDLE Context, PNET_DEVICE_PNP_EVENT Event)
 {
     UNREFERENCED_PARAMETER(Context);
     UNREFERENCED_PARAMETER(Event);

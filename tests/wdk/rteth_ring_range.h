@@ -17,7 +17,7 @@
 namespace rteth {
 
 class RingRange {
-public:
+  public:
     /* [Begin, End) or [Next, End) etc. of ring `type`; Commit() stores the
        position into *target (BeginIndex or NextIndex of the same ring), or
        nowhere when target is nullptr. */
@@ -39,7 +39,7 @@ public:
     }
     NET_RING *Ring() const { return m_ring; }
 
-private:
+  private:
     NET_RING *m_ring;
     UINT32 *m_target;
     UINT32 m_index;

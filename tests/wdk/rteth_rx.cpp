@@ -168,9 +168,8 @@ void RxPostBuffers(RT_RXQUEUE *rx)
 
     while (fi.HasAny()) {
         UINT32 const index = fi.Index();
-        UINT64 const la =
-            NetExtensionGetFragmentLogicalAddress(&rx->LogicalAddressExtension, index)
-                ->LogicalAddress;
+        UINT64 const la = NetExtensionGetFragmentLogicalAddress(&rx->LogicalAddressExtension, index)
+                              ->LogicalAddress;
         RtPostRxDescriptor(rx, index, rteth::FragmentAt(fi), la);
         fi.Advance();
     }
@@ -179,8 +178,8 @@ void RxPostBuffers(RT_RXQUEUE *rx)
 
 } // namespace
 
-_Use_decl_annotations_
-VOID ShmfProviderRingAdvance(NET_RING *FragmentRing, NET_RING *PacketRing, ULONG QueueId)
+_Use_decl_annotations_ VOID ShmfProviderRingAdvance(NET_RING *FragmentRing, NET_RING *PacketRing,
+                                                    ULONG QueueId)
 {
     RT_RXQUEUE *rx = RtGetRxQueueContext(FragmentRing, PacketRing, QueueId);
 
@@ -190,8 +189,8 @@ VOID ShmfProviderRingAdvance(NET_RING *FragmentRing, NET_RING *PacketRing, ULONG
 
 /* EvtRxQueueCancel: grab what completed, then return every packet (Ignore)
    and every fragment. */
-_Use_decl_annotations_
-VOID ShmfProviderRingCancel(NET_RING *FragmentRing, NET_RING *PacketRing, ULONG QueueId)
+_Use_decl_annotations_ VOID ShmfProviderRingCancel(NET_RING *FragmentRing, NET_RING *PacketRing,
+                                                   ULONG QueueId)
 {
     RT_RXQUEUE *rx = RtGetRxQueueContext(FragmentRing, PacketRing, QueueId);
 

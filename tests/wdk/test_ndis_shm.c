@@ -17,17 +17,17 @@
 /* === A provider whose SG list has a chosen shape === */
 
 enum shape {
-    ONE,          /* one element: right for every request */
-    PAGES,        /* one element per page, adjacent: not for CONTIGUOUS */
-    PAGES_SWAPPED,/* the same, first two swapped: not physically in order */
-    SG_SHORT,     /* one element a byte short of Length */
-    NO_CONTEXT,   /* success without a provider context */
-    SAME_CONTEXT, /* the context of the previous block */
+    ONE,           /* one element: right for every request */
+    PAGES,         /* one element per page, adjacent: not for CONTIGUOUS */
+    PAGES_SWAPPED, /* the same, first two swapped: not physically in order */
+    SG_SHORT,      /* one element a byte short of Length */
+    NO_CONTEXT,    /* success without a provider context */
+    SAME_CONTEXT,  /* the context of the previous block */
 };
 
 static enum shape shape;
-static bool leaky_free;     /* the free handler releases nothing */
-static unsigned frees;      /* free handler calls */
+static bool leaky_free; /* the free handler releases nothing */
+static unsigned frees;  /* free handler calls */
 static NDIS_HANDLE last_context;
 
 typedef struct {
@@ -62,8 +62,7 @@ static void fill_sg(PNDIS_SHARED_MEMORY_PARAMETERS P, PVOID va)
         sg->Elements[0].Length -= 1;
 }
 
-static NDIS_STATUS tp_allocate(NDIS_HANDLE Ctx, PNDIS_SHARED_MEMORY_PARAMETERS P,
-                               PNDIS_HANDLE pCtx)
+static NDIS_STATUS tp_allocate(NDIS_HANDLE Ctx, PNDIS_SHARED_MEMORY_PARAMETERS P, PNDIS_HANDLE pCtx)
 {
     TP_BLOCK *b;
 
@@ -119,8 +118,7 @@ static const struct shmf_provider tp = {"shape-provider", tp_set_options, NULL, 
 
 /* NdisAllocateSharedMemory on queue 0 with an SG buffer of one element per
    page; *sg_out (optional) gets the caller's SG buffer, freed by the caller. */
-static NDIS_STATUS allocate(ULONG length, ULONG flags, NDIS_HANDLE *h,
-                            PSCATTER_GATHER_LIST *sg_out)
+static NDIS_STATUS allocate(ULONG length, ULONG flags, NDIS_HANDLE *h, PSCATTER_GATHER_LIST *sg_out)
 {
     NDIS_SHARED_MEMORY_PARAMETERS p;
     ULONG sglen = sizeof(SCATTER_GATHER_LIST) +

@@ -359,7 +359,7 @@ int main(void)
     size_t n_driver;
     wdk_driver_tests(&driver_tests, &n_driver);
     int failed = cmocka_run_group_tests_name("wdk runtime", tests, NULL, NULL);
-    failed += _cmocka_run_group_tests("wdk driver registration", driver_tests, n_driver, NULL,
-                                      NULL);
+    failed +=
+        _cmocka_run_group_tests("wdk driver registration", driver_tests, n_driver, NULL, NULL);
     return failed ? 1 : 0;
 }

@@ -156,8 +156,8 @@ static NTSTATUS MiniportEntry(PDRIVER_OBJECT DriverObject, PUNICODE_STRING Regis
     miniport_chars(&chars);
     if (d.register_at_dispatch)
         old = KeRaiseIrqlToDpcLevel();
-    NDIS_STATUS st = NdisMRegisterMiniportDriver(DriverObject, RegistryPath, NULL, &chars,
-                                                 &d.handle);
+    NDIS_STATUS st =
+        NdisMRegisterMiniportDriver(DriverObject, RegistryPath, NULL, &chars, &d.handle);
     if (d.register_at_dispatch)
         KeLowerIrql(old);
     if (st == NDIS_STATUS_SUCCESS && d.register_twice) {
@@ -268,8 +268,8 @@ static NDIS_STATUS ShortFormSetOptions(NDIS_HANDLE h, NDIS_HANDLE c)
 static void short_form_still_works(void **state)
 {
     (void)state;
-    const struct shmf_provider both = {.name = "both", .set_options = ShortFormSetOptions,
-                                       .driver_entry = MiniportEntry};
+    const struct shmf_provider both = {
+        .name = "both", .set_options = ShortFormSetOptions, .driver_entry = MiniportEntry};
     assert_int_equal(shmf_rt_provider_load(&both), 0);
     assert_int_equal(d.set_options_calls, 1);
     shmf_rt_provider_unload();

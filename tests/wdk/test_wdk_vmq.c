@@ -29,8 +29,8 @@
 #include "target.h"
 #include "wdk/vmq_consumer.h"
 
-#define QUEUE 1u      /* a non-default VMQ queue */
-#define BUFFERS 48u   /* receive buffers asked for, per queue */
+#define QUEUE 1u    /* a non-default VMQ queue */
+#define BUFFERS 48u /* receive buffers asked for, per queue */
 #define BUFSIZE 1514u
 #define LOOKAHEAD 128u
 #define SWEEP_MAX 400u
@@ -42,7 +42,7 @@ static bool report_mode;
 struct outcome {
     NDIS_STATUS status[2]; /* queue 0, QUEUE */
     ULONG buffers[2];
-    ULONG bad;             /* segments VmqCheckReceiveMemory refused */
+    ULONG bad; /* segments VmqCheckReceiveMemory refused */
 };
 
 /* A fresh world with the provider loaded and QUEUE allocated. */
@@ -101,8 +101,8 @@ static void expect_clean_run(const char *name, const struct outcome *o, const ch
             fail_msg("%s: queue allocation status %#x %s", name, (unsigned)o->status[i], when);
     }
     if (o->bad != 0)
-        fail_msg("%s: %lu segments not described by their SG list %s", name,
-                 (unsigned long)o->bad, when);
+        fail_msg("%s: %lu segments not described by their SG list %s", name, (unsigned long)o->bad,
+                 when);
 }
 
 /* Fail the nth allocation attempt of the run, for n = 1, 2, ... until a run
@@ -164,8 +164,7 @@ static void report_one(const char *spec, const struct shmf_target *t)
         printf("  %s: %s in %s: %s\n", name, shmf_kind_name(shmf_rt_finding(0)->kind),
                shmf_rt_finding(0)->function, shmf_rt_finding(0)->message);
     else if (o.bad != 0)
-        printf("  %s: %lu segments not described by their SG list\n", name,
-               (unsigned long)o.bad);
+        printf("  %s: %lu segments not described by their SG list\n", name, (unsigned long)o.bad);
     else
         printf("  %s: clean (status %#x, %#x)\n", name, (unsigned)o.status[0],
                (unsigned)o.status[1]);

@@ -22,16 +22,16 @@ typedef struct _VMQ_SHARED_MEMORY {
     PUCHAR VirtualAddress;          /* as returned */
     PUCHAR Buffer;                  /* VirtualAddress aligned up */
     ULONG Length;
-    ULONG Entries;                  /* buffers carved from it */
+    ULONG Entries; /* buffers carved from it */
     ULONG SgCount;
-    PSCATTER_GATHER_LIST SgList;    /* the page-sized SG buffer, kept for DMA */
+    PSCATTER_GATHER_LIST SgList; /* the page-sized SG buffer, kept for DMA */
 } VMQ_SHARED_MEMORY, *PVMQ_SHARED_MEMORY;
 
 /* One receive buffer: a lookahead segment and the rest, in one allocation. */
 typedef struct _VMQ_RX_BUFFER {
     NET_BUFFER_SHARED_MEMORY Lookahead; /* NextSharedMemorySegment -> Data */
     NET_BUFFER_SHARED_MEMORY Data;
-    PMDL LookaheadMdl;                  /* Next -> DataMdl */
+    PMDL LookaheadMdl; /* Next -> DataMdl */
     PMDL DataMdl;
     PUCHAR Va;
     PVMQ_SHARED_MEMORY Memory;
@@ -41,7 +41,7 @@ struct _VMQ_RX_QUEUE {
     NDIS_RECEIVE_QUEUE_ID QueueId;
     LIST_ENTRY Allocations;
     ULONG BufferSize, LookaheadSize;
-    ULONG Count;                        /* buffers carved */
+    ULONG Count; /* buffers carved */
     PVMQ_RX_BUFFER Buffers;
 };
 
@@ -115,9 +115,8 @@ static ULONG VmqAllocateEntries(NDIS_HANDLE NdisHandle, PVMQ_RX_QUEUE Queue, ULO
     while (held < Count && target >= 1) {
         PVMQ_SHARED_MEMORY memory;
         ULONG want = target < Count - held ? target : Count - held;
-        NDIS_STATUS status =
-            VmqAllocateSharedMemory(NdisHandle, Queue->QueueId, want * EntrySize + Alignment,
-                                    &memory);
+        NDIS_STATUS status = VmqAllocateSharedMemory(NdisHandle, Queue->QueueId,
+                                                     want * EntrySize + Alignment, &memory);
         *LastStatus = status;
         if (status != NDIS_STATUS_SUCCESS) {
             target /= 2;
@@ -132,8 +131,8 @@ static ULONG VmqAllocateEntries(NDIS_HANDLE NdisHandle, PVMQ_RX_QUEUE Queue, ULO
 }
 
 /* Describe buffer b at Va: its two segments and their MDLs. */
-static BOOLEAN VmqDescribeBuffer(NDIS_HANDLE NdisHandle, PVMQ_RX_QUEUE Queue,
-                                 PVMQ_RX_BUFFER Buffer, PVMQ_SHARED_MEMORY Memory, PUCHAR Va)
+static BOOLEAN VmqDescribeBuffer(NDIS_HANDLE NdisHandle, PVMQ_RX_QUEUE Queue, PVMQ_RX_BUFFER Buffer,
+                                 PVMQ_SHARED_MEMORY Memory, PUCHAR Va)
 {
     ULONG offset = (ULONG)(Va - Memory->VirtualAddress);
     ULONG head = Queue->LookaheadSize;
@@ -171,10 +170,11 @@ static BOOLEAN VmqCarve(NDIS_HANDLE NdisHandle, PVMQ_RX_QUEUE Queue, ULONG Entry
     return TRUE;
 }
 
-_Use_decl_annotations_
-NDIS_STATUS VmqAllocateReceiveMemory(NDIS_HANDLE NdisHandle, NDIS_RECEIVE_QUEUE_ID QueueId,
-                                     ULONG Count, ULONG BufferSize, ULONG LookaheadSize,
-                                     PVMQ_RX_QUEUE *Queue)
+_Use_decl_annotations_ NDIS_STATUS VmqAllocateReceiveMemory(NDIS_HANDLE NdisHandle,
+                                                            NDIS_RECEIVE_QUEUE_ID QueueId,
+                                                            ULONG Count, ULONG BufferSize,
+                                                            ULONG LookaheadSize,
+                                                            PVMQ_RX_QUEUE *Queue)
 {
     PAGED_CODE();
     ULONG alignment = NdisGetSharedDataAlignment();
@@ -248,8 +248,7 @@ static BOOLEAN VmqSegmentOk(PVMQ_RX_BUFFER Buffer, PNET_BUFFER_SHARED_MEMORY Seg
            VmqLogicalAddress(memory, last) == MmGetPhysicalAddress(last).QuadPart;
 }
 
-_Use_decl_annotations_
-ULONG VmqCheckReceiveMemory(PVMQ_RX_QUEUE Queue)
+_Use_decl_annotations_ ULONG VmqCheckReceiveMemory(PVMQ_RX_QUEUE Queue)
 {
     ULONG bad = 0;
 
@@ -269,16 +268,14 @@ ULONG VmqCheckReceiveMemory(PVMQ_RX_QUEUE Queue)
     return bad;
 }
 
-_Use_decl_annotations_
-ULONG VmqReceiveBufferCount(PVMQ_RX_QUEUE Queue)
+_Use_decl_annotations_ ULONG VmqReceiveBufferCount(PVMQ_RX_QUEUE Queue)
 {
     return Queue->Count;
 }
 
 /* === Free === */
 
-_Use_decl_annotations_
-VOID VmqFreeReceiveMemory(NDIS_HANDLE NdisHandle, PVMQ_RX_QUEUE Queue)
+_Use_decl_annotations_ VOID VmqFreeReceiveMemory(NDIS_HANDLE NdisHandle, PVMQ_RX_QUEUE Queue)
 {
     PAGED_CODE();
     for (ULONG i = 0; Queue->Buffers != NULL && i < Queue->Count; i++) {

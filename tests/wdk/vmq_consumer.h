@@ -27,25 +27,23 @@ typedef struct _VMQ_RX_QUEUE VMQ_RX_QUEUE, *PVMQ_RX_QUEUE;
    @return NDIS_STATUS_SUCCESS, NDIS_STATUS_RESOURCES, or the status of the
    last NdisAllocateSharedMemory. */
 #define VMQ_MIN_BUFFERS 4u
-_IRQL_requires_(PASSIVE_LEVEL)
-NDIS_STATUS VmqAllocateReceiveMemory(_In_ NDIS_HANDLE NdisHandle,
-                                     _In_ NDIS_RECEIVE_QUEUE_ID QueueId,
-                                     _In_ ULONG Count, _In_ ULONG BufferSize,
-                                     _In_ ULONG LookaheadSize, _Outptr_ PVMQ_RX_QUEUE *Queue);
+_IRQL_requires_(PASSIVE_LEVEL) NDIS_STATUS
+    VmqAllocateReceiveMemory(_In_ NDIS_HANDLE NdisHandle, _In_ NDIS_RECEIVE_QUEUE_ID QueueId,
+                             _In_ ULONG Count, _In_ ULONG BufferSize, _In_ ULONG LookaheadSize,
+                             _Outptr_ PVMQ_RX_QUEUE *Queue);
 
 /* Use every buffer as a receive would: fill each segment through its virtual
    address and check that the allocation's SG list gives the segment's first
    and last byte the physical address the mapping has, and that each chain
    covers its buffer.  @return the number of segments that do not. */
-_IRQL_requires_(PASSIVE_LEVEL)
-ULONG VmqCheckReceiveMemory(_In_ PVMQ_RX_QUEUE Queue);
+_IRQL_requires_(PASSIVE_LEVEL) ULONG VmqCheckReceiveMemory(_In_ PVMQ_RX_QUEUE Queue);
 
 /* Buffers the queue holds. */
 ULONG VmqReceiveBufferCount(_In_ PVMQ_RX_QUEUE Queue);
 
 /* Free every MDL, every shared-memory allocation (last first) and the queue. */
-_IRQL_requires_(PASSIVE_LEVEL)
-VOID VmqFreeReceiveMemory(_In_ NDIS_HANDLE NdisHandle, _In_ PVMQ_RX_QUEUE Queue);
+_IRQL_requires_(PASSIVE_LEVEL) VOID
+    VmqFreeReceiveMemory(_In_ NDIS_HANDLE NdisHandle, _In_ PVMQ_RX_QUEUE Queue);
 
 #ifdef __cplusplus
 }

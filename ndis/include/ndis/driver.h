@@ -32,8 +32,10 @@ typedef struct _UNICODE_STRING {
 } UNICODE_STRING, *PUNICODE_STRING;
 typedef const UNICODE_STRING *PCUNICODE_STRING;
 
-#define RTL_CONSTANT_STRING(s)                                                         \
-    { (USHORT)(sizeof(s) - sizeof((s)[0])), (USHORT)sizeof(s), (PWCH)(s) }
+#define RTL_CONSTANT_STRING(s)                                                                     \
+    {                                                                                              \
+        (USHORT)(sizeof(s) - sizeof((s)[0])), (USHORT)sizeof(s), (PWCH)(s)                         \
+    }
 
 /* <= DISPATCH_LEVEL for a nonpaged Source; points Destination at Source. */
 FORCEINLINE VOID RtlInitUnicodeString(PUNICODE_STRING DestinationString, PCWSTR SourceString)
@@ -125,8 +127,7 @@ typedef NET_LUID_LH NET_LUID, *PNET_LUID;
 /* Declared, not defined: shmfuzz calls no handler that takes them. */
 typedef struct _NDIS_OID_REQUEST NDIS_OID_REQUEST, *PNDIS_OID_REQUEST;
 typedef struct _NDIS_STATUS_INDICATION NDIS_STATUS_INDICATION, *PNDIS_STATUS_INDICATION;
-typedef struct _NET_PNP_EVENT_NOTIFICATION NET_PNP_EVENT_NOTIFICATION,
-    *PNET_PNP_EVENT_NOTIFICATION;
+typedef struct _NET_PNP_EVENT_NOTIFICATION NET_PNP_EVENT_NOTIFICATION, *PNET_PNP_EVENT_NOTIFICATION;
 typedef struct _NDIS_RESTART_ATTRIBUTES NDIS_RESTART_ATTRIBUTES, *PNDIS_RESTART_ATTRIBUTES;
 
 #define NDIS_STATUS_BAD_VERSION ((NDIS_STATUS)0xC0010004L)
@@ -156,7 +157,8 @@ typedef enum _NDIS_DEVICE_PNP_EVENT SHMF_ENUM_INT {
     NdisDevicePnPEventPowerProfileChanged,
     NdisDevicePnPEventFilterListChanged,
     NdisDevicePnPEventMaximum
-} NDIS_DEVICE_PNP_EVENT, *PNDIS_DEVICE_PNP_EVENT;
+} NDIS_DEVICE_PNP_EVENT,
+    *PNDIS_DEVICE_PNP_EVENT;
 
 #define NET_DEVICE_PNP_EVENT_REVISION_1 1
 typedef struct _NET_DEVICE_PNP_EVENT {
@@ -167,7 +169,7 @@ typedef struct _NET_DEVICE_PNP_EVENT {
     ULONG InformationBufferLength;
     UCHAR NdisReserved[2 * sizeof(PVOID)];
 } NET_DEVICE_PNP_EVENT, *PNET_DEVICE_PNP_EVENT;
-#define NDIS_SIZEOF_NET_DEVICE_PNP_EVENT_REVISION_1                                    \
+#define NDIS_SIZEOF_NET_DEVICE_PNP_EVENT_REVISION_1                                                \
     RTL_SIZEOF_THROUGH_FIELD(NET_DEVICE_PNP_EVENT, NdisReserved)
 
 /* Layout pinned to the WDK's x64 values. */
@@ -179,8 +181,7 @@ SHMF_STATIC_ASSERT(offsetof(DRIVER_OBJECT, DriverExtension) == 0x30,
 SHMF_STATIC_ASSERT(offsetof(DRIVER_OBJECT, DriverName) == 0x38, "DRIVER_OBJECT.DriverName");
 SHMF_STATIC_ASSERT(offsetof(DRIVER_OBJECT, DriverInit) == 0x58, "DRIVER_OBJECT.DriverInit");
 SHMF_STATIC_ASSERT(offsetof(DRIVER_OBJECT, DriverUnload) == 0x68, "DRIVER_OBJECT.DriverUnload");
-SHMF_STATIC_ASSERT(offsetof(DRIVER_OBJECT, MajorFunction) == 0x70,
-                   "DRIVER_OBJECT.MajorFunction");
+SHMF_STATIC_ASSERT(offsetof(DRIVER_OBJECT, MajorFunction) == 0x70, "DRIVER_OBJECT.MajorFunction");
 SHMF_STATIC_ASSERT(sizeof(DRIVER_OBJECT) == 0x150, "DRIVER_OBJECT size");
 SHMF_STATIC_ASSERT(sizeof(NET_LUID) == 8, "NET_LUID size");
 SHMF_STATIC_ASSERT(sizeof(NET_DEVICE_PNP_EVENT) == 0x30, "NET_DEVICE_PNP_EVENT size");

@@ -53,7 +53,7 @@ typedef struct _NDIS_FILTER_PAUSE_PARAMETERS {
     ULONG Flags;
     ULONG PauseReason;
 } NDIS_FILTER_PAUSE_PARAMETERS, *PNDIS_FILTER_PAUSE_PARAMETERS;
-#define NDIS_SIZEOF_FILTER_PAUSE_PARAMETERS_REVISION_1                                 \
+#define NDIS_SIZEOF_FILTER_PAUSE_PARAMETERS_REVISION_1                                             \
     RTL_SIZEOF_THROUGH_FIELD(NDIS_FILTER_PAUSE_PARAMETERS, PauseReason)
 
 /* === Role types (declare a handler as `FILTER_ATTACH FilterAttach;`) === */
@@ -80,8 +80,7 @@ typedef VOID(FILTER_SEND_NET_BUFFER_LISTS)(NDIS_HANDLE FilterModuleContext,
                                            PNET_BUFFER_LIST NetBufferList,
                                            NDIS_PORT_NUMBER PortNumber, ULONG SendFlags);
 typedef FILTER_SEND_NET_BUFFER_LISTS(*FILTER_SEND_NET_BUFFER_LISTS_HANDLER);
-typedef VOID(FILTER_CANCEL_SEND_NET_BUFFER_LISTS)(NDIS_HANDLE FilterModuleContext,
-                                                  PVOID CancelId);
+typedef VOID(FILTER_CANCEL_SEND_NET_BUFFER_LISTS)(NDIS_HANDLE FilterModuleContext, PVOID CancelId);
 typedef FILTER_CANCEL_SEND_NET_BUFFER_LISTS(*FILTER_CANCEL_SEND_HANDLER);
 typedef VOID(FILTER_RETURN_NET_BUFFER_LISTS)(NDIS_HANDLE FilterModuleContext,
                                              PNET_BUFFER_LIST NetBufferLists, ULONG ReturnFlags);
@@ -111,11 +110,9 @@ typedef NDIS_STATUS(FILTER_DIRECT_OID_REQUEST)(NDIS_HANDLE FilterModuleContext,
                                                PNDIS_OID_REQUEST OidRequest);
 typedef FILTER_DIRECT_OID_REQUEST(*FILTER_DIRECT_OID_REQUEST_HANDLER);
 typedef VOID(FILTER_DIRECT_OID_REQUEST_COMPLETE)(NDIS_HANDLE FilterModuleContext,
-                                                 PNDIS_OID_REQUEST OidRequest,
-                                                 NDIS_STATUS Status);
+                                                 PNDIS_OID_REQUEST OidRequest, NDIS_STATUS Status);
 typedef FILTER_DIRECT_OID_REQUEST_COMPLETE(*FILTER_DIRECT_OID_REQUEST_COMPLETE_HANDLER);
-typedef VOID(FILTER_CANCEL_DIRECT_OID_REQUEST)(NDIS_HANDLE FilterModuleContext,
-                                               PVOID RequestId);
+typedef VOID(FILTER_CANCEL_DIRECT_OID_REQUEST)(NDIS_HANDLE FilterModuleContext, PVOID RequestId);
 typedef FILTER_CANCEL_DIRECT_OID_REQUEST(*FILTER_CANCEL_DIRECT_OID_REQUEST_HANDLER);
 typedef NDIS_STATUS(FILTER_SYNCHRONOUS_OID_REQUEST)(NDIS_HANDLE FilterModuleContext,
                                                     NDIS_OID_REQUEST *OidRequest,
@@ -124,8 +121,7 @@ typedef FILTER_SYNCHRONOUS_OID_REQUEST(*FILTER_SYNCHRONOUS_OID_REQUEST_HANDLER);
 typedef VOID(FILTER_SYNCHRONOUS_OID_REQUEST_COMPLETE)(NDIS_HANDLE FilterModuleContext,
                                                       NDIS_OID_REQUEST *OidRequest,
                                                       NDIS_STATUS *Status, PVOID CallContext);
-typedef FILTER_SYNCHRONOUS_OID_REQUEST_COMPLETE(
-    *FILTER_SYNCHRONOUS_OID_REQUEST_COMPLETE_HANDLER);
+typedef FILTER_SYNCHRONOUS_OID_REQUEST_COMPLETE(*FILTER_SYNCHRONOUS_OID_REQUEST_COMPLETE_HANDLER);
 
 /* === NDIS_FILTER_DRIVER_CHARACTERISTICS === */
 
@@ -172,12 +168,12 @@ typedef struct _NDIS_FILTER_DRIVER_CHARACTERISTICS {
     FILTER_SYNCHRONOUS_OID_REQUEST_COMPLETE_HANDLER SynchronousOidRequestCompleteHandler;
 } NDIS_FILTER_DRIVER_CHARACTERISTICS, *PNDIS_FILTER_DRIVER_CHARACTERISTICS;
 
-#define NDIS_SIZEOF_FILTER_DRIVER_CHARACTERISTICS_REVISION_1                           \
+#define NDIS_SIZEOF_FILTER_DRIVER_CHARACTERISTICS_REVISION_1                                       \
     RTL_SIZEOF_THROUGH_FIELD(NDIS_FILTER_DRIVER_CHARACTERISTICS, StatusHandler)
-#define NDIS_SIZEOF_FILTER_DRIVER_CHARACTERISTICS_REVISION_2                           \
+#define NDIS_SIZEOF_FILTER_DRIVER_CHARACTERISTICS_REVISION_2                                       \
     RTL_SIZEOF_THROUGH_FIELD(NDIS_FILTER_DRIVER_CHARACTERISTICS, CancelDirectOidRequestHandler)
-#define NDIS_SIZEOF_FILTER_DRIVER_CHARACTERISTICS_REVISION_3                           \
-    RTL_SIZEOF_THROUGH_FIELD(NDIS_FILTER_DRIVER_CHARACTERISTICS,                       \
+#define NDIS_SIZEOF_FILTER_DRIVER_CHARACTERISTICS_REVISION_3                                       \
+    RTL_SIZEOF_THROUGH_FIELD(NDIS_FILTER_DRIVER_CHARACTERISTICS,                                   \
                              SynchronousOidRequestCompleteHandler)
 
 /* === Registration (PASSIVE_LEVEL, from DriverEntry / the DriverUnload routine) === */
@@ -186,10 +182,10 @@ typedef struct _NDIS_FILTER_DRIVER_CHARACTERISTICS {
    any) before returning.  NDIS_STATUS_BAD_CHARACTERISTICS / _BAD_VERSION for a
    structure NDIS rejects, SetOptionsHandler's failure, or NDIS_STATUS_SUCCESS
    with *NdisFilterDriverHandle set. */
-NDIS_STATUS NdisFRegisterFilterDriver(PDRIVER_OBJECT DriverObject,
-                                      NDIS_HANDLE FilterDriverContext,
-                                      PNDIS_FILTER_DRIVER_CHARACTERISTICS FilterDriverCharacteristics,
-                                      PNDIS_HANDLE NdisFilterDriverHandle);
+NDIS_STATUS
+NdisFRegisterFilterDriver(PDRIVER_OBJECT DriverObject, NDIS_HANDLE FilterDriverContext,
+                          PNDIS_FILTER_DRIVER_CHARACTERISTICS FilterDriverCharacteristics,
+                          PNDIS_HANDLE NdisFilterDriverHandle);
 VOID NdisFDeregisterFilterDriver(NDIS_HANDLE NdisFilterDriverHandle);
 
 /* Layout pinned to the WDK's x64 values. */

@@ -90,7 +90,7 @@ typedef struct _NDIS_MINIPORT_INIT_PARAMETERS {
     PNDIS_PORT_AUTHENTICATION_PARAMETERS DefaultPortAuthStates;
     PNDIS_PCI_DEVICE_CUSTOM_PROPERTIES PciDeviceCustomProperties;
 } NDIS_MINIPORT_INIT_PARAMETERS, *PNDIS_MINIPORT_INIT_PARAMETERS;
-#define NDIS_SIZEOF_MINIPORT_INIT_PARAMETER_REVISION_1                                 \
+#define NDIS_SIZEOF_MINIPORT_INIT_PARAMETER_REVISION_1                                             \
     RTL_SIZEOF_THROUGH_FIELD(NDIS_MINIPORT_INIT_PARAMETERS, PciDeviceCustomProperties)
 
 #define NDIS_MINIPORT_RESTART_PARAMETERS_REVISION_1 1
@@ -99,7 +99,7 @@ typedef struct _NDIS_MINIPORT_RESTART_PARAMETERS {
     PNDIS_RESTART_ATTRIBUTES RestartAttributes;
     ULONG Flags;
 } NDIS_MINIPORT_RESTART_PARAMETERS, *PNDIS_MINIPORT_RESTART_PARAMETERS;
-#define NDIS_SIZEOF_MINIPORT_RESTART_PARAMETERS_REVISION_1                             \
+#define NDIS_SIZEOF_MINIPORT_RESTART_PARAMETERS_REVISION_1                                         \
     RTL_SIZEOF_THROUGH_FIELD(NDIS_MINIPORT_RESTART_PARAMETERS, Flags)
 
 #define NDIS_MINIPORT_PAUSE_PARAMETERS_REVISION_1 1
@@ -108,7 +108,7 @@ typedef struct _NDIS_MINIPORT_PAUSE_PARAMETERS {
     ULONG Flags;
     ULONG PauseReason;
 } NDIS_MINIPORT_PAUSE_PARAMETERS, *PNDIS_MINIPORT_PAUSE_PARAMETERS;
-#define NDIS_SIZEOF_MINIPORT_PAUSE_PARAMETERS_REVISION_1                               \
+#define NDIS_SIZEOF_MINIPORT_PAUSE_PARAMETERS_REVISION_1                                           \
     RTL_SIZEOF_THROUGH_FIELD(NDIS_MINIPORT_PAUSE_PARAMETERS, PauseReason)
 
 typedef enum _NDIS_HALT_ACTION SHMF_ENUM_INT {
@@ -119,13 +119,15 @@ typedef enum _NDIS_HALT_ACTION SHMF_ENUM_INT {
     NdisHaltDeviceFailed,
     NdisHaltDeviceInitializationFailed,
     NdisHaltDeviceStopped
-} NDIS_HALT_ACTION, *PNDIS_HALT_ACTION;
+} NDIS_HALT_ACTION,
+    *PNDIS_HALT_ACTION;
 
 /* The WDK declares PNDIS_SHUTDOWN_ACTION as the enum itself, not a pointer. */
 typedef enum _NDIS_SHUTDOWN_ACTION SHMF_ENUM_INT {
     NdisShutdownPowerOff,
     NdisShutdownBugCheck
-} NDIS_SHUTDOWN_ACTION, PNDIS_SHUTDOWN_ACTION;
+} NDIS_SHUTDOWN_ACTION,
+    PNDIS_SHUTDOWN_ACTION;
 
 /* === Role types (declare a handler as `MINIPORT_HALT MpHaltEx;`) === */
 
@@ -156,8 +158,7 @@ typedef VOID(MINIPORT_CANCEL_SEND)(NDIS_HANDLE MiniportAdapterContext, PVOID Can
 typedef MINIPORT_CANCEL_SEND(*MINIPORT_CANCEL_SEND_HANDLER);
 typedef BOOLEAN(MINIPORT_CHECK_FOR_HANG)(NDIS_HANDLE MiniportAdapterContext);
 typedef MINIPORT_CHECK_FOR_HANG(*MINIPORT_CHECK_FOR_HANG_HANDLER);
-typedef NDIS_STATUS(MINIPORT_RESET)(NDIS_HANDLE MiniportAdapterContext,
-                                    PBOOLEAN AddressingReset);
+typedef NDIS_STATUS(MINIPORT_RESET)(NDIS_HANDLE MiniportAdapterContext, PBOOLEAN AddressingReset);
 typedef MINIPORT_RESET(*MINIPORT_RESET_HANDLER);
 typedef VOID(MINIPORT_CANCEL_OID_REQUEST)(NDIS_HANDLE MiniportAdapterContext, PVOID RequestId);
 typedef MINIPORT_CANCEL_OID_REQUEST(*MINIPORT_CANCEL_OID_REQUEST_HANDLER);
@@ -166,8 +167,7 @@ typedef VOID(MINIPORT_SEND_NET_BUFFER_LISTS)(NDIS_HANDLE MiniportAdapterContext,
                                              NDIS_PORT_NUMBER PortNumber, ULONG SendFlags);
 typedef MINIPORT_SEND_NET_BUFFER_LISTS(*MINIPORT_SEND_NET_BUFFER_LISTS_HANDLER);
 typedef VOID(MINIPORT_RETURN_NET_BUFFER_LISTS)(NDIS_HANDLE MiniportAdapterContext,
-                                               PNET_BUFFER_LIST NetBufferLists,
-                                               ULONG ReturnFlags);
+                                               PNET_BUFFER_LIST NetBufferLists, ULONG ReturnFlags);
 typedef MINIPORT_RETURN_NET_BUFFER_LISTS(*MINIPORT_RETURN_NET_BUFFER_LISTS_HANDLER);
 typedef NDIS_STATUS(MINIPORT_DIRECT_OID_REQUEST)(NDIS_HANDLE MiniportAdapterContext,
                                                  PNDIS_OID_REQUEST OidRequest);
@@ -217,14 +217,12 @@ typedef struct _NDIS_MINIPORT_DRIVER_CHARACTERISTICS {
     MINIPORT_SYNCHRONOUS_OID_REQUEST_HANDLER SynchronousOidRequestHandler;
 } NDIS_MINIPORT_DRIVER_CHARACTERISTICS, *PNDIS_MINIPORT_DRIVER_CHARACTERISTICS;
 
-#define NDIS_SIZEOF_MINIPORT_DRIVER_CHARACTERISTICS_REVISION_1                         \
+#define NDIS_SIZEOF_MINIPORT_DRIVER_CHARACTERISTICS_REVISION_1                                     \
     RTL_SIZEOF_THROUGH_FIELD(NDIS_MINIPORT_DRIVER_CHARACTERISTICS, CancelOidRequestHandler)
-#define NDIS_SIZEOF_MINIPORT_DRIVER_CHARACTERISTICS_REVISION_2                         \
-    RTL_SIZEOF_THROUGH_FIELD(NDIS_MINIPORT_DRIVER_CHARACTERISTICS,                     \
-                             CancelDirectOidRequestHandler)
-#define NDIS_SIZEOF_MINIPORT_DRIVER_CHARACTERISTICS_REVISION_3                         \
-    RTL_SIZEOF_THROUGH_FIELD(NDIS_MINIPORT_DRIVER_CHARACTERISTICS,                     \
-                             SynchronousOidRequestHandler)
+#define NDIS_SIZEOF_MINIPORT_DRIVER_CHARACTERISTICS_REVISION_2                                     \
+    RTL_SIZEOF_THROUGH_FIELD(NDIS_MINIPORT_DRIVER_CHARACTERISTICS, CancelDirectOidRequestHandler)
+#define NDIS_SIZEOF_MINIPORT_DRIVER_CHARACTERISTICS_REVISION_3                                     \
+    RTL_SIZEOF_THROUGH_FIELD(NDIS_MINIPORT_DRIVER_CHARACTERISTICS, SynchronousOidRequestHandler)
 
 /* === Registration (PASSIVE_LEVEL, from DriverEntry / MiniportDriverUnload) === */
 

@@ -92,8 +92,7 @@ FORCEINLINE void *NetRingGetElementAtIndex(NET_RING const *Ring, UINT32 Index)
 /* Number of elements in [StartIndex, EndIndex), modulo the ring size.  The SDK
    asserts both indices are below NumberOfElements with NT_ASSERT, which a free
    build compiles out; here, as in a free build, nothing is checked. */
-FORCEINLINE UINT32 NetRingGetRangeCount(NET_RING const *Ring, UINT32 StartIndex,
-                                        UINT32 EndIndex)
+FORCEINLINE UINT32 NetRingGetRangeCount(NET_RING const *Ring, UINT32 StartIndex, UINT32 EndIndex)
 {
     return (EndIndex - StartIndex) & Ring->ElementIndexMask;
 }
@@ -163,7 +162,7 @@ SHMF_STATIC_ASSERT(offsetof(SHMF_NET_FRAGMENT_SHM, VirtualAddress) == 16,
                    "VirtualAddress: where the ms_fragment_virtualaddress extension reads");
 
 FORCEINLINE SHMF_NET_FRAGMENT_SHM *ShmfNetRingGetFragmentShmAtIndex(NET_RING const *Ring,
-                                                                  UINT32 Index)
+                                                                    UINT32 Index)
 {
     return (SHMF_NET_FRAGMENT_SHM *)NetRingGetElementAtIndex(Ring, Index);
 }

@@ -29,18 +29,18 @@ extern "C" {
 
 struct shmf_finding {
     enum shmf_kind kind;
-    uint64_t object;     /* address, handle, tag or lock the finding is about */
-    int32_t op_index;    /* op being executed (-1: load/teardown) */
-    uint32_t cpu;        /* simulated processor that raised it */
-    char function[64];   /* routine or handler involved */
-    char rule[128];      /* rule enforced */
-    char message[320];   /* one line naming the object */
-    char detail[48];     /* crash type for SHMF_KIND_CRASH ("heap-buffer-overflow") */
+    uint64_t object;   /* address, handle, tag or lock the finding is about */
+    int32_t op_index;  /* op being executed (-1: load/teardown) */
+    uint32_t cpu;      /* simulated processor that raised it */
+    char function[64]; /* routine or handler involved */
+    char rule[128];    /* rule enforced */
+    char message[320]; /* one line naming the object */
+    char detail[48];   /* crash type for SHMF_KIND_CRASH ("heap-buffer-overflow") */
     /* Where it was seen, when a locator found provider code on the stack (see
        shmf_rt_set_locator): the provider's function, source file and line. */
     char frame[64];
     char file[192];
-    uint32_t line;       /* 0: unknown */
+    uint32_t line; /* 0: unknown */
 };
 
 /* Called (under the runtime's lock) for each finding as it is recorded. */
@@ -66,27 +66,26 @@ void shmf_rt_set_op_index(int32_t op_index);
 int32_t shmf_rt_op_index(void);
 /* Record a finding raised outside the runtime (ring verifier, NIC model, crash
    classifier), with the same fields as the runtime's own. */
-void shmf_rt_report(enum shmf_kind kind, uint64_t object, const char *function,
-                    const char *rule, const char *fmt, ...)
-    __attribute__((format(printf, 5, 6)));
+void shmf_rt_report(enum shmf_kind kind, uint64_t object, const char *function, const char *rule,
+                    const char *fmt, ...) __attribute__((format(printf, 5, 6)));
 /* Forget the findings recorded so far (the harness does this per input). */
 void shmf_rt_clear_findings(void);
 
 /* === Verifier options === */
 
-#define SHMF_VERIFY_F_IRQL 0x0001u   /* IRQL and spin-lock rules */
-#define SHMF_VERIFY_F_POOL 0x0002u   /* redzones, quarantine, poison, leaks */
-#define SHMF_VERIFY_F_SHM 0x0004u    /* registration, allocate results, SG lists */
-#define SHMF_VERIFY_F_DMA 0x0008u    /* DMA checks */
+#define SHMF_VERIFY_F_IRQL 0x0001u /* IRQL and spin-lock rules */
+#define SHMF_VERIFY_F_POOL 0x0002u /* redzones, quarantine, poison, leaks */
+#define SHMF_VERIFY_F_SHM 0x0004u  /* registration, allocate results, SG lists */
+#define SHMF_VERIFY_F_DMA 0x0008u  /* DMA checks */
 #define SHMF_VERIFY_F_ALL 0x000Fu
 #define SHMF_VERIFY_F_MASK 0x000Fu
 
 /* === Fault injection (deterministic, carried in the input) === */
 
 struct shmf_fault_plan {
-    uint32_t fail_nth;       /* fail the Nth allocation attempt (1-based); 0: off */
-    uint32_t fail_every;     /* then also every K-th after it; 0: only once */
-    bool first_per_site;     /* fail the first attempt from each call site */
+    uint32_t fail_nth;        /* fail the Nth allocation attempt (1-based); 0: off */
+    uint32_t fail_every;      /* then also every K-th after it; 0: only once */
+    bool first_per_site;      /* fail the first attempt from each call site */
     uint32_t random_permille; /* fail each attempt with this probability (/1000)... */
     uint64_t random_seed;     /* ...decided by a hash of this seed and the attempt
                                  number: seeded, recorded, never unseeded chance */
@@ -94,8 +93,8 @@ struct shmf_fault_plan {
 
 /* Fault-injection counters of one call site (a provider's allocation call). */
 struct shmf_fault_site {
-    uintptr_t site;          /* return address of the allocation call */
-    const char *function;    /* the runtime routine called there */
+    uintptr_t site;       /* return address of the allocation call */
+    const char *function; /* the runtime routine called there */
     uint32_t attempts, injected;
 };
 /* Call fn for each call site seen in this world, in first-seen order. */
@@ -129,11 +128,9 @@ void shmf_rt_cpu_attach(uint32_t index);
 
 /* === Providers === */
 
-typedef NDIS_STATUS (*shmf_set_options_fn)(NDIS_HANDLE NdisDriverHandle,
-                                           NDIS_HANDLE DriverContext);
+typedef NDIS_STATUS (*shmf_set_options_fn)(NDIS_HANDLE NdisDriverHandle, NDIS_HANDLE DriverContext);
 typedef VOID (*shmf_unload_fn)(NDIS_HANDLE NdisDriverHandle);
-typedef NTSTATUS (*shmf_driver_entry_fn)(PDRIVER_OBJECT DriverObject,
-                                         PUNICODE_STRING RegistryPath);
+typedef NTSTATUS (*shmf_driver_entry_fn)(PDRIVER_OBJECT DriverObject, PUNICODE_STRING RegistryPath);
 
 /* A provider comes in by one of two doors (DESIGN.md): the short form
    (set_options, with an optional unload), or as a driver (driver_entry alone,
@@ -177,7 +174,7 @@ struct shmf_block_info {
     ULONG queue_id;
     NDIS_SHARED_MEMORY_USAGE usage;
     ULONG flags;
-    ULONG sg_count;                 /* elements copied below */
+    ULONG sg_count;                   /* elements copied below */
     const SCATTER_GATHER_ELEMENT *sg; /* runtime's copy of the SG list */
 };
 

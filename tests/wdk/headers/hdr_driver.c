@@ -85,10 +85,17 @@ int hdr_driver_use(PDRIVER_OBJECT DriverObject, PCWSTR Name)
     obj->DriverInit = init;
     obj->DriverStartIo = startio;
     obj->DriverUnload = unload;
-    UCHAR majors[] = {IRP_MJ_CREATE,         IRP_MJ_CLOSE,    IRP_MJ_READ,
-                      IRP_MJ_WRITE,          IRP_MJ_DEVICE_CONTROL,
-                      IRP_MJ_INTERNAL_DEVICE_CONTROL, IRP_MJ_SHUTDOWN, IRP_MJ_CLEANUP,
-                      IRP_MJ_POWER,          IRP_MJ_SYSTEM_CONTROL, IRP_MJ_PNP};
+    UCHAR majors[] = {IRP_MJ_CREATE,
+                      IRP_MJ_CLOSE,
+                      IRP_MJ_READ,
+                      IRP_MJ_WRITE,
+                      IRP_MJ_DEVICE_CONTROL,
+                      IRP_MJ_INTERNAL_DEVICE_CONTROL,
+                      IRP_MJ_SHUTDOWN,
+                      IRP_MJ_CLEANUP,
+                      IRP_MJ_POWER,
+                      IRP_MJ_SYSTEM_CONTROL,
+                      IRP_MJ_PNP};
     for (ULONG i = 0; i < RTL_NUMBER_OF(majors); i++)
         obj->MajorFunction[majors[i]] = dispatch;
     obj->MajorFunction[IRP_MJ_MAXIMUM_FUNCTION] = dispatch;
@@ -122,14 +129,11 @@ int hdr_driver_use(PDRIVER_OBJECT DriverObject, PCWSTR Name)
     SET_OPTIONS_HANDLER set_options[] = {HdrMiniportSetOptions, HdrProtocolSetOptions,
                                          HdrFilterSetOptions};
     SET_OPTIONS *set_options_fn = HdrMiniportSetOptions;
-    NDIS_DEVICE_PNP_EVENT events[] = {NdisDevicePnPEventQueryRemoved,
-                                      NdisDevicePnPEventRemoved,
-                                      NdisDevicePnPEventSurpriseRemoved,
-                                      NdisDevicePnPEventQueryStopped,
-                                      NdisDevicePnPEventStopped,
-                                      NdisDevicePnPEventPowerProfileChanged,
-                                      NdisDevicePnPEventFilterListChanged,
-                                      NdisDevicePnPEventMaximum};
+    NDIS_DEVICE_PNP_EVENT events[] = {
+        NdisDevicePnPEventQueryRemoved,      NdisDevicePnPEventRemoved,
+        NdisDevicePnPEventSurpriseRemoved,   NdisDevicePnPEventQueryStopped,
+        NdisDevicePnPEventStopped,           NdisDevicePnPEventPowerProfileChanged,
+        NdisDevicePnPEventFilterListChanged, NdisDevicePnPEventMaximum};
     PNDIS_DEVICE_PNP_EVENT pevent = &events[0];
     NET_DEVICE_PNP_EVENT dev_event;
     PNET_DEVICE_PNP_EVENT pdev_event = &dev_event;

@@ -128,8 +128,7 @@ static NDIS_STATUS HdrDirectOid(NDIS_HANDLE Module, PNDIS_OID_REQUEST Request)
 {
     return HdrOid(Module, Request);
 }
-static VOID HdrDirectOidComplete(NDIS_HANDLE Module, PNDIS_OID_REQUEST Request,
-                                 NDIS_STATUS Status)
+static VOID HdrDirectOidComplete(NDIS_HANDLE Module, PNDIS_OID_REQUEST Request, NDIS_STATUS Status)
 {
     HdrOidComplete(Module, Request, Status);
 }
@@ -156,7 +155,8 @@ int hdr_filter_use(PDRIVER_OBJECT DriverObject)
     PNDIS_FILTER_DRIVER_CHARACTERISTICS pchars = &chars;
     NDIS_STRING name = NDIS_STRING_CONST("HdrFilter");
     NDIS_HANDLE handle = NULL;
-    SHMF_STATIC_ASSERT(NDIS_FILTER_MAJOR_VERSION == 6 && NDIS_FILTER_MINOR_VERSION == 30, "NDIS630");
+    SHMF_STATIC_ASSERT(NDIS_FILTER_MAJOR_VERSION == 6 && NDIS_FILTER_MINOR_VERSION == 30,
+                       "NDIS630");
     NdisZeroMemory(pchars, sizeof(chars));
     chars.Header.Type = NDIS_OBJECT_TYPE_FILTER_DRIVER_CHARACTERISTICS;
     chars.Header.Revision = NDIS_FILTER_CHARACTERISTICS_REVISION_3;
@@ -169,7 +169,8 @@ int hdr_filter_use(PDRIVER_OBJECT DriverObject)
     chars.MinorNdisVersion = NDIS_FILTER_MINOR_VERSION;
     chars.MajorDriverVersion = 1;
     chars.MinorDriverVersion = 0;
-    chars.Flags = NDIS_FILTER_DRIVER_MANDATORY | NDIS_FILTER_DRIVER_SUPPORTS_CURRENT_MAC_ADDRESS_CHANGE |
+    chars.Flags = NDIS_FILTER_DRIVER_MANDATORY |
+                  NDIS_FILTER_DRIVER_SUPPORTS_CURRENT_MAC_ADDRESS_CHANGE |
                   NDIS_FILTER_DRIVER_SUPPORTS_L2_MTU_SIZE_CHANGE;
     chars.FriendlyName = name;
     chars.UniqueName = name;
@@ -218,7 +219,8 @@ int hdr_filter_use(PDRIVER_OBJECT DriverObject)
     FILTER_DIRECT_OID_REQUEST_COMPLETE_HANDLER h18 = chars.DirectOidRequestCompleteHandler;
     FILTER_CANCEL_DIRECT_OID_REQUEST_HANDLER h19 = chars.CancelDirectOidRequestHandler;
     FILTER_SYNCHRONOUS_OID_REQUEST_HANDLER h20 = chars.SynchronousOidRequestHandler;
-    FILTER_SYNCHRONOUS_OID_REQUEST_COMPLETE_HANDLER h21 = chars.SynchronousOidRequestCompleteHandler;
+    FILTER_SYNCHRONOUS_OID_REQUEST_COMPLETE_HANDLER h21 =
+        chars.SynchronousOidRequestCompleteHandler;
 
     NDIS_FILTER_PAUSE_PARAMETERS pause;
     PNDIS_FILTER_PAUSE_PARAMETERS ppause = &pause;

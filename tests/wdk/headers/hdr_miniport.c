@@ -51,9 +51,9 @@ static NDIS_STATUS HdrInitialize(NDIS_HANDLE NdisMiniportHandle, NDIS_HANDLE Min
 }
 static VOID HdrHalt(NDIS_HANDLE Context, NDIS_HALT_ACTION Action)
 {
-    NDIS_HALT_ACTION actions[] = {NdisHaltDeviceDisabled, NdisHaltDeviceInstanceDeInitialized,
+    NDIS_HALT_ACTION actions[] = {NdisHaltDeviceDisabled,    NdisHaltDeviceInstanceDeInitialized,
                                   NdisHaltDevicePoweredDown, NdisHaltDeviceSurpriseRemoved,
-                                  NdisHaltDeviceFailed, NdisHaltDeviceInitializationFailed,
+                                  NdisHaltDeviceFailed,      NdisHaltDeviceInitializationFailed,
                                   NdisHaltDeviceStopped};
     PNDIS_HALT_ACTION pa = &actions[0];
     UNREFERENCED_PARAMETER(Context);

@@ -98,16 +98,16 @@ int hdr_ndis_use(PLIST_ENTRY Head, PLIST_ENTRY Entry, PVOID Block)
     MODE modes[3] = {KernelMode, UserMode, MaximumMode};
 
     /* Statuses, IRQLs, pages, memory types. */
-    NTSTATUS statuses[] = {STATUS_SUCCESS, STATUS_PENDING, STATUS_UNSUCCESSFUL,
-                           STATUS_INSUFFICIENT_RESOURCES, STATUS_INVALID_PARAMETER,
-                           STATUS_NOT_SUPPORTED};
-    NDIS_STATUS ndis_statuses[] = {NDIS_STATUS_SUCCESS, NDIS_STATUS_PENDING,
-                                   NDIS_STATUS_FAILURE, NDIS_STATUS_RESOURCES,
+    NTSTATUS statuses[] = {STATUS_SUCCESS,           STATUS_PENDING,
+                           STATUS_UNSUCCESSFUL,      STATUS_INSUFFICIENT_RESOURCES,
+                           STATUS_INVALID_PARAMETER, STATUS_NOT_SUPPORTED};
+    NDIS_STATUS ndis_statuses[] = {NDIS_STATUS_SUCCESS,           NDIS_STATUS_PENDING,
+                                   NDIS_STATUS_FAILURE,           NDIS_STATUS_RESOURCES,
                                    NDIS_STATUS_INVALID_PARAMETER, NDIS_STATUS_NOT_SUPPORTED,
-                                   NDIS_STATUS_NOT_ACCEPTED, NDIS_STATUS_REQUEST_ABORTED,
-                                   NDIS_STATUS_INVALID_LENGTH, NDIS_STATUS_RECEIVE_QUEUE_STATE};
-    KIRQL irqls[] = {PASSIVE_LEVEL, LOW_LEVEL, APC_LEVEL, DISPATCH_LEVEL, CMCI_LEVEL,
-                     CLOCK_LEVEL, IPI_LEVEL, POWER_LEVEL, PROFILE_LEVEL, HIGH_LEVEL};
+                                   NDIS_STATUS_NOT_ACCEPTED,      NDIS_STATUS_REQUEST_ABORTED,
+                                   NDIS_STATUS_INVALID_LENGTH,    NDIS_STATUS_RECEIVE_QUEUE_STATE};
+    KIRQL irqls[] = {PASSIVE_LEVEL, LOW_LEVEL, APC_LEVEL,   DISPATCH_LEVEL, CMCI_LEVEL,
+                     CLOCK_LEVEL,   IPI_LEVEL, POWER_LEVEL, PROFILE_LEVEL,  HIGH_LEVEL};
     ULONG_PTR pages[] = {PAGE_SIZE,
                          (ULONG_PTR)PAGE_SHIFT,
                          BYTE_OFFSET(pv),
@@ -137,11 +137,10 @@ int hdr_ndis_use(PLIST_ENTRY Head, PLIST_ENTRY Entry, PVOID Block)
                          MM_FREE_MDL_PAGES_ZERO,
                          MAXULONG,
                          (ULONG_PTR)MAXULONG64};
-    MEMORY_CACHING_TYPE caching[] = {MmNotMapped,        MmNonCached,
-                                     MmCached,           MmWriteCombined,
-                                     MmFrameBufferCached, MmHardwareCoherentCached,
-                                     MmNonCachedUnordered, MmUSWCCached,
-                                     MmMaximumCacheType};
+    MEMORY_CACHING_TYPE caching[] = {
+        MmNotMapped,          MmNonCached,         MmCached,
+        MmWriteCombined,      MmFrameBufferCached, MmHardwareCoherentCached,
+        MmNonCachedUnordered, MmUSWCCached,        MmMaximumCacheType};
     MM_PAGE_PRIORITY page_prio[] = {LowPagePriority, NormalPagePriority, HighPagePriority};
     EX_POOL_PRIORITY pool_prio[] = {LowPoolPriority,
                                     LowPoolPrioritySpecialPoolOverrun,
@@ -205,15 +204,24 @@ int hdr_ndis_use(PLIST_ENTRY Head, PLIST_ENTRY Entry, PVOID Block)
     /* MDLs. */
     MDL mdl_rec;
     PMDL mdl = &mdl_rec;
-    USHORT mdl_flags[] = {MDL_MAPPED_TO_SYSTEM_VA,   MDL_PAGES_LOCKED,
-                          MDL_SOURCE_IS_NONPAGED_POOL, MDL_ALLOCATED_FIXED_SIZE,
-                          MDL_PARTIAL,               MDL_PARTIAL_HAS_BEEN_MAPPED,
-                          MDL_IO_PAGE_READ,          MDL_WRITE_OPERATION,
-                          MDL_LOCKED_PAGE_TABLES,    MDL_PARENT_MAPPED_SYSTEM_VA,
-                          MDL_FREE_EXTRA_PTES,       MDL_DESCRIBES_AWE,
-                          MDL_IO_SPACE,              MDL_NETWORK_HEADER,
-                          MDL_MAPPING_CAN_FAIL,      MDL_PAGE_CONTENTS_INVARIANT,
-                          MDL_ALLOCATED_MUST_SUCCEED, MDL_INTERNAL};
+    USHORT mdl_flags[] = {MDL_MAPPED_TO_SYSTEM_VA,
+                          MDL_PAGES_LOCKED,
+                          MDL_SOURCE_IS_NONPAGED_POOL,
+                          MDL_ALLOCATED_FIXED_SIZE,
+                          MDL_PARTIAL,
+                          MDL_PARTIAL_HAS_BEEN_MAPPED,
+                          MDL_IO_PAGE_READ,
+                          MDL_WRITE_OPERATION,
+                          MDL_LOCKED_PAGE_TABLES,
+                          MDL_PARENT_MAPPED_SYSTEM_VA,
+                          MDL_FREE_EXTRA_PTES,
+                          MDL_DESCRIBES_AWE,
+                          MDL_IO_SPACE,
+                          MDL_NETWORK_HEADER,
+                          MDL_MAPPING_CAN_FAIL,
+                          MDL_PAGE_CONTENTS_INVARIANT,
+                          MDL_ALLOCATED_MUST_SUCCEED,
+                          MDL_INTERNAL};
     mdl_rec.Next = NULL;
     mdl_rec.Size = (CSHORT)sizeof(MDL);
     mdl_rec.MdlFlags = 0;
