@@ -185,17 +185,9 @@ check_engines() {
   fi
 }
 
-# The AFL++ custom mutator runs inside afl-fuzz, so it must not carry AFL++
-# instrumentation (the afl preset's build of it references __afl_area_ptr and
-# fails to load): build it with plain clang next to the afl tree.
 build_afl_mutator() {
-  local dir src="$SHMF_ROOT/harness"
-  dir="$(shmf_bin_dir afl)/campaign"
-  mkdir -p "$dir"
-  clang -O2 -g -fPIC -shared -fvisibility=hidden -I "$src/src" -o "$dir/libshmf_afl_mutator.so" \
-    "$src/fuzz/afl_mutator.c" "$src/src/mutator.c" "$src/src/opstream.c" 2>"$dir/mutator.log" ||
-    shmf_die "cannot build the AFL++ custom mutator (see $dir/mutator.log)"
-  afl_mutator="$dir/libshmf_afl_mutator.so"
+  afl_mutator="$(shmf_build_afl_mutator)" ||
+    shmf_die "cannot build the AFL++ custom mutator (see $(shmf_bin_dir afl)/campaign/mutator.log)"
 }
 
 # The replay binary (build/dev's shmfuzz): the provider is loaded in it before any
@@ -264,7 +256,7 @@ compile_provider() {
   # C++ sources: clang++ (afl-clang-fast++) drives and links libstdc++; .c files
   # are still compiled as C (-x c FILE -x none); no UBSan vptr check, whose
   # runtime part the C binaries that load the provider do not carry.
-  if printf '%s\n' "${abs[@]}" | grep -qE '\.(cpp|cc|cxx)$'; then
+  if printf '%s\n' "${abs[@]}" | grep -E '\.(cpp|cc|cxx)$' >/dev/null; then
     cc=clang++ afl_cc=afl-clang-fast++ san_cxx=(-fno-sanitize=vptr)
     srcs=()
     for s in "${abs[@]}"; do
@@ -333,10 +325,10 @@ write_config() {
   local cfg="$1" label="$2" so_dir="$3" src
   src=""
   case "$provider_kind" in
-    name) src="$(shmf_provider_cmake_sources "$provider" | head -n 1)"; src="${src#"$SHMF_ROOT"/}"
+    name) src="$(shmf_provider_cmake_sources "$provider" | sed -n 1p)"; src="${src#"$SHMF_ROOT"/}"
           [ -n "$src" ] || src="$(shmf_find_provider_source "$provider" || true)" ;;
     c) src="$(abspath "$provider")"; src="${src#"$SHMF_ROOT"/}" ;;
-    dir) src="$(shmf_provider_sources "$provider" | head -n 1)"; src="$(abspath "$src")"; src="${src#"$SHMF_ROOT"/}" ;;
+    dir) src="$(shmf_provider_sources "$provider" | sed -n 1p)"; src="$(abspath "$src")"; src="${src#"$SHMF_ROOT"/}" ;;
   esac
   local srcs_json
   case "$provider_kind" in

@@ -72,6 +72,20 @@ shmf_bin_dir() {
   fi
 }
 
+# The AFL++ custom mutator runs inside afl-fuzz, so it must not carry AFL++
+# instrumentation (the afl preset's build of it references __afl_area_ptr and
+# fails to load): build it with plain clang into DIR (default: the afl tree's
+# campaign/), from the codec's sources.  Compiler output in DIR/mutator.log.
+# Prints the library's path; returns 1 when it does not build.
+shmf_build_afl_mutator() {
+  local dir="${1:-$(shmf_bin_dir afl)/campaign}" src="$SHMF_ROOT/harness"
+  mkdir -p "$dir"
+  clang -O2 -g -fPIC -shared -fvisibility=hidden -I "$src/codec" -o "$dir/libshmf_afl_mutator.so" \
+    "$src/fuzz/afl_mutator.c" "$src/codec/mutator.c" "$src/codec/opstream.c" \
+    >"$dir/mutator.log" 2>&1 || return 1
+  echo "$dir/libshmf_afl_mutator.so"
+}
+
 # Configure the preset when its tree has no cache yet, then build the targets
 # (everything when none is named). Output goes to build/PRESET.log; on failure the
 # tail of that log is shown and the caller decides what to do (returns 1).
@@ -135,12 +149,12 @@ shmf_provider_sources() {
 
 shmf_find_provider_source() {
   local name="$1" hit
-  hit="$(find "$SHMF_ROOT/providers" -name "$name.c" -type f 2>/dev/null | LC_ALL=C sort | head -n 1)"
+  hit="$(find "$SHMF_ROOT/providers" -name "$name.c" -type f 2>/dev/null | LC_ALL=C sort | sed -n 1p)"
   if [ -z "$hit" ] && [ -d "$SHMF_ROOT/providers/$name" ]; then
-    hit="$(find "$SHMF_ROOT/providers/$name" -maxdepth 1 -name '*.c' -type f | LC_ALL=C sort | head -n 1)"
+    hit="$(find "$SHMF_ROOT/providers/$name" -maxdepth 1 -name '*.c' -type f | LC_ALL=C sort | sed -n 1p)"
   fi
   if [ -z "$hit" ] && [ -d "$SHMF_ROOT/providers/buggy/$name" ]; then
-    hit="$(find "$SHMF_ROOT/providers/buggy/$name" -maxdepth 1 -name '*.c' -type f | LC_ALL=C sort | head -n 1)"
+    hit="$(find "$SHMF_ROOT/providers/buggy/$name" -maxdepth 1 -name '*.c' -type f | LC_ALL=C sort | sed -n 1p)"
   fi
   [ -n "$hit" ] && printf '%s\n' "${hit#"$SHMF_ROOT"/}"
 }
@@ -153,7 +167,7 @@ shmf_provider_names() {
 shmf_provider_cmake_sources() {
   local name="$1" line f
   line="$(sed -n "s/^[[:space:]]*shmfuzz_add_provider([[:space:]]*${name}[[:space:]]\{1,\}SOURCES\(.*\))[[:space:]]*$/\1/p" \
-    "$SHMF_ROOT/providers/CMakeLists.txt" | head -n 1)"
+    "$SHMF_ROOT/providers/CMakeLists.txt" | sed -n 1p)"
   for f in $line; do printf '%s\n' "$SHMF_ROOT/providers/$f"; done
 }
 
@@ -166,7 +180,7 @@ shmf_check_provider() {
     so|c) [ -f "$spec" ] || shmf_die "--provider: no such file: $spec"
           [ -r "$spec" ] || shmf_die "--provider: cannot read $spec" ;;
     dir) [ -n "$(shmf_provider_sources "$spec")" ] || shmf_die "--provider: no .c or .cpp files in $spec" ;;
-    name) shmf_provider_names | grep -qx -- "$spec" ||
+    name) shmf_provider_names | grep -x -- "$spec" >/dev/null ||
       shmf_die "unknown provider '$spec' (known: $(shmf_provider_names | paste -sd, - | sed 's/,/, /g'); or give a .c/.cpp file, a directory of them, or a .so)" ;;
   esac
 }

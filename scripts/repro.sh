@@ -55,7 +55,7 @@ check_args() {
   fi
   if [ -n "$provider" ]; then
     case "$(shmf_provider_kind "$provider" || true)" in
-      name) shmf_provider_names | grep -qx -- "$provider" ||
+      name) shmf_provider_names | grep -x -- "$provider" >/dev/null ||
         shmf_die "unknown provider '$provider' (known: $(shmf_provider_names | paste -sd, - | sed 's/,/, /g'); or give a built .so)" ;;
       so) shmf_check_provider "$provider" ;;
       *) shmf_die "--provider '$provider': give a provider name or a built .so (campaign.sh builds a .c; its finding directories name the provider)" ;;

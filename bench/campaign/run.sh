@@ -22,12 +22,7 @@ python3 "$py" --check-args "$@" || exit 2
 engines="$(python3 "$py" --print-engines "$@")"
 
 build_afl_mutator() {
-  # Runs inside afl-fuzz: plain clang, no AFL++ instrumentation (as campaign.sh).
-  local dir src="$SHMF_ROOT/harness"
-  dir="$(shmf_bin_dir afl)/campaign"
-  mkdir -p "$dir"
-  clang -O2 -g -fPIC -shared -fvisibility=hidden -I "$src/src" -o "$dir/libshmf_afl_mutator.so" \
-    "$src/fuzz/afl_mutator.c" "$src/src/mutator.c" "$src/src/opstream.c" 2>"$dir/mutator.log"
+  shmf_build_afl_mutator >/dev/null
 }
 
 if [ -z "${SHMF_BENCH_NO_BUILD:-}" ]; then

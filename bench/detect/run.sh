@@ -20,12 +20,7 @@ done
 targets="$(python3 "$py" --print-targets "$@")" || exit 2
 
 build_afl_mutator() {
-  # Runs inside afl-fuzz: plain clang, no AFL++ instrumentation (as campaign.sh).
-  local dir src="$SHMF_ROOT/harness"
-  dir="$(shmf_bin_dir afl)/campaign"
-  mkdir -p "$dir"
-  clang -O2 -g -fPIC -shared -fvisibility=hidden -I "$src/src" -o "$dir/libshmf_afl_mutator.so" \
-    "$src/fuzz/afl_mutator.c" "$src/src/mutator.c" "$src/src/opstream.c" 2>"$dir/mutator.log"
+  shmf_build_afl_mutator >/dev/null
 }
 
 if [ -z "${SHMF_DETECT_NO_BUILD:-}" ]; then

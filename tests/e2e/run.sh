@@ -122,7 +122,7 @@ repro_all() {
     kind="$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["kind"])' "$fdir/meta.json" 2>/dev/null || echo '?')"
     rc=0
     (cd "$work" && "$root/scripts/repro.sh" "$fdir") >"$work/repro.txt" 2>&1 || rc=$?
-    got="$(sed -n 's/^finding: \([a-z0-9-]*\):.*/\1/p' "$work/repro.txt" | head -n 1)"
+    got="$(sed -n 's/^finding: \([a-z0-9-]*\):.*/\1/p' "$work/repro.txt" | sed -n 1p)"
     if [ "$rc" = 1 ] && [ "$got" = "$kind" ]; then
       step "repro.sh ${fdir#"$work"/}: exit 1, $got"
     else
@@ -179,12 +179,8 @@ test_build_afl() {
   . "$root/scripts/lib.sh"
   step "afl: afl_generic, afl_generic_cmplog, custom mutator in $SHMF_BUILD_DIR/afl"
   shmf_build afl afl_generic afl_generic_cmplog || die "build of afl_generic (see $SHMF_BUILD_DIR/afl.log)"
-  # As campaign.sh's build_afl_mutator: plain clang, no AFL++ instrumentation.
-  local d="$SHMF_BUILD_DIR/afl/campaign" src="$root/harness"
-  mkdir -p "$d"
-  clang -O2 -g -fPIC -shared -fvisibility=hidden -I "$src/src" -o "$d/libshmf_afl_mutator.so" \
-    "$src/fuzz/afl_mutator.c" "$src/src/mutator.c" "$src/src/opstream.c" ||
-    die "cannot build the AFL++ custom mutator"
+  shmf_build_afl_mutator "$SHMF_BUILD_DIR/afl/campaign" >/dev/null ||
+    die "cannot build the AFL++ custom mutator (see $SHMF_BUILD_DIR/afl/campaign/mutator.log)"
   finish
 }
 
