@@ -138,6 +138,33 @@ static int add_samples(struct campaign *c, const char *engine, const json_t *sam
     return 0;
 }
 
+/* x rounded to one decimal (rates and CPU seconds are written so). */
+static double round1(double x)
+{
+    return (double)(long long)(x * 10 + (x < 0 ? -0.5 : 0.5)) / 10;
+}
+
+/* Executions per CPU second, or JSON null without CPU time. */
+static json_t *per_cpu_json(double execs, double cpu_s)
+{
+    return cpu_s > 0 ? json_real(round1(execs / cpu_s)) : json_null();
+}
+
+/* An engine run's CPU time (run.json cpu_s: its processes and their children)
+   and its executions per CPU second, into the campaign's run n.  A run.json
+   without cpu_s (replay, stress, older campaigns) adds neither. */
+static int add_run_cpu(json_t *n, const json_t *r)
+{
+    const json_t *cpu = json_object_get(r, "cpu_s");
+    if (!json_is_number(cpu))
+        return 0;
+    if (json_object_set_new(n, "cpu_s", json_real(round1(json_number_value(cpu)))) ||
+        json_object_set_new(n, "exec_per_cpu_s",
+                            per_cpu_json(num(r, "execs"), json_number_value(cpu))))
+        return -ENOMEM;
+    return 0;
+}
+
 static int add_run(struct campaign *c, const char *run_dir, const char *path)
 {
     json_t *r = load_json(c, path, SHMF_RUN_SCHEMA);
@@ -156,7 +183,11 @@ static int add_run(struct campaign *c, const char *run_dir, const char *path)
         json_object_get(r, "corpus_size"), "coverage", json_is_object(cov) ? cov : NULL, "error",
         json_string_value(json_object_get(r, "error")), "crashes", (json_int_t)num(r, "crashes"),
         "hangs", (json_int_t)num(r, "hangs"), "stats", json_object_get(r, "stats"));
-    rc = n ? json_array_append_new(c->runs, n) : -ENOMEM;
+    rc = n ? add_run_cpu(n, r) : -ENOMEM;
+    if (rc)
+        json_decref(n);
+    else
+        rc = json_array_append_new(c->runs, n);
     if (rc == 0 && json_is_array(json_object_get(r, "samples")))
         rc = add_samples(c, engine, json_object_get(r, "samples"));
     json_decref(r);
@@ -425,21 +456,30 @@ static json_t *totals_json(const struct campaign *c, const json_t *findings,
                            const json_t *unreproduced)
 {
     json_int_t execs = 0, fresh = 0, unreliable = 0;
-    double rate = 0;
+    double rate = 0, cpu = 0, cpu_execs = 0;
+    bool have_cpu = false;
     size_t i;
     json_t *r;
     json_array_foreach(c->runs, i, r) {
         execs += (json_int_t)num(r, "execs");
         rate += num(r, "exec_per_s");
+        if (json_is_number(json_object_get(r, "cpu_s"))) {
+            have_cpu = true;
+            cpu += num(r, "cpu_s");
+            cpu_execs += num(r, "cpu_s") > 0 ? num(r, "execs") : 0;
+        }
     }
     json_array_foreach(findings, i, r) {
         fresh += json_is_true(json_object_get(r, "new"));
         unreliable += !json_is_true(json_object_get(json_object_get(r, "reliability"), "reliable"));
     }
-    rate = (double)(long long)(rate * 10 + 0.5) / 10;
-    return json_pack("{s:I, s:f, s:I, s:I, s:I, s:I}", "execs", execs, "exec_per_s", rate,
-                     "unique_findings", (json_int_t)json_array_size(findings), "new_findings",
-                     fresh, "unreliable_findings", unreliable, "unreproduced_crashes",
+    /* CPU time: the runs that measured it (null when none did); executions per
+       CPU second over those runs only. */
+    return json_pack("{s:I, s:f, s:o, s:o, s:I, s:I, s:I, s:I}", "execs", execs, "exec_per_s",
+                     round1(rate), "cpu_s", have_cpu ? json_real(round1(cpu)) : json_null(),
+                     "exec_per_cpu_s", per_cpu_json(cpu_execs, cpu), "unique_findings",
+                     (json_int_t)json_array_size(findings), "new_findings", fresh,
+                     "unreliable_findings", unreliable, "unreproduced_crashes",
                      (json_int_t)json_array_size(unreproduced));
 }
 

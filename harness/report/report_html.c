@@ -12,8 +12,9 @@
  *     op marked, the fault-injection plan and the sites it reached; for a
  *     divergence, both providers' outcomes and traces side by side;
  *   - unreproduced crashes, apart;
- *   - the engines' health: status, reason, instances, execs, exec/s, corpus,
- *     coverage, crashes and hangs of the engine itself;
+ *   - the engines' health: status, reason, instances, execs, exec/s, CPU time
+ *     (and the cores it amounts to), exec/s per CPU second, corpus, coverage,
+ *     crashes and hangs of the engine itself;
  *   - source coverage (mode coverage) and the charts (report_html_charts.c).
  * Every string taken from the campaign is HTML-escaped.
  */
@@ -132,11 +133,15 @@ static void html_header(FILE *f, const json_t *camp)
     html_text(f, str(camp, "mode", "?"));
     fputs(", started ", f);
     html_text(f, str(camp, "started", "?"));
-    fprintf(f,
-            ", ran %.0f s of a %.0f s budget. %lld executions (%.0f/s). "
-            "<b class=\"%s\">%lld unique findings, %lld new</b>",
-            num(camp, "duration_s"), num(camp, "budget_s"), (long long)num(t, "execs"),
-            num(t, "exec_per_s"), num(t, "unique_findings") > 0 || !ok ? "bad" : "ok",
+    fprintf(f, ", ran %.0f s of a %.0f s budget. %lld executions (%.0f/s", num(camp, "duration_s"),
+            num(camp, "budget_s"), (long long)num(t, "execs"), num(t, "exec_per_s"));
+    if (json_is_number(json_object_get(t, "cpu_s"))) {
+        fprintf(f, "; %.1f CPU s", num(t, "cpu_s"));
+        if (json_is_number(json_object_get(t, "exec_per_cpu_s")))
+            fprintf(f, ", %.0f per CPU s", num(t, "exec_per_cpu_s"));
+    }
+    fprintf(f, "). <b class=\"%s\">%lld unique findings, %lld new</b>",
+            num(t, "unique_findings") > 0 || !ok ? "bad" : "ok",
             (long long)num(t, "unique_findings"), (long long)num(t, "new_findings"));
     if (num(t, "unreproduced_crashes") > 0)
         fprintf(f, "; <span class=warn>%lld unreproduced crashes</span>",
@@ -371,6 +376,26 @@ static void html_unreproduced(FILE *f, const json_t *camp)
 
 /* === Engines and coverage === */
 
+/* The CPU cells of an engine's row: its CPU seconds (processes and children)
+   with the cores they amount to over its duration, and its executions per CPU
+   second; "-" for a run that did not measure CPU time. */
+static void html_run_cpu(FILE *f, const json_t *r)
+{
+    const json_t *per = json_object_get(r, "exec_per_cpu_s");
+    double cpu = num(r, "cpu_s"), dur = num(r, "duration_s");
+    if (!json_is_number(json_object_get(r, "cpu_s"))) {
+        fputs("<td class=n>-</td><td class=n>-</td>", f);
+        return;
+    }
+    fprintf(f, "<td class=n>%.1f s", cpu);
+    if (dur > 0)
+        fprintf(f, " <small>(%.2f cores)</small>", cpu / dur);
+    if (json_is_number(per))
+        fprintf(f, "</td><td class=n>%.0f</td>", json_number_value(per));
+    else
+        fputs("</td><td class=n>-</td>", f);
+}
+
 static void html_run_row(FILE *f, const json_t *r)
 {
     const json_t *cov = json_object_get(r, "coverage");
@@ -385,9 +410,12 @@ static void html_run_row(FILE *f, const json_t *r)
     }
     fprintf(f,
             "</td><td class=n>%lld</td><td class=n>%.0f s</td><td class=n>%lld</td>"
-            "<td class=n>%.0f</td><td class=n>%lld</td><td class=n>%lld ",
+            "<td class=n>%.0f</td>",
             (long long)num(r, "instances"), num(r, "duration_s"), (long long)num(r, "execs"),
-            num(r, "exec_per_s"), (long long)num(r, "corpus_size"), (long long)num(cov, "edges"));
+            num(r, "exec_per_s"));
+    html_run_cpu(f, r);
+    fprintf(f, "<td class=n>%lld</td><td class=n>%lld ", (long long)num(r, "corpus_size"),
+            (long long)num(cov, "edges"));
     html_text(f, str(cov, "unit", ""));
     fprintf(f, "</td><td class=n>%lld</td><td class=n>%lld</td></tr>\n",
             (long long)num(r, "crashes"), (long long)num(r, "hangs"));
@@ -398,7 +426,11 @@ static void html_runs(FILE *f, const json_t *camp)
     size_t i;
     json_t *r;
     fputs("<h2 id=engines>Engines</h2><table><tr><th>engine</th><th>status</th>"
-          "<th>instances</th><th>duration</th><th>execs</th><th>exec/s</th><th>corpus</th>"
+          "<th>instances</th><th>duration</th><th>execs</th><th>exec/s</th>"
+          "<th title=\"CPU seconds of the engine's processes and their children; cores: "
+          "CPU seconds over the duration\">CPU</th>"
+          "<th title=\"executions per CPU second: what one core gives; with more --jobs, "
+          "exec/s should grow and this stay\">exec/CPU s</th><th>corpus</th>"
           "<th>coverage</th><th>crash artifacts</th><th>hang artifacts</th></tr>\n",
           f);
     json_array_foreach(json_object_get(camp, "runs"), i, r)

@@ -203,12 +203,14 @@ def clock(s):
         "%d:%02d" % (s // 60, s % 60)
 
 
-def progress_line(elapsed, budget, engines, unique):
+def progress_line(elapsed, budget, engines, unique, t0):
+    """Per engine: executions, and their rate over the engine's wall time so far
+    (as the summary line's, from executions and time, never an engine's own)."""
     parts = ["%s/%s" % (clock(elapsed), clock(budget))]
     for e in engines:
         s = e.last() or {}
         parts.append("%s %s execs %s/s corpus %s%s" % (
-            e.name, human(s.get("execs")), human(s.get("exec_per_s")), s.get("corpus_size", "-"),
+            e.name, human(s.get("execs")), human(e.rate_so_far(t0)), s.get("corpus_size", "-"),
             "" if e.running() else (" (failed)" if e.status == "failed" else " (done)")))
     parts.append("unique findings %d" % len(unique))
     return "  ".join(parts)
@@ -249,7 +251,8 @@ def fuzz(cfg, stop, triage, known):
             live.submit(engines)
         if cfg["tty"] and now - last_print >= PROGRESS_EVERY_S:
             last_print = now
-            print("campaign: " + progress_line(now - t0, cfg["budget_s"], engines, live.unique()),
+            print("campaign: " + progress_line(now - t0, cfg["budget_s"], engines, live.unique(),
+                                               t0),
                   file=sys.stderr, flush=True)
         new = live.unique() - known
         if stop or not any(e.running() for e in engines) or \
@@ -513,9 +516,12 @@ def campaign_status(engines, error, stop):
 def summarize(cfg, engines, metas, new, corpus_info, coverage, status, error):
     for e in engines:
         s = e.last() or {}
-        log("%s: %s%s, %s execs, %s/s, corpus %s" % (
+        cpu = e.cpu_s()
+        log("%s: %s%s, %s execs, %s/s, %s CPU s%s, corpus %s" % (
             e.name, e.status, " (%s)" % e.error if e.error else "", human(e.execs()),
-            human(e.rate()), s.get("corpus_size", "-")))
+            human(e.rate()), "%.1f" % cpu,
+            " (%s per CPU s)" % human(e.per_cpu(e.execs(), cpu)) if cpu > 0 else "",
+            s.get("corpus_size", "-")))
     found = [m for m in metas if not m.get("unreproduced")]
     unrep = [m for m in metas if m.get("unreproduced")]
     for m in found:

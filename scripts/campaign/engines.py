@@ -106,6 +106,37 @@ def proc_cpu(pid, seen=None):
     return total
 
 
+class _Proc(subprocess.Popen):
+    """A Popen reaped with wait4(2), so that its exit brings its exact CPU time:
+    user + system seconds of the process and of every descendant it (or they)
+    waited for (AFL++'s fork server and its targets), in exit_cpu. The /proc
+    samples of Engine.account_cpu see only live processes, up to the last tick
+    before the exit."""
+
+    exit_cpu = None
+
+    def _reap(self, flags):
+        try:
+            pid, status, ru = os.wait4(self.pid, flags)
+        except ChildProcessError:       # reaped elsewhere: Popen knows the status
+            return False
+        if pid != self.pid:
+            return False
+        self.exit_cpu = ru.ru_utime + ru.ru_stime
+        self.returncode = os.waitstatus_to_exitcode(status)
+        return True
+
+    def poll(self):
+        if self.returncode is None:
+            self._reap(os.WNOHANG)
+        return super().poll()
+
+    def wait(self, timeout=None):
+        if self.returncode is None and timeout is None:
+            self._reap(0)
+        return super().wait(timeout)
+
+
 def fixed_seed():
     """SHMF_CAMPAIGN_SEED=N (for benchmarks): libFuzzer worker k runs with
     -seed=N+k (its restarts too) and AFL++ instance k with -s N+k, so a campaign
@@ -157,9 +188,8 @@ class Engine:
         if log_path not in self.logs:
             self.logs.append(log_path)
         try:
-            p = subprocess.Popen(argv, env=env, stdout=log, stderr=subprocess.STDOUT,
-                                 stdin=subprocess.DEVNULL, start_new_session=True,
-                                 cwd=self.workdir)
+            p = _Proc(argv, env=env, stdout=log, stderr=subprocess.STDOUT,
+                      stdin=subprocess.DEVNULL, start_new_session=True, cwd=self.workdir)
         finally:
             log.close()
         self.procs.append(p)
@@ -199,16 +229,22 @@ class Engine:
             p.poll()            # reaped: its pidfd leaves the loop's wait
 
     def account_cpu(self):
-        """Note the CPU time of every live (or exited, not yet reaped) process: the
-        run's `cpu_s` (what the engine got of the cores; the last tick before a
-        process exits is what is counted of it)."""
+        """Note the CPU time of every process of the engine: the run's `cpu_s`
+        (what the engine got of the cores). A live process's comes from /proc
+        (itself, its reaped children and its live descendants); an ended one's
+        from wait4 (itself and every descendant waited for), or, when something
+        else reaped it, from the last /proc reading."""
         for p in self.procs:
             if p.returncode is None:
                 c = proc_cpu(p.pid, self.descendants)
-                if c is not None:
-                    self.cpu[p.pid] = max(c, self.cpu.get(p.pid, 0))
+            else:
+                c = getattr(p, "exit_cpu", None)
+            if c is not None:
+                self.cpu[p.pid] = max(c, self.cpu.get(p.pid, 0))
 
     def cpu_s(self):
+        """CPU seconds of the engine's processes and their children so far."""
+        self.account_cpu()
         return round(sum(self.cpu.values()), 1)
 
     def instances(self):
@@ -226,7 +262,7 @@ class Engine:
     def wait(self, grace):
         deadline = time.time() + grace
         while time.time() < deadline:
-            self.account_cpu()          # before poll() reaps: a zombie still shows its time
+            self.account_cpu()
             if all(p.poll() is not None for p in self.procs):
                 break
             time.sleep(0.05)
@@ -350,6 +386,19 @@ class Engine:
         """The run's rate: total executions over the run's duration."""
         dur = (self.ended or time.time()) - (self.started or time.time())
         return round(self.execs() / dur, 1) if dur > 0 else 0
+
+    def rate_so_far(self, t0):
+        """The rate of the progress line: the last sample's executions over the
+        wall time from the engine's start to that sample (never the engine's own
+        printed rate, which for AFL++ is the last few seconds' of each instance)."""
+        s = self.last() or {}
+        dur = s.get("t", 0) - ((self.started or t0) - t0)
+        return round((s.get("execs") or 0) / dur, 1) if dur > 0 else 0
+
+    @staticmethod
+    def per_cpu(execs, cpu_s):
+        """Executions per CPU second (what a core gives), None without CPU time."""
+        return round(execs / cpu_s, 1) if cpu_s and cpu_s > 0 else None
 
     def run_json(self, t0):
         """runs/<engine>.json (shmfuzz-run/1). Its fields are those of

@@ -15,14 +15,18 @@ usage: schema_fields.py SHMFUZZ REPORT_FIELDS ROOT WORKDIR RACY_PROVIDER [CAMPAI
      - `shmfuzz stress --json` clean (reference) and with a finding (the racy
        provider, interleave): run.json, stress-finding.json;
      - scripts/campaign/engines.py Engine.run_json (runs/<engine>.json) for
-       libFuzzer and AFL++, called here on engines that ran nothing;
+       libFuzzer and AFL++, called here on engines that ran nothing, and each
+       engine's `cpu_s` measured on a process whose two children burn a known
+       CPU time (the engine's processes and their children, to within 15 %);
      - every runs/*.json and findings/*/finding.json under CAMPAIGN_OUT (the
        campaign tests' output directories, when they ran).
 3. The readers.  A run directory made of those run.json documents and the replay
    finding goes through `shmfuzz report` (cmd_report.c, the reader of run.json and
    finding.json that the HTML, SARIF and report-diff render from): campaign.json
-   must carry each run's execs, duration_s and exec_per_s and the finding's op as
-   the writers wrote them.
+   must carry each run's execs, duration_s, exec_per_s and cpu_s and the
+   finding's op as the writers wrote them, each run's exec_per_cpu_s and the
+   totals' cpu_s and exec_per_cpu_s computed from them, validate against
+   reports/schema/campaign.json, and campaign.html show the CPU columns.
 """
 import glob
 import json
@@ -49,7 +53,8 @@ def load(path):
         return json.load(f)
 
 
-SCHEMAS = {n: load(os.path.join(SCHEMA_DIR, n)) for n in ("finding.json", "run.json")}
+SCHEMAS = {n: load(os.path.join(SCHEMA_DIR, n))
+           for n in ("finding.json", "run.json", "campaign.json")}
 
 try:
     import jsonschema
@@ -193,7 +198,34 @@ for cls in (engines.LibFuzzer, engines.Afl):
     e.started = e.ended = t0
     doc = json.loads(json.dumps(e.run_json(t0)))  # as written: through JSON
     check_doc(doc, "run.json", "engines.py %s run_json" % cls.name)
+    if doc.get("cpu_s") != 0:
+        bad("engines.py %s run_json: cpu_s %r, want 0 (no process ran)"
+            % (cls.name, doc.get("cpu_s")))
     py_runs[cls.name] = doc
+
+# cpu_s counts the engine's processes and their children: a shell whose two
+# children burn BURN_S CPU seconds each (one in the background, one waited for
+# in the foreground), measured as the campaign's loop does (tick, then wait).
+BURN_S = 0.4
+BURN = ("import time\nt = time.process_time()\n"
+        "while time.process_time() - t < %s: pass" % BURN_S)
+for cls in (engines.LibFuzzer, engines.Afl):
+    d = os.path.join(WORK, "cpu-" + cls.name)
+    e = cls({"provider": "reference", "run_dir": WORK, "sync_dir": None, "mode": "batch"},
+            d, 10, 1)
+    e.started = time.time()
+    p = e._spawn(["sh", "-c", "python3 -c \"$0\" & python3 -c \"$0\"; wait", BURN],
+                 dict(os.environ), os.path.join(d, "burn.log"))
+    deadline = time.time() + 30
+    while p.poll() is None and time.time() < deadline:
+        e.tick(time.time())
+        time.sleep(0.05)
+    e.wait(5)
+    got = e.run_json(e.started).get("cpu_s")
+    if p.returncode != 0 or not isinstance(got, (int, float)) or \
+            not 2 * BURN_S * 0.85 <= got <= 2 * BURN_S * 1.15 + 0.2:
+        bad("engines.py %s: cpu_s %r of two children burning %.1f s each (exit %r)"
+            % (cls.name, got, BURN_S, p.returncode))
 
 for out in CAMPAIGN_OUTS:
     for path in sorted(glob.glob(os.path.join(out, "**", "runs", "*.json"), recursive=True)):
@@ -219,7 +251,8 @@ write(os.path.join(rd, "meta.json"), {
 written = dict(py_runs, stress=stress_run)
 # A replay's run.json has no duration: give the engines' runs some executions so
 # the campaign reads as one that ran.
-written["libfuzzer"] = dict(written["libfuzzer"], execs=1234, duration_s=2.0, exec_per_s=617.0)
+written["libfuzzer"] = dict(written["libfuzzer"], execs=1234, duration_s=2.0, exec_per_s=617.0,
+                           cpu_s=4.0)
 for eng, doc in written.items():
     write(os.path.join(rd, "runs", eng + ".json"), doc)
 if not replay.get("findings"):
@@ -245,9 +278,24 @@ else:
         if r is None:
             bad("report: campaign.json has no run of %s" % eng)
             continue
-        for k in ("execs", "duration_s", "exec_per_s"):
+        for k in ("execs", "duration_s", "exec_per_s", "cpu_s"):
             if abs(float(r.get(k) or 0) - float(doc.get(k) or 0)) > 1e-6:
                 bad("report: %s.%s read as %r, written as %r" % (eng, k, r.get(k), doc.get(k)))
+        if ("cpu_s" in r) != ("cpu_s" in doc):
+            bad("report: %s: cpu_s %s in campaign.json, %s in run.json" % (
+                eng, "present" if "cpu_s" in r else "absent",
+                "present" if "cpu_s" in doc else "absent"))
+        want = round(doc["execs"] / doc["cpu_s"], 1) if doc.get("cpu_s") else None
+        if "cpu_s" in doc and r.get("exec_per_cpu_s") != want:
+            bad("report: %s.exec_per_cpu_s %r, want %r" % (eng, r.get("exec_per_cpu_s"), want))
+    for e in schema_errors(camp, SCHEMAS["campaign.json"])[:5]:
+        bad("report: campaign.json: %s" % e)
+    tot = camp.get("totals", {})
+    # libfuzzer 1234 execs in 4.0 CPU s, afl none in 0 (counted in cpu_s, not in
+    # the per-CPU rate), stress without CPU time.
+    if tot.get("cpu_s") != 4.0 or tot.get("exec_per_cpu_s") != 308.5:
+        bad("report: totals cpu_s %r, exec_per_cpu_s %r, want 4.0 and 308.5"
+            % (tot.get("cpu_s"), tot.get("exec_per_cpu_s")))
     if stress_run.get("execs", 0) <= 0:
         bad("stress run.json: execs %r (want the ops executed)" % stress_run.get("execs"))
     fs = camp.get("findings", [])
@@ -257,6 +305,10 @@ else:
     html = open(os.path.join(rep_out, "campaign.html")).read()
     if finding["rule"] and finding["rule"] not in html:
         bad("report: campaign.html does not show the finding's rule %r" % finding["rule"])
+    for text in ("<th title=", ">CPU</th>", ">exec/CPU s</th>", "4.0 s <small>(2.00 cores)",
+                 "<td class=n>308</td>", "4.0 CPU s, 308 per CPU s"):
+        if text not in html:
+            bad("report: campaign.html does not show %r" % text)
 
 print("schema_fields: %d documents checked (%s)" % (len(checked), "; ".join(checked[:12])))
 print("schema_fields: " + ("FAILED (%d problems)" % len(problems) if problems else "ok"))
