@@ -33,6 +33,7 @@ def big_campaign(work):
         write(os.path.join(d, "runs", eng + ".json"), {
             "schema": "shmfuzz-run/1", "engine": eng, "provider": "p", "status": "ok",
             "instances": 4, "duration_s": 28800, "execs": rate * 28800, "exec_per_s": rate,
+            "cpu_s": 4 * 28800 * 0.95,
             "corpus_size": 400, "coverage": {"edges": 900, "unit": unit}, "crashes": 300,
             "hangs": 2, "samples": samples(1000, 8, rate, 100 if eng == "afl" else 600)})
     for i in range(200):
