@@ -9,8 +9,10 @@
  *   the routine still does the least harmful thing (e.g. ignores a bad free) so the
  *   run reaches the harness, which stops at the first finding.
  * - Tables shared between simulated processors are guarded by one lock per
- *   subsystem (enum shmf_lk below, with the lock order); no runtime lock is held
- *   while provider code runs or at a scheduling point (shmf__yield).
+ *   subsystem, or split into per-processor homes with a lock per home (enum
+ *   shmf_lk below, with the lock order; docs/stress.md, "Homes"); no runtime
+ *   lock is held while provider code runs or at a scheduling point
+ *   (shmf__yield).
  * - Fault injection asks shmf__fault_should_fail() once per allocation attempt.
  * - Calls point down only.  Each rt_*.c names its layer in its header comment
  *   ("layer: <rank> <tier>") and calls only files of a lower rank:
@@ -151,11 +153,13 @@ void shmf__set_teardown(bool on);
  * work, never across provider code, a scheduling point or a byte walk over
  * pages that can be done outside (see rt_pages.c). */
 enum shmf_lk {
-    SHMF_LK_PAGES,      /* rt_pages.c, rt_mdl.c: zones, page states, page records */
-    SHMF_LK_SHM,        /* rt_shm.c, rt_overlap.c: block table, overlap index */
+    SHMF_LK_PAGES,      /* rt_pages.c, rt_mdl.c: zones, page states, MDL table */
+    SHMF_LK_SHM,        /* rt_shm.c: one home's block table and freed notes */
+    SHMF_LK_SHM_CTX,    /* rt_shm.c: one shard of the live blocks' contexts */
     SHMF_LK_POOL,       /* rt_pool.c: one home's pool blocks, quarantine, chunk cache */
     SHMF_LK_FAULT,      /* rt_fault.c: the plan, attempt counters, call sites */
     SHMF_LK_FAULT_HOME, /* rt_fault.c: one processor's attempt counter and sites */
+    SHMF_LK_PAGES_HOME, /* rt_pages.c: one processor's page records and quarantine */
     SHMF_LK_GUARD,      /* rt_guard.c: guarded buffers */
     SHMF_LK_FINDINGS,   /* rt_findings.c: the findings and the handler call */
     SHMF_LK_COUNT

@@ -2,20 +2,36 @@
  * rt_overlap.c -- the overlap index of the live shared-memory blocks (contract
  * in rt_shm.h): per logical page and per arena page, how many live blocks
  * touch it, so the exact block-overlap walk of rt_shm.c runs only where a
- * count is not zero.  Under SHMF_LK_SHM, which rt_shm.c holds around every call
- * (the checker takes it itself).
+ * count says another block is there.
+ *
+ * Shared by every processor and lock-free (docs/stress.md, "Homes"): the block
+ * table is split into per-processor homes, and an overlap between blocks of two
+ * homes must still be seen, so the index stays one array for the whole
+ * simulated memory and its counters are atomic.  A block is counted *after* it
+ * was recorded in its home and each counter is updated with an acq_rel
+ * read-modify-write, so of two blocks that share a page the one counted second
+ * sees the other's count and, through it, the other's record (Dekker-style):
+ * the exact walk finds it.  Live-block counts are per processor (each on its
+ * own cache line; only their sum means anything), so an allocation writes no
+ * line another processor writes, except the page counters of its own pages.
  * layer: 21 subsystem (calls rt_pages.c and the base)
  */
 #include "rt_pages.h"
 #include "rt_shm.h"
 
+#define OWN_SCAN_MAX 64 /* SG elements compared for own counts; more: maybe a hit */
+
 static struct {
     uint32_t la[2 * ZONE_PAGES];
     uint64_t owner[2 * ZONE_PAGES]; /* a block added over the page (maybe freed since) */
     uint32_t va[ARENA_PAGES];
-    unsigned odd;
-    unsigned blocks; /* live blocks added */
-} ovl;               /* access under SHMF_LK_SHM */
+    unsigned odd; /* rarely written: ranges outside the simulated memory */
+} ovl;
+/* Live blocks added, per processor that added or removed them (a removal on
+   another processor makes one count negative; the sum is exact). */
+static struct {
+    long n;
+} __attribute__((aligned(64))) ovl_blocks[SHMF_MAX_CPUS];
 
 /* Logical page numbers (from PFN_BASE) of the first and the last byte of
    [la, la+n); false if the range is empty, wraps or leaves simulated memory. */
@@ -52,22 +68,45 @@ static void ovl_count_sg(const SCATTER_GATHER_ELEMENT *sg, ULONG n, uint32_t del
     for (ULONG i = 0; i < n; i++)
         if (la_pages((uint64_t)sg[i].Address.QuadPart, sg[i].Length, &first, &last))
             for (uint32_t p = first; p <= last; p++) {
-                ovl.la[p] += delta;
-                if (owner)
-                    ovl.owner[p] = owner;
+                /* acq_rel: the release half pairs with the acquire load in
+                   la_byte_shared() of a block counted later on this page (it
+                   then sees this block's record); the acquire half pairs with
+                   the same release of a block counted before */
+                __atomic_fetch_add(&ovl.la[p], delta, __ATOMIC_ACQ_REL);
+                if (owner) /* relaxed: a hint, checked by the reader */
+                    __atomic_store_n(&ovl.owner[p], owner, __ATOMIC_RELAXED);
             }
 }
 
 uint64_t shmf__ovl_owner(uint64_t la)
 {
     uint32_t p, unused;
-    return la_pages(la, 1, &p, &unused) && ovl.la[p] ? ovl.owner[p] : 0;
+    /* relaxed (both): a hint, which the caller checks under the block's home lock */
+    return la_pages(la, 1, &p, &unused) && __atomic_load_n(&ovl.la[p], __ATOMIC_RELAXED)
+               ? __atomic_load_n(&ovl.owner[p], __ATOMIC_RELAXED)
+               : 0;
 }
 
-void shmf__ovl_add(struct shmf_ovl_ref *r, uint64_t owner, PVOID va, ULONG len,
+/* Is the byte at la in a page that a block other than the one of sg[0, n)
+   (already counted) counts?  (Outside simulated memory: no index, so yes.) */
+static bool la_byte_shared(uint64_t la, const SCATTER_GATHER_ELEMENT *sg, ULONG n)
+{
+    uint32_t p, unused, first, last, own = 0;
+    if (!la_pages(la, 1, &p, &unused) || n > OWN_SCAN_MAX)
+        return true;
+    for (ULONG i = 0; i < n; i++)
+        own += la_pages((uint64_t)sg[i].Address.QuadPart, sg[i].Length, &first, &last) &&
+               first <= p && p <= last;
+    /* acquire: pairs with the acq_rel fetch_add in ovl_count_sg() of another
+       block counted on this page (its home record is then visible) */
+    return __atomic_load_n(&ovl.la[p], __ATOMIC_ACQUIRE) > own;
+}
+
+bool shmf__ovl_add(struct shmf_ovl_ref *r, uint64_t owner, PVOID va, ULONG len,
                    const SCATTER_GATHER_ELEMENT *sg, ULONG n)
 {
     uint32_t first, last;
+    bool hit = false;
     *r = (struct shmf_ovl_ref){0, 0, 0};
     if (len && !va_pages(va, len, &r->va_first, &r->va_pages))
         r->odd++;
@@ -75,70 +114,70 @@ void shmf__ovl_add(struct shmf_ovl_ref *r, uint64_t owner, PVOID va, ULONG len,
         if (sg[i].Length &&
             !la_pages((uint64_t)sg[i].Address.QuadPart, sg[i].Length, &first, &last))
             r->odd++;
+    /* acq_rel: as in ovl_count_sg(), for the arena pages */
     for (uint32_t p = 0; p < r->va_pages; p++)
-        ovl.va[r->va_first + p]++;
+        hit |= __atomic_add_fetch(&ovl.va[r->va_first + p], 1, __ATOMIC_ACQ_REL) > 1;
     ovl_count_sg(sg, n, 1, owner);
-    ovl.odd += r->odd;
-    ovl.blocks++;
+    if (r->odd) /* acq_rel: pairs with the acquire load below of a later block */
+        __atomic_fetch_add(&ovl.odd, r->odd, __ATOMIC_ACQ_REL);
+    __atomic_fetch_add(&ovl_blocks[shmf__cpu()->index].n, 1, __ATOMIC_RELAXED);
+    /* acquire: pairs with the acq_rel add above of another block's odd ranges */
+    if (__atomic_load_n(&ovl.odd, __ATOMIC_ACQUIRE) > r->odd)
+        return true;
+    for (ULONG k = 0; k < n && !hit; k++) {
+        uint64_t la = (uint64_t)sg[k].Address.QuadPart;
+        hit = la_byte_shared(la, sg, n) ||
+              (sg[k].Length && la_byte_shared(la + sg[k].Length - 1, sg, n));
+    }
+    /* An arena page counted twice was seen by the add that made it so; one
+       counted by another block first is seen again here. */
+    for (uint32_t p = 0; p < r->va_pages && !hit; p++)
+        /* acquire: pairs with the acq_rel add_fetch above of another block */
+        hit = __atomic_load_n(&ovl.va[r->va_first + p], __ATOMIC_ACQUIRE) > 1;
+    return hit;
 }
 
 void shmf__ovl_remove(const struct shmf_ovl_ref *r, const SCATTER_GATHER_ELEMENT *sg, ULONG n)
 {
+    /* release: the block's removal is ordered before a later count of the
+       page (the acquire halves in ovl_count_sg() and shmf__ovl_add()) */
     for (uint32_t p = 0; p < r->va_pages; p++)
-        ovl.va[r->va_first + p]--;
+        __atomic_fetch_sub(&ovl.va[r->va_first + p], 1, __ATOMIC_RELEASE);
     ovl_count_sg(sg, n, (uint32_t)-1, 0);
-    ovl.odd -= r->odd;
-    ovl.blocks--;
-}
-
-/* Might the byte at la be in a live block's SG element?  (Outside simulated
-   memory: no index, so yes.) */
-static bool la_byte_used(uint64_t la)
-{
-    uint32_t p, unused;
-    return !la_pages(la, 1, &p, &unused) || ovl.la[p] != 0;
-}
-
-bool shmf__ovl_maybe_hit(PVOID va, ULONG len, const SCATTER_GATHER_ELEMENT *sg, ULONG n)
-{
-    uint32_t first, count;
-    if (ovl.odd)
-        return true;
-    for (ULONG k = 0; k < n; k++) {
-        uint64_t la = (uint64_t)sg[k].Address.QuadPart;
-        if (la_byte_used(la) || (sg[k].Length && la_byte_used(la + sg[k].Length - 1)))
-            return true;
-    }
-    if (len == 0)
-        return false;
-    if (!va_pages(va, len, &first, &count))
-        return true;
-    for (uint32_t p = 0; p < count; p++)
-        if (ovl.va[first + p])
-            return true;
-    return false;
+    if (r->odd) /* release: as above, for the acquire load in shmf__ovl_add() */
+        __atomic_fetch_sub(&ovl.odd, r->odd, __ATOMIC_RELEASE);
+    __atomic_fetch_sub(&ovl_blocks[shmf__cpu()->index].n, 1, __ATOMIC_RELAXED);
 }
 
 void shmf__ovl_totals(unsigned *blocks, unsigned *odd)
 {
-    *blocks = ovl.blocks;
-    *odd = ovl.odd;
+    long sum = 0;
+    for (unsigned i = 0; i < SHMF_MAX_CPUS; i++) /* relaxed: exact between ops only */
+        sum += __atomic_load_n(&ovl_blocks[i].n, __ATOMIC_RELAXED);
+    *blocks = (unsigned)sum;
+    *odd = __atomic_load_n(&ovl.odd, __ATOMIC_RELAXED); /* relaxed: as above */
 }
 
-/* Invariant: with no live block nothing lies elsewhere; expensive builds
-   (SHMF_DEBUG >= 3) also check that every page count is then zero and that no
-   arena page is counted by more blocks than there are. */
+void shmf__ovl_reset(void)
+{
+    for (unsigned i = 0; i < SHMF_MAX_CPUS; i++)
+        __atomic_store_n(&ovl_blocks[i].n, 0, __ATOMIC_RELAXED); /* relaxed: no processor runs */
+}
+
+/* Invariant (between ops: the counters move while processors add blocks):
+   with no live block nothing lies elsewhere; expensive builds (SHMF_DEBUG >=
+   3) also check that every page count is then zero and that no arena page is
+   counted by more blocks than there are. */
 bool shmf__ovl_is_valid(void)
 {
-    bool ok;
-    shmf__lock(SHMF_LK_SHM);
-    ok = ovl.blocks != 0 || ovl.odd == 0;
+    unsigned blocks, odd;
+    shmf__ovl_totals(&blocks, &odd);
+    bool ok = (int)blocks >= 0 && (blocks != 0 || odd == 0);
 #if SHMF_DEBUG >= 3
-    for (uint32_t p = 0; ok && p < 2 * ZONE_PAGES; p++)
-        ok = ovl.blocks != 0 || ovl.la[p] == 0;
+    for (uint32_t p = 0; ok && p < 2 * ZONE_PAGES; p++) /* relaxed: between ops */
+        ok = blocks != 0 || __atomic_load_n(&ovl.la[p], __ATOMIC_RELAXED) == 0;
     for (uint32_t p = 0; ok && p < ARENA_PAGES; p++)
-        ok = ovl.va[p] <= ovl.blocks;
+        ok = __atomic_load_n(&ovl.va[p], __ATOMIC_RELAXED) <= blocks;
 #endif
-    shmf__unlock(SHMF_LK_SHM);
     return ok;
 }

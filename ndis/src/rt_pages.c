@@ -15,10 +15,29 @@
  * quarantine before it can be reused, so a stale VA or a DMA to a stale logical
  * address meets FREED pages for a while.  Everything is a pure function of the
  * call sequence since the last reset: the same calls give the same logical
- * addresses and VAs.  All state is guarded by SHMF_LK_PAGES (recursive: rt_dma.c
- * holds it through shmf__world_lock() while it calls the routines here; first in
- * the lock order).  Page
- * contents are not: they are written and checked without the lock while the run
+ * addresses and VAs.  The zones and the page states are guarded by
+ * SHMF_LK_PAGES (recursive: rt_dma.c holds it through shmf__world_lock() while
+ * it calls the routines here, so a DMA and a free of the pages it copies
+ * exclude each other; first in the lock order).
+ *
+ * Per-processor homes (docs/stress.md, "Homes").  What a processor needs for
+ * its own allocations and frees, and what no other check reads page by page,
+ * is in its home, under the home's lock (SHMF_LK_PAGES_HOME, one home at a
+ * time, late in the lock order so the pool may free an MDL record while it
+ * holds its own lock): the records of the runs it allocated (live list, live
+ * count), the spare records it reuses, and the quarantine of the runs it
+ * freed.  A record stays in the home of the processor that allocated it for
+ * its whole life (palloc.home), so a free on another processor unlinks it
+ * there; the run goes into the freeing processor's quarantine.  The zones
+ * (free extents, next-fit cursor), the page states, the allocation counter
+ * and the MDL table stay shared: every address or PFN check reads the page
+ * states, and a DMA must exclude the frees of its pages.  The leak check, the
+ * freed-page check and the checker walk every home.  When no run fits, the
+ * other processors' quarantines are released and the allocation retried
+ * (more processors quarantine more pages).  One processor uses home 0 only:
+ * the same runs, addresses and checks in the same order as one shared table.
+ *
+ * Page contents are not under a lock: they are written and checked without the lock while the run
  * is in no table anybody else allocates from -- a new run by the Mm routines
  * before they return it, a freed run before it enters the quarantine, a run
  * leaving the quarantine before it returns to its zone's free list.  Page
@@ -86,11 +105,36 @@ static struct {
     uint32_t scatter_inv; /* SCATTER_MUL^-1 mod ZONE_PAGES */
     struct page_meta meta[ARENA_PAGES];
     struct zone_state zone[ZONE_COUNT];
-    struct quar_entry quar[QUAR_RUNS];
-    uint32_t quar_head, quar_count, quar_pages;
-    struct palloc *head, *tail;
-    uint64_t seq, live;
+    uint64_t seq;
 } pg;
+
+/* One processor's home: every field but lock under lock (SHMF_LK_PAGES_HOME). */
+#define PAGE_HOMES SHMF_MAX_CPUS
+struct page_home {
+    unsigned lock;
+    struct palloc *head, *tail;        /* records allocated here, in allocation order */
+    uint64_t live;                     /* of them, ALLOCATED */
+    struct palloc *spare;              /* records for reuse, linked by next */
+    struct quar_entry quar[QUAR_RUNS]; /* runs freed here, FIFO */
+    uint32_t quar_head, quar_count, quar_pages;
+} __attribute__((aligned(64)));
+static struct page_home phomes[PAGE_HOMES];
+
+static unsigned home_self(void)
+{
+    return shmf__cpu()->index % PAGE_HOMES;
+}
+
+static struct page_home *home_lock(unsigned h)
+{
+    shmf__lock_home(SHMF_LK_PAGES_HOME, &phomes[h].lock);
+    return &phomes[h];
+}
+
+static void home_unlock(struct page_home *H)
+{
+    shmf__unlock_home(SHMF_LK_PAGES_HOME, &H->lock);
+}
 
 /* === Address arithmetic === */
 
@@ -358,21 +402,22 @@ static void quarantine_check(const struct quar_entry *q)
     run_canary_check(q->zone, q->e.first, q->e.n, "MmFreeContiguousMemory");
 }
 
-/* Put run e of zone z in the quarantine; the oldest runs that must leave it to
-   make room go to out (at most QUAR_RUNS), for the caller to check and release.
-   pre: SHMF_LK_PAGES held. */
-static unsigned quarantine_push(enum zone z, struct extent e, struct quar_entry *out)
+/* Put run e of zone z in home H's quarantine; the oldest runs that must leave
+   it to make room go to out (at most QUAR_RUNS), for the caller to check and
+   release.  pre: H locked. */
+static unsigned quarantine_push(struct page_home *H, enum zone z, struct extent e,
+                                struct quar_entry *out)
 {
     unsigned n = 0;
-    while (pg.quar_count > 0 && (pg.quar_count == QUAR_RUNS || pg.quar_pages + e.n > QUAR_PAGES)) {
-        out[n++] = pg.quar[pg.quar_head];
-        pg.quar_head = (pg.quar_head + 1) % QUAR_RUNS;
-        pg.quar_count--;
-        pg.quar_pages -= out[n - 1].e.n;
+    while (H->quar_count > 0 && (H->quar_count == QUAR_RUNS || H->quar_pages + e.n > QUAR_PAGES)) {
+        out[n++] = H->quar[H->quar_head];
+        H->quar_head = (H->quar_head + 1) % QUAR_RUNS;
+        H->quar_count--;
+        H->quar_pages -= out[n - 1].e.n;
     }
-    pg.quar[(pg.quar_head + pg.quar_count) % QUAR_RUNS] = (struct quar_entry){z, e};
-    pg.quar_count++;
-    pg.quar_pages += e.n;
+    H->quar[(H->quar_head + H->quar_count) % QUAR_RUNS] = (struct quar_entry){z, e};
+    H->quar_count++;
+    H->quar_pages += e.n;
     return n;
 }
 
@@ -389,7 +434,9 @@ struct shmf_run shmf__run_retire(struct palloc *a)
        which the pool calls without the pages lock */
     __atomic_store_n(&a->state, SHMF_PAGE_FREED, __ATOMIC_RELEASE);
     a->mapped_va = NULL;
-    pg.live--;
+    struct page_home *H = home_lock(a->home);
+    H->live--;
+    home_unlock(H);
     return (struct shmf_run){a->zone, a->first, a->npages};
 }
 
@@ -407,9 +454,9 @@ void shmf__run_quarantine(struct shmf_run r)
         memset(h + (size_t)i * PAGE_SIZE, POISON_FREE, canary_len(m));
     }
     SHMF_POISON(h, (size_t)r.n * PAGE_SIZE);
-    shmf__lock(SHMF_LK_PAGES);
-    unsigned n = quarantine_push(r.zone, (struct extent){r.first, r.n}, out);
-    shmf__unlock(SHMF_LK_PAGES);
+    struct page_home *H = home_lock(home_self());
+    unsigned n = quarantine_push(H, r.zone, (struct extent){r.first, r.n}, out);
+    home_unlock(H);
     if (n == 0)
         return;
     for (unsigned i = 0; i < n; i++)
@@ -430,49 +477,91 @@ void shmf__fill_uninit(uint8_t *va, uint32_t npages)
 
 /* === Allocation records === */
 
-/* Records are recycled (under SHMF_LK_PAGES): a malloc per record churned
-   ASan's quarantine on every input. */
-static struct palloc *palloc_spare;
-
+/* Records are recycled through each home's spare list: a malloc per record
+   churned ASan's quarantine on every input.  pre: SHMF_LK_PAGES held (the
+   sequence number and the pages' states). */
 static struct palloc *palloc_new(enum palloc_kind kind, enum zone z, uint32_t first,
                                  uint32_t npages, size_t bytes, uintptr_t site)
 {
-    struct palloc *a = palloc_spare;
+    unsigned h = home_self();
+    struct page_home *H = home_lock(h);
+    struct palloc *a = H->spare;
     if (a)
-        palloc_spare = a->next;
-    else if (!(a = malloc(sizeof(*a))))
+        H->spare = a->next;
+    else if (!(a = malloc(sizeof(*a)))) {
+        home_unlock(H);
         return NULL;
+    }
     *a = (struct palloc){.kind = kind,
                          .state = SHMF_PAGE_ALLOCATED,
                          .zone = z,
+                         .home = h,
                          .first = first,
                          .npages = npages,
                          .bytes = bytes,
                          .site = site,
                          .seq = ++pg.seq,
-                         .prev = pg.tail};
-    if (pg.tail)
-        pg.tail->next = a;
+                         .prev = H->tail};
+    if (H->tail)
+        H->tail->next = a;
     else
-        pg.head = a;
-    pg.tail = a;
-    pg.live++;
+        H->head = a;
+    H->tail = a;
+    H->live++;
+    home_unlock(H);
     run_mark_allocated(a);
     return a;
 }
 
-void shmf__palloc_unlink(struct palloc *a)
+/* Unlink a from its home's list (pre: H = a's home, locked). */
+static void palloc_list_remove(struct page_home *H, struct palloc *a)
 {
     if (a->prev)
         a->prev->next = a->next;
     else
-        pg.head = a->next;
+        H->head = a->next;
     if (a->next)
         a->next->prev = a->prev;
     else
-        pg.tail = a->prev;
-    a->next = palloc_spare;
-    palloc_spare = a;
+        H->tail = a->prev;
+}
+
+void shmf__palloc_unlink(struct palloc *a)
+{
+    unsigned self = home_self();
+    struct page_home *H = home_lock(a->home);
+    palloc_list_remove(H, a);
+    if (a->home != self) { /* freed on another processor: kept by this one */
+        home_unlock(H);
+        H = home_lock(self);
+    }
+    a->next = H->spare;
+    H->spare = a;
+    home_unlock(H);
+}
+
+/* No run fits: release every other processor's quarantine to the zones (its
+   canaries checked first) so their freed pages can be reused.  Returns whether
+   any run was released.  pre: SHMF_LK_PAGES held. */
+static bool quarantines_release_others(void)
+{
+    bool any = false;
+    unsigned self = home_self();
+    for (unsigned h = 0; h < PAGE_HOMES; h++) {
+        if (h == self)
+            continue;
+        struct page_home *H = home_lock(h);
+        for (; H->quar_count; H->quar_count--) {
+            const struct quar_entry *q = &H->quar[H->quar_head];
+            quarantine_check(q);
+            extent_insert(&pg.zone[q->zone], q->e);
+            H->quar_head = (H->quar_head + 1) % QUAR_RUNS;
+            any = true;
+        }
+        H->quar_head = H->quar_pages = 0;
+        home_unlock(H);
+    }
+    return any;
 }
 
 /* Allocate a run in zone z and its record; NULL when no run fits. */
@@ -482,6 +571,8 @@ struct palloc *shmf__palloc_alloc(enum palloc_kind kind, enum zone z, const stru
     if (!arena_ready() || r->n == 0 || r->n > ZONE_PAGES)
         return NULL;
     uint32_t first = run_alloc(z, r);
+    if (first == UINT32_MAX && quarantines_release_others())
+        first = run_alloc(z, r);
     if (first == UINT32_MAX)
         return NULL;
     struct palloc *a = palloc_new(kind, z, first, r->n, (size_t)r->bytes, site);
@@ -582,43 +673,60 @@ bool shmf__logical_range_within(uint64_t la, uint64_t n, uintptr_t va, size_t le
     return ok;
 }
 
+static void palloc_report_leak(const struct palloc *a)
+{
+    if (a->state != SHMF_PAGE_ALLOCATED)
+        return;
+    shmf__report(
+        SHMF_KIND_LEAK_PAGES, (uint64_t)(uintptr_t)(a->mdl ? (void *)a->mdl : shmf__palloc_va(a)),
+        "ShmfProviderUnload", NULL,
+        "%s %p (%zu bytes, %u pages at logical 0x%llx, allocation #%llu) "
+        "allocated at 0x%lx is still allocated at unload",
+        a->kind == PALLOC_MDL ? "MDL" : "contiguous memory",
+        a->mdl ? (void *)a->mdl : (void *)shmf__palloc_va(a), a->bytes, a->npages,
+        (unsigned long long)palloc_la(a), (unsigned long long)a->seq, (unsigned long)a->site);
+}
+
+/* Every home's records, home 0's first (on one processor: allocation order),
+   whichever processor allocated or runs the check. */
 void shmf__pages_check_leaks(void)
 {
     shmf__lock(SHMF_LK_PAGES);
-    for (struct palloc *a = pg.head; a; a = a->next) {
-        if (a->state != SHMF_PAGE_ALLOCATED)
-            continue;
-        shmf__report(SHMF_KIND_LEAK_PAGES,
-                     (uint64_t)(uintptr_t)(a->mdl ? (void *)a->mdl : shmf__palloc_va(a)),
-                     "ShmfProviderUnload", NULL,
-                     "%s %p (%zu bytes, %u pages at logical 0x%llx, allocation #%llu) "
-                     "allocated at 0x%lx is still allocated at unload",
-                     a->kind == PALLOC_MDL ? "MDL" : "contiguous memory",
-                     a->mdl ? (void *)a->mdl : (void *)shmf__palloc_va(a), a->bytes, a->npages,
-                     (unsigned long long)palloc_la(a), (unsigned long long)a->seq,
-                     (unsigned long)a->site);
+    for (unsigned h = 0; h < PAGE_HOMES; h++) {
+        struct page_home *H = home_lock(h);
+        for (const struct palloc *a = H->head; a; a = a->next)
+            palloc_report_leak(a);
+        home_unlock(H);
     }
     shmf__unlock(SHMF_LK_PAGES);
 }
 
 uint64_t shmf__pages_live_count(void)
 {
-    shmf__lock(SHMF_LK_PAGES);
-    uint64_t n = pg.live;
-    shmf__unlock(SHMF_LK_PAGES);
+    uint64_t n = 0;
+    for (unsigned h = 0; h < PAGE_HOMES; h++) {
+        struct page_home *H = home_lock(h);
+        n += H->live;
+        home_unlock(H);
+    }
     return n;
 }
 
-/* Check the canaries of every run still in the quarantine (the most recently
-   freed, at most QUAR_PAGES pages): a stale write since its free is a
-   use-after-free of this input.  Released runs were checked on leaving the
-   quarantine and are checked again when reused; scanning every FREED page here
-   too would touch the whole high-water range at every unload. */
+/* Check the canaries of every run still in a quarantine (the most recently
+   freed, at most QUAR_PAGES pages per home): a stale write since its free is a
+   use-after-free of this input, whichever processor freed the run.  Released
+   runs were checked on leaving the quarantine and are checked again when
+   reused; scanning every FREED page here too would touch the whole high-water
+   range at every unload. */
 void shmf__pages_check_freed(void)
 {
     shmf__lock(SHMF_LK_PAGES);
-    for (uint32_t i = 0; i < pg.quar_count && !shmf_rt_finding_count(); i++)
-        quarantine_check(&pg.quar[(pg.quar_head + i) % QUAR_RUNS]);
+    for (unsigned h = 0; h < PAGE_HOMES && !shmf_rt_finding_count(); h++) {
+        struct page_home *H = home_lock(h);
+        for (uint32_t i = 0; i < H->quar_count && !shmf_rt_finding_count(); i++)
+            quarantine_check(&H->quar[(H->quar_head + i) % QUAR_RUNS]);
+        home_unlock(H);
+    }
     shmf__unlock(SHMF_LK_PAGES);
 }
 
@@ -643,13 +751,21 @@ static void zone_reset(enum zone z)
 void shmf__pages_reset(void)
 {
     shmf__lock(SHMF_LK_PAGES);
-    while (pg.head)
-        shmf__palloc_unlink(pg.head);
+    for (unsigned h = 0; h < PAGE_HOMES; h++) {
+        struct page_home *H = home_lock(h);
+        while (H->head) {
+            struct palloc *a = H->head;
+            palloc_list_remove(H, a);
+            a->next = H->spare;
+            H->spare = a;
+        }
+        H->quar_head = H->quar_count = H->quar_pages = 0;
+        H->live = 0;
+        home_unlock(H);
+    }
     for (int z = 0; pg.arena && z < ZONE_COUNT; z++)
         zone_reset((enum zone)z);
-    pg.quar_head = pg.quar_count = pg.quar_pages = 0;
     pg.seq = 0;
-    pg.live = 0;
     shmf__unlock(SHMF_LK_PAGES);
 }
 
@@ -689,29 +805,41 @@ static bool palloc_is_valid(const struct palloc *a)
     return true;
 }
 
-/* Invariant: the record list is linked both ways and holds pg.live live
-   records; the zones' free lists are sorted and coalesced; the quarantine's
-   counts match its runs. */
-bool shmf__pages_is_valid(void)
+/* Home h: its record list is linked both ways, holds only records of home h
+   and H->live live ones; its quarantine's counts match its runs.  pre:
+   SHMF_LK_PAGES held (the records' pages). */
+static bool home_is_valid(unsigned h)
 {
     uint64_t live = 0;
     uint32_t pages = 0;
     const struct palloc *prev = NULL;
     bool ok = true;
-    shmf__lock(SHMF_LK_PAGES);
-    for (const struct palloc *a = pg.head; a && ok; prev = a, a = a->next) {
-        ok = a->prev == prev && palloc_is_valid(a);
+    struct page_home *H = home_lock(h);
+    for (const struct palloc *a = H->head; a && ok; prev = a, a = a->next) {
+        ok = a->prev == prev && a->home == h && palloc_is_valid(a);
         live += a->state == SHMF_PAGE_ALLOCATED;
     }
-    ok = ok && pg.tail == prev && live == pg.live && pg.quar_count <= QUAR_RUNS;
-    for (int z = 0; ok && pg.arena && z < ZONE_COUNT; z++)
-        ok = zone_is_valid(&pg.zone[z]);
-    for (uint32_t i = 0; ok && i < pg.quar_count; i++) {
-        const struct quar_entry *q = &pg.quar[(pg.quar_head + i) % QUAR_RUNS];
+    ok = ok && H->tail == prev && live == H->live && H->quar_count <= QUAR_RUNS;
+    for (uint32_t i = 0; ok && i < H->quar_count; i++) {
+        const struct quar_entry *q = &H->quar[(H->quar_head + i) % QUAR_RUNS];
         ok = q->zone < ZONE_COUNT && q->e.first + q->e.n <= ZONE_PAGES;
         pages += q->e.n;
     }
-    ok = ok && pages == pg.quar_pages;
+    ok = ok && pages == H->quar_pages;
+    home_unlock(H);
+    return ok;
+}
+
+/* Invariant: every home is valid; the zones' free lists are sorted and
+   coalesced. */
+bool shmf__pages_is_valid(void)
+{
+    bool ok = true;
+    shmf__lock(SHMF_LK_PAGES);
+    for (unsigned h = 0; ok && h < PAGE_HOMES; h++)
+        ok = home_is_valid(h);
+    for (int z = 0; ok && pg.arena && z < ZONE_COUNT; z++)
+        ok = zone_is_valid(&pg.zone[z]);
     shmf__unlock(SHMF_LK_PAGES);
     return ok;
 }

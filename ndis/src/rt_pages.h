@@ -1,7 +1,8 @@
 /*
  * rt_pages.h -- private interface between rt_pages.c (simulated physical
  * memory) and rt_mdl.c (the Mm routines that hand it out).  Not installed.
- * All state behind these is guarded by SHMF_LK_PAGES: callers hold it.
+ * The zones and page states behind these are guarded by SHMF_LK_PAGES: callers
+ * hold it; records and quarantines live in per-processor homes (rt_pages.c).
  */
 #ifndef SHMF_RT_PAGES_H
 #define SHMF_RT_PAGES_H
@@ -23,6 +24,7 @@ struct palloc {
     enum palloc_kind kind;
     enum shmf_page_state state;
     enum zone zone;
+    unsigned home; /* the allocating processor's home: its record list holds it */
     uint32_t first, npages;
     size_t bytes;
     uintptr_t site;
@@ -64,12 +66,18 @@ struct shmf_run {
     uint32_t first, n;
 };
 /* 1. Under the lock: a's pages become FREED (a's record stays; the caller may
-   unlink it).  Returns the run for step 2. */
+   unlink it, with or without the lock).  Returns the run for step 2. */
 struct shmf_run shmf__run_retire(struct palloc *a);
-/* 2. Without the lock (it takes it): canaries, then the quarantine. */
+/* 2. Without the lock: canaries, then the calling processor's quarantine
+   (its home lock; the pages lock for the runs that leave it). */
 void shmf__run_quarantine(struct shmf_run r);
 void shmf__fill_uninit(uint8_t *va, uint32_t npages);
+/* Drop record a (its home's lock; pre: its pages were retired or never handed
+   out); it is kept for reuse by the calling processor. */
 void shmf__palloc_unlink(struct palloc *a);
+/* Under SHMF_LK_PAGES: a run in zone z and its record, in the calling
+   processor's home; NULL when no run fits (after releasing other processors'
+   quarantines). */
 struct palloc *shmf__palloc_alloc(enum palloc_kind kind, enum zone z, const struct run_req *r,
                                   uintptr_t site);
 /* Check the canaries of the pages of a that were FREED before this allocation

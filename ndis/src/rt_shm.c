@@ -13,15 +13,26 @@
  * room to record it -- goes back through the provider's free handler, and the
  * caller gets NDIS_STATUS_FAILURE (NDIS_STATUS_RESOURCES for no room).
  *
- * Locking: the block table, the SG copies, the freed-block notes and the
- * overlap index (rt_overlap.c) are guarded by SHMF_LK_SHM, which comes after
- * SHMF_LK_PAGES in the lock order: nothing here takes the pages lock while it
- * holds SHM (the leak check takes PAGES first).  The
+ * Per-processor homes (docs/stress.md, "Homes").  The block table is split
+ * into one home per simulated processor: its live blocks (with their SG copies
+ * and handle map), its handle counter and its freed-block notes, under the
+ * home's own lock (level SHMF_LK_SHM, one home at a time).  A block is recorded
+ * in the home of the processor that allocated it and its handle names that
+ * home (SHMF_HANDLE_BASE + home << HANDLE_HOME_SHIFT + its number there: home 0
+ * numbers exactly as the single table did), so a free on any processor locks
+ * the one home the handle names.  What must see every home is shared: the
+ * contexts of the live blocks (a set sharded by context hash, a lock per shard
+ * at SHMF_LK_SHM_CTX: a context live in any home is a duplicate), the overlap
+ * index (rt_overlap.c, lock-free) and the walks over every home (overlap, DMA
+ * targets, leaks, block lists), which take the homes one after the other.
+ * SHMF_LK_SHM comes after SHMF_LK_PAGES in the lock order: nothing here takes
+ * the pages lock while it holds a home (the leak check takes PAGES first).  The
  * registration (chars, registered) is written only while no processor runs
  * (load, reset) and read without the lock.
- * NdisAllocateSharedMemory checks what the handler returned without the lock and
- * takes it twice: to see whether the context is a live block's, and to check
- * the new block against the live ones and record it in one critical section.
+ * NdisAllocateSharedMemory checks what the handler returned without a lock,
+ * then claims the context in its shard, records the block in its home, counts
+ * it in the overlap index and, only if the index shows another block on its
+ * pages, walks the homes for the exact test (undoing the record on a hit).
  * layer: 22 subsystem (calls rt_sgcheck.c, rt_overlap.c, rt_queue.c, rt_pages.c
  * and the base)
  */
@@ -59,29 +70,47 @@ static struct {
     NDIS_SHARED_MEMORY_PROVIDER_CHARACTERISTICS chars;
     bool registered;
 } __attribute__((aligned(64))) reg;
-/* The live blocks, packed in blocks[0, nlive): a free moves the last one into
-   the hole.  The entries past nlive keep their SG buffers for the next blocks
-   (a malloc per block churned ASan's quarantine on every input), so a buffer
-   block_info hands out stays valid while its block lives.  Handles are
-   SHMF_HANDLE_BASE + the allocation's number since reset; hmap finds a live
-   handle's entry (open addressing, key 0 free).  Memory stays bounded by the
-   live blocks however long a stress run frees and allocates. */
-static struct block *blocks;
-static unsigned nlive, cap_blocks;
-static uint64_t next_handle;
-static struct hslot {
-    uint64_t key;
-    unsigned idx;
-} * hmap;
-static unsigned hmap_cap; /* a power of two, at least twice nlive */
+/* One home's live blocks, packed in blocks[0, nlive): a free moves the last
+   one into the hole.  The entries past nlive keep their SG buffers for the next
+   blocks (a malloc per block churned ASan's quarantine on every input), so a
+   buffer block_info hands out stays valid while its block lives.  Handles are
+   SHMF_HANDLE_BASE + home << HANDLE_HOME_SHIFT + the home's allocation number
+   since reset; hmap finds a live handle's entry (open addressing, key 0 free).
+   Memory stays bounded by the live blocks however long a stress run frees and
+   allocates.  freed: per logical page, the freed block of this home with the
+   lowest handle (the first in allocation order) whose first SG element starts
+   in it, and the pages noted since reset: the leak check reports the first
+   freed block whose memory is still allocated, without keeping every block of
+   a long run.  Every field but lock is accessed under lock. */
+#define SHM_HOMES SHMF_MAX_CPUS
+#define HANDLE_HOME_SHIFT 40
+struct shm_home {
+    unsigned lock;
+    struct block *blocks;
+    unsigned nlive, cap_blocks;
+    uint64_t next_handle;
+    struct hslot {
+        uint64_t key;
+        unsigned idx;
+    } * hmap;
+    unsigned hmap_cap;        /* a power of two, at least twice nlive */
+    struct freed_note *freed; /* 2 * ZONE_PAGES entries, or NULL */
+    uint32_t *freed_pages;    /* pages with a note */
+    unsigned nfreed_pages;
+} __attribute__((aligned(64)));
+static struct shm_home homes[SHM_HOMES];
+/* Bit h: home h recorded a block since reset (the walks skip the others).
+   Set with a release RMW before the block is counted in the overlap index. */
+static uint64_t homes_used;
 
-/* Per logical page, the freed block with the lowest handle (the first in
-   allocation order) whose first SG element starts in it, and the pages noted
-   since reset: the leak check reports the first freed block whose memory is
-   still allocated, without keeping every block of a long run. */
-static struct freed_note *freed; /* 2 * ZONE_PAGES entries, or NULL */
-static uint32_t *freed_pages;    /* pages with a note */
-static unsigned nfreed_pages;
+/* The live blocks' contexts, a set sharded by context hash (open addressing,
+   key 0 free); each shard under its own lock (SHMF_LK_SHM_CTX). */
+#define CTX_SHARDS 64
+static struct ctx_shard {
+    unsigned lock;
+    uint64_t *keys;
+    unsigned cap, count; /* cap: a power of two, at least twice count, or 0 */
+} __attribute__((aligned(64))) ctxs[CTX_SHARDS];
 
 /* === Registration === */
 
@@ -130,67 +159,68 @@ NDIS_STATUS NdisSetOptionalHandlers(NDIS_HANDLE NdisHandle,
     return NDIS_STATUS_SUCCESS;
 }
 
-/* === Block table === */
+/* === Block table: one home === */
 
-static unsigned hslot_of(uint64_t key)
+static unsigned hslot_of(const struct shm_home *H, uint64_t key)
 {
-    return (unsigned)((key * 0x9E3779B97F4A7C15ull) >> 32) & (hmap_cap - 1);
+    return (unsigned)((key * 0x9E3779B97F4A7C15ull) >> 32) & (H->hmap_cap - 1);
 }
 
-static struct hslot *hmap_find(uint64_t key)
+static struct hslot *hmap_find(struct shm_home *H, uint64_t key)
 {
-    unsigned mask = hmap_cap - 1;
-    for (unsigned i = hslot_of(key); key && hmap_cap && hmap[i].key; i = (i + 1) & mask)
-        if (hmap[i].key == key)
-            return &hmap[i];
+    unsigned mask = H->hmap_cap - 1;
+    for (unsigned i = key && H->hmap_cap ? hslot_of(H, key) : 0;
+         key && H->hmap_cap && H->hmap[i].key; i = (i + 1) & mask)
+        if (H->hmap[i].key == key)
+            return &H->hmap[i];
     return NULL;
 }
 
-static void hmap_put(uint64_t key, unsigned idx)
+static void hmap_put(struct shm_home *H, uint64_t key, unsigned idx)
 {
-    unsigned i = hslot_of(key);
-    while (hmap[i].key)
-        i = (i + 1) & (hmap_cap - 1);
-    hmap[i] = (struct hslot){key, idx};
+    unsigned i = hslot_of(H, key);
+    while (H->hmap[i].key)
+        i = (i + 1) & (H->hmap_cap - 1);
+    H->hmap[i] = (struct hslot){key, idx};
 }
 
 /* Linear probing: pull later keys of the cluster back over the hole. */
-static void hmap_del(struct hslot *h)
+static void hmap_del(struct shm_home *H, struct hslot *h)
 {
-    unsigned hole = (unsigned)(h - hmap), mask = hmap_cap - 1;
-    for (unsigned i = (hole + 1) & mask; hmap[i].key; i = (i + 1) & mask) {
-        unsigned home = hslot_of(hmap[i].key);
+    unsigned hole = (unsigned)(h - H->hmap), mask = H->hmap_cap - 1;
+    for (unsigned i = (hole + 1) & mask; H->hmap[i].key; i = (i + 1) & mask) {
+        unsigned home = hslot_of(H, H->hmap[i].key);
         if (((i - home) & mask) >= ((i - hole) & mask)) {
-            hmap[hole] = hmap[i];
+            H->hmap[hole] = H->hmap[i];
             hole = i;
         }
     }
-    hmap[hole].key = 0;
+    H->hmap[hole].key = 0;
 }
 
-/* Room for one more live block: entry, map slot. */
-static bool table_reserve(void)
+/* Room for one more live block in H: entry, map slot. */
+static bool table_reserve(struct shm_home *H)
 {
-    if (nlive == cap_blocks) {
-        unsigned cap = cap_blocks ? cap_blocks * 2 : 64;
-        struct block *b = realloc(blocks, cap * sizeof(*b));
+    if (H->nlive == H->cap_blocks) {
+        unsigned cap = H->cap_blocks ? H->cap_blocks * 2 : 64;
+        struct block *b = realloc(H->blocks, cap * sizeof(*b));
         if (!b)
             return false;
-        memset(b + cap_blocks, 0, (cap - cap_blocks) * sizeof(*b));
-        blocks = b;
-        cap_blocks = cap;
+        memset(b + H->cap_blocks, 0, (cap - H->cap_blocks) * sizeof(*b));
+        H->blocks = b;
+        H->cap_blocks = cap;
     }
-    if (2 * (nlive + 1) <= hmap_cap)
+    if (2 * (H->nlive + 1) <= H->hmap_cap)
         return true;
-    unsigned cap = hmap_cap ? hmap_cap * 2 : 128;
+    unsigned cap = H->hmap_cap ? H->hmap_cap * 2 : 128;
     struct hslot *m = calloc(cap, sizeof(*m));
     if (!m)
         return false;
-    free(hmap);
-    hmap = m;
-    hmap_cap = cap;
-    for (unsigned k = 0; k < nlive; k++)
-        hmap_put((uint64_t)(uintptr_t)blocks[k].handle, k);
+    free(H->hmap);
+    H->hmap = m;
+    H->hmap_cap = cap;
+    for (unsigned k = 0; k < H->nlive; k++)
+        hmap_put(H, (uint64_t)(uintptr_t)H->blocks[k].handle, k);
     return true;
 }
 
@@ -207,64 +237,220 @@ static bool sg_reserve(struct block *b, ULONG n)
     return true;
 }
 
-/* Note freed block b for the leak check (see freed). */
-static void freed_note(const struct block *b)
+/* Note freed block b in H for the leak check (see struct shm_home). */
+static void freed_note(struct shm_home *H, const struct block *b)
 {
     uint64_t la = b->sg_count ? (uint64_t)b->sg[0].Address.QuadPart : 0;
     uint64_t pfn = la >> PAGE_SHIFT;
     if (pfn < PFN_BASE || pfn >= PFN_BASE + 2ull * ZONE_PAGES)
         return; /* never allocated memory: the check would skip it */
-    if (!freed && !(freed = calloc(2 * ZONE_PAGES, sizeof(*freed))))
+    if (!H->freed && !(H->freed = calloc(2 * ZONE_PAGES, sizeof(*H->freed))))
         return;
-    if (!freed_pages && !(freed_pages = malloc(2 * ZONE_PAGES * sizeof(*freed_pages))))
+    if (!H->freed_pages && !(H->freed_pages = malloc(2 * ZONE_PAGES * sizeof(*H->freed_pages))))
         return;
-    struct freed_note *n = &freed[pfn - PFN_BASE];
+    struct freed_note *n = &H->freed[pfn - PFN_BASE];
     if (!n->handle)
-        freed_pages[nfreed_pages++] = (uint32_t)(pfn - PFN_BASE);
+        H->freed_pages[H->nfreed_pages++] = (uint32_t)(pfn - PFN_BASE);
     else if ((uintptr_t)n->handle < (uintptr_t)b->handle)
         return;
     *n = (struct freed_note){la, b->handle, b->va, b->length, b->queue};
 }
 
-/* Take entry k out of the live blocks; the last one moves into it. */
-static void live_remove(unsigned k, bool note)
+/* Take entry k of H out of the live blocks (and out of the overlap index); the
+   last one moves into it.  The caller releases its context. */
+static void live_remove(struct shm_home *H, unsigned k, bool note)
 {
-    struct block *b = &blocks[k];
+    struct block *b = &H->blocks[k];
     shmf__ovl_remove(&b->ovl, b->sg, b->sg_count);
     if (note)
-        freed_note(b);
-    hmap_del(hmap_find((uint64_t)(uintptr_t)b->handle));
-    if (k != --nlive) {
-        struct block tmp = blocks[k];
-        blocks[k] = blocks[nlive];
-        blocks[nlive] = tmp;
-        hmap_find((uint64_t)(uintptr_t)blocks[k].handle)->idx = k;
+        freed_note(H, b);
+    hmap_del(H, hmap_find(H, (uint64_t)(uintptr_t)b->handle));
+    if (k != --H->nlive) {
+        struct block tmp = H->blocks[k];
+        H->blocks[k] = H->blocks[H->nlive];
+        H->blocks[H->nlive] = tmp;
+        hmap_find(H, (uint64_t)(uintptr_t)H->blocks[k].handle)->idx = k;
     }
 }
 
-static struct block *live_at(unsigned k)
+static struct block *block_by_handle(struct shm_home *H, NDIS_HANDLE h)
 {
-    return &blocks[k];
+    struct hslot *m = hmap_find(H, (uint64_t)(uintptr_t)h);
+    return m ? &H->blocks[m->idx] : NULL;
 }
+
+static uint64_t home_handle_base(unsigned h)
+{
+    return SHMF_HANDLE_BASE + ((uint64_t)h << HANDLE_HOME_SHIFT);
+}
+
+/* The home a handle names, or SHM_HOMES for none. */
+static unsigned home_of_handle(NDIS_HANDLE handle)
+{
+    uint64_t v = (uint64_t)(uintptr_t)handle;
+    if (v < SHMF_HANDLE_BASE)
+        return SHM_HOMES;
+    v = (v - SHMF_HANDLE_BASE) >> HANDLE_HOME_SHIFT;
+    return v < SHM_HOMES ? (unsigned)v : SHM_HOMES;
+}
+
+static struct shm_home *home_lock(unsigned h)
+{
+    shmf__lock_home(SHMF_LK_SHM, &homes[h].lock);
+    return &homes[h];
+}
+
+static void home_unlock(struct shm_home *H)
+{
+    shmf__unlock_home(SHMF_LK_SHM, &H->lock);
+}
+
+/* The next handle of home h (H locked), numbered from the home's base. */
+static NDIS_HANDLE handle_next(struct shm_home *H, unsigned h)
+{
+    if (H->next_handle < home_handle_base(h)) /* before the first reset */
+        H->next_handle = home_handle_base(h);
+    return (NDIS_HANDLE)(uintptr_t)H->next_handle++;
+}
+
+/* Homes that recorded a block since reset. */
+static uint64_t used_homes(void)
+{
+    /* acquire: pairs with the release fetch_or in record_block() */
+    return __atomic_load_n(&homes_used, __ATOMIC_ACQUIRE);
+}
+
+/* === Contexts of the live blocks (sharded set) === */
+
+static uint64_t ctx_hash(uint64_t key)
+{
+    return (key >> 4) * 0x9E3779B97F4A7C15ull;
+}
+
+static struct ctx_shard *ctx_lock(NDIS_HANDLE ctx)
+{
+    struct ctx_shard *S = &ctxs[ctx_hash((uint64_t)(uintptr_t)ctx) >> 58 & (CTX_SHARDS - 1)];
+    shmf__lock_home(SHMF_LK_SHM_CTX, &S->lock);
+    return S;
+}
+
+static void ctx_unlock(struct ctx_shard *S)
+{
+    shmf__unlock_home(SHMF_LK_SHM_CTX, &S->lock);
+}
+
+static unsigned ctx_slot(const struct ctx_shard *S, uint64_t key)
+{
+    return (unsigned)(ctx_hash(key) >> 20) & (S->cap - 1);
+}
+
+static uint64_t *ctx_find(struct ctx_shard *S, uint64_t key)
+{
+    unsigned mask = S->cap - 1;
+    for (unsigned i = key && S->cap ? ctx_slot(S, key) : 0; key && S->cap && S->keys[i];
+         i = (i + 1) & mask)
+        if (S->keys[i] == key)
+            return &S->keys[i];
+    return NULL;
+}
+
+static void ctx_put(struct ctx_shard *S, uint64_t key)
+{
+    unsigned i = ctx_slot(S, key);
+    while (S->keys[i])
+        i = (i + 1) & (S->cap - 1);
+    S->keys[i] = key;
+    S->count++;
+}
+
+static bool ctx_reserve(struct ctx_shard *S)
+{
+    if (2 * (S->count + 1) <= S->cap)
+        return true;
+    unsigned old_cap = S->cap, cap = S->cap ? S->cap * 2 : 64;
+    uint64_t *old = S->keys, *k = calloc(cap, sizeof(*k));
+    if (!k)
+        return false;
+    S->keys = k;
+    S->cap = cap;
+    S->count = 0;
+    for (unsigned i = 0; i < old_cap; i++)
+        if (old[i])
+            ctx_put(S, old[i]);
+    free(old);
+    return true;
+}
+
+static void ctx_del(struct ctx_shard *S, uint64_t *h)
+{
+    unsigned hole = (unsigned)(h - S->keys), mask = S->cap - 1;
+    for (unsigned i = (hole + 1) & mask; S->keys[i]; i = (i + 1) & mask) {
+        unsigned home = ctx_slot(S, S->keys[i]);
+        if (((i - home) & mask) >= ((i - hole) & mask)) {
+            S->keys[hole] = S->keys[i];
+            hole = i;
+        }
+    }
+    S->keys[hole] = 0;
+    S->count--;
+}
+
+static bool context_is_live(NDIS_HANDLE ctx)
+{
+    if (!ctx)
+        return false;
+    struct ctx_shard *S = ctx_lock(ctx);
+    bool live = ctx_find(S, (uint64_t)(uintptr_t)ctx) != NULL;
+    ctx_unlock(S);
+    return live;
+}
+
+/* Make ctx a live block's context: 1 done, 0 it already was (a duplicate), -1
+   no room. */
+static int context_claim(NDIS_HANDLE ctx)
+{
+    struct ctx_shard *S = ctx_lock(ctx);
+    int r = ctx_find(S, (uint64_t)(uintptr_t)ctx) ? 0 : ctx_reserve(S) ? 1 : -1;
+    if (r == 1)
+        ctx_put(S, (uint64_t)(uintptr_t)ctx);
+    ctx_unlock(S);
+    return r;
+}
+
+static void context_release(NDIS_HANDLE ctx)
+{
+    struct ctx_shard *S = ctx_lock(ctx);
+    uint64_t *k = ctx_find(S, (uint64_t)(uintptr_t)ctx);
+    if (k)
+        ctx_del(S, k);
+    ctx_unlock(S);
+}
+
+/* === Reset and the harness's view === */
 
 void shmf__shm_reset(void)
 {
-    shmf__lock(SHMF_LK_SHM);
-    while (nlive)
-        live_remove(nlive - 1, false);
-    for (unsigned i = 0; i < nfreed_pages; i++)
-        freed[freed_pages[i]].handle = NULL;
-    nfreed_pages = 0;
+    for (unsigned h = 0; h < SHM_HOMES; h++) {
+        struct shm_home *H = home_lock(h);
+        while (H->nlive)
+            live_remove(H, H->nlive - 1, false);
+        for (unsigned i = 0; i < H->nfreed_pages; i++)
+            H->freed[H->freed_pages[i]].handle = NULL;
+        H->nfreed_pages = 0;
+        H->next_handle = home_handle_base(h);
+        home_unlock(H);
+    }
+    for (unsigned i = 0; i < CTX_SHARDS; i++) {
+        shmf__lock_home(SHMF_LK_SHM_CTX, &ctxs[i].lock);
+        if (ctxs[i].keys)
+            memset(ctxs[i].keys, 0, ctxs[i].cap * sizeof(*ctxs[i].keys));
+        ctxs[i].count = 0;
+        shmf__unlock_home(SHMF_LK_SHM_CTX, &ctxs[i].lock);
+    }
+    shmf__ovl_reset();
+    __atomic_store_n(&homes_used, 0, __ATOMIC_RELAXED); /* relaxed: no processor runs */
     reg.registered = false;
     memset(&reg.chars, 0, sizeof(reg.chars));
-    next_handle = SHMF_HANDLE_BASE;
-    shmf__unlock(SHMF_LK_SHM);
-}
-
-static struct block *block_by_handle(NDIS_HANDLE h)
-{
-    struct hslot *m = hmap_find((uint64_t)(uintptr_t)h);
-    return m ? &blocks[m->idx] : NULL;
 }
 
 static void block_info(const struct block *b, struct shmf_block_info *out)
@@ -282,39 +468,63 @@ static void block_info(const struct block *b, struct shmf_block_info *out)
 
 unsigned shmf_rt_block_count(void)
 {
-    shmf__lock(SHMF_LK_SHM);
-    unsigned n = nlive;
-    shmf__unlock(SHMF_LK_SHM);
+    unsigned n = 0;
+    uint64_t used = used_homes();
+    for (unsigned h = 0; h < SHM_HOMES; h++) {
+        if (!(used >> h & 1))
+            continue;
+        struct shm_home *H = home_lock(h);
+        n += H->nlive;
+        home_unlock(H);
+    }
     return n;
 }
 
+/* Blocks are numbered home by home (home 0's first: on one processor, the
+   order of the single table). */
 bool shmf_rt_block_get(unsigned idx, struct shmf_block_info *out)
 {
-    shmf__lock(SHMF_LK_SHM);
-    bool found = idx < nlive;
-    if (found)
-        block_info(live_at(idx), out);
-    shmf__unlock(SHMF_LK_SHM);
+    bool found = false;
+    uint64_t used = used_homes();
+    for (unsigned h = 0; h < SHM_HOMES && !found; h++) {
+        if (!(used >> h & 1))
+            continue;
+        struct shm_home *H = home_lock(h);
+        found = idx < H->nlive;
+        if (found)
+            block_info(&H->blocks[idx], out);
+        else
+            idx -= H->nlive;
+        home_unlock(H);
+    }
     return found;
 }
 
 bool shmf_rt_block_find(NDIS_HANDLE h, struct shmf_block_info *out)
 {
-    shmf__lock(SHMF_LK_SHM);
-    struct block *b = block_by_handle(h);
+    unsigned home = home_of_handle(h);
+    if (home == SHM_HOMES)
+        return false;
+    struct shm_home *H = home_lock(home);
+    struct block *b = block_by_handle(H, h);
     if (b)
         block_info(b, out);
-    shmf__unlock(SHMF_LK_SHM);
+    home_unlock(H);
     return b != NULL;
 }
 
 static bool queue_has_blocks(ULONG queue)
 {
     bool found = false;
-    shmf__lock(SHMF_LK_SHM);
-    for (unsigned k = 0; k < nlive && !found; k++)
-        found = live_at(k)->queue == queue;
-    shmf__unlock(SHMF_LK_SHM);
+    uint64_t used = used_homes();
+    for (unsigned h = 0; h < SHM_HOMES && !found; h++) {
+        if (!(used >> h & 1))
+            continue;
+        struct shm_home *H = home_lock(h);
+        for (unsigned k = 0; k < H->nlive && !found; k++)
+            found = H->blocks[k].queue == queue;
+        home_unlock(H);
+    }
     return found;
 }
 
@@ -353,77 +563,99 @@ static bool dma_target(const struct block *b, ULONG queue, uint64_t la, size_t n
 bool shmf__shm_find_dma_target(ULONG queue, uint64_t la, size_t n, long *other_queue)
 {
     *other_queue = -1;
-    shmf__lock(SHMF_LK_SHM);
-    /* The usual DMA hits the block the overlap index names for la's page. */
+    /* The usual DMA hits the block the overlap index names for la's page, in
+       the home its handle names. */
     NDIS_HANDLE hint = (NDIS_HANDLE)(uintptr_t)shmf__ovl_owner(la);
-    bool found = dma_target(block_by_handle(hint), queue, la, n);
-    for (unsigned k = 0; k < nlive && !found; k++) {
-        const struct block *b = live_at(k);
-        if (!block_covers(b, la, 1))
-            continue;
-        found = b->queue == queue && block_covers(b, la, n);
-        if (b->queue != queue)
-            *other_queue = (long)b->queue;
+    unsigned hh = home_of_handle(hint);
+    bool found = false;
+    if (hh < SHM_HOMES) {
+        struct shm_home *H = home_lock(hh);
+        found = dma_target(block_by_handle(H, hint), queue, la, n);
+        home_unlock(H);
     }
-    shmf__unlock(SHMF_LK_SHM);
+    uint64_t used = used_homes();
+    for (unsigned h = 0; h < SHM_HOMES && !found; h++) {
+        if (!(used >> h & 1))
+            continue;
+        struct shm_home *H = home_lock(h);
+        for (unsigned k = 0; k < H->nlive && !found; k++) {
+            const struct block *b = &H->blocks[k];
+            if (!block_covers(b, la, 1))
+                continue;
+            found = b->queue == queue && block_covers(b, la, n);
+            if (b->queue != queue)
+                *other_queue = (long)b->queue;
+        }
+        home_unlock(H);
+    }
     return found;
 }
 
 /* leak-shared-memory: the free handler returned but pages that backed the
    block are still allocated when the provider has unloaded.  Reports the first
-   such block in allocation order. */
+   such block in allocation order (home 0's first: on one processor, the order
+   of the single table). */
 void shmf__shm_check_leaks(void)
 {
-    const struct freed_note *first = NULL;
+    struct freed_note first = {.handle = NULL};
     shmf__lock(SHMF_LK_PAGES); /* for shmf__page_state, in the lock order */
-    shmf__lock(SHMF_LK_SHM);
-    for (unsigned i = 0; i < nfreed_pages; i++) {
-        const struct freed_note *n = &freed[freed_pages[i]];
-        if ((!first || (uintptr_t)n->handle < (uintptr_t)first->handle) &&
-            shmf__page_state(n->la) == SHMF_PAGE_ALLOCATED)
-            first = n;
+    for (unsigned h = 0; h < SHM_HOMES; h++) {
+        struct shm_home *H = home_lock(h);
+        for (unsigned i = 0; i < H->nfreed_pages; i++) {
+            const struct freed_note *n = &H->freed[H->freed_pages[i]];
+            if ((!first.handle || (uintptr_t)n->handle < (uintptr_t)first.handle) &&
+                shmf__page_state(n->la) == SHMF_PAGE_ALLOCATED)
+                first = *n;
+        }
+        home_unlock(H);
     }
-    if (first)
-        shmf__report(SHMF_KIND_LEAK_SHARED_MEMORY, (uint64_t)(uintptr_t)first->handle,
+    if (first.handle)
+        shmf__report(SHMF_KIND_LEAK_SHARED_MEMORY, (uint64_t)(uintptr_t)first.handle,
                      "FreeSharedMemoryHandler", NULL,
                      "block %p (length %u, queue %u) was freed but its memory at logical "
                      "%#llx is still allocated after unload",
-                     first->va, first->length, first->queue, (unsigned long long)first->la);
-    shmf__unlock(SHMF_LK_SHM);
+                     first.va, first.length, first.queue, (unsigned long long)first.la);
     shmf__unlock(SHMF_LK_PAGES);
 }
 
-/* block-overlap: [va, va+len) or the SG ranges intersect a live block.  The
-   exact test, a walk over every live block; pre: SHMF_LK_SHM held. */
-static bool overlap_scan(PVOID va, ULONG len, const SCATTER_GATHER_ELEMENT *sg, ULONG n)
+/* block-overlap: [va, va+len) or the SG ranges intersect a live block other
+   than self (the new block, recorded already).  The exact test, a walk over
+   every live block of every home, one home at a time; a block recorded by
+   another processor that the index showed on these pages is in its home
+   already (rt_overlap.c).  No lock held by the caller. */
+static bool overlap_scan(NDIS_HANDLE self, PVOID va, ULONG len, const SCATTER_GATHER_ELEMENT *sg,
+                         ULONG n)
 {
     uintptr_t s = (uintptr_t)va, e = s + len;
-    for (unsigned k = 0; k < nlive; k++) {
-        const struct block *b = live_at(k);
-        uintptr_t bs = (uintptr_t)b->va, be = bs + b->length;
-        bool va_hit = len && b->length && s < be && bs < e;
-        bool la_hit = false;
-        for (ULONG k = 0; k < n && !la_hit; k++)
-            la_hit = block_covers(b, (uint64_t)sg[k].Address.QuadPart, 1) ||
-                     (sg[k].Length &&
-                      block_covers(b, (uint64_t)sg[k].Address.QuadPart + sg[k].Length - 1, 1));
-        if (va_hit || la_hit) {
-            shmf__report(SHMF_KIND_BLOCK_OVERLAP, (uint64_t)s, "AllocateSharedMemoryHandler", NULL,
-                         "new block %p (length %u) overlaps live block %p (length %u, queue %u) "
-                         "in %s memory",
-                         va, len, b->va, b->length, b->queue, va_hit ? "virtual" : "physical");
-            return false;
+    uint64_t used = used_homes();
+    for (unsigned h = 0; h < SHM_HOMES; h++) {
+        if (!(used >> h & 1))
+            continue;
+        struct shm_home *H = home_lock(h);
+        for (unsigned k = 0; k < H->nlive; k++) {
+            const struct block *b = &H->blocks[k];
+            uintptr_t bs = (uintptr_t)b->va, be = bs + b->length;
+            if (b->handle == self)
+                continue;
+            bool va_hit = len && b->length && s < be && bs < e;
+            bool la_hit = false;
+            for (ULONG i = 0; i < n && !la_hit; i++)
+                la_hit = block_covers(b, (uint64_t)sg[i].Address.QuadPart, 1) ||
+                         (sg[i].Length &&
+                          block_covers(b, (uint64_t)sg[i].Address.QuadPart + sg[i].Length - 1, 1));
+            if (va_hit || la_hit) {
+                shmf__report(SHMF_KIND_BLOCK_OVERLAP, (uint64_t)s, "AllocateSharedMemoryHandler",
+                             NULL,
+                             "new block %p (length %u) overlaps live block %p (length %u, "
+                             "queue %u) in %s memory",
+                             va, len, b->va, b->length, b->queue, va_hit ? "virtual" : "physical");
+                home_unlock(H);
+                return false;
+            }
         }
+        home_unlock(H);
     }
     return true;
-}
-
-static bool context_is_live(NDIS_HANDLE ctx)
-{
-    for (unsigned k = 0; k < nlive; k++)
-        if (live_at(k)->context == ctx)
-            return true;
-    return false;
 }
 
 /* === NdisAllocateSharedMemory === */
@@ -457,16 +689,18 @@ static NDIS_STATUS call_allocate(PNDIS_SHARED_MEMORY_PARAMETERS p, NDIS_HANDLE *
     return st;
 }
 
-/* pre: SHMF_LK_SHM held. */
-static NDIS_HANDLE record_block(const struct shmf_alloc_check *c, NDIS_HANDLE ctx)
+/* Record the block in the calling processor's home; its handle, or NULL (no
+   room).  *b_out: the entry (valid while the home is locked). */
+static NDIS_HANDLE record_block(struct shm_home *H, unsigned home, const struct shmf_alloc_check *c,
+                                struct block **b_out)
 {
-    if (!table_reserve() || !sg_reserve(&blocks[nlive], c->sg_count ? c->sg_count : 1))
+    if (!table_reserve(H) || !sg_reserve(&H->blocks[H->nlive], c->sg_count ? c->sg_count : 1))
         return NULL;
-    struct block *b = &blocks[nlive];
+    struct block *b = &H->blocks[H->nlive];
     memcpy(b->sg, c->sg, c->sg_count * sizeof(*b->sg));
-    NDIS_HANDLE h = (NDIS_HANDLE)(uintptr_t)next_handle++;
+    NDIS_HANDLE h = handle_next(H, home);
     *b = (struct block){.handle = h,
-                        .context = ctx,
+                        .context = c->context,
                         .smh = c->after.SharedMemoryHandle,
                         .va = c->after.VirtualAddress,
                         .length = c->after.Length,
@@ -476,9 +710,27 @@ static NDIS_HANDLE record_block(const struct shmf_alloc_check *c, NDIS_HANDLE ct
                         .sg_count = c->sg_count,
                         .sg_cap = b->sg_cap,
                         .sg = b->sg};
-    hmap_put((uint64_t)(uintptr_t)h, nlive++);
-    shmf__ovl_add(&b->ovl, (uint64_t)(uintptr_t)h, b->va, b->length, b->sg, b->sg_count);
+    hmap_put(H, (uint64_t)(uintptr_t)h, H->nlive++);
+    if (!(used_homes() >> home & 1))
+        /* release: pairs with the acquire load in used_homes() of a walk
+           that saw this block through the overlap index */
+        __atomic_fetch_or(&homes_used, 1ull << home, __ATOMIC_RELEASE);
+    *b_out = b;
     return h;
+}
+
+/* Take back block h of home `home`, recorded by record_block just before, and
+   its handle number if no other was handed out since (on one processor,
+   always: the handles stay those of a table that never recorded it). */
+static void unrecord_block(unsigned home, NDIS_HANDLE h)
+{
+    struct shm_home *H = home_lock(home);
+    struct block *b = block_by_handle(H, h);
+    if (b)
+        live_remove(H, (unsigned)(b - H->blocks), false);
+    if (H->next_handle == (uint64_t)(uintptr_t)h + 1)
+        H->next_handle--;
+    home_unlock(H);
 }
 
 static void report_context_duplicate(NDIS_HANDLE ctx)
@@ -488,23 +740,38 @@ static void report_context_duplicate(NDIS_HANDLE ctx)
                  "provider context %p equals the context of a live block", ctx);
 }
 
-/* The checks that need the live blocks, then the record, in one critical
-   section: a block recorded by another processor since c->context_live was
-   taken is seen here.  *ok false: a finding, nothing recorded. */
+/* The checks that need the live blocks, and the record: the context is
+   claimed in its shard (a block recorded by another processor since
+   c->context_live was taken is seen there), the block recorded in this
+   processor's home and counted in the overlap index, then, if the index shows
+   another block on its pages, the exact walk over every home; a hit undoes the
+   record.  *ok false: a finding, nothing recorded. */
 static NDIS_HANDLE check_and_record(const struct shmf_alloc_check *c, bool *ok)
 {
     bool verify = (shmf__verify_flags() & SHMF_VERIFY_F_SHM) != 0;
-    NDIS_HANDLE h = NULL;
-    shmf__lock(SHMF_LK_SHM);
-    *ok = !context_is_live(c->context);
+    unsigned home = shmf__cpu()->index % SHM_HOMES;
+    struct block *b;
+    int claim = context_claim(c->context);
+    *ok = claim != 0;
     if (!*ok)
         report_context_duplicate(c->context);
-    else if (verify &&
-             shmf__ovl_maybe_hit(c->after.VirtualAddress, c->after.Length, c->sg, c->sg_count))
-        *ok = overlap_scan(c->after.VirtualAddress, c->after.Length, c->sg, c->sg_count);
-    if (*ok)
-        h = record_block(c, c->context);
-    shmf__unlock(SHMF_LK_SHM);
+    if (claim != 1)
+        return NULL;
+    struct shm_home *H = home_lock(home);
+    NDIS_HANDLE h = record_block(H, home, c, &b);
+    /* Counted under the home lock: a free of h (by a provider that guessed
+       it) cannot run between the record and the count. */
+    bool maybe =
+        h && shmf__ovl_add(&b->ovl, (uint64_t)(uintptr_t)h, b->va, b->length, b->sg, b->sg_count);
+    home_unlock(H);
+    if (h && verify && maybe &&
+        !overlap_scan(h, c->after.VirtualAddress, c->after.Length, c->sg, c->sg_count)) {
+        *ok = false;
+        unrecord_block(home, h);
+        h = NULL;
+    }
+    if (!h)
+        context_release(c->context);
     return h;
 }
 
@@ -513,24 +780,23 @@ static NDIS_HANDLE check_and_record(const struct shmf_alloc_check *c, bool *ok)
    handler, as it would free a block it had accepted, and the caller gets a
    failure.  Not when the context is NULL or a live block's (that free would
    release the live block).  The block is noted for the leak check at
-   unload, as a freed one. */
+   unload, as a freed one, in this processor's home. */
 static void give_back(const struct shmf_alloc_check *c)
 {
     struct shmf_handler_frame fr;
-    shmf__lock(SHMF_LK_SHM);
     bool live = context_is_live(c->context);
-    if (c->context != NULL && !live) {
-        struct block b = {.handle = (NDIS_HANDLE)(uintptr_t)next_handle++,
-                          .va = c->after.VirtualAddress,
-                          .length = c->after.Length,
-                          .queue = c->after.QueueId,
-                          .sg_count = c->sg_count,
-                          .sg = (SCATTER_GATHER_ELEMENT *)c->sg};
-        freed_note(&b);
-    }
-    shmf__unlock(SHMF_LK_SHM);
     if (c->context == NULL || live)
         return;
+    unsigned home = shmf__cpu()->index % SHM_HOMES;
+    struct shm_home *H = home_lock(home);
+    struct block b = {.handle = handle_next(H, home),
+                      .va = c->after.VirtualAddress,
+                      .length = c->after.Length,
+                      .queue = c->after.QueueId,
+                      .sg_count = c->sg_count,
+                      .sg = (SCATTER_GATHER_ELEMENT *)c->sg};
+    freed_note(H, &b);
+    home_unlock(H);
     shmf__handler_enter(&fr);
     reg.chars.FreeSharedMemoryHandler(reg.chars.ProviderContext, c->context);
     shmf__handler_exit(&fr, "FreeSharedMemoryHandler");
@@ -565,9 +831,7 @@ NDIS_STATUS NdisAllocateSharedMemory(NDIS_HANDLE NdisHandle,
     c.status = call_allocate(SharedMemoryParameters, &ctx);
     snapshot(SharedMemoryParameters, c.size, &c.after);
     c.context = ctx;
-    shmf__lock(SHMF_LK_SHM);
-    c.context_live = ctx && context_is_live(ctx);
-    shmf__unlock(SHMF_LK_SHM);
+    c.context_live = context_is_live(ctx);
     bool ok = shmf__check_alloc(&c) && c.status == NDIS_STATUS_SUCCESS;
     if (ok)
         *pAllocationHandle = check_and_record(&c, &ok);
@@ -581,6 +845,9 @@ NDIS_STATUS NdisAllocateSharedMemory(NDIS_HANDLE NdisHandle,
 
 /* === NdisFreeSharedMemory === */
 
+/* Any processor frees any block: the handle names the block's home, which is
+   locked for the removal; a handle no home holds (never handed out, or freed
+   already, on this processor or another) is unknown. */
 VOID NdisFreeSharedMemory(NDIS_HANDLE NdisHandle, NDIS_HANDLE AllocationHandle)
 {
     (void)NdisHandle;
@@ -589,18 +856,24 @@ VOID NdisFreeSharedMemory(NDIS_HANDLE NdisHandle, NDIS_HANDLE AllocationHandle)
     if (!shmf__irql_check_eq(PASSIVE_LEVEL, "NdisFreeSharedMemory",
                              "NdisFreeSharedMemory page: PASSIVE_LEVEL"))
         return;
-    shmf__lock(SHMF_LK_SHM);
-    struct block *b = block_by_handle(AllocationHandle);
-    NDIS_HANDLE ctx = b ? b->context : NULL;
-    if (b)
-        live_remove((unsigned)(b - blocks), true);
-    shmf__unlock(SHMF_LK_SHM);
+    unsigned home = home_of_handle(AllocationHandle);
+    struct block *b = NULL;
+    NDIS_HANDLE ctx = NULL;
+    if (home < SHM_HOMES) {
+        struct shm_home *H = home_lock(home);
+        b = block_by_handle(H, AllocationHandle);
+        ctx = b ? b->context : NULL;
+        if (b)
+            live_remove(H, (unsigned)(b - H->blocks), true);
+        home_unlock(H);
+    }
     if (!b) {
         shmf__report(SHMF_KIND_POOL_FREE_UNKNOWN, (uint64_t)(uintptr_t)AllocationHandle,
                      "NdisFreeSharedMemory", NULL,
                      "NdisFreeSharedMemory of unknown allocation handle %p", AllocationHandle);
         return;
     }
+    context_release(ctx);
     shmf__handler_enter(&fr);
     reg.chars.FreeSharedMemoryHandler(reg.chars.ProviderContext, ctx);
     shmf__handler_exit(&fr, "FreeSharedMemoryHandler");
@@ -608,37 +881,58 @@ VOID NdisFreeSharedMemory(NDIS_HANDLE NdisHandle, NDIS_HANDLE AllocationHandle)
 
 /* === Invariants === */
 
-/* Live entry k: its handle was handed out since reset and maps back to k; its
-   SG copy fits its buffer. */
-static bool live_entry_ok(unsigned k)
+/* Live entry k of home h: its handle was handed out by h since reset and maps
+   back to k; its SG copy fits its buffer. */
+static bool live_entry_ok(struct shm_home *H, unsigned h, unsigned k)
 {
-    const struct block *b = &blocks[k];
-    uint64_t h = (uint64_t)(uintptr_t)b->handle;
-    const struct hslot *m = hmap_find(h);
-    return h >= SHMF_HANDLE_BASE && h < next_handle && m && m->idx == k &&
-           b->sg_count <= b->sg_cap && (!b->sg_count || b->sg);
+    const struct block *b = &H->blocks[k];
+    uint64_t v = (uint64_t)(uintptr_t)b->handle;
+    const struct hslot *m = hmap_find(H, v);
+    return v >= home_handle_base(h) && v < H->next_handle && m && m->idx == k &&
+           b->sg_count <= b->sg_cap && (!b->sg_count || b->sg) && b->context;
 }
 
-/* Invariant: blocks[0, nlive) are the live blocks, each found by its handle;
-   the handle map holds exactly them, at most half full; the overlap index holds
-   exactly their references; every freed note is listed once. */
+/* Home h: blocks[0, nlive) are its live blocks, each found by its handle; the
+   handle map holds exactly them, at most half full; every freed note is listed
+   once.  Adds its live blocks and odd ranges to *nlive, *odd. */
+static bool home_is_valid(unsigned h, unsigned *nlive, unsigned *odd)
+{
+    unsigned keys = 0;
+    struct shm_home *H = home_lock(h);
+    bool ok = H->nlive <= H->cap_blocks &&
+              (H->hmap_cap == 0 ? H->nlive == 0 : 2 * H->nlive <= H->hmap_cap) &&
+              (H->hmap_cap & (H->hmap_cap - 1)) == 0 && H->nfreed_pages <= 2 * ZONE_PAGES &&
+              (H->nlive == 0 || (used_homes() >> h & 1)) && H->next_handle >= home_handle_base(h) &&
+              H->next_handle < home_handle_base(h + 1);
+    for (unsigned k = 0; ok && k < H->nlive; k++) {
+        ok = live_entry_ok(H, h, k) && context_is_live(H->blocks[k].context);
+        *odd += H->blocks[k].ovl.odd;
+    }
+    for (unsigned i = 0; ok && i < H->hmap_cap; i++)
+        keys += H->hmap[i].key != 0;
+    for (unsigned i = 0; ok && i < H->nfreed_pages; i++)
+        ok = H->freed_pages[i] < 2 * ZONE_PAGES && H->freed[H->freed_pages[i]].handle != NULL;
+    ok = ok && keys == H->nlive;
+    *nlive += H->nlive;
+    home_unlock(H);
+    return ok;
+}
+
+/* Invariant (between ops): every home is valid; the context set holds exactly
+   the live blocks' contexts (each is found in it, and it holds as many); the
+   overlap index counts exactly the live blocks and their odd ranges. */
 bool shmf__shm_is_valid(void)
 {
-    unsigned keys = 0, ovl_blocks, ovl_odd, odd = 0;
-    bool ok;
-    shmf__lock(SHMF_LK_SHM);
-    ok = nlive <= cap_blocks && (hmap_cap == 0 ? nlive == 0 : 2 * nlive <= hmap_cap) &&
-         (hmap_cap & (hmap_cap - 1)) == 0 && nfreed_pages <= 2 * ZONE_PAGES;
-    for (unsigned k = 0; ok && k < nlive; k++) {
-        ok = live_entry_ok(k);
-        odd += blocks[k].ovl.odd;
+    unsigned nlive = 0, odd = 0, nctx = 0, ovl_blocks, ovl_odd;
+    bool ok = true;
+    for (unsigned h = 0; ok && h < SHM_HOMES; h++)
+        ok = home_is_valid(h, &nlive, &odd);
+    for (unsigned i = 0; ok && i < CTX_SHARDS; i++) {
+        shmf__lock_home(SHMF_LK_SHM_CTX, &ctxs[i].lock);
+        ok = (ctxs[i].cap & (ctxs[i].cap - 1)) == 0 && 2 * ctxs[i].count <= ctxs[i].cap;
+        nctx += ctxs[i].count;
+        shmf__unlock_home(SHMF_LK_SHM_CTX, &ctxs[i].lock);
     }
-    for (unsigned i = 0; ok && i < hmap_cap; i++)
-        keys += hmap[i].key != 0;
-    for (unsigned i = 0; ok && i < nfreed_pages; i++)
-        ok = freed_pages[i] < 2 * ZONE_PAGES && freed[freed_pages[i]].handle != NULL;
     shmf__ovl_totals(&ovl_blocks, &ovl_odd);
-    ok = ok && keys == nlive && ovl_blocks == nlive && ovl_odd == odd;
-    shmf__unlock(SHMF_LK_SHM);
-    return ok;
+    return ok && nctx == nlive && ovl_blocks == nlive && ovl_odd == odd;
 }

@@ -47,27 +47,33 @@ bool shmf__check_alloc(struct shmf_alloc_check *c);
  * For block-overlap: per logical page of the simulated memory, how many live
  * blocks' SG elements have a byte in it; per arena page, how many live blocks'
  * [va, va+length) do; and how many ranges lie (partly) elsewhere.  A new block
- * can overlap a live one only where a count is not zero, so rt_shm.c runs its
- * exact walk over the live blocks only then.  pre (all): SHMF_LK_SHM held. */
+ * can overlap a live one only where a count shows another block, so rt_shm.c
+ * runs its exact walk over the live blocks only then.  Shared by all
+ * processors and lock-free (atomic counters): the caller holds no lock, and
+ * adds a block only after recording it where the exact walk finds it. */
 struct shmf_ovl_ref {
     uint32_t va_first, va_pages; /* arena pages counted for [va, va+length) */
     uint32_t odd;                /* ranges counted as lying elsewhere */
 };
-/* Add a live block; owner (non-zero) names it to shmf__ovl_owner. */
-void shmf__ovl_add(struct shmf_ovl_ref *r, uint64_t owner, PVOID va, ULONG len,
+/* Count a live block, already recorded in its home; owner (non-zero) names it
+   to shmf__ovl_owner.  Returns false only if no other block counted (now or
+   before) can overlap [va, va+len) or the SG list: of two blocks added
+   concurrently over a page, the later one to count it gets true. */
+bool shmf__ovl_add(struct shmf_ovl_ref *r, uint64_t owner, PVOID va, ULONG len,
                    const SCATTER_GATHER_ELEMENT *sg, ULONG n);
 /* Undo shmf__ovl_add(r, ..., sg, n). */
 void shmf__ovl_remove(const struct shmf_ovl_ref *r, const SCATTER_GATHER_ELEMENT *sg, ULONG n);
-/* False only if no live block can overlap [va, va+len) or the SG list. */
-bool shmf__ovl_maybe_hit(PVOID va, ULONG len, const SCATTER_GATHER_ELEMENT *sg, ULONG n);
 /* The owner of the block added last over la's page while a live block's SG
    list touches that page, else 0: a hint (that block may be freed), checked by
    the caller. */
 uint64_t shmf__ovl_owner(uint64_t la);
 /* Live blocks added and ranges counted as lying elsewhere (for rt_shm.c's
-   checker). */
+   checker; exact between ops). */
 void shmf__ovl_totals(unsigned *blocks, unsigned *odd);
-/* Takes SHMF_LK_SHM itself (not held by the caller). */
+/* Zero the per-processor block counts (rt_shm.c's reset, after removing every
+   block). */
+void shmf__ovl_reset(void);
+/* Between ops (the counters are not locked). */
 bool shmf__ovl_is_valid(void);
 
 /* A provider that comes in as a driver (rt_driver.c).  Called with no
