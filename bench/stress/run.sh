@@ -84,8 +84,8 @@ fi
 read -r t1rate afrac < <(python3 -c "
 import json, statistics
 runs = [json.load(open(f'$work/t1_on.{r}.json')) for r in range(1, $rounds + 1)]
-mix = runs[0]['op_mix']
-print(statistics.median(r['ops_per_s'] for r in runs),
+mix = runs[0]['op_mix']  # exec_per_s below: ops_per_s before the rename (BENCH_BIN)
+print(statistics.median(r.get('exec_per_s', r.get('ops_per_s')) for r in runs),
       (mix.get('alloc', 0) + mix.get('free', 0)) / max(1, sum(mix.values())))")
 "$build/bench/bench_coherence" "$t1rate" "$afrac" "$secs" "$work/coherence.json"
 
@@ -97,7 +97,8 @@ R = range(1, rounds + 1)
 def runs(name):
     return [json.load(open(f"{work}/{name}.{r}.json")) for r in R]
 def rate(name):
-    return [x["ops_per_s"] for x in runs(name)]
+    # run.json's exec_per_s; ops_per_s from binaries before the rename (BENCH_BIN)
+    return [x.get("exec_per_s", x.get("ops_per_s")) for x in runs(name)]
 def fig(value, baseline, baseline_desc, desc):
     return {"value": round(value, 1), "unit": "ops/s", "baseline": round(baseline, 1),
             "baseline_is": baseline_desc, "ratio": round(value / baseline, 3) if baseline else None,
