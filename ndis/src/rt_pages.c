@@ -119,6 +119,22 @@ struct page_home {
     uint32_t quar_head, quar_count, quar_pages;
 } __attribute__((aligned(64)));
 static struct page_home phomes[PAGE_HOMES];
+/* Bit h: home h held a record or a quarantined run since reset (the walks
+   skip the others).  Set by the home's processor while it holds the home's
+   lock; the walks read it between ops or, for quarantines_release_others(),
+   may miss a home marked concurrently (its runs are not needed then). */
+static uint64_t phomes_used;
+
+static uint64_t used_homes(void)
+{
+    return __atomic_load_n(&phomes_used, __ATOMIC_RELAXED); /* relaxed: see phomes_used */
+}
+
+static void home_mark_used(unsigned h)
+{
+    if (!(used_homes() >> h & 1)) /* relaxed: see phomes_used */
+        __atomic_fetch_or(&phomes_used, 1ull << h, __ATOMIC_RELAXED);
+}
 
 static unsigned home_self(void)
 {
@@ -455,6 +471,7 @@ void shmf__run_quarantine(struct shmf_run r)
     }
     SHMF_POISON(h, (size_t)r.n * PAGE_SIZE);
     struct page_home *H = home_lock(home_self());
+    home_mark_used(home_self());
     unsigned n = quarantine_push(H, r.zone, (struct extent){r.first, r.n}, out);
     home_unlock(H);
     if (n == 0)
@@ -508,6 +525,7 @@ static struct palloc *palloc_new(enum palloc_kind kind, enum zone z, uint32_t fi
         H->head = a;
     H->tail = a;
     H->live++;
+    home_mark_used(h);
     home_unlock(H);
     run_mark_allocated(a);
     return a;
@@ -547,8 +565,9 @@ static bool quarantines_release_others(void)
 {
     bool any = false;
     unsigned self = home_self();
+    uint64_t used = used_homes();
     for (unsigned h = 0; h < PAGE_HOMES; h++) {
-        if (h == self)
+        if (h == self || !(used >> h & 1))
             continue;
         struct page_home *H = home_lock(h);
         for (; H->quar_count; H->quar_count--) {
@@ -693,6 +712,8 @@ void shmf__pages_check_leaks(void)
 {
     shmf__lock(SHMF_LK_PAGES);
     for (unsigned h = 0; h < PAGE_HOMES; h++) {
+        if (!(used_homes() >> h & 1))
+            continue;
         struct page_home *H = home_lock(h);
         for (const struct palloc *a = H->head; a; a = a->next)
             palloc_report_leak(a);
@@ -705,6 +726,8 @@ uint64_t shmf__pages_live_count(void)
 {
     uint64_t n = 0;
     for (unsigned h = 0; h < PAGE_HOMES; h++) {
+        if (!(used_homes() >> h & 1))
+            continue;
         struct page_home *H = home_lock(h);
         n += H->live;
         home_unlock(H);
@@ -722,6 +745,8 @@ void shmf__pages_check_freed(void)
 {
     shmf__lock(SHMF_LK_PAGES);
     for (unsigned h = 0; h < PAGE_HOMES && !shmf_rt_finding_count(); h++) {
+        if (!(used_homes() >> h & 1))
+            continue;
         struct page_home *H = home_lock(h);
         for (uint32_t i = 0; i < H->quar_count && !shmf_rt_finding_count(); i++)
             quarantine_check(&H->quar[(H->quar_head + i) % QUAR_RUNS]);
@@ -752,6 +777,8 @@ void shmf__pages_reset(void)
 {
     shmf__lock(SHMF_LK_PAGES);
     for (unsigned h = 0; h < PAGE_HOMES; h++) {
+        if (!(used_homes() >> h & 1))
+            continue;
         struct page_home *H = home_lock(h);
         while (H->head) {
             struct palloc *a = H->head;
@@ -763,6 +790,7 @@ void shmf__pages_reset(void)
         H->live = 0;
         home_unlock(H);
     }
+    __atomic_store_n(&phomes_used, 0, __ATOMIC_RELAXED); /* relaxed: no processor runs */
     for (int z = 0; pg.arena && z < ZONE_COUNT; z++)
         zone_reset((enum zone)z);
     pg.seq = 0;
@@ -837,7 +865,7 @@ bool shmf__pages_is_valid(void)
     bool ok = true;
     shmf__lock(SHMF_LK_PAGES);
     for (unsigned h = 0; ok && h < PAGE_HOMES; h++)
-        ok = home_is_valid(h);
+        ok = !(used_homes() >> h & 1) || home_is_valid(h);
     for (int z = 0; ok && pg.arena && z < ZONE_COUNT; z++)
         ok = zone_is_valid(&pg.zone[z]);
     shmf__unlock(SHMF_LK_PAGES);

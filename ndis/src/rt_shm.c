@@ -99,9 +99,13 @@ struct shm_home {
     unsigned nfreed_pages;
 } __attribute__((aligned(64)));
 static struct shm_home homes[SHM_HOMES];
-/* Bit h: home h recorded a block since reset (the walks skip the others).
-   Set with a release RMW before the block is counted in the overlap index. */
+/* Bit h: home h recorded a block or a note since reset (the walks skip the
+   others).  Set with a release RMW before the block is counted in the overlap
+   index. */
 static uint64_t homes_used;
+/* Bit i: context shard i held a context since reset (reset and the checker
+   skip the others).  Set under the shard's lock; read between ops only. */
+static uint64_t ctx_used;
 
 /* The live blocks' contexts, a set sharded by context hash (open addressing,
    key 0 free); each shard under its own lock (SHMF_LK_SHM_CTX). */
@@ -313,11 +317,19 @@ static NDIS_HANDLE handle_next(struct shm_home *H, unsigned h)
     return (NDIS_HANDLE)(uintptr_t)H->next_handle++;
 }
 
-/* Homes that recorded a block since reset. */
+/* Homes that recorded a block or a note since reset. */
 static uint64_t used_homes(void)
 {
-    /* acquire: pairs with the release fetch_or in record_block() */
+    /* acquire: pairs with the release fetch_or in home_mark_used() */
     return __atomic_load_n(&homes_used, __ATOMIC_ACQUIRE);
+}
+
+static void home_mark_used(unsigned h)
+{
+    if (!(used_homes() >> h & 1))
+        /* release: pairs with the acquire load in used_homes() of a walk that
+           saw this home's block through the overlap index */
+        __atomic_fetch_or(&homes_used, 1ull << h, __ATOMIC_RELEASE);
 }
 
 /* === Contexts of the live blocks (sharded set) === */
@@ -327,9 +339,14 @@ static uint64_t ctx_hash(uint64_t key)
     return (key >> 4) * 0x9E3779B97F4A7C15ull;
 }
 
+static unsigned ctx_shard_of(NDIS_HANDLE ctx)
+{
+    return (unsigned)(ctx_hash((uint64_t)(uintptr_t)ctx) >> 58) & (CTX_SHARDS - 1);
+}
+
 static struct ctx_shard *ctx_lock(NDIS_HANDLE ctx)
 {
-    struct ctx_shard *S = &ctxs[ctx_hash((uint64_t)(uintptr_t)ctx) >> 58 & (CTX_SHARDS - 1)];
+    struct ctx_shard *S = &ctxs[ctx_shard_of(ctx)];
     shmf__lock_home(SHMF_LK_SHM_CTX, &S->lock);
     return S;
 }
@@ -413,6 +430,10 @@ static int context_claim(NDIS_HANDLE ctx)
     int r = ctx_find(S, (uint64_t)(uintptr_t)ctx) ? 0 : ctx_reserve(S) ? 1 : -1;
     if (r == 1)
         ctx_put(S, (uint64_t)(uintptr_t)ctx);
+    unsigned bit = ctx_shard_of(ctx);
+    /* relaxed (both): read between ops only */
+    if (r == 1 && !(__atomic_load_n(&ctx_used, __ATOMIC_RELAXED) >> bit & 1))
+        __atomic_fetch_or(&ctx_used, 1ull << bit, __ATOMIC_RELAXED);
     ctx_unlock(S);
     return r;
 }
@@ -430,7 +451,12 @@ static void context_release(NDIS_HANDLE ctx)
 
 void shmf__shm_reset(void)
 {
+    uint64_t used = used_homes(), cused = __atomic_load_n(&ctx_used, __ATOMIC_RELAXED);
     for (unsigned h = 0; h < SHM_HOMES; h++) {
+        if (!(used >> h & 1)) {
+            homes[h].next_handle = home_handle_base(h); /* no processor runs */
+            continue;
+        }
         struct shm_home *H = home_lock(h);
         while (H->nlive)
             live_remove(H, H->nlive - 1, false);
@@ -441,6 +467,8 @@ void shmf__shm_reset(void)
         home_unlock(H);
     }
     for (unsigned i = 0; i < CTX_SHARDS; i++) {
+        if (!(cused >> i & 1))
+            continue;
         shmf__lock_home(SHMF_LK_SHM_CTX, &ctxs[i].lock);
         if (ctxs[i].keys)
             memset(ctxs[i].keys, 0, ctxs[i].cap * sizeof(*ctxs[i].keys));
@@ -449,6 +477,7 @@ void shmf__shm_reset(void)
     }
     shmf__ovl_reset();
     __atomic_store_n(&homes_used, 0, __ATOMIC_RELAXED); /* relaxed: no processor runs */
+    __atomic_store_n(&ctx_used, 0, __ATOMIC_RELAXED);
     reg.registered = false;
     memset(&reg.chars, 0, sizeof(reg.chars));
 }
@@ -598,8 +627,11 @@ bool shmf__shm_find_dma_target(ULONG queue, uint64_t la, size_t n, long *other_q
 void shmf__shm_check_leaks(void)
 {
     struct freed_note first = {.handle = NULL};
+    uint64_t used = used_homes();
     shmf__lock(SHMF_LK_PAGES); /* for shmf__page_state, in the lock order */
     for (unsigned h = 0; h < SHM_HOMES; h++) {
+        if (!(used >> h & 1))
+            continue;
         struct shm_home *H = home_lock(h);
         for (unsigned i = 0; i < H->nfreed_pages; i++) {
             const struct freed_note *n = &H->freed[H->freed_pages[i]];
@@ -711,10 +743,7 @@ static NDIS_HANDLE record_block(struct shm_home *H, unsigned home, const struct 
                         .sg_cap = b->sg_cap,
                         .sg = b->sg};
     hmap_put(H, (uint64_t)(uintptr_t)h, H->nlive++);
-    if (!(used_homes() >> home & 1))
-        /* release: pairs with the acquire load in used_homes() of a walk
-           that saw this block through the overlap index */
-        __atomic_fetch_or(&homes_used, 1ull << home, __ATOMIC_RELEASE);
+    home_mark_used(home);
     *b_out = b;
     return h;
 }
@@ -796,6 +825,7 @@ static void give_back(const struct shmf_alloc_check *c)
                       .sg_count = c->sg_count,
                       .sg = (SCATTER_GATHER_ELEMENT *)c->sg};
     freed_note(H, &b);
+    home_mark_used(home);
     home_unlock(H);
     shmf__handler_enter(&fr);
     reg.chars.FreeSharedMemoryHandler(reg.chars.ProviderContext, c->context);
@@ -918,16 +948,20 @@ static bool home_is_valid(unsigned h, unsigned *nlive, unsigned *odd)
     return ok;
 }
 
-/* Invariant (between ops): every home is valid; the context set holds exactly
-   the live blocks' contexts (each is found in it, and it holds as many); the
-   overlap index counts exactly the live blocks and their odd ranges. */
+/* Invariant (between ops): every home that recorded a block is valid; the
+   context set holds exactly the live blocks' contexts (each is found in it,
+   and it holds as many); the overlap index counts exactly the live blocks and
+   their odd ranges (so a block in a home not marked used shows too). */
 bool shmf__shm_is_valid(void)
 {
     unsigned nlive = 0, odd = 0, nctx = 0, ovl_blocks, ovl_odd;
     bool ok = true;
+    uint64_t used = used_homes(), cused = __atomic_load_n(&ctx_used, __ATOMIC_RELAXED);
     for (unsigned h = 0; ok && h < SHM_HOMES; h++)
-        ok = home_is_valid(h, &nlive, &odd);
+        ok = !(used >> h & 1) || home_is_valid(h, &nlive, &odd);
     for (unsigned i = 0; ok && i < CTX_SHARDS; i++) {
+        if (!(cused >> i & 1))
+            continue;
         shmf__lock_home(SHMF_LK_SHM_CTX, &ctxs[i].lock);
         ok = (ctxs[i].cap & (ctxs[i].cap - 1)) == 0 && 2 * ctxs[i].count <= ctxs[i].cap;
         nctx += ctxs[i].count;
