@@ -14,6 +14,7 @@
 
 #include "crash.h"
 #include "exec.h"
+#include "ops.h"
 #include "report.h"
 #include "shmf_test.h"
 #include "target.h"
@@ -297,14 +298,54 @@ static void trace_shows_outcomes(void **state)
     shmf_prog_free(p);
 }
 
+/* The op engine's checkers: clean tables pass; each broken invariant fails. */
+static bool never_stop(struct shmf_ops_world *w)
+{
+    (void)w;
+    return false;
+}
+
+static void ops_checkers(void **state)
+{
+    (void)state;
+    static const struct shmf_ops_policy pol = {.stop = never_stop};
+    static struct shmf_ops_world w;
+    struct shmf_ops_cpu c = {0};
+    int dummy;
+    w.pol = &pol;
+    shmf_ops_world_reset(&w);
+    assert_true(shmf_ops_world_is_valid(&w) && shmf_ops_cpu_is_valid(&c));
+    w.blocks[0] = (struct shmf_ops_blk){&dummy, 0};
+    w.nblocks = 1;
+    assert_true(shmf_ops_world_is_valid(&w));
+    w.blocks[0].users = 1; /* pinned between ops */
+    assert_false(shmf_ops_world_is_valid(&w));
+    w.blocks[0] = (struct shmf_ops_blk){NULL, 0}; /* a hole in the table */
+    assert_false(shmf_ops_world_is_valid(&w));
+    w.nblocks = SHMF_OPS_MAX_BLOCKS + 1;
+    assert_false(shmf_ops_world_is_valid(&w));
+    w.nblocks = 0;
+    w.pol = NULL;
+    assert_false(shmf_ops_world_is_valid(&w));
+    c.nraises = SHMF_OPS_MAX_RAISES + 1;
+    assert_false(shmf_ops_cpu_is_valid(&c));
+    c.nraises = 0;
+    c.regions.params = &dummy; /* an allocate call left in progress */
+    assert_false(shmf_ops_cpu_is_valid(&c));
+}
+
 #define T(f) cmocka_unit_test(f)
 
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        T(racy_found_deterministically), T(racy_clean_without_cpu_ops),
-        T(reference_clean_multi_cpu),    T(irql_is_per_processor),
-        T(no_cpu_op_is_sequential),      T(trace_shows_outcomes),
+        T(racy_found_deterministically),
+        T(racy_clean_without_cpu_ops),
+        T(reference_clean_multi_cpu),
+        T(irql_is_per_processor),
+        T(no_cpu_op_is_sequential),
+        T(trace_shows_outcomes),
+        T(ops_checkers),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -12,6 +12,7 @@
  * scheduling points in an order seeded from the input.  A program without one
  * takes the plain sequential path.
  */
+#include <assert.h>
 #include <errno.h>
 #include <stddef.h>
 #include <string.h>
@@ -238,6 +239,7 @@ void shmf_exec_run(const struct shmf_target *t, const struct shmf_prog *prog,
         shmf__exec_op(s, c, &prog->ops[i]);
         if (__builtin_expect(s->trace != NULL, 0))
             shmf__exec_trace_result(s->trace, i, -1, &prog->ops[i], &c->o.out);
+        assert(shmf_ops_world_is_valid(&s->ow) && shmf_ops_cpu_is_valid(&c->o));
     }
     if (maxidx >= 0 && !shmf__exec_stop()) {
         int64_t ran = shmf__exec_run_interleaved(s, prog, maxidx, first);

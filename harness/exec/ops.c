@@ -140,6 +140,22 @@ bool shmf_ops_guard_hit(const struct shmf_ops_cpu *c, uintptr_t a, bool *params)
     return *params || gbuf_hit(&c->sg, a);
 }
 
+bool shmf_ops_world_is_valid(const struct shmf_ops_world *w)
+{
+    if (!w->pol || !w->pol->stop || w->nblocks > SHMF_OPS_MAX_BLOCKS)
+        return false;
+    for (unsigned i = 0; i < w->nblocks; i++)
+        if (!w->blocks[i].h || w->blocks[i].users != 0)
+            return false;
+    return true;
+}
+
+bool shmf_ops_cpu_is_valid(const struct shmf_ops_cpu *c)
+{
+    return c->nraises <= SHMF_OPS_MAX_RAISES && c->nwork <= SHMF_OPS_MAX_WORK &&
+           !c->regions.params && !c->regions.sg;
+}
+
 /* === Guarded buffers of an allocate call ===
  * n bytes ending 8-byte aligned just before an inaccessible page; the rounding
  * slack holds a canary (and is ASan-poisoned), so a provider that reads or

@@ -173,6 +173,13 @@ void shmf_ops_cpu_finish(struct shmf_ops_world *w, struct shmf_ops_cpu *c);
 /* Free every block left in the table (teardown), while the run does not stop. */
 void shmf_ops_free_blocks(struct shmf_ops_world *w);
 
+/* Invariants between ops (STYLE.md: *_is_valid checkers; called inside
+   asserts).  The world: a policy, at most SHMF_OPS_MAX_BLOCKS entries, each a
+   handle, none pinned.  A processor: stacks within bounds, no allocate call in
+   progress.  Only while no processor is inside an op. */
+bool shmf_ops_world_is_valid(const struct shmf_ops_world *w);
+bool shmf_ops_cpu_is_valid(const struct shmf_ops_cpu *c);
+
 /* The NIC lock around a model call made outside an op (load, halt). */
 void shmf_ops_nic_enter(struct shmf_ops_world *w);
 void shmf_ops_nic_leave(struct shmf_ops_world *w);
