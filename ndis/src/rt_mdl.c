@@ -2,9 +2,11 @@
  * rt_mdl.c -- the Mm routines that hand out DMA-able pages of the simulated
  * physical memory (rt_pages.c): MmAllocateContiguousNodeMemory,
  * MmFreeContiguousMemory, MmAllocatePagesForMdlEx, MmFreePagesFromMdl, the MDL
- * mapping routines and MmGetPhysicalAddress.  Page records, page states and the
- * MDL table below are guarded by SHMF_LK_PAGES; an MDL's pool block is allocated
- * under it (SHMF_LK_POOL comes later in the lock order).  A new run's contents
+ * mapping routines and MmGetPhysicalAddress.  Page states and the MDL table
+ * below are guarded by SHMF_LK_PAGES (page records by their home's lock, which
+ * rt_pages.c takes inside it); an MDL's pool block is allocated under it
+ * (SHMF_LK_POOL comes later in the lock order).  Any processor frees any
+ * processor's pages and MDLs: both are found through these shared tables.  A new run's contents
  * are filled after the lock is dropped: nobody else can reach the run yet.
  * layer: 22 subsystem (calls rt_pool.c, rt_pages.c, rt_fault.c and the base)
  */

@@ -10,16 +10,17 @@
  * simulated memory and its counters are atomic.  A block is counted *after* it
  * was recorded in its home and each counter is updated with an acq_rel
  * read-modify-write, so of two blocks that share a page the one counted second
- * sees the other's count and, through it, the other's record (Dekker-style):
- * the exact walk finds it.  Live-block counts are per processor (each on its
- * own cache line; only their sum means anything), so an allocation writes no
+ * sees the other's count and, through it, the other's record: the exact walk
+ * finds it.  The check is the count each read-modify-write returns, so the
+ * usual allocation (pages nobody else counts) reads nothing more.  Live-block counts are per
+ * processor (each on its own cache line; only their sum means anything), so an allocation writes no
  * line another processor writes, except the page counters of its own pages.
  * layer: 21 subsystem (calls rt_pages.c and the base)
  */
 #include "rt_pages.h"
 #include "rt_shm.h"
 
-#define OWN_SCAN_MAX 64 /* SG elements compared for own counts; more: maybe a hit */
+#define OWN_SCAN_MAX 64 /* SG elements looked through for own counts; more: a hit */
 
 static struct {
     uint32_t la[2 * ZONE_PAGES];
@@ -60,22 +61,40 @@ static bool va_pages(PVOID va, uint64_t n, uint32_t *first, uint32_t *count)
     return true;
 }
 
+/* Earlier elements of sg (before i) with a byte in logical page p: this
+   block's own counts of p before element i counts it. */
+static uint32_t own_before(const SCATTER_GATHER_ELEMENT *sg, ULONG i, uint32_t p)
+{
+    uint32_t own = 0, first, last;
+    for (ULONG j = 0; j < i; j++)
+        own += la_pages((uint64_t)sg[j].Address.QuadPart, sg[j].Length, &first, &last) &&
+               first <= p && p <= last;
+    return own;
+}
+
 /* Count (delta 1 or -1) the pages of the SG list; owner: the block to note as
-   the pages' owner, 0 for none. */
-static void ovl_count_sg(const SCATTER_GATHER_ELEMENT *sg, ULONG n, uint32_t delta, uint64_t owner)
+   the pages' owner, 0 for none.  Adding (delta 1), returns whether a page was
+   counted already by another block: a count found above this block's own
+   earlier counts of the page (rare, so only then are those looked up). */
+static bool ovl_count_sg(const SCATTER_GATHER_ELEMENT *sg, ULONG n, uint32_t delta, uint64_t owner)
 {
     uint32_t first, last;
+    bool shared = false;
     for (ULONG i = 0; i < n; i++)
         if (la_pages((uint64_t)sg[i].Address.QuadPart, sg[i].Length, &first, &last))
             for (uint32_t p = first; p <= last; p++) {
-                /* acq_rel: the release half pairs with the acquire load in
-                   la_byte_shared() of a block counted later on this page (it
-                   then sees this block's record); the acquire half pairs with
-                   the same release of a block counted before */
-                __atomic_fetch_add(&ovl.la[p], delta, __ATOMIC_ACQ_REL);
+                /* acq_rel: the counts of one page are totally ordered; of two
+                   blocks counting it, the later one reads the earlier one's
+                   count here, and the release half of the earlier one's
+                   (made after its home record) makes that record visible to
+                   the later one's exact walk (acquire half) */
+                uint32_t old = __atomic_fetch_add(&ovl.la[p], delta, __ATOMIC_ACQ_REL);
+                if (delta == 1 && old && !shared)
+                    shared = n > OWN_SCAN_MAX || old > own_before(sg, i, p);
                 if (owner) /* relaxed: a hint, checked by the reader */
                     __atomic_store_n(&ovl.owner[p], owner, __ATOMIC_RELAXED);
             }
+    return shared;
 }
 
 uint64_t shmf__ovl_owner(uint64_t la)
@@ -87,21 +106,12 @@ uint64_t shmf__ovl_owner(uint64_t la)
                : 0;
 }
 
-/* Is the byte at la in a page that a block other than the one of sg[0, n)
-   (already counted) counts?  (Outside simulated memory: no index, so yes.) */
-static bool la_byte_shared(uint64_t la, const SCATTER_GATHER_ELEMENT *sg, ULONG n)
-{
-    uint32_t p, unused, first, last, own = 0;
-    if (!la_pages(la, 1, &p, &unused) || n > OWN_SCAN_MAX)
-        return true;
-    for (ULONG i = 0; i < n; i++)
-        own += la_pages((uint64_t)sg[i].Address.QuadPart, sg[i].Length, &first, &last) &&
-               first <= p && p <= last;
-    /* acquire: pairs with the acq_rel fetch_add in ovl_count_sg() of another
-       block counted on this page (its home record is then visible) */
-    return __atomic_load_n(&ovl.la[p], __ATOMIC_ACQUIRE) > own;
-}
-
+/* Of two blocks that share a page, the one whose count of it comes second
+   sees the other's; that one was recorded in its home before it counted, so
+   the caller's exact walk finds it.  A block with a range outside the index
+   always walks; one without reads the odd count under its home lock, after
+   its record, and a walking block takes that lock: one of the two sees the
+   other. */
 bool shmf__ovl_add(struct shmf_ovl_ref *r, uint64_t owner, PVOID va, ULONG len,
                    const SCATTER_GATHER_ELEMENT *sg, ULONG n)
 {
@@ -114,27 +124,27 @@ bool shmf__ovl_add(struct shmf_ovl_ref *r, uint64_t owner, PVOID va, ULONG len,
         if (sg[i].Length &&
             !la_pages((uint64_t)sg[i].Address.QuadPart, sg[i].Length, &first, &last))
             r->odd++;
-    /* acq_rel: as in ovl_count_sg(), for the arena pages */
+    /* acq_rel: as in ovl_count_sg(), for the arena pages (a block counts each
+       of its arena pages once) */
     for (uint32_t p = 0; p < r->va_pages; p++)
-        hit |= __atomic_add_fetch(&ovl.va[r->va_first + p], 1, __ATOMIC_ACQ_REL) > 1;
-    ovl_count_sg(sg, n, 1, owner);
-    if (r->odd) /* acq_rel: pairs with the acquire load below of a later block */
-        __atomic_fetch_add(&ovl.odd, r->odd, __ATOMIC_ACQ_REL);
-    __atomic_fetch_add(&ovl_blocks[shmf__cpu()->index].n, 1, __ATOMIC_RELAXED);
-    /* acquire: pairs with the acq_rel add above of another block's odd ranges */
-    if (__atomic_load_n(&ovl.odd, __ATOMIC_ACQUIRE) > r->odd)
-        return true;
-    for (ULONG k = 0; k < n && !hit; k++) {
-        uint64_t la = (uint64_t)sg[k].Address.QuadPart;
-        hit = la_byte_shared(la, sg, n) ||
-              (sg[k].Length && la_byte_shared(la + sg[k].Length - 1, sg, n));
+        hit |= __atomic_fetch_add(&ovl.va[r->va_first + p], 1, __ATOMIC_ACQ_REL) != 0;
+    hit |= ovl_count_sg(sg, n, 1, owner);
+    if (r->odd) { /* release: pairs with the acquire load below of another block */
+        __atomic_fetch_add(&ovl.odd, r->odd, __ATOMIC_RELEASE);
+        hit = true;
     }
-    /* An arena page counted twice was seen by the add that made it so; one
-       counted by another block first is seen again here. */
-    for (uint32_t p = 0; p < r->va_pages && !hit; p++)
-        /* acquire: pairs with the acq_rel add_fetch above of another block */
-        hit = __atomic_load_n(&ovl.va[r->va_first + p], __ATOMIC_ACQUIRE) > 1;
-    return hit;
+    __atomic_fetch_add(&ovl_blocks[shmf__cpu()->index].n, 1, __ATOMIC_RELAXED);
+    /* An empty element counts nothing, but its address may lie in a block. */
+    for (ULONG i = 0; i < n && !hit; i++) {
+        uint32_t p;
+        if (sg[i].Length)
+            continue;
+        /* acquire: pairs with the acq_rel fetch_add in ovl_count_sg() */
+        hit = !la_pages((uint64_t)sg[i].Address.QuadPart, 1, &p, &last) || n > OWN_SCAN_MAX ||
+              __atomic_load_n(&ovl.la[p], __ATOMIC_ACQUIRE) > own_before(sg, n, p);
+    }
+    /* acquire: pairs with the release add above of another block's odd ranges */
+    return hit || __atomic_load_n(&ovl.odd, __ATOMIC_ACQUIRE) != 0;
 }
 
 void shmf__ovl_remove(const struct shmf_ovl_ref *r, const SCATTER_GATHER_ELEMENT *sg, ULONG n)
