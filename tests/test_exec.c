@@ -16,6 +16,7 @@
 #include "exec.h"
 #include "ops.h"
 #include "report.h"
+#include "sha256.h"
 #include "shmf_test.h"
 #include "target.h"
 
@@ -334,6 +335,17 @@ static void ops_checkers(void **state)
     assert_false(shmf_ops_cpu_is_valid(&c));
 }
 
+/* Inputs are named by SHA-256 (FIPS 180-4 test vectors, through Nettle). */
+static void sha256_names_inputs(void **state)
+{
+    (void)state;
+    char hex[65];
+    shmf_sha256_hex((const uint8_t *)"", 0, hex);
+    assert_string_equal(hex, "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855");
+    shmf_sha256_hex((const uint8_t *)"abc", 3, hex);
+    assert_string_equal(hex, "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
+}
+
 #define T(f) cmocka_unit_test(f)
 
 int main(void)
@@ -346,6 +358,7 @@ int main(void)
         T(no_cpu_op_is_sequential),
         T(trace_shows_outcomes),
         T(ops_checkers),
+        T(sha256_names_inputs),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -1,4 +1,4 @@
-/* sha256.h -- SHA-256 of an input, for finding reports (FIPS 180-4). */
+/* sha256.h -- SHA-256 of an input, for finding reports (Nettle computes it). */
 #ifndef SHMF_SHA256_H
 #define SHMF_SHA256_H
 
