@@ -58,8 +58,11 @@ def result(name, want_race):
     findings = [f.get("kind") for f in run.get("findings", [])]
     ok = races > 0 if want_race else (races == 0 and not findings and rc == "0")
     return {"name": name, "command": cmd.strip(), "exit_code": int(rc),
-            "seconds": run.get("duration"), "ops": run.get("ops"),
-            "ops_per_s": run.get("ops_per_s"), "findings": findings,
+            # run.json's names (SHMF_RUN_FIELDS); binaries before the rename wrote
+            # duration / ops / ops_per_s.
+            "seconds": run.get("duration_s", run.get("duration")),
+            "ops": run.get("execs", run.get("ops")),
+            "ops_per_s": run.get("exec_per_s", run.get("ops_per_s")), "findings": findings,
             "tsan_reports": races, "expect": "a TSan data race" if want_race else
             "no TSan report, no finding", "pass": ok}
 runs = [result("tsan-reference", False), result("asan-reference", False),
