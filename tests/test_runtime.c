@@ -139,6 +139,34 @@ static void list_double_remove(void **state)
     EXPECT_FINDING(SHMF_KIND_LIST_CORRUPT);
 }
 
+/* A zeroed entry (never linked, or cleared after removal): each list routine
+   reports it as list-corrupt instead of dereferencing the NULL link. */
+static void list_null_links(void **state)
+{
+    (void)state;
+    LIST_ENTRY head, zero = {0}, a;
+    RemoveEntryList(&zero);
+    EXPECT_FINDING(SHMF_KIND_LIST_CORRUPT);
+    shmf_rt_reset(SHMF_VERIFY_F_ALL, NULL);
+    head.Flink = head.Blink = NULL;
+    assert_ptr_equal(RemoveHeadList(&head), &head);
+    EXPECT_FINDING(SHMF_KIND_LIST_CORRUPT);
+    shmf_rt_reset(SHMF_VERIFY_F_ALL, NULL);
+    assert_ptr_equal(RemoveTailList(&head), &head);
+    EXPECT_FINDING(SHMF_KIND_LIST_CORRUPT);
+    shmf_rt_reset(SHMF_VERIFY_F_ALL, NULL);
+    InsertTailList(&head, &a);
+    EXPECT_FINDING(SHMF_KIND_LIST_CORRUPT);
+    shmf_rt_reset(SHMF_VERIFY_F_ALL, NULL);
+    InsertHeadList(&head, &a);
+    EXPECT_FINDING(SHMF_KIND_LIST_CORRUPT);
+    shmf_rt_reset(SHMF_VERIFY_F_ALL, NULL);
+    InitializeListHead(&head);
+    head.Flink = &zero; /* a neighbour whose links are NULL */
+    assert_ptr_equal(RemoveHeadList(&head), &head);
+    EXPECT_FINDING(SHMF_KIND_LIST_CORRUPT);
+}
+
 /* === Catalogue === */
 
 static void catalogue_names_round_trip(void **state)
@@ -236,6 +264,7 @@ int main(void)
         cmocka_unit_test_setup(spinlock_dpr_at_passive, shmf_test_setup),
         cmocka_unit_test_setup(spinlock_acquire_above_dispatch, shmf_test_setup),
         cmocka_unit_test_setup(list_double_remove, shmf_test_setup),
+        cmocka_unit_test_setup(list_null_links, shmf_test_setup),
         cmocka_unit_test_setup(catalogue_names_round_trip, shmf_test_setup),
         cmocka_unit_test_setup(fault_nth_is_deterministic, shmf_test_setup),
         cmocka_unit_test_setup(fault_homes_count_across_processors, shmf_test_setup),

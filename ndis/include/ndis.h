@@ -310,7 +310,8 @@ typedef struct _LIST_ENTRY {
     struct _LIST_ENTRY *Blink;
 } LIST_ENTRY, *PLIST_ENTRY;
 
-/* Called by the list routines when an integrity check fails (the WDK fast-fails
+/* Called by the list routines when an integrity check fails: a NULL link, or a
+   neighbour that does not point back (the WDK fast-fails
    with FAST_FAIL_CORRUPT_LIST_ENTRY, bug check 0x139/3). */
 VOID ShmfRtListCorrupt(PLIST_ENTRY Entry);
 /* shmfuzz only: a scheduling point between a list routine's reads and writes, so
@@ -331,7 +332,7 @@ FORCEINLINE BOOLEAN IsListEmpty(const LIST_ENTRY *ListHead)
 FORCEINLINE BOOLEAN RemoveEntryList(PLIST_ENTRY Entry)
 {
     PLIST_ENTRY Flink = Entry->Flink, Blink = Entry->Blink;
-    if (Flink->Blink != Entry || Blink->Flink != Entry) {
+    if (!Flink || !Blink || Flink->Blink != Entry || Blink->Flink != Entry) {
         ShmfRtListCorrupt(Entry);
         return FALSE;
     }
@@ -343,8 +344,8 @@ FORCEINLINE BOOLEAN RemoveEntryList(PLIST_ENTRY Entry)
 
 FORCEINLINE PLIST_ENTRY RemoveHeadList(PLIST_ENTRY ListHead)
 {
-    PLIST_ENTRY Entry = ListHead->Flink, Flink = Entry->Flink;
-    if (Entry->Blink != ListHead || Flink->Blink != Entry) {
+    PLIST_ENTRY Entry = ListHead->Flink, Flink = Entry ? Entry->Flink : NULL;
+    if (!Flink || Entry->Blink != ListHead || Flink->Blink != Entry) {
         ShmfRtListCorrupt(ListHead);
         return ListHead;
     }
@@ -357,7 +358,7 @@ FORCEINLINE PLIST_ENTRY RemoveHeadList(PLIST_ENTRY ListHead)
 FORCEINLINE VOID InsertTailList(PLIST_ENTRY ListHead, PLIST_ENTRY Entry)
 {
     PLIST_ENTRY Blink = ListHead->Blink;
-    if (Blink->Flink != ListHead) {
+    if (!Blink || Blink->Flink != ListHead) {
         ShmfRtListCorrupt(ListHead);
         return;
     }
@@ -371,7 +372,7 @@ FORCEINLINE VOID InsertTailList(PLIST_ENTRY ListHead, PLIST_ENTRY Entry)
 FORCEINLINE VOID InsertHeadList(PLIST_ENTRY ListHead, PLIST_ENTRY Entry)
 {
     PLIST_ENTRY Flink = ListHead->Flink;
-    if (Flink->Blink != ListHead) {
+    if (!Flink || Flink->Blink != ListHead) {
         ShmfRtListCorrupt(ListHead);
         return;
     }
@@ -385,8 +386,8 @@ FORCEINLINE VOID InsertHeadList(PLIST_ENTRY ListHead, PLIST_ENTRY Entry)
 /* Removes and returns the last entry; ListHead itself if the list is empty. */
 FORCEINLINE PLIST_ENTRY RemoveTailList(PLIST_ENTRY ListHead)
 {
-    PLIST_ENTRY Entry = ListHead->Blink, Blink = Entry->Blink;
-    if (Entry->Flink != ListHead || Blink->Flink != Entry) {
+    PLIST_ENTRY Entry = ListHead->Blink, Blink = Entry ? Entry->Blink : NULL;
+    if (!Blink || Entry->Flink != ListHead || Blink->Flink != Entry) {
         ShmfRtListCorrupt(ListHead);
         return ListHead;
     }

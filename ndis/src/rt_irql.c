@@ -133,5 +133,5 @@ VOID ShmfRtListCorrupt(PLIST_ENTRY Entry)
 {
     shmf__report(SHMF_KIND_LIST_CORRUPT, (uint64_t)(uintptr_t)Entry, "RemoveEntryList",
                  "wdm.h list integrity checks; bug check 0x139/3",
-                 "LIST_ENTRY %p is corrupt (Flink/Blink do not point back)", (void *)Entry);
+                 "LIST_ENTRY %p is corrupt (a link is NULL or does not point back)", (void *)Entry);
 }
