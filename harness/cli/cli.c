@@ -16,6 +16,7 @@
 
 #include "build_info.h"
 #include "cli.h"
+#include "shmfuzz/runtime.h"
 
 /* === The subcommands and their usage === */
 
@@ -213,6 +214,28 @@ int shmf_getopt(const char *cmd, int argc, char **argv, const char *shortopts,
         return SHMF_OPT_ERROR;
     }
     return c;
+}
+
+int shmf_fault_option(const char *cmd, struct shmf_fault_plan *plan, int c, const char *arg)
+{
+    char *end = NULL;
+    errno = 0;
+    unsigned long long v = arg ? strtoull(arg, &end, 0) : 0;
+    bool bad = arg && (*arg == 0 || *end != 0 || errno || strchr(arg, '-'));
+    if (bad || ((c == 'N' || c == 'E') && v > UINT32_MAX) || (c == 'R' && v > 1000))
+        return shmf_usage_error("%s: bad value '%s' for --%s", cmd, arg,
+                                c == 'N'   ? "fail-nth (0..4294967295)"
+                                : c == 'E' ? "fail-every (0..4294967295)"
+                                : c == 'R' ? "fault-random (0..1000)"
+                                           : "fault-seed (an unsigned 64-bit integer)");
+    switch (c) {
+    case 'N': plan->fail_nth = (uint32_t)v; break;
+    case 'E': plan->fail_every = (uint32_t)v; break;
+    case 'F': plan->first_per_site = true; break;
+    case 'R': plan->random_permille = (uint32_t)v; break;
+    default: plan->random_seed = v; break;
+    }
+    return SHMF_CONTINUE;
 }
 
 int shmf_parse_in_out(const char *cmd, int argc, char **argv, const char **in, const char **out,

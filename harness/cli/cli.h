@@ -45,6 +45,13 @@ int shmf_load_input(const char *path, struct shmf_prog *p, uint8_t **bytes, size
 int shmf_getopt(const char *cmd, int argc, char **argv, const char *shortopts,
                 const struct option *longopts);
 
+/* One of replay's fault options (--fail-nth N, --fail-every K,
+   --fail-first-per-site, --fault-random PERMILLE, --fault-seed X; getopt codes
+   N E F R S) into `plan`.  Returns SHMF_CONTINUE, or SHMF_EXIT_USAGE after the
+   line "CMD: bad value ..." for a value out of range. */
+struct shmf_fault_plan;
+int shmf_fault_option(const char *cmd, struct shmf_fault_plan *plan, int c, const char *arg);
+
 /* Parse "FILE [-o|--out OUT] [-h|--help]", in any order, after the subcommand
    name (argv[0]).  *in and *out are NULL when absent; FILE is required, and OUT
    when out_required.  Returns SHMF_CONTINUE or an exit code. */

@@ -212,32 +212,6 @@ static int collect_inputs(struct replay *r, int first, int argc, char **argv)
 
 /* === Options === */
 
-/* --fail-nth N, --fail-every K, --fail-first-per-site, --fault-random PERMILLE,
-   --fault-seed X: a plan that replaces the inputs' header plans. */
-static int parse_fault_option(struct replay *r, int c, const char *arg)
-{
-    char *end = NULL;
-    errno = 0;
-    unsigned long long v = arg ? strtoull(arg, &end, 0) : 0;
-    if (arg && (*arg == 0 || *end != 0 || errno || strchr(arg, '-')))
-        return -EINVAL;
-    if ((c == 'N' || c == 'E') && v > UINT32_MAX)
-        return -EINVAL;
-    r->fault_cli = true;
-    switch (c) {
-    case 'N': r->fault.fail_nth = (uint32_t)v; break;
-    case 'E': r->fault.fail_every = (uint32_t)v; break;
-    case 'F': r->fault.first_per_site = true; break;
-    case 'R':
-        if (v > 1000)
-            return -EINVAL;
-        r->fault.random_permille = (uint32_t)v;
-        break;
-    default: r->fault.random_seed = v; break;
-    }
-    return 0;
-}
-
 static int parse_args(struct replay *r, int argc, char **argv)
 {
     static const struct option opts[] = {{"provider", required_argument, 0, 'p'},
@@ -256,12 +230,9 @@ static int parse_args(struct replay *r, int argc, char **argv)
     optind = 1;
     while ((c = shmf_getopt("replay", argc, argv, "p:j:tqh", opts)) != -1) {
         if (c != SHMF_OPT_ERROR && strchr("NEFRS", c)) {
-            if (parse_fault_option(r, c, optarg) != 0)
-                return shmf_usage_error("replay: bad value '%s' for --%s", optarg,
-                                        c == 'N'   ? "fail-nth (0..4294967295)"
-                                        : c == 'E' ? "fail-every (0..4294967295)"
-                                        : c == 'R' ? "fault-random (0..1000)"
-                                                   : "fault-seed (an unsigned 64-bit integer)");
+            if (shmf_fault_option("replay", &r->fault, c, optarg) != SHMF_CONTINUE)
+                return SHMF_EXIT_USAGE;
+            r->fault_cli = true;
             continue;
         }
         switch (c) {

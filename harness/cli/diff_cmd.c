@@ -66,27 +66,6 @@ bool shmf_diff_wanted(int argc, char **argv)
 
 /* === Options === */
 
-/* --fail-nth N, --fail-every K, --fail-first-per-site, --fault-random
-   PERMILLE, --fault-seed X (as replay): 0, or -EINVAL for a bad value. */
-static int fault_option(struct dcmd *c, int ch, const char *arg)
-{
-    char *end = NULL;
-    errno = 0;
-    unsigned long long v = arg ? strtoull(arg, &end, 0) : 0;
-    if (arg && (*arg == 0 || *end != 0 || *arg == '-' || errno || (ch != 'S' && v > UINT32_MAX) ||
-                (ch == 'R' && v > 1000)))
-        return -EINVAL;
-    c->fault_cli = true;
-    switch (ch) {
-    case 'N': c->fault.fail_nth = (uint32_t)v; break;
-    case 'E': c->fault.fail_every = (uint32_t)v; break;
-    case 'F': c->fault.first_per_site = true; break;
-    case 'R': c->fault.random_permille = (uint32_t)v; break;
-    default: c->fault.random_seed = v; break;
-    }
-    return 0;
-}
-
 static int parse_args(struct dcmd *c, int argc, char **argv)
 {
     static const struct option opts[] = {{"provider", required_argument, 0, 'p'},
@@ -112,12 +91,9 @@ static int parse_args(struct dcmd *c, int argc, char **argv)
             if (!replay)
                 return shmf_usage_error("minimize: option not supported here (see 'shmfuzz "
                                         "minimize --help')");
-            if (fault_option(c, ch, optarg) != 0)
-                return shmf_usage_error("replay: bad value '%s' for --%s", optarg,
-                                        ch == 'N'   ? "fail-nth"
-                                        : ch == 'E' ? "fail-every"
-                                        : ch == 'R' ? "fault-random (0..1000)"
-                                                    : "fault-seed");
+            if (shmf_fault_option("replay", &c->fault, ch, optarg) != SHMF_CONTINUE)
+                return SHMF_EXIT_USAGE;
+            c->fault_cli = true;
             continue;
         }
         switch (ch) {
