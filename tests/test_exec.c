@@ -314,7 +314,6 @@ static void ops_checkers(void **state)
     struct shmf_ops_cpu c = {0};
     int dummy;
     w.pol = &pol;
-    shmf_ops_world_reset(&w);
     assert_true(shmf_ops_world_is_valid(&w) && shmf_ops_cpu_is_valid(&c));
     w.blocks[0] = (struct shmf_ops_blk){&dummy, 0};
     w.nblocks = 1;

@@ -77,14 +77,6 @@ void shmf_ops_nic_leave(struct shmf_ops_world *w)
 
 /* === World and processors === */
 
-void shmf_ops_world_reset(struct shmf_ops_world *w)
-{
-    w->loaded = false;
-    w->nblocks = 0;
-    w->tab_lock = (struct shmf_ops_lock){0};
-    w->nic_lock = (struct shmf_ops_lock){0};
-}
-
 void shmf_ops_cpu_reset(struct shmf_ops_cpu *c)
 {
     c->nraises = 0;
@@ -390,7 +382,8 @@ static void do_raise(struct shmf_ops_world *w, struct shmf_ops_cpu *c, const str
     SHMF_OPS_OUT(w, c, OUT_RAISE, .a = level, .b = old);
 }
 
-void shmf_ops_lower(struct shmf_ops_world *w, struct shmf_ops_cpu *c)
+/* `lower`: undo the last `raise`. */
+static void ops_lower(struct shmf_ops_world *w, struct shmf_ops_cpu *c)
 {
     if (!c->nraises) {
         SHMF_OPS_OUT(w, c, OUT_TEXT, .why = "ignored: no matching raise");
@@ -410,7 +403,8 @@ static void defer(struct shmf_ops_world *w, struct shmf_ops_cpu *c, const struct
     }
 }
 
-void shmf_ops_run_work(struct shmf_ops_world *w, struct shmf_ops_cpu *c)
+/* `work`: run the processor's deferred requests (only at PASSIVE_LEVEL). */
+static void run_work(struct shmf_ops_world *w, struct shmf_ops_cpu *c)
 {
     if (KeGetCurrentIrql() != PASSIVE_LEVEL) {
         SHMF_OPS_OUT(w, c, OUT_WORK, .a = 0, .b = c->nwork, .why = "not at PASSIVE_LEVEL");
@@ -430,9 +424,9 @@ void shmf_ops_run_work(struct shmf_ops_world *w, struct shmf_ops_cpu *c)
 void shmf_ops_cpu_finish(struct shmf_ops_world *w, struct shmf_ops_cpu *c)
 {
     while (c->nraises && !stopping(w))
-        shmf_ops_lower(w, c);
+        ops_lower(w, c);
     if (!stopping(w))
-        shmf_ops_run_work(w, c);
+        run_work(w, c);
 }
 
 /* === NIC: interrupts, queues, data path === */
@@ -562,9 +556,9 @@ void shmf_ops_dispatch(struct shmf_ops_world *w, struct shmf_ops_cpu *c, const s
     case SHMF_OP_FREE: do_free(w, c, op); break;
     case SHMF_OP_TOUCH: do_touch(w, c, op); break;
     case SHMF_OP_RAISE: do_raise(w, c, op); break;
-    case SHMF_OP_LOWER: shmf_ops_lower(w, c); break;
+    case SHMF_OP_LOWER: ops_lower(w, c); break;
     case SHMF_OP_DPC: do_dpc(w, c, op); break;
-    case SHMF_OP_WORK: shmf_ops_run_work(w, c); break;
+    case SHMF_OP_WORK: run_work(w, c); break;
     case SHMF_OP_QFREE: do_qfree(w, c, op); break;
     case SHMF_OP_QALLOC:
     case SHMF_OP_POST:

@@ -147,8 +147,6 @@ struct shmf_ops_world {
             (c)->out = (struct exec_out){__VA_ARGS__};                                             \
     } while (0)
 
-/* Reset the world's tables for a new run (keeps pol and nic). */
-void shmf_ops_world_reset(struct shmf_ops_world *w);
 /* Reset a processor's raise stack, work list and regions (keeps its buffers). */
 void shmf_ops_cpu_reset(struct shmf_ops_cpu *c);
 /* Map (GUARD_PERCPU) / unmap a processor's guarded buffers.  0 or -ENOMEM. */
@@ -163,10 +161,6 @@ bool shmf_ops_guard_hit(const struct shmf_ops_cpu *c, uintptr_t a, bool *params)
 void shmf_ops_run(struct shmf_ops_world *w, struct shmf_ops_cpu *c, const struct shmf_op *op);
 /* Run one op now (no deferral). */
 void shmf_ops_dispatch(struct shmf_ops_world *w, struct shmf_ops_cpu *c, const struct shmf_op *op);
-/* `lower`: undo the last `raise`. */
-void shmf_ops_lower(struct shmf_ops_world *w, struct shmf_ops_cpu *c);
-/* `work`: run the processor's deferred requests (only at PASSIVE_LEVEL). */
-void shmf_ops_run_work(struct shmf_ops_world *w, struct shmf_ops_cpu *c);
 /* As a correct miniport ends a processor's part: back to PASSIVE_LEVEL, then
    its deferred work. */
 void shmf_ops_cpu_finish(struct shmf_ops_world *w, struct shmf_ops_cpu *c);
