@@ -17,6 +17,8 @@ enum misbehave {
     MB_STATUS_PENDING,
     MB_NO_VA,
     MB_WRITE_ON_FAIL,
+    MB_SG_TAIL_ON_FAIL,
+    MB_FAIL_CLEAN,
     MB_DUP_CONTEXT,
     MB_SG_COUNT_BIG,
     MB_SG_SHORT,
@@ -90,6 +92,10 @@ static NDIS_STATUS tp_allocate(NDIS_HANDLE Ctx, PNDIS_SHARED_MEMORY_PARAMETERS P
         P->VirtualAddress = (PVOID)0x1000;
         return NDIS_STATUS_RESOURCES;
     }
+    if (mode == MB_SG_TAIL_ON_FAIL) /* the SG buffer's last byte: past every whole word */
+        ((UCHAR *)P->SGListBuffer)[P->SGListBufferLength - 1] = 0;
+    if (mode == MB_SG_TAIL_ON_FAIL || mode == MB_FAIL_CLEAN)
+        return NDIS_STATUS_RESOURCES;
     PVOID va = MmAllocateContiguousNodeMemory(ROUND_TO_PAGES(P->Length), pa(0), pa(-1), pa(0),
                                               PAGE_READWRITE, MM_ANY_NODE_OK);
     if (!va)
@@ -228,6 +234,20 @@ static void wrote_on_failure(void **s)
 {
     (void)s;
     alloc_twice_expect(MB_WRITE_ON_FAIL, 0, SHMF_KIND_ALLOC_WROTE_ON_FAILURE);
+}
+static void wrote_sg_buffer_tail_on_failure(void **s)
+{
+    (void)s;
+    alloc_twice_expect(MB_SG_TAIL_ON_FAIL, 0, SHMF_KIND_ALLOC_WROTE_ON_FAILURE);
+}
+static void failure_without_writes_is_clean(void **s)
+{
+    (void)s;
+    NDIS_HANDLE h;
+    assert_int_equal(setup_mode(MB_FAIL_CLEAN), 0);
+    assert_int_equal(miniport_alloc(2 * PAGE_SIZE, 0, 0, &h), NDIS_STATUS_RESOURCES);
+    assert_null(h);
+    EXPECT_NO_FINDING();
 }
 static void context_duplicate(void **s)
 {
@@ -437,6 +457,8 @@ int main(void)
         T(status_invalid),
         T(output_missing),
         T(wrote_on_failure),
+        T(wrote_sg_buffer_tail_on_failure),
+        T(failure_without_writes_is_clean),
         T(context_duplicate),
         T(sg_buffer_overflow),
         T(sg_length_mismatch),

@@ -26,11 +26,9 @@ static bool status_documented(NDIS_STATUS st)
 
 static bool sg_buffer_untouched(const struct shmf_alloc_check *c)
 {
-    const unsigned char *p = (const unsigned char *)c->before.SGListBuffer;
-    for (ULONG i = 0; p && i < c->before.SGListBufferLength; i++)
-        if (p[i] != SHMF_SG_FILL)
-            return false;
-    return true;
+    const void *p = c->before.SGListBuffer;
+    ULONG n = c->before.SGListBufferLength;
+    return !p || shmf__first_not(p, n, SHMF_SG_FILL) == n;
 }
 
 static bool check_failure(const struct shmf_alloc_check *c)
