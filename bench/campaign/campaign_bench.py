@@ -330,8 +330,8 @@ def main():
                 flush=True)
         if "libfuzzer" in res:
             sp = same_path(res["libfuzzer"].get("alone"), res["libfuzzer"].get("campaign_j1"))
-            res["libfuzzer"]["same_path"] = sp
-            if sp:
+            if sp:  # a round without a progress line both runs reached has none
+                res["libfuzzer"]["same_path"] = sp
                 print("  round %d libfuzzer same path: the first %d executions at %d exec/s alone, "
                       "%d in the campaign: %.3fx" % (r + 1, sp["execs"], sp["alone_exec_per_s"],
                                                      sp["campaign_exec_per_s"], sp["ratio"]),
@@ -363,8 +363,8 @@ def main():
         if e == "libfuzzer" and not a.no_fork:
             figs.append(figure("libfuzzer_fork_vs_inprocess", e, rounds[e], "fork_alone", "alone",
                                None, "libFuzzer -fork=1 (the campaigns' former mode) / in-process"))
-    loads = [l for e in engines for rr in rounds[e] for x in rr.values() for l in x.get("load", [])
-             if l is not None]
+    loads = [l for e in engines for rr in rounds[e] for x in rr.values()
+             for l in (x or {}).get("load", []) if l is not None]
     cores = os.cpu_count() or 1
     if loads and max(loads) > 0.5 * cores:
         notes.append("the 1-minute load average was %.1f-%.1f on %d cores during the runs: other "
@@ -381,7 +381,14 @@ def main():
                 f["target_ratio"], {True: "met", False: "NOT met", None: "n/a"}[f["met"]])))
     for n in notes:
         print("  note: " + n)
+    # A run that failed leaves its figures n/a: the bench failed, not "no data".
+    failed = ["round %d %s %s: %s" % (k + 1, e, what, x["error"]) for e in engines
+              for k, rr in enumerate(rounds[e]) for what, x in sorted(rr.items())
+              if isinstance(x, dict) and x.get("error")]
+    for f in failed:
+        print("bench-campaign: failed: " + f, file=sys.stderr)
     doc = {"bench": "campaign", "schema": "shmfuzz-bench-campaign/1", "budget_s": a.budget,
+           "status": "failed" if failed else "complete", "failed_runs": failed,
            "rounds": a.rounds, "provider": "reference", "engines": engines,
            "baseline": "each engine alone with a campaign worker's (libFuzzer) or main "
                        "instance's (AFL++) flags, same budget, same seeds, same round",
@@ -389,7 +396,7 @@ def main():
            if loads else None}
     with open(a.out, "w") as f:
         json.dump(doc, f, indent=2, sort_keys=True)
-    return 0
+    return 2 if failed else 0
 
 
 if __name__ == "__main__":

@@ -41,8 +41,12 @@ if [ -z "${SHMF_BENCH_NO_BUILD:-}" ]; then
   esac
 fi
 out=reports/out/bench-campaign.json
+rc=0
 python3 "$py" --dev "$(shmf_bin_dir dev)" --lf "$(shmf_bin_dir libfuzzer)" --afl "$(shmf_bin_dir afl)" \
-  --work reports/out/bench-campaign --out "$out.raw" "$@"
+  --work reports/out/bench-campaign --out "$out.raw" "$@" || rc=$?
+# A bench with failed runs still writes what it measured ("status": "failed"), then exits 2.
+[ -f "$out.raw" ] || exit 2
 python3 bench/machine.py "$out.raw" "$out"
 rm -f "$out.raw"
 echo "bench: wrote $out"
+exit "$rc"
