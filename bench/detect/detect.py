@@ -37,7 +37,11 @@ import tempfile
 import time
 
 ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
-ENGINES = ("libfuzzer", "afl", "stress", "random")
+ENGINES = ("libfuzzer", "afl", "stress", "random", "campaign")
+# Without --engines: the deep tier (and all) adds the campaign, which its
+# acceptance names (both engines as the README runs them).
+TIER_ENGINES = {"shallow": ENGINES[:4], "deep": ENGINES, "all": ENGINES}
+CAMPAIGN_JOBS = 2  # the README's campaign on this project's 2-core machines
 ENGINE_ASAN_OPTIONS = "detect_leaks=0:symbolize=0"  # the same for every ASan engine
 RACE = "race_unlocked_remove"
 QUICK_BUGS = ("double_free", "lock_on_reject", "contig_ignored")
@@ -130,9 +134,9 @@ def snapshot(bin_dir, bugs, engines):
         if "stress" in engines:
             need["release/providers/libshmfprov_%s.so" % p] = os.path.join(
                 rel, "providers", "libshmfprov_%s.so" % p)
-        if "libfuzzer" in engines and info["single_threaded"]:
+        if uses(engines, "libfuzzer") and info["single_threaded"]:
             need["libfuzzer/fuzz_%s" % p] = os.path.join(lf, "fuzz", "fuzz_" + p)
-        if "afl" in engines and info["single_threaded"]:
+        if uses(engines, "afl") and info["single_threaded"]:
             need["afl/afl_%s" % p] = os.path.join(afl, "fuzz", "afl_" + p)
             cmplog = os.path.join(afl, "fuzz", "afl_%s_cmplog" % p)
             if os.path.exists(cmplog):  # optional: AFL++ runs without -c otherwise
@@ -142,7 +146,7 @@ def snapshot(bin_dir, bugs, engines):
                 lf, "bench", "detect", "bench_detect_random_" + p)
     if "stress" in engines:
         need["release/shmfuzz"] = os.path.join(rel, "harness", "shmfuzz")
-    if "afl" in engines:
+    if uses(engines, "afl"):
         need["afl/libshmf_afl_mutator.so"] = os.path.join(afl, "campaign",
                                                           "libshmf_afl_mutator.so")
     missing = [src for src in need.values() if not os.path.exists(src)]
@@ -169,18 +173,23 @@ def build_targets(bugs, engines):
         if "stress" in engines:
             out.append(("release", "shmfprov_" + p))
         if info["single_threaded"]:
-            if "libfuzzer" in engines:
+            if uses(engines, "libfuzzer"):
                 out.append(("libfuzzer", "fuzz_" + p))
-            if "afl" in engines:
+            if uses(engines, "afl"):
                 out.append(("afl", "afl_" + p))
                 out.append(("afl", "afl_%s_cmplog" % p))
             if "random" in engines:
                 out.append(("libfuzzer", "bench_detect_random_" + p))
     if "stress" in engines:
         out.append(("release", "shmfuzz"))
-    if "afl" in engines:
+    if uses(engines, "afl"):
         out.append(("afl-mutator", "libshmf_afl_mutator.so"))
     return out
+
+
+def uses(engines, engine):
+    """Does the run need engine's binaries (the campaign runs libFuzzer and AFL++)?"""
+    return engine in engines or (engine in ("libfuzzer", "afl") and "campaign" in engines)
 
 
 # === Variants: one engine with other flags, environment, binaries or seeds ===
@@ -649,8 +658,54 @@ def run_random(cfg, bug, info, seed, budget, wd, res):
         restarts += 1
 
 
+def campaign_execs(out):
+    """Executions of a campaign stopped mid-run: its libFuzzer workers' logs and
+    its AFL++ instances' fuzzer_stats."""
+    n = sum(libfuzzer_execs(p) for p in glob.glob(
+        os.path.join(out, "campaigns", "*", "work", "libfuzzer", "libfuzzer*.log")))
+    for st in glob.glob(os.path.join(out, "campaigns", "*", "work", "afl", "sync", "*",
+                                     "fuzzer_stats")):
+        try:
+            with open(st) as f:
+                n += sum(int(v) for k, _, v in (ln.partition(":") for ln in f)
+                         if k.strip() == "execs_done")
+        except (OSError, ValueError):
+            pass
+    return n
+
+
+def run_campaign(cfg, bug, info, seed, budget, wd, res):
+    """scripts/campaign.sh as the README runs it (both engines, --jobs 2), on
+    the preset trees (--no-build: the bench built them), SHMF_CAMPAIGN_SEED
+    fixed per trial. Detection: the first crash artifact of either engine that
+    replays as the expected kind, timed from the campaign's start (its set-up
+    included); the campaign is then interrupted."""
+    p = info["provider"]
+    out = os.path.join(wd, "out")
+    argv = [os.path.join(ROOT, "scripts", "campaign.sh"), "--provider", p, "--engine", "both",
+            "--jobs", str(CAMPAIGN_JOBS), "--time", "%ds" % max(1, math.ceil(budget)),
+            "--out", out, "--no-build"] + cfg.get("extra_args", [])
+    env = dict(os.environ, SHMF_CAMPAIGN_SEED=str(seed))
+    env.update(cfg.get("extra_env", {}))
+    res["command"] = " ".join(argv)
+    work = os.path.join(out, "campaigns", "*", "work")
+    patterns = [os.path.join(work, "libfuzzer", "artifacts", "crash-*"),
+                os.path.join(work, "libfuzzer", "artifacts", "leak-*"),
+                os.path.join(work, "afl", "sync", "*", "crashes", "id:*")]
+
+    def arts_list():
+        return [(q, None) for pat in patterns for q in glob.glob(pat)]
+    t0 = time.time()
+    child = Child(argv, env, wd, os.path.join(wd, "campaign.log"))
+    ended = watch_artifacts(child, arts_list, t0, budget, p, info["expected"], cfg["replayer"],
+                            res)
+    if ended and child.p.returncode == 2:  # could not run: never a clean "not found"
+        res["kinds_seen"]["campaign-failed"] = res["kinds_seen"].get("campaign-failed", 0) + 1
+    res["execs"] = campaign_execs(out)
+
+
 RUNNERS = {"libfuzzer": run_libfuzzer, "afl": run_afl, "stress": run_stress,
-           "random": run_random}
+           "random": run_random, "campaign": run_campaign}
 
 
 # === Statistics ===
@@ -944,7 +999,8 @@ def main(argv):
     ap.add_argument("--budget", type=float,
                     help="seconds per trial (default 60; 300 with --tier deep)")
     ap.add_argument("--bugs", help="comma-separated bug names (default: all)")
-    ap.add_argument("--engines", default=",".join(ENGINES))
+    ap.add_argument("--engines", help="comma-separated, of %s (default: the first four; "
+                    "with --tier deep or all, all five)" % ",".join(ENGINES))
     ap.add_argument("--seed", type=int, default=1, help="seed of trial 1 (trial k: seed + k - 1)")
     ap.add_argument("--stress-threads", type=int, default=2)
     ap.add_argument("--random-gen", choices=("records", "bytes"), default="records")
@@ -975,7 +1031,8 @@ def main(argv):
         names = sorted(all_bugs)
     names = [resolve_bug(n, all_bugs) for n in names]
     unknown = [n for n in names if n not in all_bugs]
-    engines = [e.strip() for e in a.engines.split(",") if e.strip()]
+    engines = [e.strip() for e in (a.engines or ",".join(TIER_ENGINES[a.tier])).split(",")
+               if e.strip()]
     try:
         variants = parse_variants(a.variant)
     except ValueError as e:
@@ -1047,7 +1104,9 @@ def main(argv):
                      "libfuzzer": "one process, seeds + dict, ASan+UBSan; restarted from its corpus on another kind",
                      "afl": "afl-fuzz -s SEED -V BUDGET, seeds + dict + custom mutator, no sanitizer",
                      "stress": "shmfuzz stress (release), threads mode; restarted on another kind",
-                     "random": "bench_detect_random_<provider> (ASan+UBSan), no feedback"},
+                     "random": "bench_detect_random_<provider> (ASan+UBSan), no feedback",
+                     "campaign": "scripts/campaign.sh --engine both --jobs %d --no-build, "
+                                 "SHMF_CAMPAIGN_SEED=SEED; timed from its start" % CAMPAIGN_JOBS},
         "baseline": "random: unguided random op-stream programs, lengths from the seed corpus",
         "metric": "time to first finding of the expected kind (s); undetected = budget + 1 "
                   "(censored) in medians and tests",
