@@ -10,7 +10,7 @@
 #   $OUT/fuzz_P_seed_corpus.zip corpus/seeds/*.ops and corpus/regressions/*.ops, encoded
 #   $OUT/fuzz_P.dict            corpus/shmfuzz.dict
 #   $OUT/fuzz_P.options         libFuzzer options (dict, timeout, rss limit, max_len)
-#   $OUT/lib/                   shared libraries the runner image lacks (libjansson, libnettle)
+#   $OUT/lib/                   shared libraries the runner image lacks (libjansson, libnettle, libdw and its libelf)
 #
 # Local check, without Docker:
 #   CC=clang CXX=clang++ CFLAGS='-fsanitize=address,fuzzer-no-link' \
@@ -95,11 +95,11 @@ rss_limit_mb = 2560
 OPTIONS
 done
 
-# Only $OUT reaches the bots, whose image has no libjansson or libnettle: ship them beside the
+# Only $OUT reaches the bots, whose image has no libjansson, libnettle or libdw: ship them beside the
 # targets (their RUNPATH is \$ORIGIN/lib).
 mkdir -p "$OUT/lib"
 for p in $providers; do
-    ldd "$OUT/fuzz_$p" | awk '/libjansson|libnettle/ { print $3 }' | while read -r lib; do
+    ldd "$OUT/fuzz_$p" | awk '/libjansson|libnettle|libdw|libelf/ { print $3 }' | while read -r lib; do
         [ -n "$lib" ] && cp -L "$lib" "$OUT/lib/"
     done
 done

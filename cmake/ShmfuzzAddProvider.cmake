@@ -64,8 +64,11 @@ function(shmfuzz_add_provider name)
   set(san_flags ${SHMF_PACKAGE_SAN_FLAGS})
   set(prov_includes $<TARGET_PROPERTY:${runtime_tgt},INTERFACE_INCLUDE_DIRECTORIES> ${P_INCLUDE_DIRECTORIES})
   _shmf_provider_languages(has_cxx)
+  # Line tables even in builds without -g: the fault plan's call sites are
+  # source locations (ndis/src/rt_site.c), the same in every build of a provider.
   set(prov_flags -Wno-multichar ${SHMF_PROVIDER_INSTR_FLAGS} ${san_flags}
-      $<$<COMPILE_LANGUAGE:CXX>:-fno-sanitize=vptr>)
+      $<$<COMPILE_LANGUAGE:CXX>:-fno-sanitize=vptr>
+      $<$<CONFIG:Release,MinSizeRel>:$<IF:$<C_COMPILER_ID:GNU>,-g1,-gline-tables-only>>)
 
   add_library(shmfprov_${name} MODULE ${P_SOURCES})
   target_include_directories(shmfprov_${name} PRIVATE ${prov_includes})

@@ -7,7 +7,7 @@
 #                                   clang-format, for scripts/check-format.sh)
 set -euo pipefail
 
-PACKAGES=(cmake make pkg-config clang libclang-rt-14-dev llvm gdb libjansson-dev nettle-dev libcmocka-dev
+PACKAGES=(cmake make pkg-config clang libclang-rt-14-dev llvm gdb libjansson-dev nettle-dev libdw-dev libcmocka-dev
           afl++ python3 python3-jsonschema git zip libjs-chart.js)
 TEST_PACKAGES=(chromium clang-format)
 

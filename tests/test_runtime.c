@@ -211,6 +211,51 @@ static void count_site(const struct shmf_fault_site *s, void *ud)
     (*(unsigned *)ud) += s->attempts;
 }
 
+static void count_sites(const struct shmf_fault_site *s, void *ud)
+{
+    (void)s;
+    (*(unsigned *)ud)++;
+}
+
+/* A helper whose allocation call an optimizing build copies into every caller:
+   one place in the source, two return addresses. */
+static inline __attribute__((always_inline)) void *take16(void)
+{
+    return NdisAllocateMemoryWithTagPriority(NULL, 16, 'tseT', NormalPoolPriority);
+}
+static __attribute__((noinline)) void *take16_via_a(void)
+{
+    return take16();
+}
+static __attribute__((noinline)) void *take16_via_b(void)
+{
+    return take16();
+}
+
+/* first_per_site counts places in the source, not return addresses: the
+   helper's call fails once, from whichever caller comes first, so an input
+   fails the same allocations however the provider was compiled; another line
+   is another site. */
+static void fault_site_is_a_source_location(void **state)
+{
+    (void)state;
+    unsigned nsites = 0;
+    struct shmf_fault_plan plan = {.first_per_site = true};
+    shmf_rt_set_fault_plan(&plan);
+    void *a = take16_via_a();
+    void *b = take16_via_b();
+    void *c = pool16();
+    assert_null(a);
+    assert_non_null(b);
+    assert_null(c);
+    assert_int_equal(shmf_rt_faults_injected(), 2);
+    shmf_rt_fault_sites(count_sites, &nsites);
+    assert_int_equal(nsites, 2);
+    shmf_rt_set_fault_plan(NULL);
+    NdisFreeMemoryWithTagPriority(NULL, b, 'tseT');
+    EXPECT_NO_FINDING();
+}
+
 static void fault_homes_count_across_processors(void **state)
 {
     (void)state;
@@ -268,6 +313,7 @@ int main(void)
         cmocka_unit_test_setup(catalogue_names_round_trip, shmf_test_setup),
         cmocka_unit_test_setup(fault_nth_is_deterministic, shmf_test_setup),
         cmocka_unit_test_setup(fault_homes_count_across_processors, shmf_test_setup),
+        cmocka_unit_test_setup(fault_site_is_a_source_location, shmf_test_setup),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

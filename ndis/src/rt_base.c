@@ -1,15 +1,32 @@
 /*
  * rt_base.c -- the base every other piece of the runtime stands on: the
  * runtime's own locks (order and rules in rt_internal.h), the world's flags
- * read by every check, and the byte scan of freed memory.
+ * read by every check, the byte scan of freed memory, and the mappings at
+ * fixed addresses that simulated memory lives in.
  * layer: 10 base (calls nothing of the runtime)
  */
 #define _GNU_SOURCE
 #include <sched.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <sys/mman.h>
 
 #include "rt_internal.h"
+
+#if defined(__SANITIZE_THREAD__)
+#define SHMF_HAVE_TSAN 1
+#elif defined(__has_feature)
+#if __has_feature(thread_sanitizer)
+#define SHMF_HAVE_TSAN 1
+#endif
+#endif
+#ifndef SHMF_HAVE_TSAN
+#define SHMF_HAVE_TSAN 0
+#endif
+
+#ifndef MAP_FIXED_NOREPLACE
+#define MAP_FIXED_NOREPLACE 0x100000 /* Linux 4.17; older kernels take it as a hint */
+#endif
 
 /* Read by every check on every processor, written only between runs (by
    rt_world.c): a cache line apart from anything written while processors run. */
@@ -174,4 +191,31 @@ __attribute__((no_sanitize("address", "coverage"))) size_t shmf__first_not(const
     while (i < n && p[i] == byte)
         i++;
     return i;
+}
+
+/* === Mappings of simulated memory === */
+
+void *shmf__map_at(uintptr_t at, size_t len, int prot, size_t align)
+{
+    const int fl = MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE;
+    void *m = MAP_FAILED;
+#if !SHMF_HAVE_TSAN /* ThreadSanitizer keeps its own heap there and aborts */
+    m = mmap((void *)at, len, prot, fl | MAP_FIXED_NOREPLACE, -1, 0);
+    if (m != MAP_FAILED && (uintptr_t)m != at) { /* a kernel that took it as a hint */
+        munmap(m, len);
+        m = MAP_FAILED;
+    }
+#endif
+    if (m != MAP_FAILED)
+        return m;
+    /* Elsewhere: reserve align more and keep the aligned part. */
+    uint8_t *r = mmap(NULL, len + align, prot, fl, -1, 0);
+    if (r == MAP_FAILED)
+        return NULL;
+    uintptr_t base = ((uintptr_t)r + align - 1) & ~(uintptr_t)(align - 1);
+    if (base > (uintptr_t)r)
+        munmap(r, base - (uintptr_t)r);
+    if ((uintptr_t)r + align > base)
+        munmap((void *)(base + len), (uintptr_t)r + align - base);
+    return (void *)base;
 }

@@ -227,6 +227,7 @@ static bool homes_saw(uintptr_t site, const char *function)
 bool shmf__fault_should_fail(const char *function, uintptr_t site)
 {
     bool fresh;
+    site = shmf__site_canonical(site); /* one place in the source, however compiled */
     /* acquire: pairs with the release store in shmf_rt_set_fault_plan() */
     if (!__atomic_load_n(&plan_active, __ATOMIC_ACQUIRE)) {
         /* Nothing to inject: count in this processor's home. */

@@ -135,6 +135,26 @@ void shmf__handler_exit(const struct shmf_handler_frame *fr, const char *handler
 /* Offset of the first byte of [p, p+n) that is not `byte`, or n; reads
    poisoned memory without an ASan report. */
 size_t shmf__first_not(const void *p, size_t n, uint8_t byte);
+/* Map len bytes (prot; private, anonymous, not reserved) at the fixed address
+   at when it is free, so simulated addresses are the same in every run and in
+   every binary that runs an input (replay, fuzz targets, reproducers); else
+   anywhere, aligned to align (a power of two, a multiple of the page size), so
+   a provider's address arithmetic (aligning a block to its size) gives the
+   same results.  Never at the fixed address under ThreadSanitizer, which keeps
+   its own heap there.  NULL if the host refuses. */
+void *shmf__map_at(uintptr_t at, size_t len, int prot, size_t align);
+/* The first return address seen whose call has the same source location as
+   ret's (file, line, column in the module's line table), so a call site is
+   one place in the source however the provider was compiled (inlined
+   helpers, optimization level); ret itself without line information
+   (rt_site.c). */
+uintptr_t shmf__site_canonical(uintptr_t ret);
+/* Where: in ASan's high memory, clear of its allocator, far below where the
+   kernel puts mmaps and libraries; the pool's slices (rt_pool.c, 8 GiB) and
+   the page arena (rt_pages.c, 64 MiB) apart. */
+#define SHMF_POOL_AT 0x720000000000ull
+#define SHMF_ARENA_AT 0x730000000000ull
+#define SHMF_MAP_ALIGN ((size_t)1 << 30) /* where the fixed address is taken */
 /* The world's flags, set by rt_world.c between runs, read by every check. */
 uint32_t shmf__verify_flags(void);
 void shmf__set_verify_flags(uint32_t flags);

@@ -216,9 +216,12 @@ static bool arena_ready(void)
 {
     if (pg.arena)
         return true;
-    void *a = mmap(NULL, (size_t)ARENA_PAGES * PAGE_SIZE, PROT_READ | PROT_WRITE,
-                   MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
-    if (a == MAP_FAILED)
+    /* At a fixed address, as the pool: a provider that aligns blocks by their
+       virtual address (a buddy allocator) then does the same in a fuzz target,
+       in replay and in a reproducer. */
+    void *a = shmf__map_at(SHMF_ARENA_AT, (size_t)ARENA_PAGES * PAGE_SIZE, PROT_READ | PROT_WRITE,
+                           SHMF_MAP_ALIGN);
+    if (!a)
         return false;
     uint32_t inv = SCATTER_MUL; /* Newton: each step doubles the correct bits */
     for (int i = 0; i < 5; i++)

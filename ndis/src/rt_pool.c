@@ -39,20 +39,6 @@
 #include <stdio.h>
 #include <sys/mman.h>
 
-#if defined(__SANITIZE_THREAD__)
-#define SHMF_HAVE_TSAN 1
-#elif defined(__has_feature)
-#if __has_feature(thread_sanitizer)
-#define SHMF_HAVE_TSAN 1
-#endif
-#endif
-#ifndef SHMF_HAVE_TSAN
-#define SHMF_HAVE_TSAN 0
-#endif
-
-#ifndef MAP_FIXED_NOREPLACE
-#define MAP_FIXED_NOREPLACE 0x100000 /* Linux 4.17; older kernels take it as a hint */
-#endif
 #include <stdlib.h>
 #include <string.h>
 
@@ -135,17 +121,9 @@ static uint8_t *slices_base(void)
     if (b)
         return b;
     /* At a fixed address when it is free, so pool addresses (and the findings
-       that name them) are the same in every run: in ASan's high memory, clear
-       of its allocator, far below where the kernel puts mmaps and libraries. */
-    void *m = MAP_FAILED;
-#if !SHMF_HAVE_TSAN /* ThreadSanitizer keeps its own heap there and aborts */
-    m = mmap((void *)(uintptr_t)0x720000000000ull, POOL_SLICE * SHMF_MAX_CPUS, PROT_NONE,
-             MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE | MAP_FIXED_NOREPLACE, -1, 0);
-#endif
-    if (m == MAP_FAILED)
-        m = mmap(NULL, POOL_SLICE * SHMF_MAX_CPUS, PROT_NONE,
-                 MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
-    if (m == MAP_FAILED)
+       that name them) are the same in every run. */
+    void *m = shmf__map_at(SHMF_POOL_AT, POOL_SLICE * SHMF_MAX_CPUS, PROT_NONE, SHMF_MAP_ALIGN);
+    if (!m)
         return NULL;
     uint8_t *expect = NULL;
     /* release on success: pairs with the acquire loads in slices_base() and

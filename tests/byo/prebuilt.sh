@@ -46,10 +46,10 @@ if have_libfuzzer; then
     fuzz="$BYO_PREFIX/share/shmfuzz/fuzz"
     # shellcheck disable=SC2046
     "$BYO_CC" -fsanitize=fuzzer,address,undefined -g -I"$fuzz" -I"$inc" -I"$inc/harness" \
-        $(pkg-config --cflags jansson nettle) "$fuzz/libfuzzer_target.c" \
+        $(pkg-config --cflags jansson nettle libdw) "$fuzz/libfuzzer_target.c" \
         -Wl,--whole-archive "$lib/libshmf_runtime.a" -Wl,--no-whole-archive \
         "$lib/libshmf_fuzz_common.a" "$lib/libshmf_harness.a" \
-        $(pkg-config --libs jansson nettle) -ldl -lpthread -rdynamic -o "$work/fuzz_generic"
+        $(pkg-config --libs jansson nettle libdw) -ldl -lpthread -rdynamic -o "$work/fuzz_generic"
     "$BYO_CC" -fsanitize=fuzzer-no-link,address,undefined -g -fPIC -shared -I"$inc" \
         "$EXAMPLE/provider.c" -o "$work/libcontig-lf.so"
     mkdir -p "$work/corpus"

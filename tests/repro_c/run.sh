@@ -16,7 +16,7 @@ repro() {
   "$shmfuzz" repro-c -o "$work/$name.c" "$input" || fail "repro-c $input: exit $?"
   # shellcheck disable=SC2086  # $san and $provider are word lists
   "$cc" $san -g -I "$root/ndis/include" -I "$root/harness/exec" -I "$root/harness/codec" -I "$gen" -o "$work/$name" \
-    "$work/$name.c" $provider "$root/providers/reference/ring_driver.c" "$lib_h" "$lib_rt" -ljansson -ldl -lpthread -lm \
+    "$work/$name.c" $provider "$root/providers/reference/ring_driver.c" "$lib_h" "$lib_rt" -ljansson -ldw -ldl -lpthread -lm \
     >"$work/$name.cc.log" 2>&1 || { cat "$work/$name.cc.log" >&2; fail "$name.c does not compile"; }
   "$work/$name" >"$work/$name.out" 2>&1 || rc=$?
   echo "$rc"
