@@ -701,7 +701,27 @@ def run_campaign(cfg, bug, info, seed, budget, wd, res):
                             res)
     if ended and child.p.returncode == 2:  # could not run: never a clean "not found"
         res["kinds_seen"]["campaign-failed"] = res["kinds_seen"].get("campaign-failed", 0) + 1
+    kill_leftovers(wd)
     res["execs"] = campaign_execs(out)
+
+
+def kill_leftovers(wd):
+    """The campaign starts its engines in sessions of their own: one still
+    running after the campaign was stopped (killed before it stopped them)
+    would take a core from the next trial. Any process whose command line
+    names the trial's directory is killed."""
+    me, mark = os.getpid(), (wd.rstrip("/") + "/").encode()
+    for pid in (int(d) for d in os.listdir("/proc") if d.isdigit()):
+        try:
+            with open("/proc/%d/cmdline" % pid, "rb") as f:
+                argv = f.read().split(b"\0")
+        except OSError:
+            continue
+        if pid != me and any(mark in a for a in argv):
+            try:
+                os.kill(pid, signal.SIGKILL)
+            except (ProcessLookupError, PermissionError):
+                pass
 
 
 RUNNERS = {"libfuzzer": run_libfuzzer, "afl": run_afl, "stress": run_stress,
