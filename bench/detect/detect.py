@@ -432,6 +432,19 @@ def libfuzzer_execs(log_path):
     return n
 
 
+def afl_execs(sync_dir):
+    """execs_done summed over the AFL++ instances of sync_dir (a glob)."""
+    n = 0
+    for st in glob.glob(os.path.join(sync_dir, "*", "fuzzer_stats")):
+        try:
+            with open(st) as f:
+                n += sum(int(v) for k, _, v in (ln.partition(":") for ln in f)
+                         if k.strip() == "execs_done")
+        except (OSError, ValueError):
+            pass
+    return n
+
+
 def run_libfuzzer(cfg, bug, info, seed, budget, wd, res):
     """libFuzzer in its plain mode (one process, stops at the first crash). When
     that crash is of another kind, start again for the rest of the budget from
@@ -538,17 +551,7 @@ def run_afl(cfg, bug, info, seed, budget, wd, res):
     t0 = time.time()
     child = Child(argv, env, wd, log_path)
     watch_artifacts(child, arts_list, t0, budget, p, info["expected"], cfg["replayer"], res)
-    execs = 0
-    for st in glob.glob(os.path.join(outdir, "*", "fuzzer_stats")):
-        try:
-            with open(st) as f:
-                for line in f:
-                    k, _, v = line.partition(":")
-                    if k.strip() == "execs_done":
-                        execs += int(v.strip())
-        except (OSError, ValueError):
-            pass
-    res["execs"] = execs
+    res["execs"] = afl_execs(outdir)
 
 
 def run_stress(cfg, bug, info, seed, budget, wd, res):
@@ -661,17 +664,10 @@ def run_random(cfg, bug, info, seed, budget, wd, res):
 def campaign_execs(out):
     """Executions of a campaign stopped mid-run: its libFuzzer workers' logs and
     its AFL++ instances' fuzzer_stats."""
-    n = sum(libfuzzer_execs(p) for p in glob.glob(
-        os.path.join(out, "campaigns", "*", "work", "libfuzzer", "libfuzzer*.log")))
-    for st in glob.glob(os.path.join(out, "campaigns", "*", "work", "afl", "sync", "*",
-                                     "fuzzer_stats")):
-        try:
-            with open(st) as f:
-                n += sum(int(v) for k, _, v in (ln.partition(":") for ln in f)
-                         if k.strip() == "execs_done")
-        except (OSError, ValueError):
-            pass
-    return n
+    work = os.path.join(out, "campaigns", "*", "work")
+    return sum(libfuzzer_execs(p) for p in glob.glob(
+        os.path.join(work, "libfuzzer", "libfuzzer*.log"))) + \
+        afl_execs(os.path.join(work, "afl", "sync"))
 
 
 def run_campaign(cfg, bug, info, seed, budget, wd, res):
