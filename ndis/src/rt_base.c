@@ -215,7 +215,6 @@ void *shmf__map_at(uintptr_t at, size_t len, int prot, size_t align)
     uintptr_t base = ((uintptr_t)r + align - 1) & ~(uintptr_t)(align - 1);
     if (base > (uintptr_t)r)
         munmap(r, base - (uintptr_t)r);
-    if ((uintptr_t)r + align > base)
-        munmap((void *)(base + len), (uintptr_t)r + align - base);
+    munmap((void *)(base + len), (uintptr_t)r + align - base); /* never empty: base < r + align */
     return (void *)base;
 }
