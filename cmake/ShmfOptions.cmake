@@ -52,4 +52,10 @@ if(SHMF_ENGINE STREQUAL "libfuzzer")
   endforeach()
 else()
   set(SHMF_PROVIDER_INSTR_FLAGS "")
+  # AFL++: the provider's CMPLOG hook calls and its "is CMPLOG on" test go to
+  # harness/exec/cmplog_hooks.c (the custom mutator's operand ring, cmp.h).
+  set(SHMF_CMPLOG_WRAP_FLAGS "-Wl,--wrap=__afl_cmp_map")
+  foreach(n 1 2 4 8)
+    list(APPEND SHMF_CMPLOG_WRAP_FLAGS "-Wl,--wrap=__cmplog_ins_hook${n}")
+  endforeach()
 endif()

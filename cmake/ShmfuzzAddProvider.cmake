@@ -77,7 +77,19 @@ function(shmfuzz_add_provider name)
       PREFIX "lib" OUTPUT_NAME "shmfprov_${name}"
       LIBRARY_OUTPUT_DIRECTORY "${PROJECT_BINARY_DIR}/providers")
 
+  # AFL++ targets of this tree: the provider's comparisons reach the custom
+  # mutator.  afl-cc drops -fsanitize-coverage=trace-cmp, so the provider is
+  # compiled with AFL++'s CMPLOG instrumentation, and the plain target's link
+  # points its hooks at the harness's (SHMF_CMPLOG_WRAP_FLAGS,
+  # harness/exec/cmplog_hooks.c).  The CMPLOG twin keeps AFL++'s own.
+  shmf_afl_cmplog_enabled(_shmf_cmp_ring)
+  if(DEFINED SHMF_HARNESS_TARGET)
+    set(_shmf_cmp_ring FALSE)
+  endif()
   _shmf_provider_objects("")
+  if(_shmf_cmp_ring)
+    shmf_afl_cmplog(shmfsrc_${name})
+  endif()
   if(SHMF_ENGINE STREQUAL "libfuzzer")
     add_executable(fuzz_${name} ${fuzz_dir}/libfuzzer_target.c
                    $<TARGET_OBJECTS:shmfsrc_${name}> ${ring_driver})
@@ -169,6 +181,9 @@ function(_shmf_afl_target sfx)
   set(t afl_${name}${sfx})
   add_executable(${t} ${fuzz_dir}/afl_target.c $<TARGET_OBJECTS:shmfsrc_${name}${sfx}>
                  ${ring_driver})
+  if(NOT sfx AND _shmf_cmp_ring)
+    target_link_options(${t} PRIVATE ${SHMF_CMPLOG_WRAP_FLAGS})
+  endif()
   target_compile_options(${t} PRIVATE ${san_flags})
   target_link_libraries(${t} PRIVATE shmffuzz_${name}${sfx} ${harness})
   set_target_properties(${t} PROPERTIES RUNTIME_OUTPUT_DIRECTORY "${PROJECT_BINARY_DIR}/fuzz")

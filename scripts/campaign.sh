@@ -248,6 +248,16 @@ compile_error_line() {
 # Sources are given to clang by absolute path, so the debug info (and with it a
 # finding's location) names them absolutely.
 provider_stage=""
+# The engines' provider .so send their comparisons to the record-level mutator's
+# "cmp" table: their hook calls are wrapped at link time (-Wl,--wrap), and the
+# generic binaries that load them define the wrappers (harness/exec/cmp_hooks.c
+# for libFuzzer; cmplog_hooks.c for AFL++, whose afl-cc drops trace-cmp, so afl.so
+# is compiled with AFL++'s CMPLOG instrumentation instead).
+cmp_wrap_lf=() cmp_wrap_afl=(-Wl,--wrap=__afl_cmp_map)
+for h in cmp1 cmp2 cmp4 cmp8 const_cmp1 const_cmp2 const_cmp4 const_cmp8 switch; do
+  cmp_wrap_lf+=("-Wl,--wrap=__sanitizer_cov_trace_$h")
+done
+for h in 1 2 4 8; do cmp_wrap_afl+=("-Wl,--wrap=__cmplog_ins_hook$h"); done
 compile_provider() {
   local label="$1" stage srcs=() abs=() common pids=() what=() i s failed="" log keep n
   local cc=clang afl_cc=afl-clang-fast san_cxx=()
@@ -273,10 +283,12 @@ compile_provider() {
     -o "$stage/replay.so" "${abs[@]}" >"$stage/replay.log" 2>&1 & pids+=($!); what+=(replay)
   if [ "$engine" != afl ] || [ "$mode" = prune ]; then
     "$cc" "${common[@]}" -fsanitize=fuzzer-no-link,address,undefined "${san_cxx[@]}" \
-      -o "$stage/libfuzzer.so" "${abs[@]}" >"$stage/libfuzzer.log" 2>&1 & pids+=($!); what+=(libfuzzer)
+      "${cmp_wrap_lf[@]}" -o "$stage/libfuzzer.so" "${abs[@]}" >"$stage/libfuzzer.log" 2>&1 &
+    pids+=($!); what+=(libfuzzer)
   fi
   if [ "$engine" != libfuzzer ] && [ "$mode" != prune ]; then
-    AFL_QUIET=1 "$afl_cc" "${common[@]}" -o "$stage/afl.so" "${abs[@]}" >"$stage/afl.log" 2>&1 &
+    AFL_QUIET=1 AFL_LLVM_CMPLOG=1 "$afl_cc" "${common[@]}" "${cmp_wrap_afl[@]}" \
+      -o "$stage/afl.so" "${abs[@]}" >"$stage/afl.log" 2>&1 &
     pids+=($!); what+=(afl)
   fi
   for i in "${!pids[@]}"; do

@@ -80,8 +80,8 @@ shmf_bin_dir() {
 shmf_build_afl_mutator() {
   local dir="${1:-$(shmf_bin_dir afl)/campaign}" src="$SHMF_ROOT/harness"
   mkdir -p "$dir"
-  clang -O2 -g -fPIC -shared -fvisibility=hidden -I "$src/codec" -o "$dir/libshmf_afl_mutator.so" \
-    "$src/fuzz/afl_mutator.c" "$src/codec/mutator.c" "$src/codec/opstream.c" \
+  clang -O2 -g -fPIC -shared -fvisibility=hidden -Wl,--no-undefined -I "$src/codec" -o "$dir/libshmf_afl_mutator.so" \
+    "$src/fuzz/afl_mutator.c" "$src/codec/mutator.c" "$src/codec/opstream.c" "$src/codec/cmp.c" \
     >"$dir/mutator.log" 2>&1 || return 1
   echo "$dir/libshmf_afl_mutator.so"
 }

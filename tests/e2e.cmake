@@ -19,6 +19,8 @@
 #                 clean provider; a campaign on each .so; the installed shmfuzz
 #                 replays the minimized input
 #   e2e_clean_c   the clean provider as an absolute .c path
+#   e2e_cmp_tables  the clean provider, one campaign per engine: its comparisons
+#                 reach the engine's record-level mutator (SHMFUZZ_MUTATOR_STATS)
 #
 # Buggy: exit 1; campaign.json, runs/*.json, findings/*/finding.json and meta.json
 # validate against reports/schema/; campaign.sarif is SARIF 2.1.0 (version,
@@ -59,7 +61,7 @@ set_tests_properties(e2e_build PROPERTIES
 add_test(NAME e2e_build_afl COMMAND ${SHMF_E2E_BASH} ${CMAKE_CURRENT_SOURCE_DIR}/e2e/run.sh build_afl)
 set_tests_properties(e2e_build_afl PROPERTIES FIXTURES_SETUP shmf_e2e_afl)
 
-foreach(_t abs_c rel_c dir so cmake clean_c driver_cpp)
+foreach(_t abs_c rel_c dir so cmake clean_c cmp_tables driver_cpp)
   add_test(NAME e2e_${_t} COMMAND ${SHMF_E2E_BASH} ${CMAKE_CURRENT_SOURCE_DIR}/e2e/run.sh ${_t})
   set_tests_properties(e2e_${_t} PROPERTIES SKIP_RETURN_CODE 77
       FIXTURES_REQUIRED "shmf_campaign_engines;shmf_e2e_engines")
@@ -67,8 +69,10 @@ endforeach()
 # AFL++ beside libFuzzer: two processes, and the afl tree too.
 set_tests_properties(e2e_rel_c PROPERTIES PROCESSORS 2
     FIXTURES_REQUIRED "shmf_campaign_engines;shmf_e2e_engines;shmf_e2e_afl")
+set_tests_properties(e2e_cmp_tables PROPERTIES
+    FIXTURES_REQUIRED "shmf_campaign_engines;shmf_e2e_engines;shmf_e2e_afl")
 
 set_tests_properties(e2e_build e2e_build_afl e2e_abs_c e2e_rel_c e2e_dir e2e_so e2e_cmake e2e_clean_c
-    e2e_driver_cpp
+    e2e_cmp_tables e2e_driver_cpp
     PROPERTIES LABELS e2e ENVIRONMENT "${_e2e_env}" TIMEOUT 300)
 set_tests_properties(e2e_build e2e_build_afl PROPERTIES TIMEOUT 600)

@@ -58,8 +58,72 @@ static inline uint32_t shmf_cmp_next(const struct shmf_cmp_table *t, uint32_t fr
     return from;
 }
 
-/* The engine's live table (cmp_hooks.c, libFuzzer targets only): cleared by
-   shmf_cmp_begin() before each input and filled while it runs. */
+/*
+ * AFL++: the target and the custom mutator are different processes (the
+ * mutator runs inside afl-fuzz), so the tables live in shared memory: a ring of
+ * the last SHMF_CMP_RING inputs' tables in a memfd that the mutator creates and
+ * names in SHMF_CMP_FD_ENV before afl-fuzz starts its fork servers.  Only the
+ * CMPLOG twin (afl-fuzz -c) fills it: cmplog_hooks.c.  The ring keeps the queue
+ * entry's own table although AFL++ runs the twin on a colorized copy of the
+ * entry right after it.  Single writer, single reader, never at the same time:
+ * afl-fuzz mutates only while no target runs.
+ */
+#define SHMF_CMP_RING 4u
+#define SHMF_CMP_RING_MAGIC 0x53484d46434d5031ull /* "SHMFCMP1" */
+#define SHMF_CMP_FD_ENV "SHMFUZZ_CMP_FD"
+
+struct shmf_cmp_ring {
+    uint64_t magic;
+    uint32_t next; /* the slot the next input's table goes to */
+    uint32_t reserved;
+    struct shmf_cmp_table t[SHMF_CMP_RING];
+};
+
+/** The next slot of the ring, reset for an input (writer side). */
+struct shmf_cmp_table *shmf_cmp_ring_begin(struct shmf_cmp_ring *r, uint64_t input_hash);
+/** The table of the input with this hash, if the ring still holds one with
+ *  entries; else NULL. */
+const struct shmf_cmp_table *shmf_cmp_ring_find(const struct shmf_cmp_ring *r, uint64_t input_hash);
+/** The most recent table with entries, or NULL. */
+const struct shmf_cmp_table *shmf_cmp_ring_latest(const struct shmf_cmp_ring *r);
+
+/*
+ * The AFL++ mutator's memory of tables: a copy of each queue entry's table
+ * (only its valid entries), found by the entry's hash long after the ring has
+ * moved on.  Bounded: once it holds max_bytes or its slots are three quarters
+ * full, put refuses.
+ */
+struct shmf_cmp_store;
+
+struct shmf_cmp_store *shmf_cmp_store_new(size_t max_bytes);
+void shmf_cmp_store_free(struct shmf_cmp_store *st);
+/** Keep t's entries under t->input_hash (replacing an older copy); 0, or -1
+ *  when the store is full or out of memory. */
+int shmf_cmp_store_put(struct shmf_cmp_store *st, const struct shmf_cmp_table *t);
+/** Rebuild the table kept for input_hash into out; 0, or -1 when none. */
+int shmf_cmp_store_get(const struct shmf_cmp_store *st, uint64_t input_hash,
+                       struct shmf_cmp_table *out);
+
+/*
+ * How the "cmp" kind was fed, per mutation call of an engine's mutator: with the
+ * input's own table, another input's, or none; and how many "cmp" mutations
+ * applied.  SHMFUZZ_MUTATOR_STATS=path makes the mutators write them when the
+ * engine ends (key: value lines), for tests and benchmarks.
+ */
+struct shmf_cmp_stats {
+    unsigned long long own, other, none, applied;
+    unsigned long long kept, missed; /* AFL++: queue entries' tables kept, not found */
+};
+
+/** Count one mutation call fed with table t (NULL: none). */
+void shmf_cmp_stats_note(struct shmf_cmp_stats *st, const struct shmf_cmp_table *t, int exact);
+/** Write the counts to SHMFUZZ_MUTATOR_STATS, when set; `source` names where
+ *  tables come from ("ring", "live") or is NULL when there are none. */
+void shmf_cmp_stats_write(const struct shmf_cmp_stats *st, const char *source);
+
+/* The engine's live table (cmp_hooks.c in the libFuzzer targets, cmplog_hooks.c
+   in the AFL++ CMPLOG twins): cleared by shmf_cmp_begin() before each input and
+   filled while it runs. */
 struct shmf_cmp_table *shmf_cmp_live(void);
 void shmf_cmp_begin(const uint8_t *data, size_t size);
 

@@ -736,11 +736,16 @@ static enum shmf_mutation mutate_once(struct shmf_prog *p, size_t max_size, stru
 enum shmf_mutation shmf_prog_mutate_ctx(struct shmf_prog *p, size_t max_size, struct shmf_rng *r,
                                         const struct shmf_mut_ctx *ctx)
 {
-    enum shmf_mutation m = mutate_once(p, max_size, r, ctx);
+    enum shmf_mutation m = mutate_once(p, max_size, r, ctx), k = m;
     unsigned more = one_in(r, 2) ? (unsigned)shmf_rng_below(r, 4) : 0;
-    while (more--)
-        mutate_once(p, max_size, r, ctx);
-    return m;
+
+    for (;;) {
+        if (ctx->cmp_applied && k == SHMF_MUT_CMP)
+            (*ctx->cmp_applied)++;
+        if (!more--)
+            return m;
+        k = mutate_once(p, max_size, r, ctx);
+    }
 }
 
 enum shmf_mutation shmf_prog_mutate(struct shmf_prog *p, size_t max_size, struct shmf_rng *r)

@@ -68,6 +68,7 @@ struct shmf_mut_ctx {
     const struct shmf_cmp_table *cmp; /* comparison operands, or NULL */
     int cmp_exact; /* nonzero: the table came from running this very program, so an
                       entry's op index names the op that made the comparison */
+    unsigned long long *cmp_applied; /* when set, counts the "cmp" mutations applied */
 };
 
 /** The kinds the engines use unless SHMFUZZ_MUTATIONS says otherwise. */

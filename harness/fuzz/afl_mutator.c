@@ -12,15 +12,33 @@
  * value makes init fail, which stops afl-fuzz with a message.
  *
  * Provided hooks: init, fuzz (stacked record mutations, crossover with add_buf),
- * describe (names the mutations, used in AFL's file names), init_trim / trim /
- * post_trim (removes whole records, so trimming never breaks structure) and deinit.
- * The mutator owns its output buffers; AFL only reads them until the next call.
+ * describe (names the mutations, used in AFL's file names), queue_new_entry (keeps
+ * the new entry's comparison table), queue_get (notes the entry), init_trim / trim / post_trim
+ * (removes whole records, so trimming never breaks structure) and deinit. The mutator owns its
+ * output buffers; AFL only reads them until the next call.
+ *
+ * Comparison operands (the "cmp" kind): init creates a shared ring of operand
+ * tables (cmp.h) as a memfd and names it in SHMFUZZ_CMP_FD, which the target
+ * inherits (afl-fuzz starts its fork servers after init); the target fills one
+ * table per input with the provider's comparisons (cmplog_hooks.c).  fuzz looks
+ * for the table of the entry it is given by the entry's hash: the mutator keeps a
+ * copy of each entry's table when the entry has just run (queue_new_entry, a
+ * successful trim step), since the ring moves on with every run (a bounded
+ * store, shmf_cmp_store); an entry without one gets the latest table, as
+ * libFuzzer's mutator gets the previous input's (cmp_exact 0).  A target built
+ * otherwise (no shmfuzz_add_provider) leaves the ring empty: "cmp" idles.
+ *
+ * SHMFUZZ_MUTATOR_STATS=path: at deinit, how "cmp" was fed (cmp.h).
  */
+#define _GNU_SOURCE
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
+#include <unistd.h>
 
+#include "cmp.h"
 #include "mutator.h"
 #include "opstream.h"
 
@@ -36,13 +54,21 @@ typedef struct afl_state afl_state_t; /* Opaque: this mutator never looks inside
  * from the end towards the start; each full pass halves the chunk. */
 struct trim_state {
     size_t orig_size; /* trim output must not exceed the size given to init_trim */
+    size_t out_len;   /* the last candidate's size (in out) */
     uint32_t lo, hi;
     uint32_t chunk, min_chunk;
     int32_t step, steps;
 };
 
+#define SHMF_AFL_STORE_BYTES (64u << 20) /* queue entries' tables kept, at most */
+
 struct shmf_afl {
     struct shmf_rng rng;
+    struct shmf_cmp_ring *ring;   /* shared with the target, or NULL */
+    struct shmf_cmp_store *kept;  /* queue entries' tables */
+    struct shmf_cmp_table *table; /* the table fuzz uses: rebuilt from kept */
+    uint64_t entry_hash;          /* of the queue entry being fuzzed (queue_get) */
+    struct shmf_cmp_stats stats;
     struct shmf_mut_ctx ctx;
     struct shmf_prog *prog;  /* the input being mutated, or the trim's best so far */
     struct shmf_prog *other; /* add_buf, or the trim candidate */
@@ -80,11 +106,111 @@ static size_t emit(struct shmf_afl *s, struct shmf_prog *p, size_t max)
     return shmf_prog_encode_fit(p, s->out, cap);
 }
 
+/* The hash of a queue file's bytes (read into a buffer of its own: AFL++ may
+   still hold the output buffer); 0 when it cannot be read. */
+static uint64_t file_hash(const char *path)
+{
+    FILE *f = fopen(path, "rb");
+    uint64_t h = 0;
+    uint8_t *b = NULL;
+    long size;
+
+    if (!f)
+        return 0;
+    if (fseek(f, 0, SEEK_END) == 0 && (size = ftell(f)) >= 0 && size <= (1L << 24) &&
+        fseek(f, 0, SEEK_SET) == 0 && (b = malloc((size_t)size + 1)) &&
+        fread(b, 1, (size_t)size, f) == (size_t)size)
+        h = shmf_cmp_hash(b, (size_t)size);
+    free(b);
+    fclose(f);
+    return h;
+}
+
 static void describe_add(struct shmf_afl *s, const char *name)
 {
     size_t len = strlen(s->desc);
 
     snprintf(s->desc + len, sizeof(s->desc) - len, "%s%s", len ? "-" : "shmf-", name);
+}
+
+/* === Comparison tables === */
+
+/* The shared ring, named in the environment for the fork servers to come;
+   NULL (and "cmp" idle) when it cannot be made. */
+static struct shmf_cmp_ring *ring_create(void)
+{
+    struct shmf_cmp_ring *r;
+    char v[16];
+    int fd = memfd_create("shmfuzz-cmp", 0); /* inherited: no MFD_CLOEXEC */
+
+    if (fd < 0)
+        return NULL;
+    if (ftruncate(fd, sizeof(*r)) != 0) {
+        close(fd);
+        return NULL;
+    }
+    r = mmap(NULL, sizeof(*r), PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+    if (r == MAP_FAILED) {
+        close(fd);
+        return NULL;
+    }
+    r->magic = SHMF_CMP_RING_MAGIC;
+    snprintf(v, sizeof(v), "%d", fd);
+    setenv(SHMF_CMP_FD_ENV, v, 1);
+    return r;
+}
+
+/* Keep the ring's table of the input with this hash, if the ring has it. */
+static void keep(struct shmf_afl *s, uint64_t h)
+{
+    const struct shmf_cmp_table *t = shmf_cmp_ring_find(s->ring, h);
+
+    if (t && shmf_cmp_store_put(s->kept, t) == 0)
+        s->stats.kept++;
+    else
+        s->stats.missed++;
+}
+
+/* The table of the input with hash h, kept or still in the ring, into
+   s->table; NULL when there is none. */
+static const struct shmf_cmp_table *own_table(struct shmf_afl *s, uint64_t h)
+{
+    if (s->table->gen && s->table->input_hash == h)
+        return s->table;
+    if (shmf_cmp_store_get(s->kept, h, s->table) == 0)
+        return s->table;
+    keep(s, h);
+    return shmf_cmp_store_get(s->kept, h, s->table) == 0 ? s->table : NULL;
+}
+
+/* The table for the input with this hash: its own (exact = 1); else the queue
+   entry's being fuzzed (AFL++ may hand fuzz a changed copy of the entry: the
+   main node's input-to-state stage leaves it colorized); else the ring's
+   latest; else NULL.  exact = 0 for the last two: op indices may differ. */
+static const struct shmf_cmp_table *table_for(struct shmf_afl *s, uint64_t h, int *exact, int *own)
+{
+    const struct shmf_cmp_table *t = own_table(s, h);
+
+    *exact = *own = t != NULL;
+    if (t)
+        return t;
+    if (s->entry_hash && s->entry_hash != h && (t = own_table(s, s->entry_hash))) {
+        *own = 1;
+        return t;
+    }
+    return shmf_cmp_ring_latest(s->ring);
+}
+
+static void set_table(struct shmf_afl *s, const uint8_t *buf, size_t size)
+{
+    int own;
+
+    s->ctx.cmp = NULL;
+    s->ctx.cmp_exact = 0;
+    if (!s->ring || !(s->ctx.kinds & (1u << SHMF_MUT_CMP)))
+        return;
+    s->ctx.cmp = table_for(s, shmf_cmp_hash(buf, size), &s->ctx.cmp_exact, &own);
+    shmf_cmp_stats_note(&s->stats, s->ctx.cmp, own);
 }
 
 /* === Lifecycle === */
@@ -113,6 +239,12 @@ SHMF_AFL_EXPORT void *afl_custom_init(afl_state_t *afl, unsigned int seed)
         return NULL;
     }
     shmf_rng_seed(&s->rng, seed);
+    s->ctx.cmp_applied = &s->stats.applied;
+    if (s->ctx.kinds & (1u << SHMF_MUT_CMP)) {
+        s->kept = shmf_cmp_store_new(SHMF_AFL_STORE_BYTES);
+        s->table = calloc(1, sizeof(*s->table));
+        s->ring = s->kept && s->table ? ring_create() : NULL;
+    }
     return s;
 }
 
@@ -120,6 +252,11 @@ SHMF_AFL_EXPORT void afl_custom_deinit(void *data)
 {
     struct shmf_afl *s = data;
 
+    shmf_cmp_stats_write(&s->stats, s->ring ? "ring" : NULL);
+    if (s->ring)
+        munmap(s->ring, sizeof(*s->ring));
+    shmf_cmp_store_free(s->kept);
+    free(s->table);
     shmf_prog_free(s->prog);
     shmf_prog_free(s->other);
     shmf_prog_free(s->mixed);
@@ -138,11 +275,13 @@ SHMF_AFL_EXPORT size_t afl_custom_fuzz(void *data, uint8_t *buf, size_t buf_size
     size_t len;
 
     s->desc[0] = '\0';
+    set_table(s, buf, buf_size);
     shmf_prog_decode(p, buf, buf_size);
     if (add_buf && add_buf_size && shmf_rng_below(&s->rng, 4) == 0) {
         shmf_prog_decode(s->other, add_buf, add_buf_size);
         shmf_prog_crossover(s->mixed, p, s->other, &s->rng);
         p = s->mixed;
+        s->ctx.cmp_exact = 0; /* its op indices are the entry's, not the mix's */
         describe_add(s, shmf_mutation_name(SHMF_MUT_CROSSOVER));
     }
     for (unsigned i = 0; i < n; i++)
@@ -165,6 +304,33 @@ SHMF_AFL_EXPORT const char *afl_custom_describe(void *data, size_t max_descripti
     if (max_description_len <= sizeof(s->desc))
         s->desc[max_description_len - 1] = '\0';
     return s->desc;
+}
+
+/* A new queue entry has just run (AFL++ saves it right after the run that found
+   it, and calibrates it by running it again): keep its table now. */
+SHMF_AFL_EXPORT uint8_t afl_custom_queue_new_entry(void *data, const uint8_t *filename_new_queue,
+                                                   const uint8_t *filename_orig_queue)
+{
+    struct shmf_afl *s = data;
+    uint64_t h;
+
+    (void)filename_orig_queue;
+    if (!s->ring || !filename_new_queue)
+        return 0;
+    h = file_hash((const char *)filename_new_queue);
+    if (h)
+        keep(s, h);
+    return 0; /* the file is unchanged */
+}
+
+/* AFL++ picks the next entry to fuzz: note its hash (always fuzz it). */
+SHMF_AFL_EXPORT uint8_t afl_custom_queue_get(void *data, const uint8_t *filename)
+{
+    struct shmf_afl *s = data;
+
+    if (s->ring && filename)
+        s->entry_hash = file_hash((const char *)filename);
+    return 1;
 }
 
 /* === Trimming === */
@@ -224,6 +390,7 @@ SHMF_AFL_EXPORT size_t afl_custom_trim(void *data, uint8_t **out_buf)
     /* Clipping to the original size only drops zero padding of a truncated last
      * record, which decodes the same. */
     len = emit(s, c, t->orig_size);
+    t->out_len = len;
     *out_buf = s->out;
     return len;
 }
@@ -235,6 +402,8 @@ SHMF_AFL_EXPORT int32_t afl_custom_post_trim(void *data, uint8_t success)
     struct shmf_prog *p = s->prog;
 
     if (success) {
+        if (s->ring) /* the candidate, which has just run, is the entry now */
+            keep(s, shmf_cmp_hash(s->out, t->out_len));
         memmove(&p->ops[t->lo], &p->ops[t->hi], (p->nops - t->hi) * sizeof(p->ops[0]));
         p->nops -= t->hi - t->lo;
     }

@@ -12,6 +12,8 @@
 #   cmake        this tree installed, an external CMake project (find_package +
 #                shmfuzz_add_provider) builds a buggy and a clean provider
 #   clean_c      the clean provider as an absolute .c path
+#   cmp_tables   the clean provider's comparisons reach each engine's mutator
+#                (SHMFUZZ_MUTATOR_STATS), libFuzzer and (when installed) AFL++
 #   driver_cpp   a C++ driver with only DriverEntry (registers as a filter driver;
 #                tests/wdk/driver_filter.cpp): compiles, loads and runs clean
 # Each test works in a fresh mktemp -d folder under /tmp, outside the checkout,
@@ -287,6 +289,38 @@ test_clean_c() {
   new_workspace
   cp "$CLEAN_C" "$work/clean.c"
   clean run "$work/out" --provider "$work/clean.c" --engine libfuzzer --time "$CLEAN_TIME"
+  finish
+}
+
+# The record-level "cmp" kind on a user's provider: its comparisons reach each
+# engine's mutator (the campaign's provider .so wrap their hooks; the generic
+# binaries define the wrappers).  A short clean campaign per engine with
+# SHMFUZZ_MUTATOR_STATS: tables seen, and "cmp" mutations applied from them.
+check_cmp_stats() {
+  local f="$1" source="$2" own other applied
+  if [ ! -s "$f" ]; then bad "no mutator stats in $f"; return; fi
+  own="$(sed -n 's/^own_table: //p' "$f")"
+  other="$(sed -n 's/^other_table: //p' "$f")"
+  applied="$(sed -n 's/^cmp_applied: //p' "$f")"
+  step "mutator stats ($source): $(tr '\n' ' ' <"$f")"
+  grep -q "^tables: $source\$" "$f" || bad "$f: tables not from '$source'"
+  [ "$((${own:-0} + ${other:-0}))" -gt 0 ] || bad "$f: no comparison table reached the mutator"
+  [ "${applied:-0}" -gt 0 ] || bad "$f: no cmp mutation applied"
+}
+
+test_cmp_tables() {
+  new_workspace
+  cp "$CLEAN_C" "$work/clean.c"
+  SHMFUZZ_MUTATOR_STATS="$work/lf-stats" \
+    clean lf "$work/out-lf" --provider "$work/clean.c" --engine libfuzzer --time "$CLEAN_TIME"
+  check_cmp_stats "$work/lf-stats" live
+  if have_afl; then
+    SHMFUZZ_MUTATOR_STATS="$work/afl-stats" campaign afl 0 --provider "$work/clean.c" \
+      --engine afl --time "$CLEAN_TIME" --out "$work/out-afl"
+    check_cmp_stats "$work/afl-stats" ring
+  else
+    step "AFL++ not installed: libFuzzer only"
+  fi
   finish
 }
 

@@ -87,16 +87,35 @@ test_planted() {
   echo "ok: libFuzzer fuzz_buggy_$planted: exit $rc, $(grep -m 1 '^==shmfuzz== finding:' "$work/log")"
 }
 
-# The afl binary and its CMPLOG twin: only the twin calls the CMPLOG hooks (both
-# carry the hooks themselves: they are part of AFL++'s runtime).
+# The afl binary and its CMPLOG twin: only the twin calls AFL++'s CMPLOG hooks
+# (both carry the hooks themselves: they are part of AFL++'s runtime); the plain
+# binary's provider calls ours instead (the record-level "cmp" table:
+# harness/exec/cmplog_hooks.c).
 check_cmplog_build() {
-  local plain="$1" twin="$2" n_plain n_twin
+  local plain="$1" twin="$2" n_plain n_twin n_ours
   command -v objdump >/dev/null || return 0
   n_plain="$(objdump -d "$plain" | grep -c 'call.*<__cmplog_' || true)"
+  n_ours="$(objdump -d "$plain" | grep -c 'call.*<__wrap___cmplog_ins_hook' || true)"
   n_twin="$(objdump -d "$twin" | grep -c 'call.*<__cmplog_' || true)"
   [ "$n_plain" = 0 ] || fail "$plain calls __cmplog_ hooks ($n_plain times)"
+  [ "$n_ours" -gt 0 ] || fail "$plain: its provider's comparisons do not reach the mutator's hooks (__wrap___cmplog_ins_hook)"
   [ "$n_twin" -gt 0 ] || fail "$twin has no CMPLOG instrumentation"
-  echo "ok: CMPLOG hooks called: $n_twin sites in ${twin##*/}, none in ${plain##*/}"
+  echo "ok: CMPLOG hooks called: $n_twin sites in ${twin##*/}; ${plain##*/}: none, $n_ours to the mutator's table"
+}
+
+# AFL++ 4.04c starts its CMPLOG fork server by executing the plain target with
+# argv[0] set to the twin; the plain target must then become the twin
+# (afl_target.c, become_cmplog_twin).  A stand-in twin that leaves a mark shows
+# that it does, and only with afl-fuzz's CMPLOG marker set.
+check_becomes_twin() {
+  local bin="$1" fake="$work/fake_twin" mark="$work/fake_twin.ran"
+  printf '#!/bin/sh\necho "$0" > "%s"\n' "$mark" >"$fake"
+  chmod +x "$fake"
+  ( exec -a "$fake" "$bin" </dev/null ) >/dev/null 2>&1 || true
+  [ ! -e "$mark" ] || fail "${bin##*/} ran argv[0] without afl-fuzz's CMPLOG marker"
+  ( ___AFL_EINS_ZWEI_POLIZEI___=1 exec -a "$fake" "$bin" </dev/null ) >/dev/null 2>&1 || true
+  [ -s "$mark" ] || fail "${bin##*/} with the CMPLOG marker did not become argv[0] (the twin)"
+  echo "ok: ${bin##*/} becomes the CMPLOG twin it is started as"
 }
 
 # One fuzzer_stats field (the first of the names given that is present).
@@ -120,8 +139,10 @@ test_afl() {
     [ -e "$f" ] || fail "missing $f (engines_build failed?)"
   done
   check_cmplog_build "$bin" "${bin}_cmplog"
+  check_becomes_twin "$bin"
   copy_seeds "$work/in"
-  AFL_NO_UI=1 AFL_SKIP_CPUFREQ=1 AFL_I_DONT_CARE_ABOUT_MISSING_CRASHES=1 AFL_NO_AFFINITY=1 \
+  SHMFUZZ_MUTATOR_STATS="$work/mutator-stats" \
+    AFL_NO_UI=1 AFL_SKIP_CPUFREQ=1 AFL_I_DONT_CARE_ABOUT_MISSING_CRASHES=1 AFL_NO_AFFINITY=1 \
     AFL_FAST_CAL=1 AFL_CUSTOM_MUTATOR_LIBRARY="$mut" \
     afl-fuzz -V 5 -s 1 -i "$work/in" -o "$work/out" -x "$root/corpus/shmfuzz.dict" \
     -c "${bin}_cmplog" -- "$bin" </dev/null >"$work/log" 2>&1 || rc=$?
@@ -134,7 +155,22 @@ test_afl() {
   [ "$crashes" = 0 ] || fail "afl-fuzz: $crashes crashes in $work/out/default/crashes"
   grep -q "Custom mutator .* installed successfully" "$work/log" || fail "the custom mutator was not loaded"
   grep -q "Cmplog forkserver successfully started" "$work/log" || fail "the CMPLOG forkserver did not start"
+  check_mutator_tables "$work/mutator-stats"
   echo "ok: AFL++ afl_reference, 5 s, custom mutator + CMPLOG: execs_done $execs, saved_crashes 0"
+}
+
+# The provider's comparisons reached the custom mutator: it had tables (the
+# entry's own or the last input's) and applied "cmp" mutations from them.
+check_mutator_tables() {
+  local f="$1" own other applied
+  [ -s "$f" ] || fail "the custom mutator wrote no stats ($f)"
+  grep -q '^tables: ring$' "$f" || fail "the custom mutator has no operand ring: $(tr '\n' ' ' <"$f")"
+  own="$(sed -n 's/^own_table: //p' "$f")"
+  other="$(sed -n 's/^other_table: //p' "$f")"
+  applied="$(sed -n 's/^cmp_applied: //p' "$f")"
+  [ "$((own + other))" -gt 0 ] || fail "no comparison table reached the mutator: $(tr '\n' ' ' <"$f")"
+  [ "${applied:-0}" -gt 0 ] || fail "no cmp mutation applied: $(tr '\n' ' ' <"$f")"
+  echo "ok: operand tables: own $own, other $other; cmp mutations $applied"
 }
 
 "test_$name"
