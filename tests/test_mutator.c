@@ -510,80 +510,6 @@ static void test_cmp_ring(void **state)
     free(r);
 }
 
-/* Entries of a table as a sorted list, to compare two tables' contents. */
-static unsigned table_entries(const struct shmf_cmp_table *t, uint64_t *out, unsigned cap)
-{
-    unsigned n = 0;
-
-    for (uint32_t k = shmf_cmp_next(t, 0); k < SHMF_CMP_SLOTS && n < cap;
-         k = shmf_cmp_next(t, k + 1))
-        out[n++] = ((uint64_t)t->e[k].a << 32 ^ t->e[k].b) * 31 + (uint32_t)t->e[k].op;
-    for (unsigned i = 1; i < n; i++) /* insertion sort */
-        for (unsigned j = i; j > 0 && out[j - 1] > out[j]; j--) {
-            uint64_t x = out[j];
-            out[j] = out[j - 1];
-            out[j - 1] = x;
-        }
-    return n;
-}
-
-/* The AFL++ mutator's store of queue entries' tables: what goes in comes back
-   by hash, a newer copy replaces an older, and the store stays within bounds. */
-static void test_cmp_store(void **state)
-{
-    struct fixture *f = *state;
-    struct shmf_cmp_table *back = calloc(1, sizeof(*back));
-    struct shmf_cmp_store *st = shmf_cmp_store_new(1u << 20);
-    static uint64_t want[SHMF_CMP_SLOTS], got[SHMF_CMP_SLOTS];
-    unsigned nw, ng;
-
-    assert_true(back && st);
-    assert_int_equal(shmf_cmp_store_get(st, 7, back), -1);
-    shmf_cmp_reset(f->t, 7);
-    assert_int_equal(shmf_cmp_store_put(st, f->t), -1); /* nothing to keep */
-    for (uint32_t i = 0; i < 300; i++)
-        shmf_cmp_add(f->t, i * 4096, i * 7 + 1, (int32_t)(i % 9) - 1);
-    assert_int_equal(shmf_cmp_store_put(st, f->t), 0);
-    assert_int_equal(shmf_cmp_store_get(st, 7, back), 0);
-    assert_int_equal(back->input_hash, 7);
-    assert_int_equal(back->count, f->t->count);
-    nw = table_entries(f->t, want, SHMF_CMP_SLOTS);
-    ng = table_entries(back, got, SHMF_CMP_SLOTS);
-    assert_int_equal(ng, nw);
-    assert_memory_equal(got, want, nw * sizeof(want[0]));
-    /* The same input again, with other operands: the newer copy wins. */
-    shmf_cmp_reset(f->t, 7);
-    shmf_cmp_add(f->t, 1, 2, 3);
-    assert_int_equal(shmf_cmp_store_put(st, f->t), 0);
-    assert_int_equal(shmf_cmp_store_get(st, 7, back), 0);
-    assert_int_equal(back->count, 1);
-    assert_int_equal(back->e[shmf_cmp_next(back, 0)].op, 3);
-    /* Bounded by bytes: room for five and a half entries takes five one-entry
-       tables, not six; a refused put leaves the others. */
-    shmf_cmp_store_free(st);
-    st = shmf_cmp_store_new(5 * sizeof(struct shmf_cmp_entry) + sizeof(struct shmf_cmp_entry) / 2);
-    for (uint64_t h = 1; h <= 6; h++) {
-        shmf_cmp_reset(f->t, h);
-        shmf_cmp_add(f->t, (uint32_t)h, 100, 0);
-        assert_int_equal(shmf_cmp_store_put(st, f->t), h <= 5 ? 0 : -1);
-    }
-    assert_int_equal(shmf_cmp_store_get(st, 6, back), -1);
-    assert_int_equal(shmf_cmp_store_get(st, 5, back), 0);
-    /* Bounded by slots: three quarters of them, then put refuses. */
-    shmf_cmp_store_free(st);
-    st = shmf_cmp_store_new(SIZE_MAX);
-    unsigned kept = 0;
-    for (uint64_t h = 1; h <= 20000; h++) {
-        shmf_cmp_reset(f->t, h * 0x9E3779B97F4A7C15ull);
-        shmf_cmp_add(f->t, 1, 2, 0);
-        kept += shmf_cmp_store_put(st, f->t) == 0;
-    }
-    assert_true(kept > 10000 && kept < 20000);
-    assert_int_equal(shmf_cmp_store_get(st, 1 * 0x9E3779B97F4A7C15ull, back), 0);
-    shmf_cmp_store_free(st);
-    free(back);
-}
-
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -600,7 +526,6 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_refill, setup, teardown),
         cmocka_unit_test_setup_teardown(test_cmp_table, setup, teardown),
         cmocka_unit_test(test_cmp_ring),
-        cmocka_unit_test_setup_teardown(test_cmp_store, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -88,23 +88,6 @@ const struct shmf_cmp_table *shmf_cmp_ring_find(const struct shmf_cmp_ring *r, u
 const struct shmf_cmp_table *shmf_cmp_ring_latest(const struct shmf_cmp_ring *r);
 
 /*
- * The AFL++ mutator's memory of tables: a copy of each queue entry's table
- * (only its valid entries), found by the entry's hash long after the ring has
- * moved on.  Bounded: once it holds max_bytes or its slots are three quarters
- * full, put refuses.
- */
-struct shmf_cmp_store;
-
-struct shmf_cmp_store *shmf_cmp_store_new(size_t max_bytes);
-void shmf_cmp_store_free(struct shmf_cmp_store *st);
-/** Keep t's entries under t->input_hash (replacing an older copy); 0, or -1
- *  when the store is full or out of memory. */
-int shmf_cmp_store_put(struct shmf_cmp_store *st, const struct shmf_cmp_table *t);
-/** Rebuild the table kept for input_hash into out; 0, or -1 when none. */
-int shmf_cmp_store_get(const struct shmf_cmp_store *st, uint64_t input_hash,
-                       struct shmf_cmp_table *out);
-
-/*
  * How the "cmp" kind was fed, per mutation call of an engine's mutator: with the
  * input's own table, another input's, or none; and how many "cmp" mutations
  * applied.  SHMFUZZ_MUTATOR_STATS=path makes the mutators write them when the
@@ -112,7 +95,6 @@ int shmf_cmp_store_get(const struct shmf_cmp_store *st, uint64_t input_hash,
  */
 struct shmf_cmp_stats {
     unsigned long long own, other, none, applied;
-    unsigned long long kept, missed; /* AFL++: queue entries' tables kept, not found */
 };
 
 /** Count one mutation call fed with table t (NULL: none). */

@@ -1,8 +1,8 @@
 /*
  * AFL++ custom mutator for op-stream inputs (AFL++ docs/custom_mutators.md).
  *
- * Build as a shared library from this file plus harness/codec/mutator.c and
- * harness/codec/opstream.c, then run with
+ * Build as a shared library from this file plus harness/codec/mutator.c,
+ * harness/codec/opstream.c and harness/codec/cmp.c, then run with
  *   AFL_CUSTOM_MUTATOR_LIBRARY=/path/libshmf_afl_mutator.so afl-fuzz ...
  * Keep AFL's havoc stages on (no AFL_CUSTOM_MUTATOR_ONLY): byte-level havoc still
  * finds things record-level mutations do not, and every byte string decodes.
@@ -12,21 +12,23 @@
  * value makes init fail, which stops afl-fuzz with a message.
  *
  * Provided hooks: init, fuzz (stacked record mutations, crossover with add_buf),
- * describe (names the mutations, used in AFL's file names), queue_new_entry (keeps
- * the new entry's comparison table), queue_get (notes the entry), init_trim / trim / post_trim
- * (removes whole records, so trimming never breaks structure) and deinit. The mutator owns its
- * output buffers; AFL only reads them until the next call.
+ * describe (names the mutations, used in AFL's file names), init_trim / trim /
+ * post_trim (removes whole records, so trimming never breaks structure) and
+ * deinit.  The mutator owns its output buffers; AFL only reads them until the
+ * next call.
  *
  * Comparison operands (the "cmp" kind): init creates a shared ring of operand
  * tables (cmp.h) as a memfd and names it in SHMFUZZ_CMP_FD, which the target
  * inherits (afl-fuzz starts its fork servers after init); the target fills one
  * table per input with the provider's comparisons (cmplog_hooks.c).  fuzz looks
- * for the table of the entry it is given by the entry's hash: the mutator keeps a
- * copy of each entry's table when the entry has just run (queue_new_entry, a
- * successful trim step), since the ring moves on with every run (a bounded
- * store, shmf_cmp_store); an entry without one gets the latest table, as
- * libFuzzer's mutator gets the previous input's (cmp_exact 0).  A target built
- * otherwise (no shmfuzz_add_provider) leaves the ring empty: "cmp" idles.
+ * for the table of the entry it is given by the entry's hash (in the ring when
+ * the entry has just run: saved, calibrated or trimmed) and keeps a copy, since
+ * the ring moves on with every run; otherwise it takes the last run's table, as
+ * libFuzzer's mutator does: as a rule a mutant of the same entry from the
+ * previous call, whose comparisons are the ones the entry's neighbourhood
+ * reached (cmp_exact 0).  On the deep tier that beat keeping every entry's own
+ * table and always using it (docs/planted-bugs.md).  A target built otherwise
+ * (a prebuilt .so) leaves the ring empty: "cmp" idles.
  *
  * SHMFUZZ_MUTATOR_STATS=path: at deinit, how "cmp" was fed (cmp.h).
  */
@@ -54,20 +56,22 @@ typedef struct afl_state afl_state_t; /* Opaque: this mutator never looks inside
  * from the end towards the start; each full pass halves the chunk. */
 struct trim_state {
     size_t orig_size; /* trim output must not exceed the size given to init_trim */
-    size_t out_len;   /* the last candidate's size (in out) */
     uint32_t lo, hi;
     uint32_t chunk, min_chunk;
     int32_t step, steps;
 };
 
-#define SHMF_AFL_STORE_BYTES (64u << 20) /* queue entries' tables kept, at most */
+#define SHMF_AFL_TABLES 64u /* entries' tables kept, direct-mapped by hash */
+
+struct kept_table {
+    int used;
+    struct shmf_cmp_table t;
+};
 
 struct shmf_afl {
     struct shmf_rng rng;
-    struct shmf_cmp_ring *ring;   /* shared with the target, or NULL */
-    struct shmf_cmp_store *kept;  /* queue entries' tables */
-    struct shmf_cmp_table *table; /* the table fuzz uses: rebuilt from kept */
-    uint64_t entry_hash;          /* of the queue entry being fuzzed (queue_get) */
+    struct shmf_cmp_ring *ring; /* shared with the target, or NULL */
+    struct kept_table *kept;    /* SHMF_AFL_TABLES */
     struct shmf_cmp_stats stats;
     struct shmf_mut_ctx ctx;
     struct shmf_prog *prog;  /* the input being mutated, or the trim's best so far */
@@ -106,26 +110,6 @@ static size_t emit(struct shmf_afl *s, struct shmf_prog *p, size_t max)
     return shmf_prog_encode_fit(p, s->out, cap);
 }
 
-/* The hash of a queue file's bytes (read into a buffer of its own: AFL++ may
-   still hold the output buffer); 0 when it cannot be read. */
-static uint64_t file_hash(const char *path)
-{
-    FILE *f = fopen(path, "rb");
-    uint64_t h = 0;
-    uint8_t *b = NULL;
-    long size;
-
-    if (!f)
-        return 0;
-    if (fseek(f, 0, SEEK_END) == 0 && (size = ftell(f)) >= 0 && size <= (1L << 24) &&
-        fseek(f, 0, SEEK_SET) == 0 && (b = malloc((size_t)size + 1)) &&
-        fread(b, 1, (size_t)size, f) == (size_t)size)
-        h = shmf_cmp_hash(b, (size_t)size);
-    free(b);
-    fclose(f);
-    return h;
-}
-
 static void describe_add(struct shmf_afl *s, const char *name)
 {
     size_t len = strlen(s->desc);
@@ -160,57 +144,35 @@ static struct shmf_cmp_ring *ring_create(void)
     return r;
 }
 
-/* Keep the ring's table of the input with this hash, if the ring has it. */
-static void keep(struct shmf_afl *s, uint64_t h)
+/* The table for the input with this hash: its own (exact = 1), kept from an
+   earlier call or still in the ring (kept now); else the last run's (exact =
+   0); else NULL. */
+static const struct shmf_cmp_table *table_for(struct shmf_afl *s, uint64_t h, int *exact)
 {
-    const struct shmf_cmp_table *t = shmf_cmp_ring_find(s->ring, h);
+    struct kept_table *k = &s->kept[h % SHMF_AFL_TABLES];
+    const struct shmf_cmp_table *t;
 
-    if (t && shmf_cmp_store_put(s->kept, t) == 0)
-        s->stats.kept++;
-    else
-        s->stats.missed++;
-}
-
-/* The table of the input with hash h, kept or still in the ring, into
-   s->table; NULL when there is none. */
-static const struct shmf_cmp_table *own_table(struct shmf_afl *s, uint64_t h)
-{
-    if (s->table->gen && s->table->input_hash == h)
-        return s->table;
-    if (shmf_cmp_store_get(s->kept, h, s->table) == 0)
-        return s->table;
-    keep(s, h);
-    return shmf_cmp_store_get(s->kept, h, s->table) == 0 ? s->table : NULL;
-}
-
-/* The table for the input with this hash: its own (exact = 1); else the queue
-   entry's being fuzzed (AFL++ may hand fuzz a changed copy of the entry: the
-   main node's input-to-state stage leaves it colorized); else the ring's
-   latest; else NULL.  exact = 0 for the last two: op indices may differ. */
-static const struct shmf_cmp_table *table_for(struct shmf_afl *s, uint64_t h, int *exact, int *own)
-{
-    const struct shmf_cmp_table *t = own_table(s, h);
-
-    *exact = *own = t != NULL;
-    if (t)
-        return t;
-    if (s->entry_hash && s->entry_hash != h && (t = own_table(s, s->entry_hash))) {
-        *own = 1;
-        return t;
+    *exact = 1;
+    if (k->used && k->t.input_hash == h)
+        return &k->t;
+    t = shmf_cmp_ring_find(s->ring, h);
+    if (t) {
+        k->t = *t;
+        k->used = 1;
+        return &k->t;
     }
+    *exact = 0;
     return shmf_cmp_ring_latest(s->ring);
 }
 
 static void set_table(struct shmf_afl *s, const uint8_t *buf, size_t size)
 {
-    int own;
-
     s->ctx.cmp = NULL;
     s->ctx.cmp_exact = 0;
     if (!s->ring || !(s->ctx.kinds & (1u << SHMF_MUT_CMP)))
         return;
-    s->ctx.cmp = table_for(s, shmf_cmp_hash(buf, size), &s->ctx.cmp_exact, &own);
-    shmf_cmp_stats_note(&s->stats, s->ctx.cmp, own);
+    s->ctx.cmp = table_for(s, shmf_cmp_hash(buf, size), &s->ctx.cmp_exact);
+    shmf_cmp_stats_note(&s->stats, s->ctx.cmp, s->ctx.cmp_exact);
 }
 
 /* === Lifecycle === */
@@ -241,9 +203,8 @@ SHMF_AFL_EXPORT void *afl_custom_init(afl_state_t *afl, unsigned int seed)
     shmf_rng_seed(&s->rng, seed);
     s->ctx.cmp_applied = &s->stats.applied;
     if (s->ctx.kinds & (1u << SHMF_MUT_CMP)) {
-        s->kept = shmf_cmp_store_new(SHMF_AFL_STORE_BYTES);
-        s->table = calloc(1, sizeof(*s->table));
-        s->ring = s->kept && s->table ? ring_create() : NULL;
+        s->kept = calloc(SHMF_AFL_TABLES, sizeof(*s->kept));
+        s->ring = s->kept ? ring_create() : NULL;
     }
     return s;
 }
@@ -255,8 +216,7 @@ SHMF_AFL_EXPORT void afl_custom_deinit(void *data)
     shmf_cmp_stats_write(&s->stats, s->ring ? "ring" : NULL);
     if (s->ring)
         munmap(s->ring, sizeof(*s->ring));
-    shmf_cmp_store_free(s->kept);
-    free(s->table);
+    free(s->kept);
     shmf_prog_free(s->prog);
     shmf_prog_free(s->other);
     shmf_prog_free(s->mixed);
@@ -304,33 +264,6 @@ SHMF_AFL_EXPORT const char *afl_custom_describe(void *data, size_t max_descripti
     if (max_description_len <= sizeof(s->desc))
         s->desc[max_description_len - 1] = '\0';
     return s->desc;
-}
-
-/* A new queue entry has just run (AFL++ saves it right after the run that found
-   it, and calibrates it by running it again): keep its table now. */
-SHMF_AFL_EXPORT uint8_t afl_custom_queue_new_entry(void *data, const uint8_t *filename_new_queue,
-                                                   const uint8_t *filename_orig_queue)
-{
-    struct shmf_afl *s = data;
-    uint64_t h;
-
-    (void)filename_orig_queue;
-    if (!s->ring || !filename_new_queue)
-        return 0;
-    h = file_hash((const char *)filename_new_queue);
-    if (h)
-        keep(s, h);
-    return 0; /* the file is unchanged */
-}
-
-/* AFL++ picks the next entry to fuzz: note its hash (always fuzz it). */
-SHMF_AFL_EXPORT uint8_t afl_custom_queue_get(void *data, const uint8_t *filename)
-{
-    struct shmf_afl *s = data;
-
-    if (s->ring && filename)
-        s->entry_hash = file_hash((const char *)filename);
-    return 1;
 }
 
 /* === Trimming === */
@@ -390,7 +323,6 @@ SHMF_AFL_EXPORT size_t afl_custom_trim(void *data, uint8_t **out_buf)
     /* Clipping to the original size only drops zero padding of a truncated last
      * record, which decodes the same. */
     len = emit(s, c, t->orig_size);
-    t->out_len = len;
     *out_buf = s->out;
     return len;
 }
@@ -402,8 +334,6 @@ SHMF_AFL_EXPORT int32_t afl_custom_post_trim(void *data, uint8_t success)
     struct shmf_prog *p = s->prog;
 
     if (success) {
-        if (s->ring) /* the candidate, which has just run, is the entry now */
-            keep(s, shmf_cmp_hash(s->out, t->out_len));
         memmove(&p->ops[t->lo], &p->ops[t->hi], (p->nops - t->hi) * sizeof(p->ops[0]));
         p->nops -= t->hi - t->lo;
     }
