@@ -523,8 +523,11 @@ def run_afl(cfg, bug, info, seed, budget, wd, res):
     env = dict(os.environ, AFL_NO_UI="1", AFL_SKIP_CPUFREQ="1", AFL_NO_AFFINITY="1",
                AFL_I_DONT_CARE_ABOUT_MISSING_CRASHES="1", AFL_SKIP_CRASHES="1",
                AFL_FAST_CAL="1", AFL_IGNORE_UNKNOWN_ENVS="1", AFL_NO_WARN_INSTABILITY="1",
-               AFL_CUSTOM_MUTATOR_LIBRARY=os.path.join(cfg["bin"], "afl", "libshmf_afl_mutator.so"))
+               AFL_CUSTOM_MUTATOR_LIBRARY=os.path.join(cfg["bin"], "afl", "libshmf_afl_mutator.so"),
+               AFL_CUSTOM_MUTATOR_ONLY="1")  # as the campaign's main instance
     env.update(cfg.get("extra_env", {}))
+    if env["AFL_CUSTOM_MUTATOR_ONLY"] == "0":  # --variant NAME=afl,env=AFL_CUSTOM_MUTATOR_ONLY=0
+        del env["AFL_CUSTOM_MUTATOR_ONLY"]
     res["command"] = " ".join(argv)
     log_path = os.path.join(wd, "afl.log")
     dry = {}  # seeds that crash in the dry run: AFL skips them, they are findings too

@@ -4,8 +4,10 @@
  * Build as a shared library from this file plus harness/codec/mutator.c,
  * harness/codec/opstream.c and harness/codec/cmp.c, then run with
  *   AFL_CUSTOM_MUTATOR_LIBRARY=/path/libshmf_afl_mutator.so afl-fuzz ...
- * Keep AFL's havoc stages on (no AFL_CUSTOM_MUTATOR_ONLY): byte-level havoc still
- * finds things record-level mutations do not, and every byte string decodes.
+ * Campaigns run their main AFL++ instance with AFL_CUSTOM_MUTATOR_ONLY=1 (this
+ * mutator alone: faster to every deep-tier bug than beside AFL's byte-level
+ * havoc, docs/planted-bugs.md) and half the secondaries with havoc on; every
+ * byte string decodes either way.
  *
  * SHMFUZZ_MUTATIONS chooses the record-level kinds as for libFuzzer (mutator.h,
  * shmf_mutations_parse; e.g. "none": the mutator without the guided kinds); a bad

@@ -846,6 +846,17 @@ class LibFuzzer(Engine):
 CMPLOG_EVERY = 3
 
 
+def afl_custom_only(i, env):
+    """AFL_CUSTOM_MUTATOR_ONLY for instance i: the main instance and every even
+    secondary mutate with the record-level mutator alone (on the deep tier, AFL++
+    alone found every bug faster so: docs/planted-bugs.md); the odd ones, which
+    also use -p explore, keep AFL++'s byte-level havoc.  AFL_CUSTOM_MUTATOR_ONLY=0
+    in the environment keeps havoc on everywhere."""
+    if env.get("AFL_CUSTOM_MUTATOR_ONLY") == "0":
+        return {k: v for k, v in env.items() if k != "AFL_CUSTOM_MUTATOR_ONLY"}
+    return dict(env, AFL_CUSTOM_MUTATOR_ONLY="1") if i % 2 == 0 else env
+
+
 def _host_tag():
     return re.sub(r"[^A-Za-z0-9_-]", "_", socket.gethostname())[:20] or "host"
 
@@ -897,7 +908,8 @@ class Afl(Engine):
             argv = ["afl-fuzz", "-i", indir, "-o", self.sync] + role + extra + [
                 "-V", str(self.budget_s), "-t", "1000", "-x", self.cfg["dict"],
                 "--", self.cfg["afl_bin"]]
-            self._spawn(argv, env, os.path.join(self.workdir, "afl-%s.log" % name))
+            self._spawn(argv, afl_custom_only(i, env),
+                        os.path.join(self.workdir, "afl-%s.log" % name))
         self.status = "running"
 
     def _read_stats(self, name):
