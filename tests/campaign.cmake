@@ -14,6 +14,8 @@
 #   _unreproduced                     exit 2) and a crash no replay reproduces
 #                                     (exit 0, 1 with --strict); AFL++ played by a
 #                                     stand-in script, libFuzzer real
+#   campaign_afl_roles                the AFL++ instances' settings (stand-in):
+#                                     main and even secondaries custom-only
 #
 # The campaigns use this build tree as their replay tree (SHMF_DEV_TREE: shmfuzz,
 # the providers, the seeds) and the fixture's trees for the engines (SHMF_BUILD_DIR),
@@ -36,7 +38,7 @@ foreach(t args report triage)
 endforeach()
 
 _shmf_campaign_test(build 600 FIXTURES_SETUP shmf_campaign_engines)
-foreach(t reference planted interrupted workers coverage failed partial unreproduced)
+foreach(t reference planted interrupted workers coverage failed partial unreproduced afl_roles)
   _shmf_campaign_test(${t} 240 FIXTURES_REQUIRED shmf_campaign_engines)
 endforeach()
 

@@ -529,6 +529,8 @@ PY
 #   idle   run for its -V budget, execute nothing, exit 0
 #   crash  write fuzzer_stats (1000 execs, "execs_per_sec 0") and one crash, an
 #          input from its -i dir that replays clean, run for -V, exit 0
+# With $FAKE_AFL_ROLES set, each instance appends its name, its
+# AFL_CUSTOM_MUTATOR_ONLY and its arguments to that file.
 # Prints the PATH to use; the trees go to $work/trees (SHMF_BUILD_DIR), its
 # libfuzzer tree the fixture's.
 fake_afl() {
@@ -538,6 +540,7 @@ fake_afl() {
   cat >"$bin/afl-fuzz" <<'SH'
 #!/bin/sh
 # fake afl-fuzz for tests/campaign/run_test.sh (see fake_afl there)
+all="$*"
 if [ "${FAKE_AFL:-}" = fail ]; then
   echo "[-] PROGRAM ABORT : fake afl-fuzz: fork server handshake failed"
   exit 1
@@ -550,6 +553,9 @@ while [ $# -gt 0 ]; do
   esac
   shift
 done
+if [ -n "${FAKE_AFL_ROLES:-}" ]; then
+  echo "$name only=${AFL_CUSTOM_MUTATOR_ONLY-unset} args: $all" >>"$FAKE_AFL_ROLES"
+fi
 if [ "${FAKE_AFL:-}" = crash ]; then
   mkdir -p "$out/$name/crashes" "$out/$name/queue"
   printf 'execs_done        : 1000\nexecs_per_sec     : 0\ncorpus_count      : 1\nedges_found       : 10\nsaved_crashes     : 1\nrun_time          : 1\n' \
@@ -610,6 +616,25 @@ else:
             assert html.escape(err, quote=False) in h, ("HTML lacks the reason", err)
 print("ok: meta.json, runs/, campaign.json%s say %s" % ("" if status == "ok" else ", SARIF, HTML", status))
 PY
+}
+
+# The AFL++ instances' mutation settings (scripts/campaign/engines.py,
+# afl_custom_only): the main instance and the even secondaries run the
+# record-level mutator alone, the -p explore ones keep AFL++'s havoc;
+# AFL_CUSTOM_MUTATOR_ONLY=0 in the environment keeps havoc everywhere.
+test_afl_roles() {
+  local roles="$work/roles.txt"
+  FAKE_AFL_ROLES="$roles" fake_campaign idle "$work/out" --engine afl --jobs 3 --time 2s
+  cat "$roles"
+  grep -q '^main-[^ ]* only=1 args: .*-M ' "$roles" || fail "main instance: not custom-only"
+  grep -q '^s1-[^ ]* only=unset args: .*-p explore' "$roles" || fail "s1: want havoc and -p explore"
+  grep -q '^s2-[^ ]* only=1 ' "$roles" || fail "s2: not custom-only"
+  [ "$(wc -l <"$roles")" = 3 ] || fail "want 3 instances"
+  rm -f "$roles"
+  AFL_CUSTOM_MUTATOR_ONLY=0 FAKE_AFL_ROLES="$roles" fake_campaign idle "$work/out2" --engine afl \
+    --jobs 3 --time 2s
+  [ "$(grep -c ' only=unset ' "$roles")" = 3 ] || fail "AFL_CUSTOM_MUTATOR_ONLY=0: $(cat "$roles")"
+  echo "ok: main and s2 custom-only, s1 with havoc; AFL_CUSTOM_MUTATOR_ONLY=0 keeps havoc on all"
 }
 
 # An engine that cannot run: exit 2, status failed and why, in every output.
