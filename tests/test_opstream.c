@@ -514,6 +514,40 @@ static void test_afl_hooks(void **state)
     }
     afl_custom_deinit(m);
 }
+
+/* On one entry, about half the calls mutate the previous output again ("again"
+   in the description), never more than 8 in a row; a new entry each call never
+   does. */
+static void test_afl_again(void **state)
+{
+    struct fixture *f = *state;
+    void *m = afl_custom_init(NULL, 11);
+    uint64_t s = 0x5EED0006;
+    unsigned again = 0, row = 0, most = 0;
+    size_t n = random_input(&s, f->bin, 2000);
+    uint8_t *out;
+
+    assert_non_null(m);
+    for (int run = 0; run < 400; run++) {
+        assert_true(afl_custom_fuzz(m, f->bin, n, &out, NULL, 0, 4000) > 0);
+        if (strncmp(afl_custom_describe(m, 64), "shmf-again", 10) == 0) {
+            again++;
+            row++;
+            most = row > most ? row : most;
+        } else {
+            row = 0;
+        }
+    }
+    assert_true(again > 100 && again < 300);
+    assert_true(most >= 2 && most <= 8);
+    for (int run = 0; run < 200; run++) {
+        n = random_input(&s, f->bin, 2000) + 8;
+        f->bin[n - 1] = (uint8_t)run; /* every input differs */
+        afl_custom_fuzz(m, f->bin, n, &out, NULL, 0, 4000);
+        assert_null(strstr(afl_custom_describe(m, 64), "again"));
+    }
+    afl_custom_deinit(m);
+}
 #endif
 
 int main(void)
@@ -536,6 +570,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_crossover_property, setup, teardown),
 #ifdef SHMF_TEST_AFL
         cmocka_unit_test_setup_teardown(test_afl_hooks, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_afl_again, setup, teardown),
 #endif
     };
 

@@ -13,7 +13,10 @@
  * shmf_mutations_parse; e.g. "none": the mutator without the guided kinds); a bad
  * value makes init fail, which stops afl-fuzz with a message.
  *
- * Provided hooks: init, fuzz (stacked record mutations, crossover with add_buf),
+ * Provided hooks: init, fuzz (stacked record mutations, crossover with add_buf;
+ * half the time it mutates its previous output again instead of the entry, for
+ * up to SHMF_AFL_MAX_DEPTH calls in a row, as libFuzzer stacks mutations on the
+ * input it has just run),
  * describe (names the mutations, used in AFL's file names), init_trim / trim /
  * post_trim (removes whole records, so trimming never breaks structure) and
  * deinit.  The mutator owns its output buffers; AFL only reads them until the
@@ -53,6 +56,7 @@ typedef struct afl_state afl_state_t; /* Opaque: this mutator never looks inside
 #define SHMF_AFL_EXPORT __attribute__((visibility("default")))
 
 #define SHMF_AFL_MAX_STACK 4 /* at most this many mutations per fuzz call */
+#define SHMF_AFL_MAX_DEPTH 8 /* outputs mutated again in a row, at most */
 
 /* Record-removal trimming state. Windows [lo, hi) of `chunk` records are removed
  * from the end towards the start; each full pass halves the chunk. */
@@ -79,6 +83,9 @@ struct shmf_afl {
     struct shmf_prog *prog;  /* the input being mutated, or the trim's best so far */
     struct shmf_prog *other; /* add_buf, or the trim candidate */
     struct shmf_prog *mixed; /* crossover result */
+    struct shmf_prog *last;  /* the previous output, mutated again half the time */
+    uint64_t last_entry;     /* hash of the entry the previous output came from */
+    unsigned depth;          /* outputs mutated again in a row since the entry */
     uint8_t *out;
     size_t out_cap;
     struct trim_state trim;
@@ -167,14 +174,49 @@ static const struct shmf_cmp_table *table_for(struct shmf_afl *s, uint64_t h, in
     return shmf_cmp_ring_latest(s->ring);
 }
 
-static void set_table(struct shmf_afl *s, const uint8_t *buf, size_t size)
+/* The table for the entry with hash h, or (last = 1) for the previous output,
+   which has just run: the ring's latest is its own. */
+static void set_table(struct shmf_afl *s, uint64_t h, int last)
 {
     s->ctx.cmp = NULL;
     s->ctx.cmp_exact = 0;
     if (!s->ring || !(s->ctx.kinds & (1u << SHMF_MUT_CMP)))
         return;
-    s->ctx.cmp = table_for(s, shmf_cmp_hash(buf, size), &s->ctx.cmp_exact);
+    if (last) {
+        s->ctx.cmp = shmf_cmp_ring_latest(s->ring);
+        s->ctx.cmp_exact = s->ctx.cmp != NULL;
+    } else {
+        s->ctx.cmp = table_for(s, h, &s->ctx.cmp_exact);
+    }
     shmf_cmp_stats_note(&s->stats, s->ctx.cmp, s->ctx.cmp_exact);
+}
+
+static void prog_copy(struct shmf_prog *dst, const struct shmf_prog *src)
+{
+    dst->hdr = src->hdr;
+    dst->nops = src->nops;
+    memcpy(dst->ops, src->ops, src->nops * sizeof(src->ops[0]));
+}
+
+/* The program this call mutates: half the time, while AFL++ stays on one entry
+   and for at most SHMF_AFL_MAX_DEPTH calls in a row, the previous output again
+   (mutations stack across calls, as libFuzzer's do on the input it has just
+   run, with that input's own operand table); otherwise the entry. */
+static void start_from(struct shmf_afl *s, const uint8_t *buf, size_t size)
+{
+    uint64_t h = shmf_cmp_hash(buf, size);
+    int again = h == s->last_entry && s->depth < SHMF_AFL_MAX_DEPTH && shmf_rng_below(&s->rng, 2);
+
+    set_table(s, h, again);
+    if (again) {
+        prog_copy(s->prog, s->last);
+        s->depth++;
+        describe_add(s, "again"); /* in AFL++'s file names: shmf-again-... */
+    } else {
+        shmf_prog_decode(s->prog, buf, size);
+        s->depth = 0;
+    }
+    s->last_entry = h;
 }
 
 /* === Lifecycle === */
@@ -195,10 +237,12 @@ SHMF_AFL_EXPORT void *afl_custom_init(afl_state_t *afl, unsigned int seed)
     s->prog = shmf_prog_new();
     s->other = shmf_prog_new();
     s->mixed = shmf_prog_new();
-    if (!s->prog || !s->other || !s->mixed) {
+    s->last = shmf_prog_new();
+    if (!s->prog || !s->other || !s->mixed || !s->last) {
         shmf_prog_free(s->prog);
         shmf_prog_free(s->other);
         shmf_prog_free(s->mixed);
+        shmf_prog_free(s->last);
         free(s);
         return NULL;
     }
@@ -222,6 +266,7 @@ SHMF_AFL_EXPORT void afl_custom_deinit(void *data)
     shmf_prog_free(s->prog);
     shmf_prog_free(s->other);
     shmf_prog_free(s->mixed);
+    shmf_prog_free(s->last);
     free(s->out);
     free(s);
 }
@@ -237,8 +282,7 @@ SHMF_AFL_EXPORT size_t afl_custom_fuzz(void *data, uint8_t *buf, size_t buf_size
     size_t len;
 
     s->desc[0] = '\0';
-    set_table(s, buf, buf_size);
-    shmf_prog_decode(p, buf, buf_size);
+    start_from(s, buf, buf_size);
     if (add_buf && add_buf_size && shmf_rng_below(&s->rng, 4) == 0) {
         shmf_prog_decode(s->other, add_buf, add_buf_size);
         shmf_prog_crossover(s->mixed, p, s->other, &s->rng);
@@ -249,7 +293,8 @@ SHMF_AFL_EXPORT size_t afl_custom_fuzz(void *data, uint8_t *buf, size_t buf_size
     for (unsigned i = 0; i < n; i++)
         describe_add(s, shmf_mutation_name(shmf_prog_mutate_ctx(p, max_size, &s->rng, &s->ctx)));
     len = emit(s, p, max_size);
-    if (len == 0) { /* out of memory, or max_size == 0: hand back the input */
+    prog_copy(s->last, p); /* as emitted: emit drops ops that do not fit */
+    if (len == 0) {        /* out of memory, or max_size == 0: hand back the input */
         *out_buf = buf;
         return buf_size < max_size ? buf_size : max_size;
     }
