@@ -12,7 +12,10 @@
  * record the operands with the index of the op being run.  Only the provider
  * is CMPLOG-instrumented in those binaries, so only its comparisons are seen;
  * AFL++'s own map stays unset there.  The CMPLOG twins (afl-fuzz -c) are not
- * wrapped: their provider calls AFL++'s hooks for RedQueen.
+ * linked with the wraps: a provider built into afl_<name>_cmplog calls AFL++'s
+ * hooks for RedQueen; a campaign's afl.so, wrapped at its own link, calls
+ * these in afl_generic_cmplog too (RedQueen sees the harness and runtime
+ * there, as before).
  *
  * The ring is the memfd that the custom mutator (afl_mutator.c) created and
  * named in SHMF_CMP_FD_ENV; without one (the target run outside afl-fuzz, or by
