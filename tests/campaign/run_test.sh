@@ -506,7 +506,11 @@ assert r["execs"] > 100 and r["execs"] == st["number_of_executed_units"], (r["ex
 assert abs(r["exec_per_s"] - r["execs"] / r["duration_s"]) <= max(1, 0.01 * r["exec_per_s"]), \
     (r["exec_per_s"], r["execs"], r["duration_s"])
 assert r["cpu_s"] > 0, r["cpu_s"]
-assert r["duration_s"] <= 20 + 5, r["duration_s"]
+# A worker inside an input when the budget ends finishes it: a hang runs on to
+# libFuzzer's -timeout=10 (the workers find slow.c's hang often since its Length
+# comparison feeds the cmp kind), and a restart may begin just before the end;
+# the campaign interrupts what is left 20 s past the budget (STOP_GRACE_S).
+assert r["duration_s"] <= 20 + 20 + 5, r["duration_s"]
 ex = [s["execs"] for s in r["samples"]]
 assert ex == sorted(ex), ex
 assert sorted(r["logs"]) == ["work/libfuzzer/libfuzzer-w1.log", "work/libfuzzer/libfuzzer.log"], r["logs"]
