@@ -46,25 +46,27 @@ struct shmf_cmp_table *shmf_cmp_ring_begin(struct shmf_cmp_ring *r, uint64_t inp
     return t;
 }
 
-const struct shmf_cmp_table *shmf_cmp_ring_find(const struct shmf_cmp_ring *r, uint64_t input_hash)
+/* The newest table with entries (of input input_hash unless any_input), or
+   NULL.  Newest first: the same input may have run more than once. */
+static const struct shmf_cmp_table *ring_newest(const struct shmf_cmp_ring *r, int any_input,
+                                                uint64_t input_hash)
 {
-    /* Newest first: the same input may have run more than once. */
     for (uint32_t k = 1; k <= SHMF_CMP_RING; k++) {
         const struct shmf_cmp_table *t = &r->t[(r->next + SHMF_CMP_RING - k) % SHMF_CMP_RING];
-        if (t->gen != 0 && t->count != 0 && t->input_hash == input_hash)
+        if (t->gen != 0 && t->count != 0 && (any_input || t->input_hash == input_hash))
             return t;
     }
     return NULL;
 }
 
+const struct shmf_cmp_table *shmf_cmp_ring_find(const struct shmf_cmp_ring *r, uint64_t input_hash)
+{
+    return ring_newest(r, 0, input_hash);
+}
+
 const struct shmf_cmp_table *shmf_cmp_ring_latest(const struct shmf_cmp_ring *r)
 {
-    for (uint32_t k = 1; k <= SHMF_CMP_RING; k++) {
-        const struct shmf_cmp_table *t = &r->t[(r->next + SHMF_CMP_RING - k) % SHMF_CMP_RING];
-        if (t->gen != 0 && t->count != 0)
-            return t;
-    }
-    return NULL;
+    return ring_newest(r, 1, 0);
 }
 
 void shmf_cmp_stats_note(struct shmf_cmp_stats *st, const struct shmf_cmp_table *t, int exact)

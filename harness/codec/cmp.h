@@ -62,11 +62,11 @@ static inline uint32_t shmf_cmp_next(const struct shmf_cmp_table *t, uint32_t fr
  * AFL++: the target and the custom mutator are different processes (the
  * mutator runs inside afl-fuzz), so the tables live in shared memory: a ring of
  * the last SHMF_CMP_RING inputs' tables in a memfd that the mutator creates and
- * names in SHMF_CMP_FD_ENV before afl-fuzz starts its fork servers.  Only the
- * CMPLOG twin (afl-fuzz -c) fills it: cmplog_hooks.c.  The ring keeps the queue
- * entry's own table although AFL++ runs the twin on a colorized copy of the
- * entry right after it.  Single writer, single reader, never at the same time:
- * afl-fuzz mutates only while no target runs.
+ * names in SHMF_CMP_FD_ENV before afl-fuzz starts its fork servers.  The AFL++
+ * target fills one table per input (cmplog_hooks.c); the mutator reads the
+ * table of the input it mutates, when the ring still has it, or the latest.
+ * Single writer, single reader, never at the same time: afl-fuzz mutates only
+ * while no target runs.
  */
 #define SHMF_CMP_RING 4u
 #define SHMF_CMP_RING_MAGIC 0x53484d46434d5031ull /* "SHMFCMP1" */
@@ -104,8 +104,8 @@ void shmf_cmp_stats_note(struct shmf_cmp_stats *st, const struct shmf_cmp_table 
 void shmf_cmp_stats_write(const struct shmf_cmp_stats *st, const char *source);
 
 /* The engine's live table (cmp_hooks.c in the libFuzzer targets, cmplog_hooks.c
-   in the AFL++ CMPLOG twins): cleared by shmf_cmp_begin() before each input and
-   filled while it runs. */
+   in the AFL++ targets, where it is the ring's current slot): cleared by
+   shmf_cmp_begin() before each input and filled while it runs. */
 struct shmf_cmp_table *shmf_cmp_live(void);
 void shmf_cmp_begin(const uint8_t *data, size_t size);
 

@@ -69,15 +69,10 @@ struct trim_state {
 
 #define SHMF_AFL_TABLES 64u /* entries' tables kept, direct-mapped by hash */
 
-struct kept_table {
-    int used;
-    struct shmf_cmp_table t;
-};
-
 struct shmf_afl {
     struct shmf_rng rng;
-    struct shmf_cmp_ring *ring; /* shared with the target, or NULL */
-    struct kept_table *kept;    /* SHMF_AFL_TABLES */
+    struct shmf_cmp_ring *ring;  /* shared with the target, or NULL */
+    struct shmf_cmp_table *kept; /* SHMF_AFL_TABLES copies; gen 0: an empty slot */
     struct shmf_cmp_stats stats;
     struct shmf_mut_ctx ctx;
     struct shmf_prog *prog;  /* the input being mutated, or the trim's best so far */
@@ -158,17 +153,16 @@ static struct shmf_cmp_ring *ring_create(void)
    0); else NULL. */
 static const struct shmf_cmp_table *table_for(struct shmf_afl *s, uint64_t h, int *exact)
 {
-    struct kept_table *k = &s->kept[h % SHMF_AFL_TABLES];
+    struct shmf_cmp_table *k = &s->kept[h % SHMF_AFL_TABLES];
     const struct shmf_cmp_table *t;
 
     *exact = 1;
-    if (k->used && k->t.input_hash == h)
-        return &k->t;
+    if (k->gen != 0 && k->input_hash == h) /* the ring hands out tables with gen != 0 */
+        return k;
     t = shmf_cmp_ring_find(s->ring, h);
     if (t) {
-        k->t = *t;
-        k->used = 1;
-        return &k->t;
+        *k = *t;
+        return k;
     }
     *exact = 0;
     return shmf_cmp_ring_latest(s->ring);

@@ -3,9 +3,10 @@
  * cases (__AFL_LOOP, __AFL_FUZZ_TESTCASE_BUF).  Built without afl-clang-fast it
  * is a plain runner: it runs each file named on the command line (or stdin).
  *
- * In the CMPLOG twin, each input's provider comparisons go to the ring the
- * custom mutator reads (cmplog_hooks.c; cmp.h): shmf_cmp_begin() starts its
- * table.  Elsewhere that function is not linked (weak: NULL).
+ * Where the provider's comparison hooks are wrapped (cmplog_hooks.c), each
+ * input's comparisons go to the ring the custom mutator reads (cmp.h):
+ * shmf_cmp_begin() starts its table.  Elsewhere that function is not linked
+ * (weak: NULL).
  */
 #include <errno.h>
 #include <stddef.h>
